@@ -1,0 +1,6 @@
+export * from './limits.ts'
+export * from './errors.ts'
+export * from './bytes.ts'
+export * from './job.ts'
+export * from './account.ts'
+export * from './rpc.ts'

@@ -1,0 +1,138 @@
+// The job contract: what a submitter sends, what the API returns. Browser-safe (zod only).
+import { z } from 'zod'
+import { utf8Bytes } from './bytes.ts'
+import * as limits from './limits.ts'
+
+export const RUNTIMES = ['python', 'node', 'bash'] as const
+export type Runtime = (typeof RUNTIMES)[number]
+
+export const JOB_STATES = [
+  'queued',
+  'assigned',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'lost',
+] as const
+export type JobState = (typeof JOB_STATES)[number]
+
+/** States a job never leaves. */
+export const FINAL_JOB_STATES: readonly JobState[] = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+]
+
+export function isFinalJobState(state: JobState): boolean {
+  return FINAL_JOB_STATES.includes(state)
+}
+
+const maxBytes = (max: number, what: string) =>
+  z.string().refine((text) => utf8Bytes(text) <= max, { message: `${what} exceeds ${max} bytes` })
+
+export const idempotencyIdSchema = z
+  .string()
+  .min(1)
+  .max(limits.IDEMPOTENCY_ID_BYTES_MAX)
+  .regex(/^[\w.:-]+$/, 'use letters, digits and . _ : -')
+
+export const jobIdSchema = z.string().regex(/^j[0-9a-z]{6,32}$/, 'not a job id')
+
+const envKey = z
+  .string()
+  .min(1)
+  .max(limits.JOB_ENV_KEY_BYTES_MAX)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _')
+
+/** A job as submitted. Every field but runtime and code has a default. */
+export const jobSpecSchema = z
+  .object({
+    runtime: z.enum(RUNTIMES),
+    code: maxBytes(limits.CODE_BYTES_MAX, 'code'),
+    args: z
+      .array(maxBytes(limits.JOB_ARG_BYTES_MAX, 'argument'))
+      .max(limits.JOB_ARGS_MAX)
+      .default([]),
+    env: z
+      .record(envKey, maxBytes(limits.JOB_ENV_VALUE_BYTES_MAX, 'environment value'))
+      .refine((env) => Object.keys(env).length <= limits.JOB_ENV_MAX, {
+        message: `at most ${limits.JOB_ENV_MAX} environment variables`,
+      })
+      .default({}),
+    cpus: z
+      .number()
+      .min(limits.JOB_CPUS_MIN)
+      .max(limits.JOB_CPUS_MAX)
+      .default(limits.JOB_CPUS_DEFAULT),
+    memoryMb: z
+      .number()
+      .int()
+      .min(limits.JOB_MEMORY_MB_MIN)
+      .max(limits.JOB_MEMORY_MB_MAX)
+      .default(limits.JOB_MEMORY_MB_DEFAULT),
+    timeoutS: z
+      .number()
+      .int()
+      .min(1)
+      .max(limits.JOB_TIMEOUT_S_MAX)
+      .default(limits.JOB_TIMEOUT_S_DEFAULT),
+    pids: z.number().int().min(8).max(limits.JOB_PIDS_MAX).default(limits.JOB_PIDS_DEFAULT),
+  })
+  .strict()
+
+export type JobSpecInput = z.input<typeof jobSpecSchema>
+export type JobSpec = z.output<typeof jobSpecSchema>
+
+/** What an executor reports for one run of a job. */
+export interface JobResult {
+  /** Exit code of the job's process; null when it never ran or was killed without one. */
+  readonly exitCode: number | null
+  readonly stdoutTail: string
+  readonly stderrTail: string
+  /** Bytes the job wrote to each stream, counted also past the cap. */
+  readonly stdoutBytes: number
+  readonly stderrBytes: number
+  /** True when a stream exceeded OUTPUT_STREAM_BYTES_MAX and the rest was discarded. */
+  readonly stdoutTruncated: boolean
+  readonly stderrTruncated: boolean
+  readonly outputCapBytes: number
+  readonly wallMs: number
+  /** CPU time used, from the container's cgroup; null when the engine did not report it. */
+  readonly cpuMs: number | null
+  readonly memoryPeakBytes: number | null
+  readonly oomKilled: boolean
+  readonly timedOut: boolean
+}
+
+/** Who is to blame for a run that did not succeed; decides whether the submitter pays. */
+export type FailureCause = 'code' | 'executor'
+
+/** A job as the API shows it. Amounts are millicredits. */
+export interface JobView {
+  readonly id: string
+  readonly submitter: string
+  readonly idempotencyId: string
+  readonly runtime: Runtime
+  readonly spec: Omit<JobSpec, 'code'> & { readonly codeBytes: number }
+  readonly state: JobState
+  /** Log times (ms since the epoch, stamped by the coordinator). */
+  readonly createdAt: number
+  readonly assignedAt: number | null
+  readonly startedAt: number | null
+  readonly finishedAt: number | null
+  /** Runs started so far (1 + retries). */
+  readonly attempts: number
+  readonly executor: string | null
+  readonly executorOwner: string | null
+  readonly maxPriceMc: number
+  /** Settled price, and how it was split; null until settled. */
+  readonly priceMc: number | null
+  readonly executorPaidMc: number | null
+  readonly feesPaidMc: number | null
+  readonly result: JobResult | null
+  /** Why the job ended the way it did, in words a user can act on. */
+  readonly reason: string | null
+}

@@ -1,0 +1,143 @@
+// The client API: JSON-RPC 2.0 methods, their parameter schemas and result types. The same
+// table serves the WebSocket and `POST /api/v1/rpc`; the CLI and the PWA use nothing else.
+import { z } from 'zod'
+import type { BalanceView, MeshPolicy, TransferView } from './account.ts'
+import { idempotencyIdSchema, JOB_STATES, jobIdSchema, jobSpecSchema } from './job.ts'
+import type { JobResult, JobState, JobView } from './job.ts'
+import { PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX } from './limits.ts'
+
+export const API_PATH = '/api/v1/rpc'
+export const WS_PATH = '/api/v1/ws'
+
+const page = {
+  limit: z.number().int().min(1).max(PAGE_ITEMS_MAX).default(PAGE_ITEMS_DEFAULT),
+}
+const empty = z.object({}).strict()
+
+export const SUBSCRIPTION_TOPICS = ['jobs', 'logs', 'balance', 'peers'] as const
+export type SubscriptionTopic = (typeof SUBSCRIPTION_TOPICS)[number]
+
+/** Parameter schemas by method. A method not in this table does not exist. */
+export const paramsSchemas = {
+  'job.submit': z.object({ idempotencyId: idempotencyIdSchema, spec: jobSpecSchema }).strict(),
+  'job.quote': z.object({ spec: jobSpecSchema }).strict(),
+  'job.get': z.object({ id: jobIdSchema }).strict(),
+  'job.list': z
+    .object({
+      state: z.enum(JOB_STATES).optional(),
+      /** Only jobs created before this job id's position (newest first paging). */
+      before: jobIdSchema.optional(),
+      ...page,
+    })
+    .strict(),
+  'job.cancel': z.object({ id: jobIdSchema, idempotencyId: idempotencyIdSchema }).strict(),
+  'job.logs': z.object({ id: jobIdSchema }).strict(),
+  'account.balance': empty,
+  'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
+  'mesh.info': empty,
+  'mesh.peers': empty,
+  subscribe: z
+    .object({
+      topic: z.enum(SUBSCRIPTION_TOPICS),
+      /** For `jobs`: one job only (all of this account's jobs when absent). For `logs`: required. */
+      id: jobIdSchema.optional(),
+    })
+    .strict(),
+  unsubscribe: z.object({ subscription: z.string().min(1).max(64) }).strict(),
+} as const
+
+export type Method = keyof typeof paramsSchemas
+export type ParamsInput<M extends Method> = z.input<(typeof paramsSchemas)[M]>
+export type Params<M extends Method> = z.output<(typeof paramsSchemas)[M]>
+
+export interface JobLogs {
+  readonly id: string
+  readonly state: JobState
+  readonly stdout: string
+  readonly stderr: string
+  readonly result: JobResult | null
+}
+
+export interface PeerView {
+  readonly peerId: string
+  readonly owner: string
+  readonly roles: readonly ('peer' | 'voter' | 'coordinator' | 'executor')[]
+  readonly addresses: readonly string[]
+  readonly reachable: boolean
+  readonly self: boolean
+  readonly capacity: {
+    readonly cpus: number
+    readonly memoryMb: number
+    readonly runtimes: readonly string[]
+  } | null
+  readonly load: {
+    readonly runningJobs: number
+    readonly cpusInUse: number
+    readonly memoryMbInUse: number
+  } | null
+  /** Why this peer cannot run jobs, if it cannot. */
+  readonly executorProblem: string | null
+}
+
+export interface MeshInfo {
+  readonly meshId: string
+  readonly peerId: string
+  readonly owner: string
+  readonly coordinator: string | null
+  readonly term: number
+  readonly appliedIndex: number
+  readonly version: string
+  readonly policy: MeshPolicy
+  readonly queueLength: number
+  readonly jobsByState: Readonly<Record<JobState, number>>
+}
+
+/** Result types by method. */
+export interface Results {
+  'job.submit': { readonly job: JobView; readonly created: boolean }
+  'job.quote': {
+    readonly maxPriceMc: number
+    readonly availableMc: number
+    readonly policy: MeshPolicy
+  }
+  'job.get': JobView
+  'job.list': { readonly jobs: readonly JobView[] }
+  'job.cancel': JobView
+  'job.logs': JobLogs
+  'account.balance': BalanceView & { readonly availableMc: number }
+  'account.history': { readonly transfers: readonly TransferView[] }
+  'mesh.info': MeshInfo
+  'mesh.peers': { readonly peers: readonly PeerView[] }
+  subscribe: { readonly subscription: string }
+  unsubscribe: { readonly removed: boolean }
+}
+
+/** Events pushed to a subscription, as `{"method":"subscription","params":{subscription,event}}`. */
+export type SubscriptionEvent =
+  | { readonly topic: 'jobs'; readonly job: JobView }
+  | {
+      readonly topic: 'logs'
+      readonly id: string
+      readonly stream: 'stdout' | 'stderr'
+      readonly data: string
+    }
+  | { readonly topic: 'logs'; readonly id: string; readonly end: true; readonly state: JobState }
+  | { readonly topic: 'balance'; readonly balance: BalanceView & { readonly availableMc: number } }
+  | { readonly topic: 'peers'; readonly peers: readonly PeerView[] }
+
+export const SUBSCRIPTION_METHOD = 'subscription'
+
+/** The JSON-RPC 2.0 request envelope. Notifications (no id) are not accepted: every call is
+ * answered. */
+export const requestEnvelopeSchema = z
+  .object({
+    jsonrpc: z.literal('2.0'),
+    id: z.union([z.string().max(128), z.number().int()]),
+    method: z.string().max(64),
+    params: z.unknown().optional(),
+  })
+  .strict()
+
+export function isMethod(name: string): name is Method {
+  return Object.hasOwn(paramsSchemas, name)
+}
