@@ -31,10 +31,6 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-empty': ['error', { allowEmptyCatch: false }],
-      'max-len': [
-        'error',
-        { code: 100, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true },
-      ],
     },
   },
   ...areaRules,
