@@ -42,7 +42,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', 'classic-level', 'memory-level', '**/storage/**', '**/node/**'],
+              group: [
+                'node:*',
+                'classic-level',
+                'memory-level',
+                '**/storage/**',
+                '**/node/**',
+                '**/pwa/**',
+              ],
               message: pureMessage,
             },
           ],
