@@ -1,0 +1,56 @@
+// The state machine's one entry point. Deterministic: the same entries applied in the same
+// order to the same state give the same state and results on every replica.
+import { isFinalJobState } from '../../protocol/index.ts'
+import { openAccount } from './accounts.ts'
+import { assert } from './assert.ts'
+import { assignJob, cancelJob, expireJob, finishJob, lostJob, startJob, submitJob } from './jobs.ts'
+import { fail, ok } from './result.ts'
+import type { ApplyResult, Command, Entry, State } from './types.ts'
+
+/** Applies one committed entry. Entries must come in index order with no gap. */
+export function apply(state: State, entry: Entry): ApplyResult {
+  assert(
+    entry.index === state.appliedIndex + 1,
+    `entry ${entry.index} applied after ${state.appliedIndex}`,
+  )
+  state.appliedIndex = entry.index
+  // Log time is stamped by the coordinator; a new coordinator's clock may lag, so never go back.
+  state.logTime = Math.max(state.logTime, entry.logTime)
+  return dispatch(state, entry.command)
+}
+
+function dispatch(state: State, command: Command): ApplyResult {
+  switch (command.type) {
+    case 'account.open':
+      return ok(openAccount(state, command.account))
+    case 'executor.register':
+      state.executors.set(command.peer, { peer: command.peer, owner: command.owner })
+      return ok(null)
+    case 'job.submit':
+      return submitJob(state, command)
+    case 'job.assign':
+      return assignJob(state, command)
+    case 'job.start':
+      return startJob(state, command)
+    case 'job.finish':
+      return finishJob(state, command)
+    case 'job.lost':
+      return lostJob(state, command)
+    case 'job.cancel':
+      return cancelJob(state, command)
+    case 'job.expire':
+      return expireJob(state, command)
+    case 'policy.set':
+      state.policy = command.policy
+      return ok(null)
+    default:
+      return fail('INVALID_REQUEST', `unknown command ${(command as { type: string }).type}`)
+  }
+}
+
+/** Unsettled jobs: everything that still holds an escrow or a place in the queue. */
+export function activeJobs(state: State): number {
+  let count = 0
+  for (const job of state.jobs.values()) if (!isFinalJobState(job.state)) count++
+  return count
+}

@@ -1,0 +1,16 @@
+export { apply, activeJobs } from './apply.ts'
+export { createState, openAccount } from './accounts.ts'
+export { InvariantError, assert } from './assert.ts'
+export { ledgerViolations } from './invariants.ts'
+export { escrowExpiresAt, maxPriceOf } from './jobs.ts'
+export { decodeState, encodeState, restoreState, snapshotState } from './snapshot.ts'
+export type { StateSnapshot } from './snapshot.ts'
+export {
+  balanceView,
+  historyView,
+  jobsByState,
+  jobView,
+  listJobs,
+  unfinishedJobs,
+} from './views.ts'
+export type * from './types.ts'

@@ -1,0 +1,33 @@
+// The ledger's invariants, checked by tests after every step and by the replica on restore.
+import { SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
+import type { State } from './types.ts'
+
+/** Returns every broken invariant, in words; empty when the ledger adds up. */
+export function ledgerViolations(state: State): string[] {
+  const violations: string[] = []
+  let sum = 0
+  for (const [name, account] of state.accounts) {
+    sum += account.balanceMc
+    if (name !== SYSTEM_ACCOUNTS.mint && account.balanceMc < 0) {
+      violations.push(`${name} is below zero: ${account.balanceMc}`)
+    }
+  }
+  if (sum !== 0) violations.push(`accounts sum to ${sum}, not zero`)
+
+  const heldBySubmitter = new Map<string, number>()
+  let held = 0
+  for (const job of state.jobs.values()) {
+    if (!job.escrowHeld) continue
+    held += job.maxPriceMc
+    heldBySubmitter.set(job.submitter, (heldBySubmitter.get(job.submitter) ?? 0) + job.maxPriceMc)
+  }
+  const escrow = state.accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0
+  if (escrow !== held) violations.push(`escrow holds ${escrow} but open jobs reserve ${held}`)
+  for (const [name, account] of state.accounts) {
+    const expected = heldBySubmitter.get(name) ?? 0
+    if (account.escrowedMc !== expected) {
+      violations.push(`${name} shows ${account.escrowedMc} escrowed, jobs hold ${expected}`)
+    }
+  }
+  return violations
+}

@@ -1,0 +1,216 @@
+// Job commands: submit, assign, start, finish, lost, cancel, expire. Each handler checks
+// everything first and only then changes state, so a refused command changes nothing.
+import {
+  ESCROW_GRACE_MS,
+  isFinalJobState,
+  JOB_RETRIES_MAX,
+  priceMc,
+  QUEUE_JOBS_MAX,
+  QUEUE_JOBS_PER_ACCOUNT_MAX,
+} from '../../protocol/index.ts'
+import type { JobState } from '../../protocol/index.ts'
+import { fail, ok } from './result.ts'
+import { holdEscrow, settleEscrow, voidEscrow } from './settlement.ts'
+import type { ApplyResult, Command, Job, State } from './types.ts'
+
+type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
+
+function transition(state: State, job: Job, to: JobState, reason: string | null): void {
+  job.state = to
+  job.reason = reason
+  job.events.push({ state: to, at: state.logTime, reason })
+  if (isFinalJobState(to)) job.finishedAt = state.logTime
+}
+
+function removeFromQueue(state: State, jobId: string): void {
+  const position = state.queue.indexOf(jobId)
+  if (position >= 0) state.queue.splice(position, 1)
+}
+
+function activeJobsOf(state: State, submitter: string): number {
+  let count = 0
+  for (const job of state.jobs.values()) {
+    if (job.submitter === submitter && !isFinalJobState(job.state)) count++
+  }
+  return count
+}
+
+export function maxPriceOf(state: State, spec: Job['spec']): number {
+  return priceMc(state.policy, spec, spec.timeoutS * 1000)
+}
+
+export function submitJob(state: State, command: CommandOf<'job.submit'>): ApplyResult {
+  const key = `${command.submitter}\n${command.idempotencyId}`
+  const existingId = state.submissions.get(key)
+  if (existingId !== undefined) {
+    const existing = state.jobs.get(existingId)
+    if (JSON.stringify(existing?.spec) !== JSON.stringify(command.spec)) {
+      return fail('CONFLICT', 'this idempotency id was used for a different job', {
+        field: 'idempotencyId',
+        jobId: existingId,
+      })
+    }
+    return ok({ jobId: existingId, created: false })
+  }
+  if (state.jobs.has(command.jobId)) return fail('CONFLICT', `job id ${command.jobId} is taken`)
+  const submitter = state.accounts.get(command.submitter)
+  if (submitter === undefined) return fail('NOT_FOUND', 'the submitting account does not exist')
+  if (state.queue.length >= QUEUE_JOBS_MAX) {
+    return fail('QUEUE_FULL', `the mesh queue is full (${QUEUE_JOBS_MAX} jobs)`)
+  }
+  if (activeJobsOf(state, command.submitter) >= QUEUE_JOBS_PER_ACCOUNT_MAX) {
+    return fail('QUEUE_FULL', `an account may have ${QUEUE_JOBS_PER_ACCOUNT_MAX} unfinished jobs`)
+  }
+  const maxPrice = maxPriceOf(state, command.spec)
+  if (submitter.balanceMc < maxPrice) {
+    return fail('INSUFFICIENT_FUNDS', 'not enough credits to escrow this job’s maximum price', {
+      requiredMc: maxPrice,
+      availableMc: submitter.balanceMc,
+    })
+  }
+  const job: Job = {
+    id: command.jobId,
+    submitter: command.submitter,
+    idempotencyId: command.idempotencyId,
+    spec: command.spec,
+    state: 'queued',
+    createdAt: state.logTime,
+    assignedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    attempts: 0,
+    fence: null,
+    executor: null,
+    executorOwner: null,
+    maxPriceMc: maxPrice,
+    priceMc: null,
+    executorPaidMc: null,
+    feesPaidMc: null,
+    result: null,
+    reason: null,
+    escrowHeld: false,
+    events: [{ state: 'queued', at: state.logTime, reason: null }],
+  }
+  state.jobs.set(job.id, job)
+  state.jobOrder.push(job.id)
+  state.submissions.set(key, job.id)
+  state.queue.push(job.id)
+  holdEscrow(state, job)
+  return ok({ jobId: job.id, created: true })
+}
+
+export function assignJob(state: State, command: CommandOf<'job.assign'>): ApplyResult {
+  const job = state.jobs.get(command.jobId)
+  if (job === undefined) return fail('NOT_FOUND', `no job ${command.jobId}`)
+  if (job.state !== 'queued') return fail('INVALID_STATE', `job is ${job.state}, not queued`)
+  const executor = state.executors.get(command.executor)
+  if (executor === undefined) return fail('NOT_FOUND', `no executor ${command.executor}`)
+  removeFromQueue(state, job.id)
+  job.fence = state.appliedIndex
+  job.executor = executor.peer
+  job.executorOwner = executor.owner
+  job.assignedAt = state.logTime
+  job.startedAt = null
+  job.attempts += 1
+  transition(state, job, 'assigned', null)
+  return ok({ fence: job.fence })
+}
+
+/** Finds the job a report names and checks its fencing token. */
+function fenced(state: State, jobId: string, fence: number): Job | ApplyResult {
+  const job = state.jobs.get(jobId)
+  if (job === undefined) return fail('NOT_FOUND', `no job ${jobId}`)
+  if (job.fence !== fence) {
+    return fail('CONFLICT', `stale assignment ${fence} for job ${jobId} (current ${job.fence})`)
+  }
+  return job
+}
+
+export function startJob(state: State, command: CommandOf<'job.start'>): ApplyResult {
+  const job = fenced(state, command.jobId, command.fence)
+  if (!('id' in job)) return job
+  if (job.state !== 'assigned') return fail('INVALID_STATE', `job is ${job.state}, not assigned`)
+  job.startedAt = state.logTime
+  transition(state, job, 'running', null)
+  return ok(null)
+}
+
+export function finishJob(state: State, command: CommandOf<'job.finish'>): ApplyResult {
+  const job = fenced(state, command.jobId, command.fence)
+  if (!('id' in job)) return job
+  if (job.state !== 'running' && job.state !== 'assigned') {
+    return fail('INVALID_STATE', `job is ${job.state}, not running`)
+  }
+  const { outcome } = command
+  if (outcome.cause === 'executor') {
+    return loseJob(state, job, outcome.error ?? 'the executor failed')
+  }
+  job.result = outcome.result
+  settleEscrow(state, job, outcome.result.wallMs)
+  transition(state, job, outcome.state, outcome.error)
+  return ok(null)
+}
+
+/** The executor failed the job (vanished, engine error): requeue it, or give up after the
+ * retry limit. Either way the submitter pays nothing for this run. */
+function loseJob(state: State, job: Job, reason: string): ApplyResult {
+  transition(state, job, 'lost', reason)
+  job.fence = null
+  job.executor = null
+  job.executorOwner = null
+  if (job.attempts > JOB_RETRIES_MAX) {
+    voidEscrow(state, job)
+    transition(state, job, 'failed', `${reason}; gave up after ${job.attempts} attempts`)
+    return ok({ requeued: false })
+  }
+  // A retried job goes to the front: it has waited longest.
+  state.queue.unshift(job.id)
+  transition(state, job, 'queued', `retrying: ${reason}`)
+  return ok({ requeued: true })
+}
+
+export function lostJob(state: State, command: CommandOf<'job.lost'>): ApplyResult {
+  const job = fenced(state, command.jobId, command.fence)
+  if (!('id' in job)) return job
+  if (job.state !== 'running' && job.state !== 'assigned') {
+    return fail('INVALID_STATE', `job is ${job.state}, not running`)
+  }
+  return loseJob(state, job, command.reason)
+}
+
+export function cancelJob(state: State, command: CommandOf<'job.cancel'>): ApplyResult {
+  const job = state.jobs.get(command.jobId)
+  if (job === undefined) return fail('NOT_FOUND', `no job ${command.jobId}`)
+  if (job.submitter !== command.by) return fail('NOT_FOUND', `no job ${command.jobId}`)
+  if (job.state === 'cancelled') return ok({ cancelled: false })
+  if (isFinalJobState(job.state)) {
+    return fail('INVALID_STATE', `job already ended: ${job.state}`)
+  }
+  if (job.state === 'running' && job.startedAt !== null) {
+    // The code ran until now at the submitter's request: it pays for that time.
+    settleEscrow(state, job, state.logTime - job.startedAt)
+  } else {
+    removeFromQueue(state, job.id)
+    voidEscrow(state, job)
+  }
+  transition(state, job, 'cancelled', 'cancelled by the submitter')
+  return ok({ cancelled: true })
+}
+
+export function expireJob(state: State, command: CommandOf<'job.expire'>): ApplyResult {
+  const job = state.jobs.get(command.jobId)
+  if (job === undefined) return fail('NOT_FOUND', `no job ${command.jobId}`)
+  if (isFinalJobState(job.state)) return fail('INVALID_STATE', `job already ended: ${job.state}`)
+  if (state.logTime < escrowExpiresAt(job)) {
+    return fail('INVALID_STATE', 'the escrow has not expired yet')
+  }
+  removeFromQueue(state, job.id)
+  voidEscrow(state, job)
+  job.fence = null
+  transition(state, job, 'failed', 'never settled: the escrow expired and was refunded')
+  return ok(null)
+}
+
+export function escrowExpiresAt(job: Job): number {
+  return job.createdAt + job.spec.timeoutS * 1000 + ESCROW_GRACE_MS
+}

@@ -1,0 +1,139 @@
+// The replicated state and the commands that change it. Every field is plain data so that
+// replicas that applied the same entries encode to the same bytes (see snapshot.ts).
+import type {
+  ErrorName,
+  FailureCause,
+  JobResult,
+  JobSpec,
+  JobState,
+  MeshPolicy,
+  TransferKind,
+} from '../../protocol/index.ts'
+
+export interface Account {
+  balanceMc: number
+  /** Sum of the maximum prices of this account's unsettled jobs (held by `escrow`). */
+  escrowedMc: number
+  /** Positions in `State.transfers` of the transfers that touch this account, oldest first. */
+  transfers: number[]
+}
+
+export interface Transfer {
+  readonly id: string
+  readonly debit: string
+  readonly credit: string
+  readonly amountMc: number
+  readonly kind: TransferKind
+  readonly jobId: string | null
+  readonly at: number
+  readonly index: number
+}
+
+export interface JobEvent {
+  readonly state: JobState
+  readonly at: number
+  readonly reason: string | null
+}
+
+export interface Job {
+  readonly id: string
+  readonly submitter: string
+  readonly idempotencyId: string
+  readonly spec: JobSpec
+  state: JobState
+  readonly createdAt: number
+  assignedAt: number | null
+  startedAt: number | null
+  finishedAt: number | null
+  attempts: number
+  /** Log index of the current assignment: the fencing token a result must carry. */
+  fence: number | null
+  executor: string | null
+  executorOwner: string | null
+  readonly maxPriceMc: number
+  priceMc: number | null
+  executorPaidMc: number | null
+  feesPaidMc: number | null
+  result: JobResult | null
+  reason: string | null
+  /** True while the escrow is held (from submission until settled or voided). */
+  escrowHeld: boolean
+  readonly events: JobEvent[]
+}
+
+export interface ExecutorRegistration {
+  readonly peer: string
+  readonly owner: string
+}
+
+export interface State {
+  policy: MeshPolicy
+  readonly accounts: Map<string, Account>
+  readonly transfers: Transfer[]
+  readonly transferIds: Map<string, number>
+  readonly jobs: Map<string, Job>
+  /** Job ids in creation order. */
+  readonly jobOrder: string[]
+  /** `${submitter}\n${idempotencyId}` → job id: replays find the first job. */
+  readonly submissions: Map<string, string>
+  /** Queued job ids, first to run first. */
+  readonly queue: string[]
+  readonly executors: Map<string, ExecutorRegistration>
+  appliedIndex: number
+  /** Largest log time applied: log time never goes backwards. */
+  logTime: number
+}
+
+/** What an executor reports at the end of a run. */
+export interface RunOutcome {
+  readonly state: 'succeeded' | 'failed' | 'timed_out'
+  readonly cause: FailureCause | null
+  readonly result: JobResult
+  readonly error: string | null
+}
+
+export type Command =
+  | { readonly type: 'account.open'; readonly account: string }
+  | { readonly type: 'executor.register'; readonly peer: string; readonly owner: string }
+  | {
+      readonly type: 'job.submit'
+      readonly jobId: string
+      readonly submitter: string
+      readonly idempotencyId: string
+      readonly spec: JobSpec
+    }
+  | { readonly type: 'job.assign'; readonly jobId: string; readonly executor: string }
+  | { readonly type: 'job.start'; readonly jobId: string; readonly fence: number }
+  | {
+      readonly type: 'job.finish'
+      readonly jobId: string
+      readonly fence: number
+      readonly outcome: RunOutcome
+    }
+  | {
+      readonly type: 'job.lost'
+      readonly jobId: string
+      readonly fence: number
+      readonly reason: string
+    }
+  | { readonly type: 'job.cancel'; readonly jobId: string; readonly by: string }
+  | { readonly type: 'job.expire'; readonly jobId: string }
+  | { readonly type: 'policy.set'; readonly policy: MeshPolicy }
+
+/** One log entry: the coordinator stamps `logTime`; apply never reads a clock. */
+export interface Entry {
+  readonly index: number
+  readonly logTime: number
+  readonly command: Command
+}
+
+export interface ApplyError {
+  readonly name: ErrorName
+  readonly message: string
+  readonly data?: Readonly<Record<string, unknown>>
+}
+
+/** The outcome of applying one entry. A refused command changes nothing. */
+export type ApplyResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: ApplyError }

@@ -1,0 +1,102 @@
+// Read-only views of the state in the shapes the API returns.
+import { isFinalJobState, SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
+import type { BalanceView, JobState, JobView, TransferView } from '../../protocol/index.ts'
+import type { Job, State } from './types.ts'
+
+export function jobView(job: Job): JobView {
+  const { code, ...spec } = job.spec
+  return {
+    id: job.id,
+    submitter: job.submitter,
+    idempotencyId: job.idempotencyId,
+    runtime: job.spec.runtime,
+    spec: { ...spec, codeBytes: new TextEncoder().encode(code).byteLength },
+    state: job.state,
+    createdAt: job.createdAt,
+    assignedAt: job.assignedAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    attempts: job.attempts,
+    executor: job.executor,
+    executorOwner: job.executorOwner,
+    maxPriceMc: job.maxPriceMc,
+    priceMc: job.priceMc,
+    executorPaidMc: job.executorPaidMc,
+    feesPaidMc: job.feesPaidMc,
+    result: job.result,
+    reason: job.reason,
+  }
+}
+
+export function balanceView(state: State, account: string): BalanceView & { availableMc: number } {
+  const entry = state.accounts.get(account)
+  const balanceMc = entry?.balanceMc ?? 0
+  return {
+    account,
+    balanceMc,
+    escrowedMc: entry?.escrowedMc ?? 0,
+    availableMc: account === SYSTEM_ACCOUNTS.mint ? 0 : balanceMc,
+  }
+}
+
+/** Transfers touching `account`, newest first, optionally only those before log index `before`. */
+export function historyView(
+  state: State,
+  account: string,
+  options: { readonly before?: number | undefined; readonly limit: number },
+): TransferView[] {
+  const positions = state.accounts.get(account)?.transfers ?? []
+  const out: TransferView[] = []
+  for (let i = positions.length - 1; i >= 0 && out.length < options.limit; i--) {
+    const transfer = state.transfers[positions[i] as number]
+    if (transfer === undefined) continue
+    if (options.before !== undefined && transfer.index >= options.before) continue
+    out.push(transfer)
+  }
+  return out
+}
+
+/** Jobs of `submitter`, newest first. */
+export function listJobs(
+  state: State,
+  submitter: string,
+  options: {
+    readonly state?: JobState | undefined
+    readonly before?: string | undefined
+    readonly limit: number
+  },
+): JobView[] {
+  const out: JobView[] = []
+  let started = options.before === undefined
+  for (let i = state.jobOrder.length - 1; i >= 0 && out.length < options.limit; i--) {
+    const id = state.jobOrder[i] as string
+    if (!started) {
+      started = id === options.before
+      continue
+    }
+    const job = state.jobs.get(id)
+    if (job === undefined || job.submitter !== submitter) continue
+    if (options.state !== undefined && job.state !== options.state) continue
+    out.push(jobView(job))
+  }
+  return out
+}
+
+export function jobsByState(state: State): Record<JobState, number> {
+  const counts: Record<JobState, number> = {
+    queued: 0,
+    assigned: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    timed_out: 0,
+    cancelled: 0,
+    lost: 0,
+  }
+  for (const job of state.jobs.values()) counts[job.state]++
+  return counts
+}
+
+export function unfinishedJobs(state: State): Job[] {
+  return [...state.jobs.values()].filter((job) => !isFinalJobState(job.state))
+}
