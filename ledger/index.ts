@@ -1,0 +1,7 @@
+export * from './state/index.ts'
+export { Replica, ReplicaOverloadedError, ReplicaStoppedError } from './replica.ts'
+export type { AppliedListener, ReplicaInit } from './replica.ts'
+export type { Clock } from './clock.ts'
+export type { CommandLog, StoredLog } from './storage/command-log.ts'
+export { LevelCommandLog } from './storage/level-command-log.ts'
+export type { LevelLike } from './storage/level-command-log.ts'

@@ -1,0 +1,151 @@
+// The driver around the state machine. Today it is the single-voter path: a proposal becomes a
+// log entry stamped with log time, entries proposed together are persisted in one synced batch
+// (group commit), then applied in order, then acknowledged. Raft slots in behind `propose`
+// without changing callers.
+import {
+  apply,
+  assert,
+  createState,
+  decodeState,
+  encodeState,
+  ledgerViolations,
+} from './state/index.ts'
+import type { ApplyResult, Command, Entry, State } from './state/index.ts'
+import type { Clock } from './clock.ts'
+import type { CommandLog } from './storage/command-log.ts'
+
+export interface ReplicaInit {
+  readonly log: CommandLog
+  readonly clock: Clock
+  /** Entries between snapshots; a snapshot bounds the log replayed at start. */
+  readonly snapshotEveryEntries?: number
+}
+
+export type AppliedListener = (entry: Entry, result: ApplyResult) => void
+
+interface Pending {
+  readonly command: Command
+  readonly resolve: (result: ApplyResult) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** Proposals waiting for the next batch; a bound so a stalled disk cannot eat memory. */
+const PENDING_PROPOSALS_MAX = 10_000
+
+export class ReplicaStoppedError extends Error {
+  constructor() {
+    super('the ledger is stopped')
+    this.name = 'ReplicaStoppedError'
+  }
+}
+
+export class ReplicaOverloadedError extends Error {
+  constructor() {
+    super(`more than ${PENDING_PROPOSALS_MAX} proposals are waiting for the disk`)
+    this.name = 'ReplicaOverloadedError'
+  }
+}
+
+export class Replica {
+  readonly #log: CommandLog
+  readonly #clock: Clock
+  readonly #snapshotEveryEntries: number
+  readonly #listeners = new Set<AppliedListener>()
+  #state: State = createState()
+  #pending: Pending[] = []
+  #flushing: Promise<void> | null = null
+  #sinceSnapshot = 0
+  #running = false
+
+  constructor(init: ReplicaInit) {
+    this.#log = init.log
+    this.#clock = init.clock
+    this.#snapshotEveryEntries = init.snapshotEveryEntries ?? 1000
+  }
+
+  /** Loads the snapshot and replays the log after it; the state is then as before the stop. */
+  async start(): Promise<void> {
+    const stored = await this.#log.open()
+    this.#state = stored.snapshot === null ? createState() : decodeState(stored.snapshot.encoded)
+    for (const entry of stored.entries) apply(this.#state, entry)
+    const violations = ledgerViolations(this.#state)
+    assert(
+      violations.length === 0,
+      `ledger does not add up after restart: ${violations.join('; ')}`,
+    )
+    this.#sinceSnapshot = stored.entries.length
+    this.#running = true
+  }
+
+  /** Persists what is pending, then closes the log. Later proposals are refused. */
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    while (this.#flushing !== null) await this.#flushing
+    for (const pending of this.#pending.splice(0)) pending.reject(new ReplicaStoppedError())
+    await this.#log.close()
+  }
+
+  /** Read-only: callers must not mutate it. */
+  get state(): State {
+    return this.#state
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Resolves with the command's result once it is durable and applied. */
+  propose(command: Command): Promise<ApplyResult> {
+    if (!this.#running) return Promise.reject(new ReplicaStoppedError())
+    if (this.#pending.length >= PENDING_PROPOSALS_MAX) {
+      return Promise.reject(new ReplicaOverloadedError())
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<ApplyResult>()
+    this.#pending.push({ command, resolve, reject })
+    if (this.#flushing === null) this.#flushing = this.#flushLoop()
+    return promise
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      // Yield once so proposals made in the same tick share one batch and one fsync.
+      await Promise.resolve()
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0)
+        await this.#commit(batch)
+      }
+    } finally {
+      this.#flushing = null
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const logTime = Math.max(this.#state.logTime, this.#clock.now())
+    const first = this.#state.appliedIndex + 1
+    const entries = batch.map((pending, offset) => ({
+      index: first + offset,
+      logTime,
+      command: pending.command,
+    }))
+    try {
+      await this.#log.append(entries)
+    } catch (error) {
+      for (const pending of batch) pending.reject(error)
+      return
+    }
+    entries.forEach((entry, offset) => {
+      const result = apply(this.#state, entry)
+      for (const listener of this.#listeners) listener(entry, result)
+      batch[offset]?.resolve(result)
+    })
+    this.#sinceSnapshot += entries.length
+    if (this.#sinceSnapshot >= this.#snapshotEveryEntries) await this.#snapshot()
+  }
+
+  async #snapshot(): Promise<void> {
+    await this.#log.saveSnapshot(this.#state.appliedIndex, encodeState(this.#state))
+    this.#sinceSnapshot = 0
+  }
+}

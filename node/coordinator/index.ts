@@ -1,0 +1,5 @@
+export { Scheduler } from './scheduler.ts'
+export type { SchedulerInit } from './scheduler.ts'
+export { LiveLogs } from './live-logs.ts'
+export type { LiveLogEvent } from './live-logs.ts'
+export type { Assignment, ExecutorCapacity, ExecutorLink, ExecutorReport } from './executor-link.ts'

@@ -1,0 +1,212 @@
+// The coordinator's scheduler: matches queued jobs, first in first out, to executors with
+// room for them, and turns executors' reports into log entries. Load is derived from the
+// replicated state (jobs assigned or running on each executor), so it cannot drift from it.
+import type { Logger } from 'pino'
+import { escrowExpiresAt, unfinishedJobs } from '../../ledger/index.ts'
+import type { ApplyResult, Command, Entry, Job, Replica } from '../../ledger/index.ts'
+import type { Clock } from '../../ledger/index.ts'
+import type { ExecutorLink, ExecutorReport } from './executor-link.ts'
+import type { LiveLogs } from './live-logs.ts'
+
+export interface SchedulerInit {
+  readonly replica: Replica
+  readonly liveLogs: LiveLogs
+  readonly clock: Clock
+  readonly logger: Logger
+  /** How often escrows are checked for expiry. */
+  readonly expiryCheckMs?: number
+}
+
+interface Load {
+  cpus: number
+  memoryMb: number
+}
+
+export class Scheduler {
+  readonly #init: SchedulerInit
+  readonly #links = new Map<string, ExecutorLink>()
+  /** Jobs whose assignment is proposed but not yet applied. */
+  readonly #assigning = new Set<string>()
+  #pumpQueued = false
+  #expiryTimer: ReturnType<typeof setInterval> | null = null
+  #unsubscribe: (() => void) | null = null
+
+  constructor(init: SchedulerInit) {
+    this.#init = init
+  }
+
+  start(): void {
+    this.#unsubscribe = this.#init.replica.onApplied((entry, result) =>
+      this.#applied(entry, result),
+    )
+    this.#expiryTimer = setInterval(() => this.#expire(), this.#init.expiryCheckMs ?? 30_000)
+    this.#expiryTimer.unref()
+    this.#schedulePump()
+  }
+
+  stop(): void {
+    this.#unsubscribe?.()
+    if (this.#expiryTimer !== null) clearInterval(this.#expiryTimer)
+    this.#expiryTimer = null
+  }
+
+  /** Adds an executor. Jobs the state shows on it that it is not running are lost (it
+   * restarted, or lost them): they are requeued or, past the retry limit, refunded. */
+  addExecutor(link: ExecutorLink, running: ReadonlySet<string>): void {
+    this.#links.set(link.peer, link)
+    for (const job of unfinishedJobs(this.#init.replica.state)) {
+      if (job.executor !== link.peer || job.fence === null || running.has(job.id)) continue
+      this.#propose(
+        { type: 'job.lost', jobId: job.id, fence: job.fence, reason: 'its executor restarted' },
+        'lost',
+      )
+    }
+    this.#schedulePump()
+  }
+
+  removeExecutor(peer: string): void {
+    this.#links.delete(peer)
+  }
+
+  /** Executors call this with every report; it never throws. */
+  report(report: ExecutorReport): void {
+    switch (report.type) {
+      case 'started':
+        this.#propose({ type: 'job.start', jobId: report.jobId, fence: report.fence }, 'start')
+        return
+      case 'output':
+        this.#init.liveLogs.append(report.jobId, report.stream, report.data)
+        return
+      case 'finished':
+        this.#propose(
+          {
+            type: 'job.finish',
+            jobId: report.jobId,
+            fence: report.fence,
+            outcome: report.outcome,
+          },
+          'finish',
+        )
+        return
+    }
+  }
+
+  #applied(entry: Entry, result: ApplyResult): void {
+    const { command } = entry
+    if (result.ok && (command.type === 'job.cancel' || command.type === 'job.expire')) {
+      const job = this.#init.replica.state.jobs.get(command.jobId)
+      if (job !== undefined) this.#cancelOnExecutor(job, entry)
+    }
+    if (result.ok && command.type.startsWith('job.')) {
+      const job = this.#init.replica.state.jobs.get((command as { jobId: string }).jobId)
+      if (job !== undefined && job.finishedAt !== null) this.#init.liveLogs.end(job.id, job.state)
+    }
+    this.#schedulePump()
+  }
+
+  #cancelOnExecutor(job: Job, entry: Entry): void {
+    // The entry just ended the job; whichever executor still runs it must kill it now.
+    for (const link of this.#links.values()) link.cancel(job.id)
+    this.#init.logger.debug({ jobId: job.id, index: entry.index }, 'job ended; executors told')
+  }
+
+  /** Queues one pump on the event loop: many entries applied together cause one pass. */
+  #schedulePump(): void {
+    if (this.#pumpQueued) return
+    this.#pumpQueued = true
+    setImmediate(() => {
+      this.#pumpQueued = false
+      this.#pump()
+    })
+  }
+
+  #pump(): void {
+    const state = this.#init.replica.state
+    const loads = this.#loads()
+    for (const jobId of state.queue) {
+      if (this.#assigning.has(jobId)) continue
+      const job = state.jobs.get(jobId)
+      if (job === undefined) continue
+      const link = this.#pick(job, loads)
+      // Strict first in, first out: a job that does not fit yet holds back the ones after it.
+      if (link === undefined) break
+      const load = loads.get(link.peer) as Load
+      load.cpus += job.spec.cpus
+      load.memoryMb += job.spec.memoryMb
+      this.#assign(job, link)
+    }
+  }
+
+  #loads(): Map<string, Load> {
+    const loads = new Map<string, Load>()
+    for (const peer of this.#links.keys()) loads.set(peer, { cpus: 0, memoryMb: 0 })
+    for (const job of unfinishedJobs(this.#init.replica.state)) {
+      if (job.executor === null || (job.state !== 'assigned' && job.state !== 'running')) continue
+      const load = loads.get(job.executor)
+      if (load === undefined) continue
+      load.cpus += job.spec.cpus
+      load.memoryMb += job.spec.memoryMb
+    }
+    return loads
+  }
+
+  /** The executor with the most free CPU that fits the job, if any. */
+  #pick(job: Job, loads: Map<string, Load>): ExecutorLink | undefined {
+    let best: ExecutorLink | undefined
+    let bestFree = -1
+    for (const link of this.#links.values()) {
+      const capacity = link.capacity()
+      const load = loads.get(link.peer)
+      if (capacity === null || load === undefined) continue
+      if (!capacity.runtimes.includes(job.spec.runtime)) continue
+      const freeCpus = capacity.cpus - load.cpus
+      // Float sums of 0.1 steps: compare with a small tolerance.
+      if (freeCpus + 1e-9 < job.spec.cpus) continue
+      if (capacity.memoryMb - load.memoryMb < job.spec.memoryMb) continue
+      if (freeCpus > bestFree) {
+        best = link
+        bestFree = freeCpus
+      }
+    }
+    return best
+  }
+
+  #assign(job: Job, link: ExecutorLink): void {
+    this.#assigning.add(job.id)
+    this.#init.replica
+      .propose({ type: 'job.assign', jobId: job.id, executor: link.peer })
+      .then((result) => {
+        if (!result.ok) {
+          this.#init.logger.warn({ jobId: job.id, error: result.error }, 'assignment refused')
+          return
+        }
+        const { fence } = result.value as { fence: number }
+        link.assign({ jobId: job.id, fence, spec: job.spec })
+      })
+      .catch((error: unknown) => this.#init.logger.error({ err: error, jobId: job.id }, 'assign'))
+      .finally(() => {
+        this.#assigning.delete(job.id)
+        this.#schedulePump()
+      })
+  }
+
+  #expire(): void {
+    const now = this.#init.clock.now()
+    for (const job of unfinishedJobs(this.#init.replica.state)) {
+      if (escrowExpiresAt(job) <= now)
+        this.#propose({ type: 'job.expire', jobId: job.id }, 'expire')
+    }
+  }
+
+  /** Proposes a command whose refusal is expected now and then (a stale report): log it. */
+  #propose(command: Command, what: string): void {
+    this.#init.replica
+      .propose(command)
+      .then((result) => {
+        if (!result.ok) this.#init.logger.info({ command: command.type, error: result.error }, what)
+      })
+      .catch((error: unknown) =>
+        this.#init.logger.error({ err: error, command: command.type }, what),
+      )
+  }
+}
