@@ -1,0 +1,132 @@
+// Routes of the one HTTP port: health, metrics, the JSON-RPC endpoint and the web app.
+// /healthz and /metrics need no token: they reveal no account data, and Prometheus scrapers
+// and load balancers carry none. Every API route needs the token.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { API_PATH, ERROR_CODES, GridxError, WS_PATH } from '../../protocol/index.ts'
+import type { Admission } from './admission.ts'
+import type { GatewayLimits } from './constants.ts'
+import { parseRequest } from './parse-request.ts'
+import { readBody } from './read-body.ts'
+import type { RpcDispatcher, RpcResponse } from './rpc-dispatcher.ts'
+import type { StaticFiles } from './static-files.ts'
+import { bearerToken } from './token-guard.ts'
+import type { TokenGuard } from './token-guard.ts'
+
+export type HealthReport = Readonly<Record<string, unknown>>
+
+export interface HttpRoutesInit {
+  readonly account: string
+  readonly limits: GatewayLimits
+  readonly logger: Logger
+  readonly registry: Registry
+  readonly health: () => HealthReport | Promise<HealthReport>
+  readonly staticFiles: StaticFiles | undefined
+  readonly guard: TokenGuard
+  readonly admission: Admission
+  readonly dispatcher: RpcDispatcher
+}
+
+/** HTTP status of a refused exchange. Errors of an answered call (INVALID_PARAMS, NOT_FOUND
+ * and the like) travel in a 200, so scripts read one shape for every call they made. */
+const STATUS_BY_CODE = new Map<number, number>([
+  [ERROR_CODES.PARSE_ERROR, 400],
+  [ERROR_CODES.INVALID_REQUEST, 400],
+  [ERROR_CODES.UNAUTHORIZED, 401],
+  [ERROR_CODES.TOO_LARGE, 413],
+  [ERROR_CODES.RATE_LIMITED, 429],
+])
+
+export function createHttpHandler(init: HttpRoutesInit) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    route(init, request, response).catch((error: unknown) => {
+      init.logger.error({ err: error, url: request.url }, 'HTTP request failed')
+      if (response.headersSent) response.destroy()
+      else sendJson(response, 500, { status: 'error' })
+    })
+  }
+}
+
+async function route(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {
+  const path = new URL(request.url ?? '/', 'http://gateway.invalid').pathname
+  const method = request.method ?? 'GET'
+  const readOnly = method === 'GET' || method === 'HEAD'
+  if (path === '/healthz' && readOnly) return health(init, response)
+  if (path === '/metrics' && readOnly) {
+    const text = await init.registry.metrics()
+    response.writeHead(200, {
+      'content-type': init.registry.contentType,
+      'cache-control': 'no-store',
+    })
+    return void response.end(text)
+  }
+  if (path === API_PATH) {
+    if (method === 'POST') return rpc(init, request, response)
+    response.setHeader('allow', 'POST')
+    return sendJson(response, 405, { error: 'method not allowed' })
+  }
+  if (path === WS_PATH) return sendJson(response, 426, { error: 'upgrade to a WebSocket' })
+  if (readOnly && init.staticFiles !== undefined) {
+    return init.staticFiles.serve(request, response, path)
+  }
+  return sendJson(response, readOnly ? 404 : 405, {
+    error: readOnly ? 'not found' : 'method not allowed',
+  })
+}
+
+async function health(init: HttpRoutesInit, response: ServerResponse) {
+  try {
+    sendJson(response, 200, { ...(await init.health()), status: 'ok' })
+  } catch (error) {
+    init.logger.warn({ err: error }, 'health check failed')
+    sendJson(response, 503, { status: 'error' })
+  }
+}
+
+async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {
+  const remoteAddress = request.socket.remoteAddress ?? 'unknown'
+  const early = admit(init, request, remoteAddress)
+  if (early !== undefined) {
+    // The body is left unread, so this connection cannot carry another request.
+    response.setHeader('connection', 'close')
+    return sendRpc(response, init.dispatcher.refuse(null, early, 'unknown'))
+  }
+  let text: string
+  try {
+    text = await readBody(request, init.limits.messageBytesMax)
+  } catch (error) {
+    if (!(error instanceof GridxError)) throw error
+    response.setHeader('connection', 'close')
+    return sendRpc(response, init.dispatcher.refuse(null, error, 'unknown'))
+  }
+  const context = { account: init.account, remoteAddress, transport: 'http' } as const
+  sendRpc(response, await init.dispatcher.answer(parseRequest(text), context, undefined))
+}
+
+/** Address limit, then token, then token limit. A refused token gets one fixed answer. */
+function admit(init: HttpRoutesInit, request: IncomingMessage, remoteAddress: string) {
+  const byAddress = init.admission.address(remoteAddress)
+  if (byAddress !== undefined) return byAddress
+  if (!init.guard.accepts(bearerToken(request))) {
+    return new GridxError('UNAUTHORIZED', 'unauthorized')
+  }
+  return init.admission.token()
+}
+
+function sendRpc(response: ServerResponse, message: RpcResponse) {
+  const status = 'error' in message ? (STATUS_BY_CODE.get(message.error.code) ?? 200) : 200
+  if (status === 401) response.setHeader('www-authenticate', 'Bearer')
+  sendJson(response, status, message)
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  })
+  response.end(text)
+}
