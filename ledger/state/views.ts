@@ -39,7 +39,10 @@ export function balanceView(state: State, account: string): BalanceView & { avai
   }
 }
 
-/** Transfers touching `account`, newest first, optionally only those before log index `before`. */
+/** Transfers touching `account`, newest first, optionally only those before log index `before`.
+ * One log index can post several transfers (a settlement), and the next page starts before the
+ * last one's index, so a page never ends inside an index: it stops short of one that does not
+ * fit, or, when a single index fills the whole page, runs past `limit` to include all of it. */
 export function historyView(
   state: State,
   account: string,
@@ -47,10 +50,16 @@ export function historyView(
 ): TransferView[] {
   const positions = state.accounts.get(account)?.transfers ?? []
   const out: TransferView[] = []
-  for (let i = positions.length - 1; i >= 0 && out.length < options.limit; i--) {
+  for (let i = positions.length - 1; i >= 0; i--) {
     const transfer = state.transfers[positions[i] as number]
     if (transfer === undefined) continue
     if (options.before !== undefined && transfer.index >= options.before) continue
+    const first = out[0]
+    const last = out.at(-1)
+    if (out.length >= options.limit && first !== undefined && last !== undefined) {
+      if (transfer.index !== last.index) break
+      if (first.index !== last.index) return out.filter((kept) => kept.index !== last.index)
+    }
     out.push(transfer)
   }
   return out
