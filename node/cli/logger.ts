@@ -1,0 +1,45 @@
+// The daemon's logs: every line as JSON in the data dir's daemon.log (for tools), and
+// warnings and errors also on stderr as one readable line each (for the person at the terminal).
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import type { Logger } from 'pino'
+
+const LEVEL_NAMES: Readonly<Record<number, string>> = {
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+}
+
+function humanStream(stderr: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue
+        const record = JSON.parse(line) as {
+          level: number
+          msg?: string
+          err?: { message?: string }
+        }
+        const detail = record.err?.message ? `: ${record.err.message}` : ''
+        stderr.write(`gridx ${LEVEL_NAMES[record.level] ?? 'log'}: ${record.msg ?? ''}${detail}\n`)
+      }
+      callback()
+    },
+  })
+}
+
+export function createDaemonLogger(
+  dataDir: string,
+  stderr: NodeJS.WritableStream,
+  level: string,
+): Logger {
+  const file = pino.destination({ dest: join(dataDir, 'daemon.log'), mkdir: true, sync: false })
+  return pino(
+    { level, base: undefined },
+    pino.multistream([
+      { level: level as pino.Level, stream: file },
+      { level: 'warn', stream: humanStream(stderr) },
+    ]),
+  )
+}

@@ -1,0 +1,97 @@
+// gridx start: runs this machine's peer until SIGINT or SIGTERM, then shuts down gracefully.
+import { Command, Option } from 'commander'
+import { Daemon, VERSION } from '../daemon/index.ts'
+import { mkdir } from 'node:fs/promises'
+import { CliError } from './connect.ts'
+import type { CliContext, CommonOptions } from './context.ts'
+import { createDaemonLogger } from './logger.ts'
+
+interface StartOptions extends CommonOptions {
+  readonly apiHost: string
+  readonly apiPort: string
+  readonly p2pHost: string
+  readonly p2pPort: string
+  readonly executor: boolean
+  readonly logLevel: string
+}
+
+function port(value: string, flag: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
+    throw new CliError(`${flag} takes a port number from 0 to 65535, not "${value}"`)
+  }
+  return parsed
+}
+
+export function startCommand(context: CliContext, decorate: (c: Command) => Command): Command {
+  return decorate(new Command('start'))
+    .description('run this machine’s peer: a one-machine mesh with the web app, or a member of one')
+    .option('--api-host <host>', 'address the API and web app listen on', '127.0.0.1')
+    .option('--api-port <port>', 'port of the API and web app', '7070')
+    .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
+    .option('--p2p-port <port>', 'peer-to-peer TCP port (WebSockets on the next one)', '4001')
+    .option('--no-executor', 'do not run jobs on this machine')
+    .addOption(
+      new Option('--log-level <level>', 'detail of daemon.log')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
+    .action(async (options: StartOptions) => {
+      await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+      const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
+      const daemon = new Daemon({
+        dataDir: options.dataDir,
+        apiHost: options.apiHost,
+        apiPort: port(options.apiPort, '--api-port'),
+        p2pHost: options.p2pHost,
+        p2pPort: port(options.p2pPort, '--p2p-port'),
+        logger,
+        clock: context.clock,
+        staticDir: context.staticDir,
+        createExecutor: options.executor
+          ? (peerId) => context.createExecutor(peerId, logger)
+          : null,
+      })
+      try {
+        await daemon.start()
+      } catch (error) {
+        await daemon.stop()
+        throw explainStartFailure(error, options)
+      }
+      const info = {
+        apiUrl: daemon.address.url,
+        appUrl: daemon.appUrl,
+        peerId: daemon.peerId,
+        dataDir: options.dataDir,
+        version: VERSION,
+      }
+      context.stdout.write(
+        options.json
+          ? `${JSON.stringify(info)}\n`
+          : `Grid-X ${VERSION} is running.\n` +
+              `  peer      ${daemon.peerId}\n` +
+              `  API       ${daemon.address.url}\n` +
+              `  web app   ${daemon.appUrl}\n` +
+              `  data      ${options.dataDir} (logs in daemon.log)\n` +
+              'Press Ctrl+C to stop.\n',
+      )
+      await new Promise<void>((resolve) => {
+        if (context.stopSignal.aborted) resolve()
+        context.stopSignal.addEventListener('abort', () => resolve(), { once: true })
+      })
+      if (!options.json) context.stderr.write('stopping: finishing running jobs…\n')
+      await daemon.stop()
+      logger.flush()
+    })
+}
+
+function explainStartFailure(error: unknown, options: StartOptions): Error {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE') {
+    return new CliError(
+      `a port is already in use (API ${options.apiPort} or peer-to-peer ${options.p2pPort}): ` +
+        'is another gridx running? Choose others with --api-port / --p2p-port.',
+    )
+  }
+  return error instanceof Error ? error : new Error(String(error))
+}

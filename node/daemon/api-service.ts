@@ -1,0 +1,134 @@
+// The daemon's side of the API: each method reads the replicated state or proposes a command.
+// Inputs arrive validated by the gateway; this layer adds what needs the state (funds, caps).
+import { randomBytes } from 'node:crypto'
+import { balanceView, historyView, jobView, listJobs, maxPriceOf } from '../../ledger/index.ts'
+import type { Job, Replica } from '../../ledger/index.ts'
+import { GridxError, isFinalJobState } from '../../protocol/index.ts'
+import type { JobSpec, Params, Results } from '../../protocol/index.ts'
+import type { ExecutorCapacity } from '../coordinator/index.ts'
+import type { BackendMethod, CallContext } from '../gateway/index.ts'
+
+export interface ApiServiceInit {
+  readonly replica: Replica
+  /** Capacities of the executors that can run jobs now. */
+  readonly executors: () => readonly ExecutorCapacity[]
+  /** Why no executor can run jobs, for the error a refused submission shows. */
+  readonly executorProblem: () => string | null
+  readonly meshInfo: () => Results['mesh.info']
+  readonly meshPeers: () => Results['mesh.peers']
+}
+
+type Handler<M extends BackendMethod> = (
+  params: Params<M>,
+  context: CallContext,
+) => Promise<Results[M]>
+
+function newJobId(): string {
+  // 60 random bits in base 36: unique without coordination, short enough to type.
+  return `j${randomBytes(8).readBigUInt64BE().toString(36).slice(0, 12).padStart(12, '0')}`
+}
+
+export class ApiService {
+  readonly #init: ApiServiceInit
+
+  constructor(init: ApiServiceInit) {
+    this.#init = init
+  }
+
+  readonly handlers: { [M in BackendMethod]: Handler<M> } = {
+    'job.submit': async (params, context) => this.#submit(params, context),
+    'job.quote': async (params, context) => {
+      const spec = this.#capped(params.spec)
+      const state = this.#init.replica.state
+      return {
+        maxPriceMc: maxPriceOf(state, spec),
+        availableMc: balanceView(state, context.account).availableMc,
+        policy: state.policy,
+      }
+    },
+    'job.get': async (params, context) => jobView(this.#ownJob(params.id, context)),
+    'job.list': async (params, context) => ({
+      jobs: listJobs(this.#init.replica.state, context.account, params),
+    }),
+    'job.cancel': async (params, context) => {
+      this.#ownJob(params.id, context)
+      const result = await this.#init.replica.propose({
+        type: 'job.cancel',
+        jobId: params.id,
+        by: context.account,
+      })
+      if (!result.ok)
+        throw new GridxError(result.error.name, result.error.message, result.error.data)
+      return jobView(this.#ownJob(params.id, context))
+    },
+    'job.logs': async (params, context) => {
+      const job = this.#ownJob(params.id, context)
+      return {
+        id: job.id,
+        state: job.state,
+        stdout: job.result?.stdoutTail ?? '',
+        stderr: job.result?.stderrTail ?? '',
+        result: job.result,
+      }
+    },
+    'account.balance': async (_params, context) =>
+      balanceView(this.#init.replica.state, context.account),
+    'account.history': async (params, context) => ({
+      transfers: historyView(this.#init.replica.state, context.account, params),
+    }),
+    'mesh.info': async () => this.#init.meshInfo(),
+    'mesh.peers': async () => this.#init.meshPeers(),
+  }
+
+  /** The job if it exists and belongs to the caller; others' jobs are not found, not refused. */
+  #ownJob(id: string, context: CallContext): Job {
+    const job = this.#init.replica.state.jobs.get(id)
+    if (job === undefined || job.submitter !== context.account) {
+      throw new GridxError('NOT_FOUND', `no job ${id}`, { field: 'id' })
+    }
+    return job
+  }
+
+  /** Caps resources at what the largest executor offers, so a job can always be placed. */
+  #capped(spec: JobSpec): JobSpec {
+    const executors = this.#init.executors().filter((e) => e.runtimes.includes(spec.runtime))
+    if (executors.length === 0) return spec
+    const cpus = Math.max(...executors.map((e) => e.cpus))
+    const memoryMb = Math.max(...executors.map((e) => e.memoryMb))
+    return { ...spec, cpus: Math.min(spec.cpus, cpus), memoryMb: Math.min(spec.memoryMb, memoryMb) }
+  }
+
+  async #submit(
+    params: Params<'job.submit'>,
+    context: CallContext,
+  ): Promise<Results['job.submit']> {
+    const state = this.#init.replica.state
+    const existing = state.submissions.get(`${context.account}\n${params.idempotencyId}`)
+    if (existing === undefined) this.#requireExecutor(params.spec)
+    const result = await this.#init.replica.propose({
+      type: 'job.submit',
+      jobId: newJobId(),
+      submitter: context.account,
+      idempotencyId: params.idempotencyId,
+      spec: this.#capped(params.spec),
+    })
+    if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
+    const { jobId, created } = result.value as { jobId: string; created: boolean }
+    return { job: jobView(this.#ownJob(jobId, context)), created }
+  }
+
+  #requireExecutor(spec: JobSpec): void {
+    const fits = this.#init.executors().some((e) => e.runtimes.includes(spec.runtime))
+    if (fits) return
+    const problem = this.#init.executorProblem()
+    throw new GridxError(
+      'UNAVAILABLE',
+      `no peer in this mesh can run ${spec.runtime} jobs now` + (problem ? `: ${problem}` : ''),
+      { field: 'spec.runtime' },
+    )
+  }
+}
+
+export function isJobOpen(job: Job): boolean {
+  return !isFinalJobState(job.state)
+}

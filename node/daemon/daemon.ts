@@ -1,0 +1,310 @@
+// The daemon: one peer of a mesh. Today the mesh has one voter (this peer), so this peer is
+// also the coordinator and, with a Docker engine, the executor. Start order is the order of
+// dependence; stop is its reverse, with the drain of running jobs first.
+import { ClassicLevel } from 'classic-level'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { LevelCommandLog, Replica, jobsByState } from '../../ledger/index.ts'
+import type { Clock } from '../../ledger/index.ts'
+import { DEFAULT_POLICY, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import type { Results } from '../../protocol/index.ts'
+import { LiveLogs, Scheduler } from '../coordinator/index.ts'
+import type { ExecutorCapacity } from '../coordinator/index.ts'
+import { createGateway } from '../gateway/index.ts'
+import type { Gateway, GatewayAddress } from '../gateway/index.ts'
+import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
+import { ApiService } from './api-service.ts'
+import {
+  LEDGER_DIR,
+  ensureDataDir,
+  loadOrCreateApiToken,
+  removeDaemonInfo,
+  writeDaemonInfo,
+} from './data-dir.ts'
+import { LedgerMetrics } from './ledger-metrics.ts'
+import { LocalExecutorLink } from './local-executor-link.ts'
+import type { JobRunner } from './local-executor-link.ts'
+import { Subscriptions } from './subscriptions.ts'
+import { VERSION } from './version.ts'
+
+/** What the daemon needs of its executor (the Docker executor implements it). */
+export interface LocalExecutor extends JobRunner {
+  /** Connects to the engine and removes containers a crashed daemon left behind. */
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Null capacity with a problem when this peer cannot run jobs. */
+  status(): {
+    readonly capacity: ExecutorCapacity | null
+    readonly problem: string | null
+    readonly load: { runningJobs: number; cpusInUse: number; memoryMbInUse: number } | null
+  }
+}
+
+interface StopStep {
+  readonly name: string
+  readonly stop: () => Promise<void> | void
+}
+
+export interface DaemonInit {
+  readonly dataDir: string
+  readonly apiHost: string
+  readonly apiPort: number
+  readonly p2pHost: string
+  readonly p2pPort: number
+  readonly logger: Logger
+  readonly clock: Clock
+  /** Null runs a peer that routes and serves but runs no jobs (`--no-executor`). */
+  readonly createExecutor: ((peerId: string) => LocalExecutor) | null
+  readonly staticDir?: string
+  readonly drainMs?: number
+}
+
+export class Daemon {
+  readonly #init: DaemonInit
+  readonly #stack: StopStep[] = []
+  #replica: Replica | null = null
+  #address: GatewayAddress | null = null
+  #token = ''
+  #peerId = ''
+  #meshId = ''
+
+  constructor(init: DaemonInit) {
+    this.#init = init
+  }
+
+  get address(): GatewayAddress {
+    if (this.#address === null) throw new Error('the daemon is not started')
+    return this.#address
+  }
+
+  get token(): string {
+    return this.#token
+  }
+
+  get peerId(): string {
+    return this.#peerId
+  }
+
+  /** The URL that opens the web app already signed in: the token rides in the fragment, which
+   * browsers never send to a server. */
+  get appUrl(): string {
+    return `${this.address.url}/#token=${this.#token}`
+  }
+
+  async start(): Promise<void> {
+    const { dataDir, logger } = this.#init
+    await ensureDataDir(dataDir)
+    const identity = await loadOrCreateIdentity(dataDir)
+    this.#peerId = identity.peerId
+    this.#token = await loadOrCreateApiToken(dataDir)
+
+    const replica = await this.#startLedger(identity.peerId)
+    const liveLogs = new LiveLogs()
+    const scheduler = new Scheduler({ replica, liveLogs, clock: this.#init.clock, logger })
+    const registry = new Registry()
+    collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
+    const ledgerMetrics = new LedgerMetrics(registry, replica)
+    this.#push('ledger metrics', () => ledgerMetrics.stop())
+
+    const mesh = new MeshNode({
+      privateKey: identity.privateKey,
+      host: this.#init.p2pHost,
+      port: this.#init.p2pPort,
+    })
+    await mesh.start()
+    this.#push('mesh', () => mesh.stop())
+
+    scheduler.start()
+    this.#push('scheduler', () => scheduler.stop())
+    const executor = await this.#startExecutor(replica, scheduler, (report) => {
+      if (report.type === 'started') ledgerMetrics.containerStarts.inc()
+      scheduler.report(report)
+    })
+
+    const peers = (): Results['mesh.peers'] => this.#peers(mesh, executor)
+    const api = new ApiService({
+      replica,
+      executors: () => {
+        const capacity = executor?.status().capacity
+        return capacity ? [capacity] : []
+      },
+      executorProblem: () =>
+        executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
+      meshInfo: () => this.#meshInfo(replica),
+      meshPeers: peers,
+    })
+    const subscriptions = new Subscriptions({ replica, liveLogs, meshPeers: peers })
+    await this.#startGateway(api, subscriptions, registry)
+    await writeDaemonInfo(dataDir, {
+      apiUrl: this.address.url,
+      pid: process.pid,
+      peerId: this.#peerId,
+      startedAt: new Date(this.#init.clock.now()).toISOString(),
+    })
+    this.#push('daemon info', () => removeDaemonInfo(dataDir))
+    logger.info({ api: this.address.url, peerId: this.#peerId, p2p: mesh.addresses() }, 'started')
+  }
+
+  /** Stops everything started, newest first; a failing step does not stop the rest. */
+  async stop(): Promise<void> {
+    while (this.#stack.length > 0) {
+      const step = this.#stack.pop() as StopStep
+      try {
+        await step.stop()
+      } catch (error) {
+        this.#init.logger.error({ err: error, step: step.name }, 'stop step failed')
+      }
+    }
+    this.#init.logger.info('stopped')
+  }
+
+  #push(name: string, stop: () => Promise<void> | void): void {
+    this.#stack.push({ name, stop })
+  }
+
+  async #startLedger(peerId: string): Promise<Replica> {
+    const db = new ClassicLevel<string, string>(join(this.#init.dataDir, LEDGER_DIR))
+    const log = new LevelCommandLog(db)
+    const replica = new Replica({ log, clock: this.#init.clock })
+    try {
+      await replica.start()
+    } catch (error) {
+      if (String((error as Error).cause ?? error).includes('LOCK')) {
+        throw new Error(`another Grid-X daemon is using ${this.#init.dataDir}`, { cause: error })
+      }
+      throw error
+    }
+    this.#replica = replica
+    this.#push('ledger', () => replica.stop())
+    let meshId = await log.getMeta('meshId')
+    if (meshId === undefined) {
+      // Genesis: this peer creates a mesh of its own, with itself as the first voter.
+      meshId = `mesh-${peerId.slice(-12)}`
+      await log.putMeta('meshId', meshId)
+    }
+    this.#meshId = meshId
+    await this.#propose(replica, { type: 'account.open', account: peerId })
+    return replica
+  }
+
+  async #startExecutor(
+    replica: Replica,
+    scheduler: Scheduler,
+    report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
+  ): Promise<LocalExecutor | null> {
+    const { createExecutor, logger } = this.#init
+    if (createExecutor === null) {
+      scheduler.addExecutor(this.#noExecutorLink(), new Set())
+      return null
+    }
+    const executor = createExecutor(this.#peerId)
+    await executor.start()
+    this.#push('executor', () => executor.stop())
+    const problem = executor.status().problem
+    if (problem !== null) logger.warn(`this peer cannot run jobs: ${problem}`)
+    const link = new LocalExecutorLink({
+      peer: this.#peerId,
+      owner: this.#peerId,
+      runner: executor,
+      capacity: () => executor.status().capacity,
+      report,
+    })
+    await this.#propose(replica, {
+      type: 'executor.register',
+      peer: this.#peerId,
+      owner: this.#peerId,
+    })
+    scheduler.addExecutor(link, link.runningJobs())
+    this.#push('drain', () => link.drain(this.#init.drainMs ?? SHUTDOWN_DRAIN_MS))
+    return executor
+  }
+
+  /** Without an executor the state may still show jobs this peer ran before: hand them back. */
+  #noExecutorLink(): LocalExecutorLink {
+    return new LocalExecutorLink({
+      peer: this.#peerId,
+      owner: this.#peerId,
+      runner: { run: () => Promise.reject(new Error('no executor')) },
+      capacity: () => null,
+      report: () => undefined,
+    })
+  }
+
+  async #startGateway(api: ApiService, subscriptions: Subscriptions, registry: Registry) {
+    const gateway: Gateway = createGateway({
+      host: this.#init.apiHost,
+      port: this.#init.apiPort,
+      token: this.#token,
+      account: this.#peerId,
+      logger: this.#init.logger,
+      metrics: registry,
+      staticDir: this.#init.staticDir,
+      backend: {
+        call: (method, params, context) =>
+          (api.handlers[method] as (p: unknown, c: unknown) => Promise<never>)(params, context),
+        subscribe: (topic, params, context, push) =>
+          subscriptions.subscribe(topic, params, context, push),
+      },
+      health: () => ({
+        peerId: this.#peerId,
+        appliedIndex: this.#replica?.state.appliedIndex ?? 0,
+      }),
+    })
+    this.#address = await gateway.start()
+    this.#push('gateway', () => gateway.stop())
+  }
+
+  async #propose(replica: Replica, command: Parameters<Replica['propose']>[0]): Promise<void> {
+    const result = await replica.propose(command)
+    if (!result.ok) throw new Error(`${command.type} refused: ${result.error.message}`)
+  }
+
+  #meshInfo(replica: Replica): Results['mesh.info'] {
+    const { state } = replica
+    return {
+      meshId: this.#meshId,
+      peerId: this.#peerId,
+      owner: this.#peerId,
+      coordinator: this.#peerId,
+      term: 1,
+      appliedIndex: state.appliedIndex,
+      version: VERSION,
+      policy: state.policy ?? DEFAULT_POLICY,
+      queueLength: state.queue.length,
+      jobsByState: jobsByState(state),
+    }
+  }
+
+  #peers(mesh: MeshNode, executor: LocalExecutor | null): Results['mesh.peers'] {
+    const status = executor?.status()
+    const self = {
+      peerId: this.#peerId,
+      owner: this.#peerId,
+      roles: [
+        'peer' as const,
+        'voter' as const,
+        'coordinator' as const,
+        ...(status?.capacity ? ['executor' as const] : []),
+      ],
+      addresses: mesh.addresses(),
+      reachable: true,
+      self: true,
+      capacity: status?.capacity ?? null,
+      load: status?.load ?? null,
+      executorProblem: executor === null ? 'started with --no-executor' : (status?.problem ?? null),
+    }
+    const others = mesh.connectedPeers().map((peer) => ({
+      peerId: peer.peerId,
+      owner: peer.peerId,
+      roles: ['peer' as const],
+      addresses: peer.addresses,
+      reachable: true,
+      self: false,
+      capacity: null,
+      load: null,
+      executorProblem: null,
+    }))
+    return { peers: [self, ...others] }
+  }
+}

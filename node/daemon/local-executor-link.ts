@@ -1,0 +1,155 @@
+// The coordinator's link to the executor in this same process. It runs each assignment on the
+// Docker runner and turns what happens into reports, exactly as a remote executor will.
+import type { RunOutcome } from '../../ledger/index.ts'
+import type { JobSpec } from '../../protocol/index.ts'
+import type {
+  Assignment,
+  ExecutorCapacity,
+  ExecutorLink,
+  ExecutorReport,
+} from '../coordinator/index.ts'
+
+/** What this link needs of a job runner (the Docker executor implements it). */
+export interface JobRunner {
+  run(
+    request: { readonly jobId: string; readonly fence: number; readonly spec: JobSpec },
+    hooks: {
+      readonly signal: AbortSignal
+      readonly onStarted?: () => void
+      readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
+    },
+  ): Promise<{
+    readonly state: RunOutcome['state'] | 'cancelled'
+    readonly cause: RunOutcome['cause']
+    readonly result: RunOutcome['result']
+    readonly error: string | null
+  }>
+}
+
+interface Running {
+  readonly fence: number
+  readonly controller: AbortController
+  done: Promise<void>
+  handBack: boolean
+}
+
+export class LocalExecutorLink implements ExecutorLink {
+  readonly peer: string
+  readonly owner: string
+  readonly #runner: JobRunner
+  readonly #capacity: () => ExecutorCapacity | null
+  readonly #report: (report: ExecutorReport) => void
+  readonly #running = new Map<string, Running>()
+  #accepting = true
+
+  constructor(init: {
+    peer: string
+    owner: string
+    runner: JobRunner
+    capacity: () => ExecutorCapacity | null
+    report: (report: ExecutorReport) => void
+  }) {
+    this.peer = init.peer
+    this.owner = init.owner
+    this.#runner = init.runner
+    this.#capacity = init.capacity
+    this.#report = init.report
+  }
+
+  capacity(): ExecutorCapacity | null {
+    return this.#accepting ? this.#capacity() : null
+  }
+
+  runningJobs(): ReadonlySet<string> {
+    return new Set(this.#running.keys())
+  }
+
+  assign(assignment: Assignment): void {
+    const { jobId, fence } = assignment
+    if (!this.#accepting) {
+      this.#report({
+        type: 'finished',
+        jobId,
+        fence,
+        outcome: handedBack('the executor is stopping'),
+      })
+      return
+    }
+    const running: Running = {
+      fence,
+      controller: new AbortController(),
+      done: Promise.resolve(),
+      handBack: false,
+    }
+    this.#running.set(jobId, running)
+    running.done = this.#runner
+      .run(assignment, {
+        signal: running.controller.signal,
+        onStarted: () => this.#report({ type: 'started', jobId, fence }),
+        onOutput: (stream, data) => this.#report({ type: 'output', jobId, fence, stream, data }),
+      })
+      .then(
+        (outcome) => {
+          if (running.handBack) {
+            this.#finish(jobId, fence, handedBack('the executor stopped while the job ran'))
+          } else if (outcome.state !== 'cancelled') {
+            // A cancelled run was ended by the log already; there is nothing left to report.
+            this.#finish(jobId, fence, { ...outcome, state: outcome.state })
+          }
+        },
+        (error: unknown) =>
+          this.#finish(jobId, fence, handedBack(`executor error: ${String(error)}`)),
+      )
+      .finally(() => this.#running.delete(jobId))
+  }
+
+  #finish(jobId: string, fence: number, outcome: RunOutcome): void {
+    this.#report({ type: 'finished', jobId, fence, outcome })
+  }
+
+  cancel(jobId: string): void {
+    this.#running.get(jobId)?.controller.abort()
+  }
+
+  /** Stops taking jobs, lets running ones finish for up to `drainMs`, then kills the rest and
+   * hands them back to the queue (the executor's fault: nobody pays for them). */
+  async drain(drainMs: number): Promise<void> {
+    this.#accepting = false
+    const all = Promise.all([...this.#running.values()].map((running) => running.done))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), drainMs)
+    })
+    const first = await Promise.race([all.then(() => 'done' as const), timeout])
+    clearTimeout(timer)
+    if (first === 'done') return
+    for (const running of this.#running.values()) {
+      running.handBack = true
+      running.controller.abort()
+    }
+    await all
+  }
+}
+
+function handedBack(reason: string): RunOutcome {
+  return {
+    state: 'failed',
+    cause: 'executor',
+    error: reason,
+    result: {
+      exitCode: null,
+      stdoutTail: '',
+      stderrTail: '',
+      stdoutBytes: 0,
+      stderrBytes: 0,
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      outputCapBytes: 0,
+      wallMs: 0,
+      cpuMs: null,
+      memoryPeakBytes: null,
+      oomKilled: false,
+      timedOut: false,
+    },
+  }
+}

@@ -1,0 +1,110 @@
+// Subscriptions of the API: job states and balances follow the applied log; logs follow the
+// live output of a running job; peers are polled, since membership changes off the log too.
+import { balanceView, jobView } from '../../ledger/index.ts'
+import type { Replica } from '../../ledger/index.ts'
+import { GridxError, isFinalJobState } from '../../protocol/index.ts'
+import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
+import type { LiveLogs } from '../coordinator/index.ts'
+import type { CallContext } from '../gateway/index.ts'
+
+export interface SubscriptionsInit {
+  readonly replica: Replica
+  readonly liveLogs: LiveLogs
+  readonly meshPeers: () => Results['mesh.peers']
+  /** How often the peers topic looks for a change. */
+  readonly peersPollMs?: number
+}
+
+type Push = (event: SubscriptionEvent) => void
+
+export class Subscriptions {
+  readonly #init: SubscriptionsInit
+
+  constructor(init: SubscriptionsInit) {
+    this.#init = init
+  }
+
+  subscribe(
+    topic: SubscriptionTopic,
+    params: Params<'subscribe'>,
+    context: CallContext,
+    push: Push,
+  ): () => void {
+    switch (topic) {
+      case 'jobs':
+        return this.#jobs(params.id, context, push)
+      case 'logs':
+        return this.#logs(params.id, context, push)
+      case 'balance':
+        return this.#balance(context, push)
+      case 'peers':
+        return this.#peers(push)
+    }
+  }
+
+  #jobs(id: string | undefined, context: CallContext, push: Push): () => void {
+    const { replica } = this.#init
+    return replica.onApplied((entry, result) => {
+      if (!result.ok || !('jobId' in entry.command)) return
+      if (id !== undefined && entry.command.jobId !== id) return
+      const job = replica.state.jobs.get(entry.command.jobId)
+      if (job === undefined || job.submitter !== context.account) return
+      push({ topic: 'jobs', job: jobView(job) })
+    })
+  }
+
+  #logs(id: string | undefined, context: CallContext, push: Push): () => void {
+    if (id === undefined) {
+      throw new GridxError('INVALID_PARAMS', 'the logs topic needs the job id', { field: 'id' })
+    }
+    const job = this.#init.replica.state.jobs.get(id)
+    if (job === undefined || job.submitter !== context.account) {
+      throw new GridxError('NOT_FOUND', `no job ${id}`, { field: 'id' })
+    }
+    if (isFinalJobState(job.state)) {
+      // Already over: replay the kept tails, then the end, from the next tick.
+      const { result, state } = job
+      queueMicrotask(() => {
+        if (result?.stdoutTail)
+          push({ topic: 'logs', id, stream: 'stdout', data: result.stdoutTail })
+        if (result?.stderrTail)
+          push({ topic: 'logs', id, stream: 'stderr', data: result.stderrTail })
+        push({ topic: 'logs', id, end: true, state })
+      })
+      return () => undefined
+    }
+    return this.#init.liveLogs.follow(id, (event) => {
+      if ('end' in event) push({ topic: 'logs', id, end: true, state: event.state })
+      else push({ topic: 'logs', id, stream: event.stream, data: event.data })
+    })
+  }
+
+  #balance(context: CallContext, push: Push): () => void {
+    const { replica } = this.#init
+    let last = ''
+    const send = (): void => {
+      const balance = balanceView(replica.state, context.account)
+      const text = JSON.stringify(balance)
+      if (text === last) return
+      last = text
+      push({ topic: 'balance', balance })
+    }
+    queueMicrotask(send)
+    return replica.onApplied(() => send())
+  }
+
+  #peers(push: Push): () => void {
+    let last = ''
+    const send = (): void => {
+      const { peers } = this.#init.meshPeers()
+      const text = JSON.stringify(peers)
+      if (text === last) return
+      last = text
+      push({ topic: 'peers', peers })
+    }
+    queueMicrotask(send)
+    const timer = setInterval(send, this.#init.peersPollMs ?? 2000)
+    timer.unref()
+    return () => clearInterval(timer)
+  }
+}
