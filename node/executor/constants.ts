@@ -1,0 +1,40 @@
+// Bounds and names private to the executor. Job-facing limits (memory, CPUs, output, tmpfs) live
+// in protocol/limits.ts; these only shape how this daemon talks to its Docker engine.
+
+/** Labels every Grid-X container carries, so a restarted daemon can find what it left behind. */
+export const LABEL_MANAGED = 'gridx.managed'
+export const LABEL_EXECUTOR = 'gridx.executor'
+export const LABEL_JOB = 'gridx.job'
+export const LABEL_FENCE = 'gridx.fence'
+/** Labels the runtime images carry (scripts/ sets them when it builds an image). */
+export const LABEL_RUNTIME = 'gridx.runtime'
+export const LABEL_RECIPE = 'gridx.recipe'
+
+/** Where a job's code is written and run from; a tmpfs, like /tmp. */
+export const WORK_DIR = '/work'
+/** nobody:nogroup on Debian: owns nothing in the image, so the read-only root stays theirs. */
+export const JOB_USER = '65534:65534'
+
+/** One API call to the engine (create, start, inspect, kill, remove). A healthy engine answers
+ * in milliseconds; ten seconds covers a loaded one and still reports a wedged one. */
+export const ENGINE_CALL_TIMEOUT_MS = 10_000
+
+/** Connecting and reading `info` at start: a local socket answers at once or not at all. */
+export const ENGINE_CONNECT_TIMEOUT_MS = 5_000
+
+/** How long `stop()` and the orphan sweep may spend killing and removing containers. */
+export const STOP_TIMEOUT_MS = 15_000
+
+/** Open files per job. Enough for a data loader pool; bounds kernel memory per process. */
+export const JOB_NOFILE_MAX = 4096
+
+/** Size of /dev/shm. Docker mounts one whatever we ask, so we size it ourselves: python's
+ * multiprocessing needs a little, and it is charged to the job's memory limit anyway. */
+export const JOB_SHM_MB = 64
+
+/** How often the cgroup is sampled for CPU time and peak memory while a job runs. The cgroup
+ * vanishes when the container exits, so the last sample is the figure reported. */
+export const CGROUP_SAMPLE_INTERVAL_MS = 100
+
+/** Exit code the runtime gives a process killed by SIGKILL (128 + 9). */
+export const EXIT_CODE_SIGKILL = 137

@@ -1,0 +1,274 @@
+// The executor service: owns the connection to the local engine, knows what it can run, runs
+// jobs in sandboxes and accounts for their load. Scheduling (who runs what, queueing) is the
+// coordinator's: run() starts what it is given, and status() tells the scheduler what fits.
+
+import assert from 'node:assert/strict'
+import type Docker from 'dockerode'
+import { RUNTIMES, type Runtime } from '../../protocol/index.ts'
+import { type CgroupLayout, cgroupLayout } from './cgroup-sampler.ts'
+import { ENGINE_CALL_TIMEOUT_MS } from './constants.ts'
+import { type SweptContainer, sweepContainers } from './container-sweep.ts'
+import { connectEngine, engineInfo, inspectImage } from './engine-connection.ts'
+import {
+  CapacityExceededError,
+  errorMessage,
+  ExecutorNotRunningError,
+  ImageMissingError,
+} from './errors.ts'
+import { StreamCapture } from './output-capture.ts'
+import { executorFailure } from './outcome.ts'
+import { runSandboxed } from './run-sandboxed.ts'
+import { DEFAULT_RUNTIME_IMAGES, jobLabels } from './sandbox-options.ts'
+import type { RunHooks, RunOutcome, RunRequest } from './types.ts'
+
+export interface DockerExecutorInit {
+  /** This peer's id; it labels every container so only our own orphans are ever swept. */
+  readonly executorId: string
+  /** The caller's DOCKER_HOST, if any; otherwise the usual local sockets are tried. */
+  readonly dockerHost?: string | undefined
+  /** An engine client to use instead of connecting (tests, embedding). */
+  readonly docker?: Docker
+  /** Image per runtime; defaults to gridx/runtime-<name>:latest. */
+  readonly images?: Partial<Record<Runtime, string>>
+}
+
+export interface ExecutorCapacity {
+  readonly cpus: number
+  readonly memoryMb: number
+  readonly runtimes: readonly Runtime[]
+}
+
+export interface ExecutorLoad {
+  readonly runningJobs: number
+  readonly cpusInUse: number
+  readonly memoryMbInUse: number
+}
+
+export interface ExecutorStatus {
+  /** True when at least one runtime can run jobs here. */
+  readonly available: boolean
+  /** Why some or all jobs cannot run here and how to fix it; null when all is well. */
+  readonly problem: string | null
+  readonly capacity: ExecutorCapacity
+  readonly load: ExecutorLoad
+}
+
+/** What start() found: the jobs whose containers a previous daemon left behind. */
+export interface ExecutorStartReport {
+  readonly orphans: readonly SweptContainer[]
+}
+
+interface Engine {
+  readonly docker: Docker
+  readonly cgroup: CgroupLayout | null
+  readonly cpus: number
+  readonly memoryMb: number
+  readonly runtimes: readonly Runtime[]
+}
+
+interface ActiveRun {
+  readonly cpus: number
+  readonly memoryMb: number
+  readonly controller: AbortController
+  readonly done: Promise<RunOutcome>
+}
+
+const NO_CAPACITY: ExecutorCapacity = { cpus: 0, memoryMb: 0, runtimes: [] }
+
+export class DockerExecutor {
+  private readonly init: DockerExecutorInit
+  private readonly images: Readonly<Record<Runtime, string>>
+  private engine: Engine | null = null
+  private problem: string | null = 'the executor has not started'
+  private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new'
+  private readonly active = new Map<string, ActiveRun>()
+  /** Containers a run could not remove; swept again at stop. */
+  private readonly leftovers = new Set<string>()
+
+  constructor(init: DockerExecutorInit) {
+    assert(init.executorId.length > 0, 'executorId must not be empty')
+    this.init = init
+    this.images = { ...DEFAULT_RUNTIME_IMAGES, ...init.images }
+  }
+
+  /**
+   * Connects to the engine, finds the runtime images and removes this executor's orphaned
+   * containers. An absent engine is not an error: status() then explains, and runs fail with
+   * cause 'executor'. Throws only if the orphan sweep cannot remove what it found.
+   */
+  async start(): Promise<ExecutorStartReport> {
+    assert(this.phase === 'new', 'start() is called once')
+    this.phase = 'running'
+    try {
+      const docker = this.init.docker ?? (await connectEngine(this.init.dockerHost)).docker
+      const info = await engineInfo(docker, ENGINE_CALL_TIMEOUT_MS)
+      const runtimes = await this.presentRuntimes(docker)
+      this.engine = {
+        docker,
+        cgroup: cgroupLayout(info),
+        cpus: Number(info.NCPU),
+        memoryMb: Math.floor(Number(info.MemTotal) / (1024 * 1024)),
+        runtimes,
+      }
+      this.problem = this.imageProblem(runtimes)
+    } catch (error) {
+      this.problem = errorMessage(error)
+      return { orphans: [] }
+    }
+    return { orphans: await sweepContainers(this.engine.docker, this.init.executorId) }
+  }
+
+  /** Kills every running job (they end failed, cause 'executor') and removes every container
+   * of this executor, within STOP_TIMEOUT_MS. */
+  async stop(): Promise<void> {
+    if (this.phase !== 'running') {
+      this.phase = 'stopped'
+      return
+    }
+    this.phase = 'stopping'
+    for (const run of this.active.values()) run.controller.abort()
+    await Promise.allSettled([...this.active.values()].map((run) => run.done))
+    try {
+      if (this.engine !== null) await sweepContainers(this.engine.docker, this.init.executorId)
+    } finally {
+      this.leftovers.clear()
+      this.phase = 'stopped'
+      this.problem = 'the executor has stopped'
+    }
+  }
+
+  status(): ExecutorStatus {
+    const engine = this.engine
+    const capacity =
+      engine === null
+        ? NO_CAPACITY
+        : { cpus: engine.cpus, memoryMb: engine.memoryMb, runtimes: engine.runtimes }
+    let cpusInUse = 0
+    let memoryMbInUse = 0
+    for (const run of this.active.values()) {
+      cpusInUse += run.cpus
+      memoryMbInUse += run.memoryMb
+    }
+    return {
+      available: this.phase === 'running' && capacity.runtimes.length > 0,
+      problem: this.problem,
+      capacity,
+      load: { runningJobs: this.active.size, cpusInUse, memoryMbInUse },
+    }
+  }
+
+  /**
+   * Runs one job to its end. Resolves with the outcome for every failure of the job or the
+   * engine; throws only on misuse (not started, stopped, a malformed or duplicate request).
+   */
+  async run(request: RunRequest, hooks: RunHooks): Promise<RunOutcome> {
+    if (this.phase !== 'running') {
+      throw new ExecutorNotRunningError(`run() needs a started executor; it is ${this.phase}`)
+    }
+    assert(request.jobId.length > 0, 'jobId must not be empty')
+    assert(Number.isSafeInteger(request.fence) && request.fence >= 0, 'fence is a log index')
+    const key = `${request.jobId}@${request.fence}`
+    assert(!this.active.has(key), `${key} is already running`)
+    const refusal = this.refusal(request)
+    if (refusal !== null) return refused(refusal)
+    const controller = new AbortController()
+    const forward = () => controller.abort()
+    hooks.signal.addEventListener('abort', forward, { once: true })
+    if (hooks.signal.aborted) controller.abort()
+    const done = this.runInEngine(request, { ...hooks, signal: controller.signal })
+    this.active.set(key, {
+      cpus: request.spec.cpus,
+      memoryMb: request.spec.memoryMb,
+      controller,
+      done,
+    })
+    try {
+      const outcome = await done
+      // stop() may have run while we awaited; the compiler cannot see that.
+      const stopping = (this.phase as string) === 'stopping'
+      return stopping && !hooks.signal.aborted ? shutDown(outcome) : outcome
+    } finally {
+      hooks.signal.removeEventListener('abort', forward)
+      this.active.delete(key)
+    }
+  }
+
+  private runInEngine(request: RunRequest, hooks: RunHooks): Promise<RunOutcome> {
+    const engine = this.engine
+    assert(engine !== null, 'refusal() checks the engine first')
+    const job = {
+      docker: engine.docker,
+      spec: request.spec,
+      image: this.images[request.spec.runtime],
+      labels: jobLabels(this.init.executorId, request.jobId, request.fence),
+      cgroup: engine.cgroup,
+      onCleanupError: (containerId: string) => this.leftovers.add(containerId),
+    }
+    return runSandboxed(job, hooks)
+  }
+
+  /** Why this executor cannot run the request at all, or null. */
+  private refusal(request: RunRequest): Error | null {
+    const engine = this.engine
+    if (engine === null) return new Error(this.problem ?? 'no Docker engine')
+    const { runtime, cpus, memoryMb } = request.spec
+    if (!engine.runtimes.includes(runtime)) {
+      const image = this.images[runtime]
+      return new ImageMissingError(
+        image,
+        `the ${runtime} runtime image ${image} is missing on this executor; ` +
+          'build it with scripts/setup.sh (or `npm start`, which runs it)',
+      )
+    }
+    if (cpus > engine.cpus || memoryMb > engine.memoryMb) {
+      return new CapacityExceededError(
+        `the job asks for ${cpus} CPUs and ${memoryMb} MiB; ` +
+          `this executor has ${engine.cpus} CPUs and ${engine.memoryMb} MiB`,
+      )
+    }
+    return null
+  }
+
+  private async presentRuntimes(docker: Docker): Promise<Runtime[]> {
+    const checks = await Promise.allSettled(
+      RUNTIMES.map((runtime) => inspectImage(docker, this.images[runtime], ENGINE_CALL_TIMEOUT_MS)),
+    )
+    const failure = checks.find(
+      (check) =>
+        check.status === 'rejected' && (check.reason as { statusCode?: number }).statusCode !== 404,
+    )
+    if (failure !== undefined && failure.status === 'rejected') throw failure.reason
+    return RUNTIMES.filter((_, index) => checks[index]!.status === 'fulfilled')
+  }
+
+  private imageProblem(runtimes: readonly Runtime[]): string | null {
+    const missing = RUNTIMES.filter((runtime) => !runtimes.includes(runtime))
+    if (missing.length === 0) return null
+    const images = missing.map((runtime) => this.images[runtime]).join(', ')
+    const what =
+      missing.length === RUNTIMES.length ? 'no job can run here' : 'those jobs cannot run'
+    return (
+      `runtime image(s) missing: ${images}, so ${what}; ` +
+      'build them with scripts/setup.sh (or `npm start`, which runs it)'
+    )
+  }
+}
+
+function emptyCapture(name: 'stdout' | 'stderr') {
+  return new StreamCapture({ name }).finish()
+}
+
+function refused(error: Error): RunOutcome {
+  return executorFailure(error, 0, emptyCapture('stdout'), emptyCapture('stderr'))
+}
+
+/** A job killed because this daemon is shutting down: not the submitter's doing. */
+function shutDown(outcome: RunOutcome): RunOutcome {
+  if (outcome.state !== 'cancelled') return outcome
+  const error = 'the executor shut down while the job ran; it can be retried elsewhere'
+  return { ...outcome, state: 'failed', cause: 'executor', error }
+}
+
+export function createDockerExecutor(init: DockerExecutorInit): DockerExecutor {
+  return new DockerExecutor(init)
+}

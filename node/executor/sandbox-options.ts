@@ -1,0 +1,163 @@
+// The container a job runs in, as one pure function of its spec, so the executor, the tests and
+// the benchmark's bare-dockerode baseline all create exactly the same sandbox.
+
+import type Docker from 'dockerode'
+import { JOB_TMPFS_MB, type JobSpec, type Runtime } from '../../protocol/index.ts'
+import {
+  JOB_NOFILE_MAX,
+  JOB_SHM_MB,
+  JOB_USER,
+  LABEL_EXECUTOR,
+  LABEL_FENCE,
+  LABEL_JOB,
+  LABEL_MANAGED,
+  WORK_DIR,
+} from './constants.ts'
+
+const MIB = 1024 * 1024
+
+/** The image each runtime runs in, unless the executor is told otherwise. */
+export const DEFAULT_RUNTIME_IMAGES: Readonly<Record<Runtime, string>> = {
+  python: 'gridx/runtime-python:latest',
+  node: 'gridx/runtime-node:latest',
+  bash: 'gridx/runtime-bash:latest',
+}
+
+const INTERPRETERS: Readonly<Record<Runtime, { command: string; file: string }>> = {
+  python: { command: 'python3', file: 'main.py' },
+  node: { command: 'node', file: 'main.js' },
+  bash: { command: 'bash', file: 'main.sh' },
+}
+
+/** Where the job's code lands inside the container. */
+export function scriptPath(runtime: Runtime): string {
+  return `${WORK_DIR}/${INTERPRETERS[runtime].file}`
+}
+
+/**
+ * The command: `sh` copies the code from stdin into the work dir and then execs the interpreter
+ * on it, so the job is PID 1 and its errors name a real file. The root filesystem is read-only
+ * (no putArchive) and the code can reach 1 MiB (too big for argv), hence stdin. Arguments follow
+ * the script unchanged through "$@"; the job's own stdin is then at end of file.
+ */
+export function runtimeCommand(runtime: Runtime, args: readonly string[]): string[] {
+  const { command } = INTERPRETERS[runtime]
+  const path = scriptPath(runtime)
+  return ['sh', '-c', `cat > ${path} && exec ${command} ${path} "$@"`, 'gridx-job', ...args]
+}
+
+/** Environment every job gets; the job's own env is applied over it. */
+export function baseEnvironment(): Record<string, string> {
+  return {
+    HOME: WORK_DIR,
+    TMPDIR: '/tmp',
+    // Output must reach the user live, not when Python's 8 KiB buffer fills.
+    PYTHONUNBUFFERED: '1',
+    // The image's site-packages are read-only: do not even try to write bytecode there.
+    PYTHONDONTWRITEBYTECODE: '1',
+  }
+}
+
+export interface SandboxInit {
+  readonly image: string
+  /** Labels that let a restarted daemon find the container: see `jobLabels`. */
+  readonly labels: Readonly<Record<string, string>>
+}
+
+/** Mount options of a tmpfs: Docker adds nothing we rely on, so every flag is spelled out. */
+function tmpfsOptions(extra: string): string {
+  return `rw,noexec,nosuid,nodev,size=${JOB_TMPFS_MB}m,${extra}`
+}
+
+/**
+ * Container create options for one job. Nothing is left to a library or daemon default that
+ * matters for isolation: every field here is deliberate, and the reasons are beside them.
+ */
+export function sandboxOptions(spec: JobSpec, init: SandboxInit): Docker.ContainerCreateOptions {
+  const memoryBytes = spec.memoryMb * MIB
+  const env = { ...baseEnvironment(), ...spec.env }
+  return {
+    Image: init.image,
+    Cmd: runtimeCommand(spec.runtime, spec.args),
+    // An empty list clears any ENTRYPOINT the image might carry.
+    Entrypoint: [],
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    Labels: { ...init.labels },
+    User: JOB_USER,
+    WorkingDir: WORK_DIR,
+    Hostname: 'gridx-job',
+    // The code arrives on stdin, then stdin closes; output comes back over the same attach.
+    Tty: false,
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: true,
+    // Stopping a job always means killing it: there is no graceful shutdown to wait for.
+    StopSignal: 'SIGKILL',
+    StopTimeout: 0,
+    HostConfig: {
+      NetworkMode: 'none',
+      ReadonlyRootfs: true,
+      // noexec on both: the interpreters read the script, nothing needs to execute from them.
+      Tmpfs: {
+        '/tmp': tmpfsOptions('mode=1777'),
+        [WORK_DIR]: tmpfsOptions('mode=0700,uid=65534,gid=65534'),
+      },
+      ShmSize: JOB_SHM_MB * MIB,
+      CapAdd: [],
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      // No host paths at all, so never the Docker socket.
+      Binds: [],
+      Mounts: [],
+      Devices: [],
+      VolumesFrom: [],
+      PortBindings: {},
+      PublishAllPorts: false,
+      Dns: [],
+      ExtraHosts: [],
+      GroupAdd: [],
+      IpcMode: 'private',
+      PidMode: '',
+      UTSMode: '',
+      UsernsMode: '',
+      Memory: memoryBytes,
+      // Equal to Memory: no swap, so the memory limit is a hard one.
+      MemorySwap: memoryBytes,
+      OomKillDisable: false,
+      // When the host itself runs short, a job dies before the daemon does.
+      OomScoreAdj: 500,
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      PidsLimit: spec.pids,
+      // No nproc ulimit: it counts every process of uid 65534 on the host, so one job's fork
+      // bomb would starve the others. PidsLimit bounds each container on its own.
+      Ulimits: [
+        { Name: 'nofile', Soft: JOB_NOFILE_MAX, Hard: JOB_NOFILE_MAX },
+        { Name: 'core', Soft: 0, Hard: 0 },
+      ],
+      // Output is read from the attach stream; the engine keeps no log file to fill its disk.
+      LogConfig: { Type: 'none', Config: {} },
+      // We remove the container ourselves after reading its exit state (OOM, exit code).
+      AutoRemove: false,
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      Init: false,
+    },
+  }
+}
+
+/** Labels that mark a job's container as ours, for the orphan sweep after a crash. */
+export function jobLabels(
+  executorId: string,
+  jobId: string,
+  fence: number,
+): Record<string, string> {
+  return {
+    [LABEL_MANAGED]: 'true',
+    [LABEL_EXECUTOR]: executorId,
+    [LABEL_JOB]: jobId,
+    [LABEL_FENCE]: String(fence),
+  }
+}
