@@ -1,0 +1,454 @@
+import { describe, expect, it } from 'vitest'
+import {
+  DEFAULT_POLICY,
+  ESCROW_GRACE_MS,
+  JOB_RETRIES_MAX,
+  priceMc,
+  QUEUE_JOBS_PER_ACCOUNT_MAX,
+} from '../../../protocol/index.ts'
+import { escrowExpiresAt, ledgerViolations, maxPriceOf } from '../../../ledger/state/index.ts'
+import {
+  cheapSpec,
+  codeFailure,
+  escrowBalanceOf,
+  executorFailure,
+  Ledger,
+  spec,
+  succeeded,
+} from './ledger-fixture.ts'
+
+/** alice submits, bob owns executor peer-1. */
+function mesh(): Ledger {
+  return new Ledger().open('alice').open('bob').register('peer-1', 'bob')
+}
+
+describe('job.submit', () => {
+  it('should escrow the price at the full timeout with the reserved resources when submitted', () => {
+    const ledger = mesh()
+    const jobSpec = spec({ cpus: 2, memoryMb: 1024, timeoutS: 30 })
+    // 2 cpus × 500 mc × 30 s + 1 GiB × 250 mc × 30 s.
+    const expected = 30_000 + 7_500
+    expect(priceMc(DEFAULT_POLICY, jobSpec, 30_000)).toBe(expected)
+    expect(ledger.submit('j000001', 'alice', jobSpec)).toEqual({
+      ok: true,
+      value: { jobId: 'j000001', created: true },
+    })
+    const job = ledger.job('j000001')
+    expect(job.maxPriceMc).toBe(expected)
+    expect(job.state).toBe('queued')
+    expect(ledger.balance('alice')).toBe(100_000 - expected)
+    expect(ledger.balance('escrow')).toBe(expected)
+    expect(ledger.state.accounts.get('alice')?.escrowedMc).toBe(expected)
+    expect(ledger.transfersOf('j000001')).toEqual([
+      expect.objectContaining({ debit: 'alice', credit: 'escrow', amountMc: expected }),
+    ])
+    expect(ledger.state.queue).toEqual(['j000001'])
+  })
+
+  it('should escrow the 1-credit minimum when the full-timeout price is below it', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', cheapSpec()).ok).toBe(true)
+    expect(ledger.job('j000001').maxPriceMc).toBe(1000)
+    expect(maxPriceOf(ledger.state, cheapSpec())).toBe(1000)
+  })
+
+  it('should refuse with INSUFFICIENT_FUNDS and change nothing when the balance cannot cover it', () => {
+    const ledger = mesh()
+    // 4 cpus for an hour: 7 200 000 mc, far above the 100 000 mc grant.
+    const error = ledger.refused({
+      type: 'job.submit',
+      jobId: 'j000001',
+      submitter: 'alice',
+      idempotencyId: 'big',
+      spec: spec({ cpus: 4, timeoutS: 3600 }),
+    })
+    expect(error.name).toBe('INSUFFICIENT_FUNDS')
+    expect(error.data).toEqual({ requiredMc: 7_200_000 + 450_000, availableMc: 100_000 })
+    expect(ledger.state.jobs.size).toBe(0)
+  })
+
+  it('should refuse when earlier escrows leave too little available', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec()).ok).toBe(true)
+    expect(ledger.submit('j000002', 'alice', spec()).ok).toBe(true)
+    const error = ledger.refused({
+      type: 'job.submit',
+      jobId: 'j000003',
+      submitter: 'alice',
+      idempotencyId: 'third',
+      spec: spec(),
+    })
+    expect(error).toMatchObject({
+      name: 'INSUFFICIENT_FUNDS',
+      data: { requiredMc: 37_500, availableMc: 25_000 },
+    })
+  })
+
+  it('should return the first job and create nothing when the idempotency id is replayed', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec(), 'once').ok).toBe(true)
+    const before = ledger.state.transfers.length
+    const replay = ledger.submit('j000002', 'alice', spec(), 'once')
+    expect(replay).toEqual({ ok: true, value: { jobId: 'j000001', created: false } })
+    expect(ledger.state.jobs.size).toBe(1)
+    expect(ledger.state.transfers).toHaveLength(before)
+    expect(ledger.state.queue).toEqual(['j000001'])
+    expect(ledger.balance('alice')).toBe(100_000 - 37_500)
+  })
+
+  it('should return the first job when the replay comes after the job ended', () => {
+    const ledger = mesh()
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec())
+    expect(ledger.finish('j000001', fence, succeeded(1000)).ok).toBe(true)
+    const replay = ledger.submit('j000002', 'alice', spec(), 'j000001')
+    expect(replay).toEqual({ ok: true, value: { jobId: 'j000001', created: false } })
+    expect(ledger.state.jobs.size).toBe(1)
+  })
+
+  it('should refuse with CONFLICT when the idempotency id comes back with a different spec', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec(), 'once').ok).toBe(true)
+    const error = ledger.refused({
+      type: 'job.submit',
+      jobId: 'j000002',
+      submitter: 'alice',
+      idempotencyId: 'once',
+      spec: spec({ code: 'print(2)' }),
+    })
+    expect(error).toMatchObject({ name: 'CONFLICT', data: { field: 'idempotencyId' } })
+  })
+
+  it('should treat the same idempotency id from another account as a new job', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec(), 'same').ok).toBe(true)
+    expect(ledger.submit('j000002', 'bob', spec(), 'same')).toEqual({
+      ok: true,
+      value: { jobId: 'j000002', created: true },
+    })
+  })
+
+  it('should refuse with CONFLICT when the job id is taken', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec(), 'a').ok).toBe(true)
+    const error = ledger.refused({
+      type: 'job.submit',
+      jobId: 'j000001',
+      submitter: 'bob',
+      idempotencyId: 'b',
+      spec: spec(),
+    })
+    expect(error.name).toBe('CONFLICT')
+  })
+
+  it('should refuse with NOT_FOUND when the submitter has no account', () => {
+    const ledger = mesh()
+    const error = ledger.refused({
+      type: 'job.submit',
+      jobId: 'j000001',
+      submitter: 'mallory',
+      idempotencyId: 'm',
+      spec: cheapSpec(),
+    })
+    expect(error.name).toBe('NOT_FOUND')
+  })
+
+  it('should refuse with QUEUE_FULL when the account has the most unfinished jobs allowed', () => {
+    const ledger = mesh()
+    ledger.ok({
+      type: 'policy.set',
+      policy: { ...DEFAULT_POLICY, joinGrantMc: 1000 * (QUEUE_JOBS_PER_ACCOUNT_MAX + 10) },
+    })
+    ledger.open('carol')
+    for (let i = 0; i < QUEUE_JOBS_PER_ACCOUNT_MAX; i++) {
+      expect(ledger.submit(`j${String(i).padStart(6, '0')}`, 'carol', cheapSpec()).ok).toBe(true)
+    }
+    const command = {
+      type: 'job.submit',
+      jobId: 'jfull00',
+      submitter: 'carol',
+      idempotencyId: 'full',
+      spec: cheapSpec(),
+    } as const
+    expect(ledger.refused(command).name).toBe('QUEUE_FULL')
+    // A finished job frees a place.
+    const fence = ledger.assign('j000000', 'peer-1')
+    expect(ledger.finish('j000000', fence, succeeded(10)).ok).toBe(true)
+    expect(ledger.run(command).ok).toBe(true)
+  })
+})
+
+describe('job.assign, start and finish', () => {
+  it('should set the fence to the log index of the assignment when assigned', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    const index = ledger.state.appliedIndex + 1
+    expect(ledger.assign('j000001', 'peer-1')).toBe(index)
+    const job = ledger.job('j000001')
+    expect(job).toMatchObject({
+      state: 'assigned',
+      fence: index,
+      executor: 'peer-1',
+      executorOwner: 'bob',
+      attempts: 1,
+    })
+    expect(ledger.state.queue).toEqual([])
+  })
+
+  it('should refuse an assignment when the job is not queued or the executor is unknown', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    expect(ledger.refused({ type: 'job.assign', jobId: 'j000001', executor: 'peer-9' }).name).toBe(
+      'NOT_FOUND',
+    )
+    ledger.assign('j000001', 'peer-1')
+    expect(ledger.refused({ type: 'job.assign', jobId: 'j000001', executor: 'peer-1' }).name).toBe(
+      'INVALID_STATE',
+    )
+    expect(ledger.refused({ type: 'job.assign', jobId: 'j999999', executor: 'peer-1' }).name).toBe(
+      'NOT_FOUND',
+    )
+  })
+
+  it('should refuse start and finish with CONFLICT and change nothing when the fence is stale', () => {
+    const ledger = mesh().register('peer-2', 'bob')
+    ledger.submit('j000001', 'alice', spec())
+    const stale = ledger.assign('j000001', 'peer-1')
+    ledger.run({ type: 'job.lost', jobId: 'j000001', fence: stale, reason: 'peer vanished' })
+    const fence = ledger.assign('j000001', 'peer-2')
+    expect(fence).not.toBe(stale)
+    expect(ledger.refused({ type: 'job.start', jobId: 'j000001', fence: stale }).name).toBe(
+      'CONFLICT',
+    )
+    expect(ledger.start('j000001', fence).ok).toBe(true)
+    const finish = {
+      type: 'job.finish',
+      jobId: 'j000001',
+      fence: stale,
+      outcome: succeeded(1000),
+    } as const
+    expect(ledger.refused(finish).name).toBe('CONFLICT')
+    expect(ledger.refused({ ...finish, outcome: executorFailure() }).name).toBe('CONFLICT')
+    expect(
+      ledger.refused({ type: 'job.lost', jobId: 'j000001', fence: stale, reason: 'late' }).name,
+    ).toBe('CONFLICT')
+    expect(ledger.finish('j000001', fence, succeeded(1000)).ok).toBe(true)
+  })
+
+  it('should refuse a second finish when the job already ended', () => {
+    const ledger = mesh()
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec())
+    expect(ledger.finish('j000001', fence, succeeded(1000)).ok).toBe(true)
+    const again = { type: 'job.finish', jobId: 'j000001', fence, outcome: succeeded(5000) } as const
+    expect(ledger.refused(again).name).toBe('INVALID_STATE')
+    expect(ledger.refused({ type: 'job.start', jobId: 'j000001', fence }).name).toBe(
+      'INVALID_STATE',
+    )
+  })
+
+  it.each([
+    ['exit', 'failed'],
+    ['timeout', 'timed_out'],
+    ['oom', 'failed'],
+  ] as const)('should charge for wallMs used when the code failed with %s', (kind, final) => {
+    const ledger = mesh()
+    const jobSpec = spec({ cpus: 1, memoryMb: 1024, timeoutS: 60 })
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', jobSpec)
+    // 10 s of 1 cpu and 1 GiB: 5 000 + 2 500 mc.
+    expect(ledger.finish('j000001', fence, codeFailure(kind, 10_000)).ok).toBe(true)
+    const job = ledger.job('j000001')
+    expect(job.state).toBe(final)
+    expect(job.priceMc).toBe(7_500)
+    expect(job.executorPaidMc).toBe(6_000)
+    expect(job.feesPaidMc).toBe(1_500)
+    expect(ledger.balance('alice')).toBe(100_000 - 7_500)
+    expect(ledger.balance('bob')).toBe(100_000 + 6_000)
+    expect(ledger.balance('fees')).toBe(1_500)
+    expect(ledger.balance('escrow')).toBe(0)
+    expect(escrowBalanceOf(ledger.transfersOf('j000001'))).toBe(0)
+  })
+
+  it('should charge no more than the timeout when the reported wall time exceeds it', () => {
+    const ledger = mesh()
+    const jobSpec = spec({ timeoutS: 10 })
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', jobSpec)
+    expect(ledger.finish('j000001', fence, codeFailure('timeout', 12_345)).ok).toBe(true)
+    expect(ledger.job('j000001').priceMc).toBe(ledger.job('j000001').maxPriceMc)
+    expect(ledger.balance('alice')).toBe(100_000 - ledger.job('j000001').maxPriceMc)
+  })
+
+  it('should requeue at the front with the attempt counted and charge nothing when the executor failed', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    ledger.submit('j000002', 'alice', spec())
+    const fence = ledger.assign('j000001', 'peer-1')
+    ledger.start('j000001', fence)
+    expect(ledger.finish('j000001', fence, executorFailure())).toEqual({
+      ok: true,
+      value: { requeued: true },
+    })
+    const job = ledger.job('j000001')
+    expect(job).toMatchObject({ state: 'queued', attempts: 1, fence: null, executor: null })
+    expect(ledger.state.queue).toEqual(['j000001', 'j000002'])
+    expect(job.events.map((event) => event.state)).toEqual([
+      'queued',
+      'assigned',
+      'running',
+      'lost',
+      'queued',
+    ])
+    expect(ledger.balance('alice')).toBe(100_000 - 2 * 37_500)
+    expect(ledger.balance('bob')).toBe(100_000)
+    expect(ledger.transfersOf('j000001')).toHaveLength(1)
+    expect(ledgerViolations(ledger.state)).toEqual([])
+  })
+
+  it('should fail the job and void the escrow when the executor failed it after the last retry', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    for (let run = 1; run <= JOB_RETRIES_MAX; run++) {
+      const fence = ledger.assign('j000001', 'peer-1')
+      expect(ledger.run({ type: 'job.lost', jobId: 'j000001', fence, reason: 'gone' })).toEqual({
+        ok: true,
+        value: { requeued: true },
+      })
+      expect(ledger.job('j000001').attempts).toBe(run)
+    }
+    const fence = ledger.assign('j000001', 'peer-1')
+    ledger.start('j000001', fence)
+    expect(ledger.finish('j000001', fence, executorFailure())).toEqual({
+      ok: true,
+      value: { requeued: false },
+    })
+    const job = ledger.job('j000001')
+    expect(job).toMatchObject({
+      state: 'failed',
+      attempts: JOB_RETRIES_MAX + 1,
+      priceMc: 0,
+      executorPaidMc: 0,
+      feesPaidMc: 0,
+      escrowHeld: false,
+    })
+    expect(ledger.state.queue).toEqual([])
+    expect(ledger.balance('alice')).toBe(100_000)
+    expect(ledger.balance('bob')).toBe(100_000)
+    expect(ledger.balance('escrow')).toBe(0)
+    expect(escrowBalanceOf(ledger.transfersOf('j000001'))).toBe(0)
+    expect(ledgerViolations(ledger.state)).toEqual([])
+  })
+})
+
+describe('job.cancel', () => {
+  it('should refund the whole escrow when a queued job is cancelled', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    expect(ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })).toEqual({
+      cancelled: true,
+    })
+    expect(ledger.job('j000001')).toMatchObject({ state: 'cancelled', priceMc: 0 })
+    expect(ledger.state.queue).toEqual([])
+    expect(ledger.balance('alice')).toBe(100_000)
+    expect(ledger.balance('escrow')).toBe(0)
+  })
+
+  it('should refund the whole escrow when an assigned job that never started is cancelled', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    ledger.assign('j000001', 'peer-1')
+    ledger.advance(5_000)
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    expect(ledger.balance('alice')).toBe(100_000)
+    expect(ledger.balance('bob')).toBe(100_000)
+  })
+
+  it('should charge for the log time since start when a running job is cancelled', () => {
+    const ledger = mesh()
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec({ memoryMb: 1024 }))
+    ledger.advance(20_000)
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    // 20 s of 1 cpu and 1 GiB: 10 000 + 5 000 mc.
+    expect(ledger.job('j000001')).toMatchObject({
+      state: 'cancelled',
+      priceMc: 15_000,
+      executorPaidMc: 12_000,
+      feesPaidMc: 3_000,
+    })
+    expect(ledger.balance('alice')).toBe(100_000 - 15_000)
+    expect(ledger.balance('bob')).toBe(100_000 + 12_000)
+    // The executor's late result is refused.
+    const late = {
+      type: 'job.finish',
+      jobId: 'j000001',
+      fence,
+      outcome: succeeded(25_000),
+    } as const
+    expect(ledger.refused(late).name).toBe('INVALID_STATE')
+  })
+
+  it('should refuse with INVALID_STATE when the job already ended', () => {
+    const ledger = mesh()
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec())
+    ledger.finish('j000001', fence, succeeded(1000))
+    const error = ledger.refused({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    expect(error.name).toBe('INVALID_STATE')
+  })
+
+  it('should refuse with NOT_FOUND when someone else cancels the job', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    expect(ledger.refused({ type: 'job.cancel', jobId: 'j000001', by: 'bob' }).name).toBe(
+      'NOT_FOUND',
+    )
+    expect(ledger.refused({ type: 'job.cancel', jobId: 'j999999', by: 'alice' }).name).toBe(
+      'NOT_FOUND',
+    )
+    expect(ledger.job('j000001').state).toBe('queued')
+  })
+
+  it('should change nothing when a cancelled job is cancelled again', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    const before = ledger.state.transfers.length
+    expect(ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })).toEqual({
+      cancelled: false,
+    })
+    expect(ledger.state.transfers).toHaveLength(before)
+    expect(ledger.balance('alice')).toBe(100_000)
+    expect(ledgerViolations(ledger.state)).toEqual([])
+  })
+})
+
+describe('job.expire', () => {
+  it('should refuse with INVALID_STATE and change nothing before the escrow expires', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec({ timeoutS: 60 }))
+    const job = ledger.job('j000001')
+    expect(escrowExpiresAt(job)).toBe(job.createdAt + 60_000 + ESCROW_GRACE_MS)
+    ledger.advance(60_000 + ESCROW_GRACE_MS - 1)
+    expect(ledger.refused({ type: 'job.expire', jobId: 'j000001' }).name).toBe('INVALID_STATE')
+    expect(ledger.refused({ type: 'job.expire', jobId: 'j999999' }).name).toBe('NOT_FOUND')
+  })
+
+  it('should fail the job and refund the submitter when the escrow has expired', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec({ timeoutS: 60 }))
+    ledger.advance(60_000 + ESCROW_GRACE_MS)
+    expect(ledger.run({ type: 'job.expire', jobId: 'j000001' }).ok).toBe(true)
+    expect(ledger.job('j000001')).toMatchObject({ state: 'failed', escrowHeld: false })
+    expect(ledger.state.queue).toEqual([])
+    expect(ledger.balance('alice')).toBe(100_000)
+    expect(ledger.balance('escrow')).toBe(0)
+    expect(ledger.refused({ type: 'job.expire', jobId: 'j000001' }).name).toBe('INVALID_STATE')
+  })
+
+  it('should refuse the stale executor result when a running job expired', () => {
+    const ledger = mesh()
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec({ timeoutS: 1 }))
+    ledger.advance(1_000 + ESCROW_GRACE_MS)
+    ledger.ok({ type: 'job.expire', jobId: 'j000001' })
+    const late = { type: 'job.finish', jobId: 'j000001', fence, outcome: succeeded(900) } as const
+    expect(ledger.refused(late).name).toBe('CONFLICT')
+    expect(ledger.balance('alice')).toBe(100_000)
+    expect(ledger.balance('bob')).toBe(100_000)
+  })
+})
