@@ -1,0 +1,114 @@
+// The configuration of one peer, validated up front (etcd's Config.validate) so the core never
+// runs with a setting that cannot work.
+import { RaftConfigError } from './errors.ts'
+import type { RandomSource } from './random.ts'
+import type { RaftStorage } from './storage.ts'
+import type { NodeId } from './types.ts'
+import { NONE } from './types.ts'
+
+/**
+ * Known bugs, re-introduced on purpose so tests can show the simulator's checkers catch them.
+ * Never set outside tests.
+ */
+export interface TestingKnobs {
+  /** Commit an entry of a previous term by counting replicas (paper section 5.4.2, Figure 8). */
+  readonly commitPreviousTermByCounting?: boolean
+  /** Report term and vote changes as not needing a sync, so a vote can go out unpersisted. */
+  readonly voteBeforePersist?: boolean
+  /** On a conflicting append, keep the follower's own suffix instead of truncating it. */
+  readonly skipConflictTruncation?: boolean
+  /** Hand entries to the application as soon as they are in the log, before commitment. */
+  readonly applyBeforeCommit?: boolean
+}
+
+export interface RaftConfig {
+  readonly id: NodeId
+  readonly storage: RaftStorage
+  /** Seeded source for randomized election timeouts. */
+  readonly random: RandomSource
+  /** Ticks without a leader's word before a follower campaigns; randomized up to twice this. */
+  readonly electionTicks: number
+  /** Ticks between a leader's heartbeats. Must be less than electionTicks. */
+  readonly heartbeatTicks: number
+  /** The last index the application already applied (after a restart); 0 for none. */
+  readonly applied?: number
+  /** Entry bytes in one append message; a single larger entry is still sent alone. */
+  readonly appendBytesMax?: number
+  /** Appends in flight to one follower before the leader waits for acknowledgements. */
+  readonly inflightMessagesMax?: number
+  /** Entry bytes in flight to one follower; 0 means bounded by message count only. */
+  readonly inflightBytesMax?: number
+  /** Bytes of uncommitted entries a leader accepts before it drops proposals. */
+  readonly uncommittedBytesMax?: number
+  /** Bytes of committed entries handed to the application in one Ready. */
+  readonly committedBytesPerReadyMax?: number
+  /** Probe for a majority before a real election, so a partitioned peer cannot disrupt. */
+  readonly preVote?: boolean
+  /** A leader that has not heard from a quorum for an election timeout steps down. */
+  readonly checkQuorum?: boolean
+  /** Followers drop proposals instead of forwarding them to the leader. */
+  readonly disableProposalForwarding?: boolean
+  readonly testingKnobs?: TestingKnobs
+}
+
+/** A config with every default filled in. */
+export type ValidRaftConfig = Required<Omit<RaftConfig, 'testingKnobs'>> & {
+  readonly testingKnobs: TestingKnobs
+}
+
+/** 1 MiB per append keeps a message well under any transport frame limit. */
+const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024
+/** 256 appends in flight keeps a long fat pipe busy without unbounded memory. */
+const INFLIGHT_MESSAGES_MAX_DEFAULT = 256
+/** 64 MiB of uncommitted entries: past it the leader pushes back on proposers. */
+const UNCOMMITTED_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
+/** 16 MiB applied per Ready bounds the time one Ready holds the state machine. */
+const COMMITTED_BYTES_PER_READY_MAX_DEFAULT = 16 * 1024 * 1024
+
+/** Fills defaults and checks every rule; throws RaftConfigError naming the field. */
+export function validateConfig(config: RaftConfig): ValidRaftConfig {
+  const valid: ValidRaftConfig = {
+    id: config.id,
+    storage: config.storage,
+    random: config.random,
+    electionTicks: config.electionTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    applied: config.applied ?? 0,
+    appendBytesMax: config.appendBytesMax ?? APPEND_BYTES_MAX_DEFAULT,
+    inflightMessagesMax: config.inflightMessagesMax ?? INFLIGHT_MESSAGES_MAX_DEFAULT,
+    inflightBytesMax: config.inflightBytesMax ?? 0,
+    uncommittedBytesMax: config.uncommittedBytesMax ?? UNCOMMITTED_BYTES_MAX_DEFAULT,
+    committedBytesPerReadyMax:
+      config.committedBytesPerReadyMax ?? COMMITTED_BYTES_PER_READY_MAX_DEFAULT,
+    preVote: config.preVote ?? true,
+    checkQuorum: config.checkQuorum ?? true,
+    disableProposalForwarding: config.disableProposalForwarding ?? false,
+    testingKnobs: config.testingKnobs ?? {},
+  }
+  if (valid.id === NONE) throw new RaftConfigError('id must not be empty')
+  positiveInteger('heartbeatTicks', valid.heartbeatTicks)
+  positiveInteger('electionTicks', valid.electionTicks)
+  if (valid.electionTicks <= valid.heartbeatTicks) {
+    throw new RaftConfigError('electionTicks must be greater than heartbeatTicks')
+  }
+  positiveInteger('appendBytesMax', valid.appendBytesMax)
+  positiveInteger('inflightMessagesMax', valid.inflightMessagesMax)
+  positiveInteger('uncommittedBytesMax', valid.uncommittedBytesMax)
+  positiveInteger('committedBytesPerReadyMax', valid.committedBytesPerReadyMax)
+  if (!Number.isInteger(valid.applied) || valid.applied < 0) {
+    throw new RaftConfigError('applied must be a non-negative integer')
+  }
+  if (!Number.isInteger(valid.inflightBytesMax) || valid.inflightBytesMax < 0) {
+    throw new RaftConfigError('inflightBytesMax must be a non-negative integer')
+  }
+  if (valid.inflightBytesMax > 0 && valid.inflightBytesMax < valid.appendBytesMax) {
+    throw new RaftConfigError('inflightBytesMax must be 0 or at least appendBytesMax')
+  }
+  return valid
+}
+
+function positiveInteger(field: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RaftConfigError(`${field} must be a positive integer, got ${value}`)
+  }
+}

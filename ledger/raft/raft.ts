@@ -1,0 +1,342 @@
+// The consensus state machine of one peer. Role-specific handling lives in election.ts,
+// leader.ts and follower.ts; this file holds the state, the role transitions, time, the term
+// rules every message passes through, and membership as read from the log.
+import type { ValidRaftConfig } from './config.ts'
+import { assert } from './errors.ts'
+import { stepFollower } from './follower.ts'
+import { campaign, handleVoteRequest, stepCandidate } from './election.ts'
+import { bcastAppend, bcastHeartbeat, stepLeader } from './leader.ts'
+import { applyConfChange, decodeConfChange, voteResult } from './membership.ts'
+import { Progress } from './progress.ts'
+import { RaftLog } from './raft-log.ts'
+import { ReadOnly } from './read-only.ts'
+import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState } from './types.ts'
+import { EMPTY_BYTES, NONE } from './types.ts'
+
+/** Reads a leader queues before it answers more; a bound like every other queue. */
+const PENDING_READS_MAX = 4096
+/** Conf-change entries are read from storage in chunks of this many bytes at start. */
+const SCAN_BYTES = 4 * 1024 * 1024
+
+interface ConfEntry {
+  readonly index: number
+  readonly conf: ConfState
+}
+
+export class Raft {
+  readonly id: NodeId
+  readonly config: ValidRaftConfig
+  readonly log: RaftLog
+  term = 0
+  vote: NodeId = NONE
+  lead: NodeId = NONE
+  role: Role = 'follower'
+  /** The membership in force: the latest conf-change entry in the log, or the base. */
+  conf: ConfState
+  #baseConf: ConfState
+  /** Conf-change entries above the log's start, oldest first. */
+  confEntries: ConfEntry[] = []
+  readonly progress = new Map<NodeId, Progress>()
+  readonly votes = new Map<NodeId, boolean>()
+  messages: Message[] = []
+  readStates: ReadState[] = []
+  readonly readOnly = new ReadOnly(PENDING_READS_MAX)
+  electionElapsed = 0
+  heartbeatElapsed = 0
+  randomizedElectionTimeout = 0
+  leadTransferee: NodeId = NONE
+  /** Bytes appended by this leader and not yet applied: proposals stop past the bound. */
+  uncommittedBytes = 0
+  /** Set when a leader appended entries that it has not yet broadcast (batching). */
+  broadcastPending = false
+
+  constructor(config: ValidRaftConfig) {
+    this.id = config.id
+    this.config = config
+    this.log = new RaftLog(config.storage, config.testingKnobs)
+    const { hardState, confState } = config.storage.initialState()
+    this.#baseConf = confState
+    this.conf = confState
+    this.#rescanConf(this.log.firstIndex())
+    if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
+      const { commit } = hardState
+      assert(
+        commit >= this.log.committed && commit <= this.log.lastIndex(),
+        `stored commit ${commit} outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+      )
+      this.log.committed = commit
+      this.term = hardState.term
+      this.vote = hardState.vote
+    }
+    if (config.applied > 0) this.log.appliedTo(config.applied)
+    this.becomeFollower(this.term, NONE)
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed }
+  }
+
+  softState(): SoftState {
+    return { leader: this.lead, role: this.role }
+  }
+
+  /** A member that may campaign: a voter in its own view of the membership. */
+  promotable(): boolean {
+    return this.conf.voters.includes(this.id)
+  }
+
+  send(fields: Partial<Message> & Pick<Message, 'type' | 'to'>): void {
+    // Forwarded proposals and reads carry no term: they are local requests, not Raft RPCs.
+    const local = fields.type === 'propose' || fields.type === 'read-index'
+    this.messages.push({
+      from: this.id,
+      term: local ? 0 : this.term,
+      logTerm: 0,
+      index: 0,
+      entries: [],
+      commit: 0,
+      reject: false,
+      rejectHint: 0,
+      snapshot: undefined,
+      context: EMPTY_BYTES,
+      ...fields,
+    })
+  }
+
+  // ---- role transitions -------------------------------------------------------------------
+
+  #reset(term: number): void {
+    if (term !== this.term) {
+      this.term = term
+      this.vote = NONE
+    }
+    this.lead = NONE
+    this.electionElapsed = 0
+    this.heartbeatElapsed = 0
+    this.randomizedElectionTimeout =
+      this.config.electionTicks + this.config.random.nextInt(this.config.electionTicks)
+    this.leadTransferee = NONE
+    this.votes.clear()
+    this.readOnly.reset()
+    this.uncommittedBytes = 0
+    this.broadcastPending = false
+    this.progress.clear()
+    this.#syncProgress()
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.#reset(term)
+    this.lead = lead
+    this.role = 'follower'
+  }
+
+  becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become a pre-candidate')
+    // A pre-candidate keeps its term and vote: a failed pre-vote must leave no trace.
+    this.votes.clear()
+    this.lead = NONE
+    this.role = 'pre-candidate'
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become a candidate')
+    this.#reset(this.term + 1)
+    this.vote = this.id
+    this.role = 'candidate'
+  }
+
+  becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader')
+    this.#reset(this.term)
+    this.lead = this.id
+    this.role = 'leader'
+    const self = this.progress.get(this.id)
+    if (self !== undefined) self.becomeReplicate()
+    // The no-op commits everything before it (5.4.2) and lets reads start (6.4).
+    this.appendEntries([{ type: 'normal', data: EMPTY_BYTES }])
+  }
+
+  /** Appends entries of this leader's term; returns false when over the uncommitted bound. */
+  appendEntries(entries: readonly Pick<Message['entries'][number], 'type' | 'data'>[]): boolean {
+    let bytes = 0
+    for (const entry of entries) bytes += entry.data.byteLength
+    if (
+      this.uncommittedBytes > 0 &&
+      this.uncommittedBytes + bytes > this.config.uncommittedBytesMax
+    ) {
+      return false
+    }
+    const first = this.log.lastIndex() + 1
+    const stamped = entries.map((entry, i) => ({ ...entry, term: this.term, index: first + i }))
+    const last = this.log.append(stamped)
+    this.uncommittedBytes += bytes
+    this.progress.get(this.id)?.maybeUpdate(last)
+    if (stamped.some((entry) => entry.type === 'conf-change')) this.#rescanConf(first)
+    this.broadcastPending = true
+    return true
+  }
+
+  // ---- membership -------------------------------------------------------------------------
+
+  /** Re-reads conf-change entries from `from` on, after the log changed there. */
+  onLogChanged(from: number): void {
+    this.#rescanConf(from)
+  }
+
+  onSnapshotRestored(conf: ConfState): void {
+    this.#baseConf = conf
+    this.confEntries = []
+    this.#setConf(conf)
+  }
+
+  /** The index of the newest conf-change entry, or 0. */
+  lastConfIndex(): number {
+    return this.confEntries[this.confEntries.length - 1]?.index ?? 0
+  }
+
+  #rescanConf(from: number): void {
+    this.confEntries = this.confEntries.filter((entry) => entry.index < from)
+    let conf = this.confEntries[this.confEntries.length - 1]?.conf ?? this.#baseConf
+    let next = Math.max(from, this.log.firstIndex())
+    const last = this.log.lastIndex()
+    while (next <= last) {
+      const chunk = this.log.slice(next, last + 1, SCAN_BYTES)
+      for (const entry of chunk) {
+        if (entry.type !== 'conf-change') continue
+        conf = applyConfChange(conf, decodeConfChange(entry.data))
+        this.confEntries.push({ index: entry.index, conf })
+      }
+      next += chunk.length
+    }
+    this.#setConf(conf)
+  }
+
+  #setConf(conf: ConfState): void {
+    this.conf = conf
+    this.#syncProgress()
+    if (this.leadTransferee !== NONE && !conf.voters.includes(this.leadTransferee)) {
+      this.leadTransferee = NONE
+    }
+  }
+
+  /** Gives every member a Progress and drops those of former members. */
+  #syncProgress(): void {
+    const members = new Set([...this.conf.voters, ...this.conf.learners])
+    for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id)
+    const { inflightMessagesMax, inflightBytesMax } = this.config
+    for (const id of members) {
+      const isLearner = this.conf.learners.includes(id)
+      const existing = this.progress.get(id)
+      if (existing !== undefined) {
+        existing.isLearner = isLearner
+        continue
+      }
+      const progress = new Progress(
+        this.log.lastIndex() + 1,
+        isLearner,
+        inflightMessagesMax,
+        inflightBytesMax,
+      )
+      if (id === this.id) progress.match = this.log.lastIndex()
+      this.progress.set(id, progress)
+    }
+  }
+
+  // ---- time -------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === 'leader') this.#tickHeartbeat()
+    else this.#tickElection()
+  }
+
+  #tickElection(): void {
+    this.electionElapsed++
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0
+      this.hup(false)
+    }
+  }
+
+  #tickHeartbeat(): void {
+    this.heartbeatElapsed++
+    this.electionElapsed++
+    if (this.electionElapsed >= this.config.electionTicks) {
+      this.electionElapsed = 0
+      if (this.config.checkQuorum && !this.#quorumActive()) {
+        this.becomeFollower(this.term, NONE)
+        return
+      }
+      // A transfer that did not finish within an election timeout is abandoned.
+      this.leadTransferee = NONE
+    }
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0
+      bcastHeartbeat(this, this.readOnly.lastContext())
+    }
+  }
+
+  /** CheckQuorum: whether a quorum was heard from since the last check; resets the marks. */
+  #quorumActive(): boolean {
+    const votes = new Map<NodeId, boolean>()
+    for (const [id, progress] of this.progress) {
+      votes.set(id, id === this.id || progress.recentActive)
+      if (id !== this.id) progress.recentActive = false
+    }
+    return voteResult(this.conf.voters, votes) === 'won'
+  }
+
+  /** Starts an election (with a pre-vote first when configured). */
+  hup(transfer: boolean): void {
+    if (this.role === 'leader' || !this.promotable()) return
+    if (transfer) campaign(this, 'transfer')
+    else campaign(this, this.config.preVote ? 'pre-election' : 'election')
+  }
+
+  // ---- messages ---------------------------------------------------------------------------
+
+  step(m: Message): void {
+    if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'pre-vote') {
+        const force = m.context.byteLength > 0
+        const inLease =
+          this.config.checkQuorum &&
+          this.lead !== NONE &&
+          this.electionElapsed < this.config.electionTicks
+        // A peer that heard from a leader recently ignores elections (thesis 4.2.3).
+        if (!force && inLease) return
+      }
+      if (m.type === 'pre-vote' || (m.type === 'pre-vote-response' && !m.reject)) {
+        // A pre-vote is for a future term: it never moves our term.
+      } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        this.becomeFollower(m.term, m.from)
+      } else {
+        this.becomeFollower(m.term, NONE)
+      }
+    } else if (m.term < this.term && m.term !== 0) {
+      if ((this.config.checkQuorum || this.config.preVote) && isLeaderMessage(m)) {
+        // Tell a stale leader about the newer term, or it would never step down.
+        this.send({ type: 'append-response', to: m.from })
+      } else if (m.type === 'pre-vote') {
+        this.send({ type: 'pre-vote-response', to: m.from, reject: true })
+      }
+      return
+    }
+    if (m.type === 'vote' || m.type === 'pre-vote') {
+      handleVoteRequest(this, m)
+      return
+    }
+    if (this.role === 'leader') stepLeader(this, m)
+    else if (this.role === 'follower') stepFollower(this, m)
+    else stepCandidate(this, m)
+  }
+
+  /** Sends what a leader appended since the last Ready, one append per follower. */
+  flushBroadcast(): void {
+    if (this.role === 'leader' && this.broadcastPending) bcastAppend(this)
+    this.broadcastPending = false
+  }
+}
+
+function isLeaderMessage(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat'
+}

@@ -1,0 +1,128 @@
+// RaftStorage in memory (etcd's MemoryStorage): used by tests, the simulator, and as the cache
+// in front of LevelDB. Entry 0 of the array is a dummy holding the index and term of the last
+// compacted entry, so term(firstIndex - 1) always answers.
+import {
+  CompactedError,
+  EMPTY_CONF_STATE,
+  EMPTY_HARD_STATE,
+  UnavailableError,
+} from '../raft/index.ts'
+import { limitBytes } from '../raft/index.ts'
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  InitialState,
+  RaftStorage,
+  Snapshot,
+  StorageUpdate,
+} from '../raft/index.ts'
+
+export class MemoryRaftStorage implements RaftStorage {
+  #hardState: HardState = EMPTY_HARD_STATE
+  #snapshot: Snapshot
+  /** `#entries[0]` is the dummy at the compaction point; real entries follow. */
+  #entries: Entry[]
+
+  /** A new, empty log whose membership is `confState` (the group's founding voters). */
+  constructor(confState: ConfState = EMPTY_CONF_STATE) {
+    this.#snapshot = { metadata: { index: 0, term: 0, confState }, data: new Uint8Array(0) }
+    this.#entries = [dummy(0, 0)]
+  }
+
+  initialState(): InitialState {
+    return { hardState: this.#hardState, confState: this.#snapshot.metadata.confState }
+  }
+
+  hardState(): HardState {
+    return this.#hardState
+  }
+
+  entries(low: number, high: number, bytesMax: number): Entry[] {
+    const offset = this.#offset()
+    if (low <= offset) throw new CompactedError(low)
+    if (high > this.lastIndex() + 1) throw new UnavailableError(high - 1)
+    return limitBytes(this.#entries.slice(low - offset, high - offset), bytesMax)
+  }
+
+  term(index: number): number {
+    const offset = this.#offset()
+    if (index < offset) throw new CompactedError(index)
+    const entry = this.#entries[index - offset]
+    if (entry === undefined) throw new UnavailableError(index)
+    return entry.term
+  }
+
+  firstIndex(): number {
+    return this.#offset() + 1
+  }
+
+  lastIndex(): number {
+    return this.#offset() + this.#entries.length - 1
+  }
+
+  snapshot(): Snapshot {
+    return this.#snapshot
+  }
+
+  save(update: StorageUpdate): Promise<void> {
+    this.apply(update)
+    return Promise.resolve()
+  }
+
+  compact(snapshot: Snapshot, retainEntries: number): Promise<void> {
+    this.compactSync(snapshot, retainEntries)
+    return Promise.resolve()
+  }
+
+  /** The synchronous body of save(), for drivers (the simulator) that model the disk. */
+  apply(update: StorageUpdate): void {
+    if (update.snapshot !== undefined) this.installSnapshot(update.snapshot)
+    if (update.entries.length > 0) this.append(update.entries)
+    if (update.hardState !== undefined) this.#hardState = update.hardState
+  }
+
+  /** Replaces the log with a snapshot received from the leader. Older snapshots are ignored. */
+  installSnapshot(snapshot: Snapshot): void {
+    if (snapshot.metadata.index <= this.#snapshot.metadata.index) return
+    this.#snapshot = snapshot
+    this.#entries = [dummy(snapshot.metadata.index, snapshot.metadata.term)]
+  }
+
+  /** Appends, replacing any entries at or above the first new index. */
+  append(entries: readonly Entry[]): void {
+    const first = entries[0]
+    if (first === undefined) return
+    const offset = this.#offset()
+    // Entries at or below the compaction point are already in the snapshot.
+    const fresh = first.index <= offset ? entries.slice(offset + 1 - first.index) : entries
+    const start = fresh[0]
+    if (start === undefined) return
+    if (start.index > this.lastIndex() + 1) {
+      throw new UnavailableError(start.index)
+    }
+    this.#entries = this.#entries.slice(0, start.index - offset).concat(fresh)
+  }
+
+  /** Records `snapshot` and drops entries at or below `snapshot.index - retainEntries`. */
+  compactSync(snapshot: Snapshot, retainEntries: number): void {
+    const { index } = snapshot.metadata
+    if (index > this.#snapshot.metadata.index) {
+      if (index > this.lastIndex()) throw new UnavailableError(index)
+      this.#snapshot = snapshot
+    }
+    const compactTo = Math.min(index, this.#snapshot.metadata.index) - retainEntries
+    const offset = this.#offset()
+    if (compactTo <= offset) return
+    const term = this.term(compactTo)
+    this.#entries = [dummy(compactTo, term), ...this.#entries.slice(compactTo - offset + 1)]
+  }
+
+  #offset(): number {
+    return (this.#entries[0] as Entry).index
+  }
+}
+
+function dummy(index: number, term: number): Entry {
+  return { index, term, type: 'normal', data: new Uint8Array(0) }
+}
