@@ -76,7 +76,9 @@ export function parseRequest(text: string): ParsedRequest {
   if (!isMethod(method)) {
     return fail(id, new GridxError('METHOD_NOT_FOUND', `no method ${method}`, { method }))
   }
-  const params = paramsSchemas[method].safeParse(envelope.data.params ?? {})
+  // Absent params mean {}; a present null is not a structured value and is refused.
+  const given = envelope.data.params === undefined ? {} : envelope.data.params
+  const params = paramsSchemas[method].safeParse(given)
   if (!params.success) {
     const { field, message } = firstIssue(params.error)
     const where = field === '' ? 'params' : field
