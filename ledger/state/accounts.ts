@@ -23,6 +23,13 @@ export function createState(): State {
   return state
 }
 
+const SYSTEM_ACCOUNT_NAMES: readonly string[] = Object.values(SYSTEM_ACCOUNTS)
+
+/** The mesh's own accounts: they neither submit jobs nor own executors. */
+export function isSystemAccount(name: string): boolean {
+  return SYSTEM_ACCOUNT_NAMES.includes(name)
+}
+
 export function ensureAccount(state: State, name: string): Account {
   let account = state.accounts.get(name)
   if (account === undefined) {

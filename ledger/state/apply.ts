@@ -1,7 +1,7 @@
 // The state machine's one entry point. Deterministic: the same entries applied in the same
 // order to the same state give the same state and results on every replica.
 import { isFinalJobState } from '../../protocol/index.ts'
-import { openAccount } from './accounts.ts'
+import { isSystemAccount, openAccount } from './accounts.ts'
 import { assert } from './assert.ts'
 import { assignJob, cancelJob, expireJob, finishJob, lostJob, startJob, submitJob } from './jobs.ts'
 import { fail, ok } from './result.ts'
@@ -24,6 +24,10 @@ function dispatch(state: State, command: Command): ApplyResult {
     case 'account.open':
       return ok(openAccount(state, command.account))
     case 'executor.register':
+      // Pay goes to the owner's account: one never opened would be created without its grant.
+      if (!state.accounts.has(command.owner) || isSystemAccount(command.owner)) {
+        return fail('NOT_FOUND', `no account ${command.owner} to own executor ${command.peer}`)
+      }
       state.executors.set(command.peer, { peer: command.peer, owner: command.owner })
       return ok(null)
     case 'job.submit':

@@ -9,6 +9,7 @@ import {
   QUEUE_JOBS_PER_ACCOUNT_MAX,
 } from '../../protocol/index.ts'
 import type { JobState } from '../../protocol/index.ts'
+import { isSystemAccount } from './accounts.ts'
 import { fail, ok } from './result.ts'
 import { holdEscrow, settleEscrow, voidEscrow } from './settlement.ts'
 import type { ApplyResult, Command, Job, State } from './types.ts'
@@ -54,7 +55,9 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   }
   if (state.jobs.has(command.jobId)) return fail('CONFLICT', `job id ${command.jobId} is taken`)
   const submitter = state.accounts.get(command.submitter)
-  if (submitter === undefined) return fail('NOT_FOUND', 'the submitting account does not exist')
+  if (submitter === undefined || isSystemAccount(command.submitter)) {
+    return fail('NOT_FOUND', 'the submitting account does not exist')
+  }
   if (state.queue.length >= QUEUE_JOBS_MAX) {
     return fail('QUEUE_FULL', `the mesh queue is full (${QUEUE_JOBS_MAX} jobs)`)
   }
