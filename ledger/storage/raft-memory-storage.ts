@@ -30,6 +30,27 @@ export class MemoryRaftStorage implements RaftStorage {
     this.#entries = [dummy(0, 0)]
   }
 
+  /** Rebuilds a storage from parts read back from disk (used by LevelRaftStorage). */
+  static fromParts(parts: {
+    readonly hardState: HardState
+    readonly snapshot: Snapshot
+    /** Index and term of the last compacted entry. */
+    readonly start: { readonly index: number; readonly term: number }
+    readonly entries: readonly Entry[]
+  }): MemoryRaftStorage {
+    const storage = new MemoryRaftStorage(parts.snapshot.metadata.confState)
+    storage.#hardState = parts.hardState
+    storage.#snapshot = parts.snapshot
+    storage.#entries = [dummy(parts.start.index, parts.start.term), ...parts.entries]
+    return storage
+  }
+
+  /** Index and term of the last compacted entry (the dummy). */
+  start(): { index: number; term: number } {
+    const first = this.#entries[0] as Entry
+    return { index: first.index, term: first.term }
+  }
+
   initialState(): InitialState {
     return { hardState: this.#hardState, confState: this.#snapshot.metadata.confState }
   }

@@ -1,0 +1,166 @@
+// RaftStorage over LevelDB (classic-level). Every save is one atomic batch: snapshot, entries
+// and hard state land together or not at all, and with `sync: true` (classic-level's default
+// is false) the batch is on disk before the promise resolves. The log above the compaction
+// point is also kept in memory so the synchronous core can read it.
+import { ClassicLevel } from 'classic-level'
+import type { Entry, RaftStorage, Snapshot, StorageUpdate } from '../raft/index.ts'
+import { EMPTY_CONF_STATE, EMPTY_HARD_STATE } from '../raft/index.ts'
+import type { InitialState } from '../raft/index.ts'
+import {
+  decodeEntryValue,
+  decodeHardState,
+  decodeSnapshot,
+  decodeStart,
+  encodeEntryValue,
+  encodeJson,
+  encodeSnapshot,
+} from './raft-codec.ts'
+import { MemoryRaftStorage } from './raft-memory-storage.ts'
+
+type Db = ClassicLevel<string, Uint8Array>
+type Operation = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
+
+const ENTRY_PREFIX = 'raft/entry/'
+const HARD_STATE_KEY = 'raft/hard-state'
+const SNAPSHOT_KEY = 'raft/snapshot'
+const START_KEY = 'raft/start'
+
+/** Zero-padded so that LevelDB's byte order is index order. */
+function entryKey(index: number): string {
+  return `${ENTRY_PREFIX}${index.toString().padStart(16, '0')}`
+}
+
+export class LevelRaftStorage implements RaftStorage {
+  readonly #db: Db
+  readonly #cache: MemoryRaftStorage
+
+  private constructor(db: Db, cache: MemoryRaftStorage) {
+    this.#db = db
+    this.#cache = cache
+  }
+
+  /**
+   * Opens (creating if needed) the log at `location`. A new log starts with `confState` as its
+   * membership; an existing one keeps what it stored.
+   */
+  static async open(location: string, confState = EMPTY_CONF_STATE): Promise<LevelRaftStorage> {
+    const db: Db = new ClassicLevel(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await db.open()
+    const snapshotValue = await db.get(SNAPSHOT_KEY)
+    if (snapshotValue === undefined) {
+      const fresh = new MemoryRaftStorage(confState)
+      const snapshot = fresh.snapshot()
+      await db.batch(
+        [
+          { type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshot(snapshot) },
+          { type: 'put', key: START_KEY, value: encodeJson({ index: 0, term: 0 }) },
+        ],
+        { sync: true },
+      )
+      return new LevelRaftStorage(db, fresh)
+    }
+    const hardValue = await db.get(HARD_STATE_KEY)
+    const startValue = await db.get(START_KEY)
+    if (startValue === undefined) throw new Error(`${location}: snapshot without a log start`)
+    const start = decodeStart(startValue)
+    const entries: Entry[] = []
+    for await (const [key, value] of db.iterator({
+      gt: entryKey(start.index),
+      lt: `${ENTRY_PREFIX}~`,
+    })) {
+      const index = Number(key.slice(ENTRY_PREFIX.length))
+      const expected = start.index + entries.length + 1
+      if (index !== expected) throw new Error(`${location}: entry ${expected} missing`)
+      entries.push(decodeEntryValue(index, value))
+    }
+    const cache = MemoryRaftStorage.fromParts({
+      hardState: hardValue === undefined ? EMPTY_HARD_STATE : decodeHardState(hardValue),
+      snapshot: decodeSnapshot(snapshotValue),
+      start,
+      entries,
+    })
+    return new LevelRaftStorage(db, cache)
+  }
+
+  close(): Promise<void> {
+    return this.#db.close()
+  }
+
+  initialState(): InitialState {
+    return this.#cache.initialState()
+  }
+
+  entries(low: number, high: number, bytesMax: number): Entry[] {
+    return this.#cache.entries(low, high, bytesMax)
+  }
+
+  term(index: number): number {
+    return this.#cache.term(index)
+  }
+
+  firstIndex(): number {
+    return this.#cache.firstIndex()
+  }
+
+  lastIndex(): number {
+    return this.#cache.lastIndex()
+  }
+
+  snapshot(): Snapshot {
+    return this.#cache.snapshot()
+  }
+
+  async save(update: StorageUpdate, options: { readonly sync: boolean }): Promise<void> {
+    const operations: Operation[] = []
+    let first = this.#cache.firstIndex()
+    let last = this.#cache.lastIndex()
+    const snapshot = update.snapshot
+    if (snapshot !== undefined && snapshot.metadata.index > this.#cache.snapshot().metadata.index) {
+      for (let index = first; index <= last; index++)
+        operations.push({ type: 'del', key: entryKey(index) })
+      const { index, term } = snapshot.metadata
+      operations.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshot(snapshot) })
+      operations.push({ type: 'put', key: START_KEY, value: encodeJson({ index, term }) })
+      first = index + 1
+      last = index
+    }
+    const fresh = update.entries.filter((entry) => entry.index >= first)
+    const lastNew = fresh[fresh.length - 1]
+    for (const entry of fresh) {
+      operations.push({ type: 'put', key: entryKey(entry.index), value: encodeEntryValue(entry) })
+    }
+    // A shorter new suffix replaces a longer old one: drop the old tail.
+    if (lastNew !== undefined) {
+      for (let index = lastNew.index + 1; index <= last; index++) {
+        operations.push({ type: 'del', key: entryKey(index) })
+      }
+    }
+    if (update.hardState !== undefined) {
+      operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeJson(update.hardState) })
+    }
+    if (operations.length > 0) await this.#db.batch(operations, { sync: options.sync })
+    this.#cache.apply(update)
+  }
+
+  async compact(snapshot: Snapshot, retainEntries: number): Promise<void> {
+    const before = this.#cache.start().index
+    const probe = MemoryRaftStorage.fromParts({
+      hardState: this.#cache.hardState(),
+      snapshot: this.#cache.snapshot(),
+      start: this.#cache.start(),
+      entries: this.#cache.entries(before + 1, this.#cache.lastIndex() + 1, Infinity),
+    })
+    // Work out the result on a copy first so the batch and the cache cannot disagree.
+    probe.compactSync(snapshot, retainEntries)
+    const start = probe.start()
+    const operations: Operation[] = [
+      { type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshot(probe.snapshot()) },
+      { type: 'put', key: START_KEY, value: encodeJson(start) },
+    ]
+    for (let index = before + 1; index <= start.index; index++) {
+      operations.push({ type: 'del', key: entryKey(index) })
+    }
+    await this.#db.batch(operations, { sync: true })
+    this.#cache.compactSync(snapshot, retainEntries)
+  }
+}

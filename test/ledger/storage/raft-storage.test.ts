@@ -1,0 +1,165 @@
+// One contract suite for every RaftStorage: the in-memory one and LevelDB in a temp dir.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CompactedError, UnavailableError } from '../../../ledger/raft/index.ts'
+import type { ConfState, Entry, RaftStorage, Snapshot } from '../../../ledger/raft/index.ts'
+import { LevelRaftStorage } from '../../../ledger/storage/raft-level-storage.ts'
+import { MemoryRaftStorage } from '../../../ledger/storage/raft-memory-storage.ts'
+
+interface Subject {
+  readonly storage: RaftStorage
+  /** Closes and opens again from the medium: memory has none, so it is the same object. */
+  reopen(): Promise<RaftStorage>
+  close(): Promise<void>
+}
+
+type Factory = (conf: ConfState) => Promise<Subject>
+
+const directories: string[] = []
+
+afterEach(async () => {
+  for (const directory of directories.splice(0)) await rm(directory, { recursive: true })
+})
+
+const factories: [string, Factory][] = [
+  [
+    'MemoryRaftStorage',
+    (conf) => {
+      const storage = new MemoryRaftStorage(conf)
+      return Promise.resolve({
+        storage,
+        reopen: () => Promise.resolve(storage),
+        close: () => Promise.resolve(),
+      })
+    },
+  ],
+  [
+    'LevelRaftStorage',
+    async (conf) => {
+      const directory = await mkdtemp(join(tmpdir(), 'gridx-raft-'))
+      directories.push(directory)
+      let storage = await LevelRaftStorage.open(directory, conf)
+      return {
+        get storage() {
+          return storage
+        },
+        async reopen() {
+          await storage.close()
+          storage = await LevelRaftStorage.open(directory)
+          return storage
+        },
+        close: () => storage.close(),
+      }
+    },
+  ],
+]
+
+const conf: ConfState = { voters: ['1', '2', '3'], learners: ['4'] }
+
+function entries(from: number, to: number, term: number): Entry[] {
+  const result: Entry[] = []
+  for (let index = from; index <= to; index++) {
+    result.push({ index, term, type: 'normal', data: new TextEncoder().encode(`e${index}`) })
+  }
+  return result
+}
+
+function snapshotAt(index: number, term: number, data = 'state'): Snapshot {
+  return { metadata: { index, term, confState: conf }, data: new TextEncoder().encode(data) }
+}
+
+describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
+  it('should start empty with the founding membership when new', async () => {
+    const subject = await create(conf)
+    const { storage } = subject
+    expect(storage.firstIndex()).toBe(1)
+    expect(storage.lastIndex()).toBe(0)
+    expect(storage.term(0)).toBe(0)
+    expect(storage.initialState().confState).toEqual(conf)
+    expect(storage.initialState().hardState).toEqual({ term: 0, vote: '', commit: 0 })
+    await subject.close()
+  })
+
+  it('should return saved entries and hard state when read back after reopening', async () => {
+    const subject = await create(conf)
+    const hardState = { term: 2, vote: '1', commit: 3 }
+    await subject.storage.save(
+      { hardState, entries: entries(1, 5, 2), snapshot: undefined },
+      { sync: true },
+    )
+    const storage = await subject.reopen()
+    expect(storage.lastIndex()).toBe(5)
+    expect(storage.entries(2, 4, Infinity)).toEqual(entries(2, 3, 2))
+    expect(storage.term(5)).toBe(2)
+    expect(storage.initialState().hardState).toEqual(hardState)
+    await subject.close()
+  })
+
+  it('should return at least one entry when the byte limit is smaller than an entry', async () => {
+    const subject = await create(conf)
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(1, 5, 1), snapshot: undefined },
+      { sync: true },
+    )
+    expect(subject.storage.entries(1, 6, 1)).toHaveLength(1)
+    expect(subject.storage.entries(1, 6, 2 * (16 + 2))).toHaveLength(2)
+    await subject.close()
+  })
+
+  it('should replace a conflicting suffix when entries overlap the log', async () => {
+    const subject = await create(conf)
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(1, 5, 1), snapshot: undefined },
+      { sync: true },
+    )
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(3, 3, 2), snapshot: undefined },
+      { sync: true },
+    )
+    const storage = await subject.reopen()
+    expect(storage.lastIndex()).toBe(3)
+    expect([storage.term(2), storage.term(3)]).toEqual([1, 2])
+    expect(() => storage.term(4)).toThrow(UnavailableError)
+    await subject.close()
+  })
+
+  it('should keep retained entries and answer term(first - 1) when compacted', async () => {
+    const subject = await create(conf)
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(1, 10, 1), snapshot: undefined },
+      { sync: true },
+    )
+    await subject.storage.compact(snapshotAt(8, 1), 3)
+    const storage = await subject.reopen()
+    expect(storage.firstIndex()).toBe(6)
+    expect(storage.term(5)).toBe(1)
+    expect(() => storage.term(4)).toThrow(CompactedError)
+    expect(() => storage.entries(5, 7, Infinity)).toThrow(CompactedError)
+    expect(storage.entries(6, 11, Infinity)).toEqual(entries(6, 10, 1))
+    expect(storage.snapshot()).toEqual(snapshotAt(8, 1))
+    await subject.close()
+  })
+
+  it('should drop the whole log when a newer snapshot is installed', async () => {
+    const subject = await create(conf)
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(1, 4, 1), snapshot: undefined },
+      { sync: true },
+    )
+    await subject.storage.save(
+      {
+        hardState: { term: 3, vote: '', commit: 20 },
+        entries: entries(21, 22, 3),
+        snapshot: snapshotAt(20, 3, 'received'),
+      },
+      { sync: true },
+    )
+    const storage = await subject.reopen()
+    expect([storage.firstIndex(), storage.lastIndex(), storage.term(20)]).toEqual([21, 22, 3])
+    expect(storage.snapshot()).toEqual(snapshotAt(20, 3, 'received'))
+    expect(storage.initialState().hardState.commit).toBe(20)
+    await subject.close()
+  })
+})
