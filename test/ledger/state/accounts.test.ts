@@ -69,4 +69,22 @@ describe('accounts', () => {
     })
     expect(balanceView(ledger.state, 'mint').availableMc).toBe(0)
   })
+
+  it('should refuse an executor registration and change nothing when its owner has no account', () => {
+    // Pay to an owner who never opened would open the account without its join grant.
+    const ledger = new Ledger()
+    const error = ledger.refused({ type: 'executor.register', peer: 'peer-1', owner: 'erin' })
+    expect(error.name).toBe('NOT_FOUND')
+    ledger.open('erin').register('peer-1', 'erin')
+    expect(ledger.balance('erin')).toBe(100_000)
+  })
+
+  it('should refuse an executor registration when its owner is a system account', () => {
+    const ledger = new Ledger()
+    for (const owner of Object.values(SYSTEM_ACCOUNTS)) {
+      const error = ledger.refused({ type: 'executor.register', peer: 'peer-1', owner })
+      expect(error.name).toBe('NOT_FOUND')
+    }
+    expect(ledger.state.executors.size).toBe(0)
+  })
 })

@@ -28,19 +28,22 @@ const SEED = 0x6a1d
 const RUNS = 200
 const STEPS_MAX = 200
 
-const ACCOUNTS = ['alice', 'bob', 'carol', 'dave'] as const
-/** Submitters include one that never opens an account. */
-const SUBMITTERS = [...ACCOUNTS, 'zed'] as const
-/** erin owns an executor but never opens an account: her pay opens it. */
+const ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const
+/** Submitters include one that never opens an account and the mesh's own accounts. */
+const SUBMITTERS = [...ACCOUNTS, 'zed', 'fees', 'escrow'] as const
+/** Executors whose owners open late (bob, erin) or never may (the escrow account). */
 const EXECUTORS = [
   ['peer-1', 'bob'],
   ['peer-2', 'carol'],
   ['peer-3', 'erin'],
+  ['peer-4', 'escrow'],
 ] as const
 const HOUR_MS = 3_600_000
 
 const EXPECTED_RESULTS = [
   'account.open ok',
+  'executor.register ok',
+  'executor.register NOT_FOUND',
   'job.submit ok',
   'job.submit CONFLICT',
   'job.submit INSUFFICIENT_FUNDS',

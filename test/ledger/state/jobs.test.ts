@@ -152,6 +152,31 @@ describe('job.submit', () => {
     expect(error.name).toBe('NOT_FOUND')
   })
 
+  it.each(['escrow', 'fees', 'mint'])(
+    'should refuse with NOT_FOUND and change nothing when the submitter is the %s account',
+    (submitter) => {
+      // Give fees and escrow money to spend: a settled job and a held escrow.
+      const ledger = mesh()
+      const fence = ledger.runJob(
+        'j000001',
+        'alice',
+        'peer-1',
+        spec({ cpus: 2, memoryMb: 1024, timeoutS: 30 }),
+      )
+      ledger.finish('j000001', fence, succeeded(30_000))
+      ledger.submit('j000002', 'alice', spec())
+      expect(ledger.balance('fees')).toBeGreaterThan(1000)
+      const error = ledger.refused({
+        type: 'job.submit',
+        jobId: 'j000003',
+        submitter,
+        idempotencyId: 'system',
+        spec: cheapSpec(),
+      })
+      expect(error.name).toBe('NOT_FOUND')
+    },
+  )
+
   it('should refuse with QUEUE_FULL when the account has the most unfinished jobs allowed', () => {
     const ledger = mesh()
     ledger.ok({
