@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { GridxError } from '../protocol/index.ts'
 import { buildProgram } from './cli/program.ts'
 import { CliError } from './cli/connect.ts'
-import { defaultDataDir } from './daemon/index.ts'
-import { DockerExecutor } from './executor/index.ts'
+import { defaultDataDir } from './local/index.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const stop = new AbortController()
@@ -24,7 +23,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const program = buildProgram({
   env: process.env,
-  stdin: process.stdin,
+  stdin: () => process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   defaultDataDir: defaultDataDir(process.env),
@@ -34,7 +33,10 @@ const program = buildProgram({
   },
   stopSignal: stop.signal,
   staticDir: join(root, 'dist', 'pwa'),
-  createExecutor: (peerId, logger) => new DockerExecutor({ executorId: peerId, logger }),
+  createExecutor: async (peerId) => {
+    const { DockerExecutor } = await import('./executor/index.ts')
+    return new DockerExecutor({ executorId: peerId, dockerHost: process.env.DOCKER_HOST })
+  },
 })
 
 try {

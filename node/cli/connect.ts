@@ -1,6 +1,6 @@
 // How the CLI finds the daemon: `--api` and GRIDX_TOKEN / GRIDX_API first, then the files a
 // running daemon writes into its data dir. When nothing works, the error says what was tried.
-import { readApiToken, readDaemonInfo } from '../daemon/index.ts'
+import { readApiToken, readDaemonInfo } from '../local/index.ts'
 
 export interface ApiTarget {
   readonly url: string

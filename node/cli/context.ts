@@ -5,7 +5,8 @@ import type { LocalExecutor } from '../daemon/index.ts'
 /** Everything the CLI takes from its process, passed in by main.ts (the only reader of env). */
 export interface CliContext {
   readonly env: NodeJS.ProcessEnv
-  readonly stdin: NodeJS.ReadStream
+  /** A function: touching process.stdin opens a handle that keeps the process alive. */
+  readonly stdin: () => NodeJS.ReadableStream
   readonly stdout: NodeJS.WriteStream
   readonly stderr: NodeJS.WriteStream
   readonly defaultDataDir: string
@@ -17,7 +18,7 @@ export interface CliContext {
   /** Directory of the built web app, served by `start`. */
   readonly staticDir: string
   /** Makes this peer's executor (the composition root picks Docker). */
-  readonly createExecutor: (peerId: string, logger: Logger) => LocalExecutor
+  readonly createExecutor: (peerId: string, logger: Logger) => Promise<LocalExecutor>
 }
 
 export interface CommonOptions {

@@ -34,7 +34,7 @@ interface SubmitOptions extends CommonOptions {
   readonly idempotencyId?: string
 }
 
-async function readStdin(stream: NodeJS.ReadStream): Promise<string> {
+async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8')
@@ -54,7 +54,7 @@ async function buildSpec(context: CliContext, file: string | undefined, options:
     if (file !== undefined) throw new CliError('give a FILE or -c CODE, not both')
     code = options.code
   } else if (file === '-') {
-    code = await readStdin(context.stdin)
+    code = await readStdin(context.stdin())
   } else if (file !== undefined) {
     code = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new CliError(`cannot read ${file}: ${error.code ?? error.message}`)

@@ -1,7 +1,7 @@
 // The `gridx` command line. Every command has --help and --json, accepts --data-dir, and talks
 // to the daemon only through its API.
 import { Command, Option } from 'commander'
-import { VERSION } from '../daemon/index.ts'
+import { VERSION } from '../local/index.ts'
 import { accountCommands } from './account-commands.ts'
 import { jobCommands } from './job-commands.ts'
 import { meshCommands } from './mesh-commands.ts'

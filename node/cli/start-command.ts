@@ -1,6 +1,7 @@
 // gridx start: runs this machine's peer until SIGINT or SIGTERM, then shuts down gracefully.
 import { Command, Option } from 'commander'
-import { Daemon, VERSION } from '../daemon/index.ts'
+import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import { VERSION } from '../local/index.ts'
 import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
@@ -13,12 +14,21 @@ interface StartOptions extends CommonOptions {
   readonly p2pPort: string
   readonly executor: boolean
   readonly logLevel: string
+  readonly drainTimeout: string
 }
 
 function port(value: string, flag: string): number {
   const parsed = Number(value)
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
     throw new CliError(`${flag} takes a port number from 0 to 65535, not "${value}"`)
+  }
+  return parsed
+}
+
+function seconds(value: string, flag: string): number {
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 3600) {
+    throw new CliError(`${flag} takes seconds from 0 to 3600, not "${value}"`)
   }
   return parsed
 }
@@ -31,6 +41,11 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
     .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
     .option('--p2p-port <port>', 'peer-to-peer TCP port (WebSockets on the next one)', '4001')
     .option('--no-executor', 'do not run jobs on this machine')
+    .option(
+      '--drain-timeout <s>',
+      'on stop, how long running jobs may finish before they are handed back',
+      String(SHUTDOWN_DRAIN_MS / 1000),
+    )
     .addOption(
       new Option('--log-level <level>', 'detail of daemon.log')
         .choices(['debug', 'info', 'warn', 'error'])
@@ -39,6 +54,8 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
     .action(async (options: StartOptions) => {
       await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
       const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
+      // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.
+      const { Daemon } = await import('../daemon/index.ts')
       const daemon = new Daemon({
         dataDir: options.dataDir,
         apiHost: options.apiHost,
@@ -48,6 +65,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
         logger,
         clock: context.clock,
         staticDir: context.staticDir,
+        drainMs: seconds(options.drainTimeout, '--drain-timeout') * 1000,
         createExecutor: options.executor
           ? (peerId) => context.createExecutor(peerId, logger)
           : null,

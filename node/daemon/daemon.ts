@@ -17,27 +17,28 @@ import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   LEDGER_DIR,
+  VERSION,
   ensureDataDir,
   loadOrCreateApiToken,
   removeDaemonInfo,
   writeDaemonInfo,
-} from './data-dir.ts'
+} from '../local/index.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
 import { Subscriptions } from './subscriptions.ts'
-import { VERSION } from './version.ts'
 
 /** What the daemon needs of its executor (the Docker executor implements it). */
 export interface LocalExecutor extends JobRunner {
   /** Connects to the engine and removes containers a crashed daemon left behind. */
-  start(): Promise<void>
+  start(): Promise<unknown>
   stop(): Promise<void>
-  /** Null capacity with a problem when this peer cannot run jobs. */
+  /** `available` is false, with the problem in words, when this peer cannot run jobs. */
   status(): {
-    readonly capacity: ExecutorCapacity | null
+    readonly available: boolean
+    readonly capacity: ExecutorCapacity
     readonly problem: string | null
-    readonly load: { runningJobs: number; cpusInUse: number; memoryMbInUse: number } | null
+    readonly load: { runningJobs: number; cpusInUse: number; memoryMbInUse: number }
   }
 }
 
@@ -55,7 +56,7 @@ export interface DaemonInit {
   readonly logger: Logger
   readonly clock: Clock
   /** Null runs a peer that routes and serves but runs no jobs (`--no-executor`). */
-  readonly createExecutor: ((peerId: string) => LocalExecutor) | null
+  readonly createExecutor: ((peerId: string) => LocalExecutor | Promise<LocalExecutor>) | null
   readonly staticDir?: string
   readonly drainMs?: number
 }
@@ -126,8 +127,8 @@ export class Daemon {
     const api = new ApiService({
       replica,
       executors: () => {
-        const capacity = executor?.status().capacity
-        return capacity ? [capacity] : []
+        const status = executor?.status()
+        return status?.available ? [status.capacity] : []
       },
       executorProblem: () =>
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
@@ -198,7 +199,7 @@ export class Daemon {
       scheduler.addExecutor(this.#noExecutorLink(), new Set())
       return null
     }
-    const executor = createExecutor(this.#peerId)
+    const executor = await createExecutor(this.#peerId)
     await executor.start()
     this.#push('executor', () => executor.stop())
     const problem = executor.status().problem
@@ -207,7 +208,10 @@ export class Daemon {
       peer: this.#peerId,
       owner: this.#peerId,
       runner: executor,
-      capacity: () => executor.status().capacity,
+      capacity: () => {
+        const status = executor.status()
+        return status.available ? status.capacity : null
+      },
       report,
     })
     await this.#propose(replica, {
@@ -285,12 +289,12 @@ export class Daemon {
         'peer' as const,
         'voter' as const,
         'coordinator' as const,
-        ...(status?.capacity ? ['executor' as const] : []),
+        ...(status?.available ? ['executor' as const] : []),
       ],
       addresses: mesh.addresses(),
       reachable: true,
       self: true,
-      capacity: status?.capacity ?? null,
+      capacity: status?.available ? status.capacity : null,
       load: status?.load ?? null,
       executorProblem: executor === null ? 'started with --no-executor' : (status?.problem ?? null),
     }
