@@ -59,7 +59,7 @@ class HttpGateway implements Gateway {
   readonly #init: GatewayInit
   readonly #server: Server
   readonly #sockets: ApiWebSocketServer
-  #started = false
+  #state: 'new' | 'started' | 'stopped' = 'new'
 
   constructor(init: GatewayInit) {
     const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...init.limits }
@@ -92,7 +92,8 @@ class HttpGateway implements Gateway {
   }
 
   async start(): Promise<GatewayAddress> {
-    if (this.#started) throw new Error('gateway already started')
+    // The WebSocket server cannot be reopened once closed: a gateway starts once.
+    if (this.#state !== 'new') throw new Error(`gateway already ${this.#state}`)
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject)
       this.#server.listen({ host: this.#init.host, port: this.#init.port }, () => {
@@ -100,7 +101,7 @@ class HttpGateway implements Gateway {
         resolve()
       })
     })
-    this.#started = true
+    this.#state = 'started'
     this.#sockets.start()
     const address = this.#server.address() as AddressInfo
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
@@ -109,8 +110,8 @@ class HttpGateway implements Gateway {
   }
 
   async stop(): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
+    if (this.#state !== 'started') return
+    this.#state = 'stopped'
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     this.#server.closeIdleConnections()
     await this.#sockets.stop()
