@@ -253,10 +253,12 @@ export class RpcClient {
     this.#failPending(new GridxError('UNAVAILABLE', 'connection lost'), false)
     for (const local of this.#subscriptions) local.serverId = undefined
     this.#byServerId.clear()
-    const min = this.#init.reconnectDelayMsMin ?? RECONNECT_DELAY_MS_MIN
-    const max = this.#init.reconnectDelayMsMax ?? RECONNECT_DELAY_MS_MAX
-    const ceiling = Math.min(max, min * 2 ** Math.min(this.#attempt, 30))
-    const delayMs = ceiling / 2 + (ceiling / 2) * (this.#init.random ?? Math.random)()
+    const delayMs = backoffDelayMs(
+      this.#attempt,
+      this.#init.reconnectDelayMsMin ?? RECONNECT_DELAY_MS_MIN,
+      this.#init.reconnectDelayMsMax ?? RECONNECT_DELAY_MS_MAX,
+      (this.#init.random ?? Math.random)(),
+    )
     this.#attempt += 1
     this.#setState('reconnecting')
     this.#reconnectTimer = setTimeout(() => this.#open(), delayMs)
@@ -308,6 +310,14 @@ export class RpcClient {
     if (this.#errorListeners.size === 0) console.warn('gridx client:', error)
     for (const listener of this.#errorListeners) listener(error)
   }
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): doubling from `minMs`, capped at
+ * `maxMs`, with "equal jitter" (half fixed, half random) so clients that lost the same daemon
+ * do not all come back in the same instant. `random` is in [0, 1). */
+export function backoffDelayMs(attempt: number, minMs: number, maxMs: number, random: number) {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30))
+  return ceiling / 2 + (ceiling / 2) * random
 }
 
 function closedError(): GridxError {

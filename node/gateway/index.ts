@@ -1,4 +1,22 @@
-// The gateway: the daemon's HTTP port and its JSON-RPC API (DESIGN section 7).
+// The gateway: the daemon's one HTTP port and its JSON-RPC API (DESIGN section 7).
+//
+// Routes:
+// - `GET /healthz`: 200 `{status: 'ok', ...health()}`, 503 when health() fails. No token.
+// - `GET /metrics`: Prometheus text of the daemon's registry. No token: it carries counts,
+//   never account data, and scrapers carry none. Bind to loopback (the default) or put a
+//   proxy in front when the port is exposed.
+// - `POST /api/v1/rpc`: one JSON-RPC 2.0 request per body (batches are refused with
+//   INVALID_REQUEST), `Authorization: Bearer <token>`. Refusals of the exchange carry an HTTP
+//   status (401, 400 PARSE_ERROR and INVALID_REQUEST, 413 TOO_LARGE, 429 RATE_LIMITED);
+//   every other answer, errors included, is a 200. `subscribe` needs the WebSocket.
+// - `GET /api/v1/ws`: the WebSocket. Token by Authorization header, `gridx.token.<token>`
+//   subprotocol (offer `gridx.v1` too, so it is selected instead of the token) or `token`
+//   query parameter. A frame over RPC_MESSAGE_BYTES_MAX closes the socket with 1009. Events
+//   arrive as `{"jsonrpc":"2.0","method":"subscription","params":{subscription,event}}`.
+// - Any other GET: the web app from `staticDir`, with index.html for app routes.
+//
+// Rate limits: a bucket per remote address (checked before the token) and one for the token.
+// No CORS headers are sent: the app is same-origin, and other origins must not read answers.
 export { createGateway } from './gateway.ts'
 export type { Gateway, GatewayAddress, GatewayInit } from './gateway.ts'
 export type { ApiBackend, BackendMethod, CallContext, ConnectionMethod } from './api-backend.ts'

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { GridxError, RPC_MESSAGE_BYTES_MAX } from '../../protocol/index.ts'
 import type { SubscriptionEvent } from '../../protocol/index.ts'
-import { httpCall, RpcClient } from '../../protocol/client.ts'
+import { backoffDelayMs, httpCall, RpcClient } from '../../protocol/client.ts'
 import type { ConnectionState } from '../../protocol/client.ts'
 import { MemoryBackend } from '../node/gateway/fixtures/memory-backend.ts'
 import { startGateway, TOKEN } from '../node/gateway/fixtures/start-gateway.ts'
@@ -135,5 +135,16 @@ describe('httpCall', () => {
     api = await startGateway()
     const slow = httpCall(api.address.url, TOKEN, 'job.logs', { id: 'j1234567' }, { timeoutMs: 50 })
     await expect(slow).rejects.toMatchObject({ name: 'TimeoutError' })
+  })
+})
+
+describe('backoffDelayMs', () => {
+  it('should double from the minimum, cap at the maximum and keep jitter within half', () => {
+    expect([0, 1, 2, 3].map((attempt) => backoffDelayMs(attempt, 100, 1000, 1))).toEqual([
+      100, 200, 400, 800,
+    ])
+    expect(backoffDelayMs(10, 100, 1000, 1)).toBe(1000)
+    expect(backoffDelayMs(10_000, 100, 1000, 0)).toBe(500)
+    expect(backoffDelayMs(0, 100, 1000, 0.5)).toBe(75)
   })
 })
