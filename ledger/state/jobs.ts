@@ -28,12 +28,15 @@ function removeFromQueue(state: State, jobId: string): void {
   if (position >= 0) state.queue.splice(position, 1)
 }
 
-function activeJobsOf(state: State, submitter: string): number {
-  let count = 0
+/** Unfinished jobs (queued, assigned or running) of one submitter, and of everyone. */
+function unfinishedCounts(state: State, submitter: string): { mine: number; all: number } {
+  const counts = { mine: 0, all: 0 }
   for (const job of state.jobs.values()) {
-    if (job.submitter === submitter && !isFinalJobState(job.state)) count++
+    if (isFinalJobState(job.state)) continue
+    counts.all++
+    if (job.submitter === submitter) counts.mine++
   }
-  return count
+  return counts
 }
 
 export function maxPriceOf(state: State, spec: Job['spec']): number {
@@ -58,10 +61,11 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   if (submitter === undefined || isSystemAccount(command.submitter)) {
     return fail('NOT_FOUND', 'the submitting account does not exist')
   }
-  if (state.queue.length >= QUEUE_JOBS_MAX) {
+  const unfinished = unfinishedCounts(state, command.submitter)
+  if (unfinished.all >= QUEUE_JOBS_MAX) {
     return fail('QUEUE_FULL', `the mesh queue is full (${QUEUE_JOBS_MAX} jobs)`)
   }
-  if (activeJobsOf(state, command.submitter) >= QUEUE_JOBS_PER_ACCOUNT_MAX) {
+  if (unfinished.mine >= QUEUE_JOBS_PER_ACCOUNT_MAX) {
     return fail('QUEUE_FULL', `an account may have ${QUEUE_JOBS_PER_ACCOUNT_MAX} unfinished jobs`)
   }
   const maxPrice = maxPriceOf(state, command.spec)

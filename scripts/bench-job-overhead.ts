@@ -1,0 +1,118 @@
+// job-overhead: N trivial Python jobs one after another through the whole path (API submit
+// over the WebSocket, ledger, scheduler, executor, result pushed back), against the same N run
+// directly with dockerode and the same sandbox options. Runs are interleaved, so drift in the
+// engine's speed affects both sides alike.
+import Docker from 'dockerode'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { Daemon } from '../node/daemon/index.ts'
+import {
+  DEFAULT_RUNTIME_IMAGES,
+  DockerExecutor,
+  runBare,
+  sandboxOptions,
+} from '../node/executor/index.ts'
+import { RpcClient } from '../protocol/client.ts'
+import { isFinalJobState, jobSpecSchema } from '../protocol/index.ts'
+import type { JobView } from '../protocol/index.ts'
+
+const CODE = 'print(1 + 1)'
+const WARMUP_RUNS = 3
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)
+  return sorted[Math.max(0, index)] as number
+}
+
+function summary(samples: readonly number[]) {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const round = (value: number) => Math.round(value * 10) / 10
+  return {
+    p50Ms: round(percentile(sorted, 0.5)),
+    p90Ms: round(percentile(sorted, 0.9)),
+    minMs: round(sorted[0] as number),
+    maxMs: round(sorted.at(-1) as number),
+    meanMs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  }
+}
+
+export async function benchJobOverhead(options: { jobs: number }): Promise<object> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gridx-bench-'))
+  const daemon = new Daemon({
+    dataDir,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    p2pHost: '127.0.0.1',
+    p2pPort: 0,
+    logger: pino({ level: 'silent' }),
+    clock: { now: () => Date.now() },
+    createExecutor: (peerId) => new DockerExecutor({ executorId: peerId }),
+  })
+  await daemon.start()
+  const client = new RpcClient({ url: daemon.address.url, token: daemon.token })
+  const docker = new Docker()
+  try {
+    await client.connect()
+    const waiting = new Map<string, (job: JobView) => void>()
+    const early = new Map<string, JobView>()
+    await client.subscribe('jobs', {}, (event) => {
+      if (!isFinalJobState(event.job.state)) return
+      const resolve = waiting.get(event.job.id)
+      if (resolve === undefined) early.set(event.job.id, event.job)
+      else resolve(event.job)
+    })
+    const spec = jobSpecSchema.parse({ runtime: 'python', code: CODE })
+    const bareOptions = sandboxOptions(spec, {
+      image: DEFAULT_RUNTIME_IMAGES.python,
+      labels: { 'gridx.managed': 'true', 'gridx.bench': 'baseline' },
+    })
+    let sequence = 0
+    const gridx = async (): Promise<number> => {
+      const began = performance.now()
+      const { job } = await client.call('job.submit', {
+        idempotencyId: `bench-${process.pid}-${++sequence}`,
+        spec: { runtime: 'python', code: CODE },
+      })
+      const done =
+        early.get(job.id) ?? (await new Promise<JobView>((resolve) => waiting.set(job.id, resolve)))
+      const elapsed = performance.now() - began
+      if (done.state !== 'succeeded') throw new Error(`job ${job.id} ${done.state}: ${done.reason}`)
+      return elapsed
+    }
+    const bare = async (): Promise<number> => {
+      const result = await runBare(docker, bareOptions, CODE)
+      if (result.exitCode !== 0) throw new Error(`baseline exited ${result.exitCode}`)
+      return result.wallMs
+    }
+    for (let i = 0; i < WARMUP_RUNS; i++) {
+      await bare()
+      await gridx()
+    }
+    const gridxMs: number[] = []
+    const baselineMs: number[] = []
+    for (let i = 0; i < options.jobs; i++) {
+      baselineMs.push(await bare())
+      gridxMs.push(await gridx())
+    }
+    const ours = summary(gridxMs)
+    const baseline = summary(baselineMs)
+    return {
+      benchmark: 'job-overhead',
+      jobs: options.jobs,
+      code: CODE,
+      gridx: ours,
+      baseline: {
+        ...baseline,
+        what: 'dockerode create+attach+start+stdin+wait+remove, same sandbox',
+      },
+      ratioP50: Math.round((ours.p50Ms / baseline.p50Ms) * 1000) / 1000,
+      overheadP50Ms: Math.round((ours.p50Ms - baseline.p50Ms) * 10) / 10,
+    }
+  } finally {
+    client.close()
+    await daemon.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
