@@ -32,8 +32,10 @@ export class StreamCapture {
   private readonly capBytes: number
   private readonly tailBytes: number
   private readonly decoder = new TextDecoder('utf-8', { fatal: false })
-  private tailChunks: Uint8Array[] = []
-  private tailLength = 0
+  private ring: Buffer | null = null
+  /** Where the next tail byte goes, and how much of the ring holds output. */
+  private ringNext = 0
+  private ringFilled = 0
   private bytes = 0
   private truncated = false
 
@@ -54,8 +56,8 @@ export class StreamCapture {
       // Streaming decode holds back a split character until its last byte arrives; past the cap
       // that held-back fragment is simply never flushed.
       this.emit(this.decoder.decode(forwarded, { stream: true }))
-      if (room < chunk.byteLength) this.truncated = true
     }
+    if (this.bytes > this.capBytes) this.truncated = true
     this.keepTail(chunk)
   }
 
@@ -69,21 +71,32 @@ export class StreamCapture {
   }
 
   private keepTail(chunk: Uint8Array): void {
-    // Copy slices of large chunks: a subarray would pin the socket's whole buffer.
-    const kept = chunk.byteLength > this.tailBytes ? chunk.slice(-this.tailBytes) : chunk.slice()
-    this.tailChunks.push(kept)
-    this.tailLength += kept.byteLength
-    while (this.tailChunks.length > 1) {
-      const first = this.tailChunks[0]!
-      if (this.tailLength - first.byteLength < this.tailBytes) break
-      this.tailChunks.shift()
-      this.tailLength -= first.byteLength
+    // A ring of fixed size, allocated once: the tail costs no allocation per chunk however
+    // much the job writes, and never pins the socket's buffers.
+    const size = this.tailBytes
+    if (size === 0) return
+    this.ring ??= Buffer.alloc(size)
+    const ring = this.ring
+    if (chunk.byteLength >= size) {
+      ring.set(chunk.subarray(chunk.byteLength - size))
+      this.ringNext = 0
+      this.ringFilled = size
+      return
     }
+    const first = Math.min(chunk.byteLength, size - this.ringNext)
+    ring.set(chunk.subarray(0, first), this.ringNext)
+    if (first < chunk.byteLength) ring.set(chunk.subarray(first), 0)
+    this.ringNext = (this.ringNext + chunk.byteLength) % size
+    this.ringFilled = Math.min(size, this.ringFilled + chunk.byteLength)
   }
 
   private tailText(): string {
-    const all = Buffer.concat(this.tailChunks, this.tailLength)
-    let start = Math.max(0, all.byteLength - this.tailBytes)
+    const ring = this.ring ?? Buffer.alloc(0)
+    const all =
+      this.ringFilled < this.tailBytes
+        ? ring.subarray(0, this.ringFilled)
+        : Buffer.concat([ring.subarray(this.ringNext), ring.subarray(0, this.ringNext)])
+    let start = 0
     // Start on a character, not in the middle of one: skip UTF-8 continuation bytes (10xxxxxx).
     for (let skipped = 0; skipped < 3 && start < all.byteLength; skipped += 1) {
       if ((all[start]! & 0xc0) !== 0x80) break

@@ -39,6 +39,14 @@ describe('StreamCapture', () => {
     expect(summary).toEqual({ tail: 'hij', bytes: 10_000, truncated: true })
   })
 
+  it('should mark the stream truncated when a chunk ends exactly at the cap', () => {
+    const { capture, live } = collect(4, 4)
+    capture.push(Buffer.from('abcd'))
+    capture.push(Buffer.from('e'))
+    expect(capture.finish()).toEqual({ tail: 'bcde', bytes: 5, truncated: true })
+    expect(live.join('')).toBe('abcd')
+  })
+
   it('should never split a character when a chunk ends inside it', () => {
     const { capture, live } = collect(100, 100)
     const bytes = Buffer.from('é€😀')
