@@ -24,7 +24,8 @@ export async function resolveApiTarget(options: {
   readonly env: NodeJS.ProcessEnv
 }): Promise<ApiTarget> {
   const tried: string[] = []
-  let url = options.api ?? options.env.GRIDX_API
+  // An empty variable counts as unset, as shells export them that way.
+  let url = options.api || options.env.GRIDX_API || undefined
   if (url !== undefined)
     tried.push(`the address ${url} from ${options.api ? '--api' : 'GRIDX_API'}`)
   if (url === undefined) {
@@ -32,7 +33,7 @@ export async function resolveApiTarget(options: {
     tried.push(`the daemon file in ${options.dataDir}`)
     url = info?.apiUrl
   }
-  let token = options.env.GRIDX_TOKEN
+  let token = options.env.GRIDX_TOKEN || undefined
   if (token === undefined) {
     tried.push(`the API token in ${options.dataDir}`)
     token = (await readApiToken(options.dataDir)) ?? undefined
