@@ -96,8 +96,8 @@ describe.skipIf(!hasEngine)('daemon crash and stop', () => {
   it('should hand running jobs back and remove their containers on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'gridx-stop-'))
     dirs.push(dataDir)
-    let daemon = await start(dataDir, ['--drain-timeout', '1'])
-    let { token, call } = await api(dataDir, daemon)
+    const daemon = await start(dataDir, ['--drain-timeout', '1'])
+    const { token, call } = await api(dataDir, daemon)
     const { job } = await call('job.submit', {
       idempotencyId: 'stop-1',
       spec: { runtime: 'bash', code: 'sleep 30', timeoutS: 60 },
@@ -107,12 +107,12 @@ describe.skipIf(!hasEngine)('daemon crash and stop', () => {
     expect(await daemon.exited).toBe(0)
     expect((await containersOf(job.id)).length).toBe(0)
 
-    daemon = await start(dataDir, ['--no-executor'])
-    ;({ token, call } = await api(dataDir, daemon))
-    const after = await call('job.get', { id: job.id })
+    const restarted = await start(dataDir, ['--no-executor'])
+    const again = await api(dataDir, restarted)
+    const after = await again.call('job.get', { id: job.id })
     expect(after.state).toBe('queued')
     expect(isFinalJobState(after.state)).toBe(false)
     expect(after.reason).toMatch(/executor stopped/)
-    expect((await call('account.balance', {})).escrowedMc).toBe(after.maxPriceMc)
+    expect((await again.call('account.balance', {})).escrowedMc).toBe(after.maxPriceMc)
   })
 })
