@@ -8,8 +8,8 @@ export type KillReason = 'timeout' | 'cancelled'
 
 export class ContainerKiller {
   private reason: KillReason | null = null
-  private landed: Promise<boolean> = Promise.resolve(false)
-  private failure: Error | null = null
+  /** Resolves, never rejects (nobody may be awaiting it yet): true if the kill landed. */
+  private landed: Promise<boolean | Error> = Promise.resolve(false)
 
   constructor(private readonly container: Docker.Container) {}
 
@@ -23,22 +23,19 @@ export class ContainerKiller {
         () => true,
         (error: unknown) => {
           // 409 means the container was no longer running: it exited first, nothing was killed.
-          // Anything else is kept so the caller can report it.
-          if (!isNotRunning(error))
-            this.failure = error instanceof Error ? error : new Error(String(error))
-          return false
+          // Anything else means the engine itself is failing: kept for settled() to raise.
+          if (isNotRunning(error)) return false
+          return error instanceof Error ? error : new Error(String(error))
         },
       )
   }
 
-  /** Why the container was killed, once the kill has been answered; null if it never was. */
+  /** Why the container was killed, once the kill has been answered; null if it never was.
+   * Rejects with the engine's error when the kill failed for another reason. */
   async settled(): Promise<KillReason | null> {
-    return (await this.landed) ? this.reason : null
-  }
-
-  /** The engine's error if a kill failed for another reason than the job having exited. */
-  get error(): Error | null {
-    return this.failure
+    const landed = await this.landed
+    if (landed instanceof Error) throw landed
+    return landed ? this.reason : null
   }
 }
 

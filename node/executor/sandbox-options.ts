@@ -69,12 +69,64 @@ function tmpfsOptions(extra: string): string {
   return `rw,noexec,nosuid,nodev,size=${JOB_TMPFS_MB}m,${extra}`
 }
 
+/** The host side of the sandbox: isolation, limits, logging and lifecycle. */
+function hostConfig(spec: JobSpec): Docker.HostConfig {
+  const memoryBytes = spec.memoryMb * MIB
+  return {
+    NetworkMode: 'none',
+    ReadonlyRootfs: true,
+    // noexec on both: the interpreters read the script, nothing needs to execute from them.
+    Tmpfs: {
+      '/tmp': tmpfsOptions('mode=1777'),
+      [WORK_DIR]: tmpfsOptions('mode=0700,uid=65534,gid=65534'),
+    },
+    ShmSize: JOB_SHM_MB * MIB,
+    CapAdd: [],
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    // No host paths at all, so never the Docker socket.
+    Binds: [],
+    Mounts: [],
+    Devices: [],
+    VolumesFrom: [],
+    PortBindings: {},
+    PublishAllPorts: false,
+    Dns: [],
+    ExtraHosts: [],
+    GroupAdd: [],
+    IpcMode: 'private',
+    PidMode: '',
+    UTSMode: '',
+    UsernsMode: '',
+    Memory: memoryBytes,
+    // Equal to Memory: no swap, so the memory limit is a hard one.
+    MemorySwap: memoryBytes,
+    OomKillDisable: false,
+    // When the host itself runs short, a job dies before the daemon does.
+    OomScoreAdj: 500,
+    NanoCpus: Math.round(spec.cpus * 1e9),
+    PidsLimit: spec.pids,
+    // No nproc ulimit: it counts every process of uid 65534 on the host, so one job's fork
+    // bomb would starve the others. PidsLimit bounds each container on its own.
+    Ulimits: [
+      { Name: 'nofile', Soft: JOB_NOFILE_MAX, Hard: JOB_NOFILE_MAX },
+      { Name: 'core', Soft: 0, Hard: 0 },
+    ],
+    // Output is read from the attach stream; the engine keeps no log file to fill its disk.
+    LogConfig: { Type: 'none', Config: {} },
+    // We remove the container ourselves after reading its exit state (OOM, exit code).
+    AutoRemove: false,
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    Init: false,
+  }
+}
+
 /**
  * Container create options for one job. Nothing is left to a library or daemon default that
  * matters for isolation: every field here is deliberate, and the reasons are beside them.
  */
 export function sandboxOptions(spec: JobSpec, init: SandboxInit): Docker.ContainerCreateOptions {
-  const memoryBytes = spec.memoryMb * MIB
   const env = { ...baseEnvironment(), ...spec.env }
   return {
     Image: init.image,
@@ -97,54 +149,7 @@ export function sandboxOptions(spec: JobSpec, init: SandboxInit): Docker.Contain
     // Stopping a job always means killing it: there is no graceful shutdown to wait for.
     StopSignal: 'SIGKILL',
     StopTimeout: 0,
-    HostConfig: {
-      NetworkMode: 'none',
-      ReadonlyRootfs: true,
-      // noexec on both: the interpreters read the script, nothing needs to execute from them.
-      Tmpfs: {
-        '/tmp': tmpfsOptions('mode=1777'),
-        [WORK_DIR]: tmpfsOptions('mode=0700,uid=65534,gid=65534'),
-      },
-      ShmSize: JOB_SHM_MB * MIB,
-      CapAdd: [],
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
-      // No host paths at all, so never the Docker socket.
-      Binds: [],
-      Mounts: [],
-      Devices: [],
-      VolumesFrom: [],
-      PortBindings: {},
-      PublishAllPorts: false,
-      Dns: [],
-      ExtraHosts: [],
-      GroupAdd: [],
-      IpcMode: 'private',
-      PidMode: '',
-      UTSMode: '',
-      UsernsMode: '',
-      Memory: memoryBytes,
-      // Equal to Memory: no swap, so the memory limit is a hard one.
-      MemorySwap: memoryBytes,
-      OomKillDisable: false,
-      // When the host itself runs short, a job dies before the daemon does.
-      OomScoreAdj: 500,
-      NanoCpus: Math.round(spec.cpus * 1e9),
-      PidsLimit: spec.pids,
-      // No nproc ulimit: it counts every process of uid 65534 on the host, so one job's fork
-      // bomb would starve the others. PidsLimit bounds each container on its own.
-      Ulimits: [
-        { Name: 'nofile', Soft: JOB_NOFILE_MAX, Hard: JOB_NOFILE_MAX },
-        { Name: 'core', Soft: 0, Hard: 0 },
-      ],
-      // Output is read from the attach stream; the engine keeps no log file to fill its disk.
-      LogConfig: { Type: 'none', Config: {} },
-      // We remove the container ourselves after reading its exit state (OOM, exit code).
-      AutoRemove: false,
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-      Init: false,
-    },
+    HostConfig: hostConfig(spec),
   }
 }
 
