@@ -1,0 +1,136 @@
+// The replica over real LevelDB (classic-level in a temp dir): group commit, durability across
+// a reopen, snapshots that bound the replayed log, and refusal after stop.
+import { ClassicLevel } from 'classic-level'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  encodeState,
+  LevelCommandLog,
+  ledgerViolations,
+  Replica,
+  ReplicaStoppedError,
+} from '../../ledger/index.ts'
+import type { CommandLog, Entry } from '../../ledger/index.ts'
+import { jobSpecSchema } from '../../protocol/index.ts'
+
+const dirs: string[] = []
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+})
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gridx-replica-'))
+  dirs.push(dir)
+  return dir
+}
+
+/** A LevelDB log that counts its appends, to see batching. */
+function countingLog(path: string): { log: CommandLog; appends: Entry[][] } {
+  const inner = new LevelCommandLog(new ClassicLevel<string, string>(path))
+  const appends: Entry[][] = []
+  const log: CommandLog = {
+    open: () => inner.open(),
+    append: async (entries) => {
+      appends.push([...entries])
+      await inner.append(entries)
+    },
+    saveSnapshot: (index, encoded) => inner.saveSnapshot(index, encoded),
+    getMeta: (key) => inner.getMeta(key),
+    putMeta: (key, value) => inner.putMeta(key, value),
+    close: () => inner.close(),
+  }
+  return { log, appends }
+}
+
+const clock = { now: () => 1_700_000_000_000 }
+const spec = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)', cpus: 0.1, memoryMb: 16 })
+
+describe('Replica', () => {
+  it('should persist proposals made in the same tick in one batch', async () => {
+    const { log, appends } = countingLog(join(await tempDir(), 'db'))
+    const replica = new Replica({ log, clock })
+    await replica.start()
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((account) => replica.propose({ type: 'account.open', account })),
+    )
+    expect(results.every((result) => result.ok)).toBe(true)
+    expect(appends.map((batch) => batch.length)).toEqual([4])
+    await replica.stop()
+  })
+
+  it('should hold every acknowledged command after a reopen', async () => {
+    const path = join(await tempDir(), 'db')
+    const first = new Replica({ log: new LevelCommandLog(new ClassicLevel(path)), clock })
+    await first.start()
+    await first.propose({ type: 'account.open', account: 'alice' })
+    const submitted = await first.propose({
+      type: 'job.submit',
+      jobId: 'jaaaaaaaaaaaa',
+      submitter: 'alice',
+      idempotencyId: 'one',
+      spec,
+    })
+    expect(submitted.ok).toBe(true)
+    const before = encodeState(first.state)
+    await first.stop()
+
+    const second = new Replica({ log: new LevelCommandLog(new ClassicLevel(path)), clock })
+    await second.start()
+    expect(encodeState(second.state)).toBe(before)
+    expect(ledgerViolations(second.state)).toEqual([])
+    await second.stop()
+  })
+
+  it('should replay only the entries after the newest snapshot', async () => {
+    const path = join(await tempDir(), 'db')
+    const first = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      snapshotEveryEntries: 5,
+    })
+    await first.start()
+    for (let i = 0; i < 12; i++) await first.propose({ type: 'account.open', account: `a${i}` })
+    const before = encodeState(first.state)
+    await first.stop()
+
+    const { log, appends } = countingLog(path)
+    const stored = await log.open()
+    expect(stored.snapshot?.index).toBe(10)
+    expect(stored.entries.map((entry) => entry.index)).toEqual([11, 12])
+    await log.close()
+    expect(appends).toEqual([])
+
+    const second = new Replica({ log: new LevelCommandLog(new ClassicLevel(path)), clock })
+    await second.start()
+    expect(encodeState(second.state)).toBe(before)
+    await second.stop()
+  })
+
+  it('should stamp log time that never goes backwards when the clock does', async () => {
+    let now = 2_000
+    const replica = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(join(await tempDir(), 'db'))),
+      clock: { now: () => now },
+    })
+    await replica.start()
+    await replica.propose({ type: 'account.open', account: 'a' })
+    now = 1_000
+    await replica.propose({ type: 'account.open', account: 'b' })
+    expect(replica.state.logTime).toBe(2_000)
+    await replica.stop()
+  })
+
+  it('should refuse proposals after stop', async () => {
+    const replica = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(join(await tempDir(), 'db'))),
+      clock,
+    })
+    await replica.start()
+    await replica.stop()
+    await expect(replica.propose({ type: 'account.open', account: 'a' })).rejects.toBeInstanceOf(
+      ReplicaStoppedError,
+    )
+  })
+})
