@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Prepares this machine to run and test Grid-X: the Docker engine, the runtime images,
+# Chromium for the browser tests, the npm dependencies and the web build. Idempotent: a
+# step whose result is already there costs a check, so a second run takes about a second.
+# `npm start` and `npm test` run it first; CI runs it with --ci.
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO_DIR
+# shellcheck source=scripts/lib/common.sh
+source "$REPO_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/apt-mirror.sh
+source "$REPO_DIR/scripts/lib/apt-mirror.sh"
+# shellcheck source=scripts/lib/docker-engine.sh
+source "$REPO_DIR/scripts/lib/docker-engine.sh"
+# shellcheck source=scripts/lib/images.sh
+source "$REPO_DIR/scripts/lib/images.sh"
+
+# Another setup run (npm start and npm test at once, or another checkout) may be starting
+# the engine or building images: wait for it rather than doing the same work twice.
+readonly LOCK_FILE="${TMPDIR:-/tmp}/gridx-setup.lock"
+readonly LOCK_TIMEOUT_S=1800
+
+CI_MODE=false
+WANT_IMAGES=true
+WANT_BROWSER=true
+
+usage() {
+  cat <<EOF
+Usage: bash scripts/setup.sh [--ci] [--no-images] [--no-browser] [--help]
+
+Prepares this machine for Grid-X; safe to run again, fast when nothing is left to do.
+
+  --ci          fail (exit 1) when the Docker engine or a runtime image is unavailable,
+                instead of warning that this peer will not run jobs
+  --no-images   do not build or check the runtime images
+  --no-browser  do not install Chromium (only the browser tests need it)
+  --help        show this help
+
+Environment:
+  GRIDX_STATE_DIR      state: dockerd pid and log, build logs (default: \$HOME/.gridx)
+  GRIDX_CACHE_DIR      downloaded .deb cache (default: \$GRIDX_STATE_DIR/cache)
+  GRIDX_DEBIAN_MIRROR  Debian archive for image builds (default: the one apt uses)
+  DOCKER_HOST          use this engine instead of the local one
+EOF
+}
+
+parse_args() {
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --ci) CI_MODE=true ;;
+      --no-images) WANT_IMAGES=false ;;
+      --no-browser) WANT_BROWSER=false ;;
+      --help | -h)
+        usage
+        exit 0
+        ;;
+      *)
+        usage >&2
+        die "unknown argument: $1"
+        ;;
+    esac
+    shift
+  done
+}
+
+take_lock() {
+  mkdir -p "$GRIDX_STATE_DIR"
+  exec 9>>"$LOCK_FILE"
+  if ! flock -n 9; then
+    log "another setup is running; waiting for it (at most ${LOCK_TIMEOUT_S} s)"
+    flock -w "$LOCK_TIMEOUT_S" 9 || die "gave up waiting for $LOCK_FILE"
+  fi
+}
+
+# A missing engine or image is fatal in CI and a warning elsewhere: a peer without Docker
+# is still useful, and the daemon says so itself when it starts.
+unavailable() {
+  if [[ $CI_MODE == true ]]; then die "$1 (required with --ci)"; fi
+  warn "$1; continuing"
+}
+
+# Collects what the enabled steps need from Debian and installs it with one apt-get run.
+install_system_packages() {
+  local missing=()
+  if ! engine_reachable && ! command -v dockerd >/dev/null 2>&1 && [[ -z ${DOCKER_HOST:-} ]]; then
+    missing+=(docker.io)
+  fi
+  if [[ $WANT_IMAGES == true ]] && ! command -v debootstrap >/dev/null 2>&1; then
+    missing+=(debootstrap)
+  fi
+  if [[ $WANT_BROWSER == true && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
+  # The integration tests use `ip` to inspect and cut links between daemons.
+  if ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  if ! is_linux || ! is_root || ! command -v apt-get >/dev/null 2>&1; then
+    warn "missing: ${missing[*]}. Install them with your package manager" \
+      "(on Debian: sudo apt-get install ${missing[*]}), or run this setup as root."
+    return 0
+  fi
+  apt_install "${missing[@]}"
+}
+
+ensure_engine_and_images() {
+  if ! ensure_docker_engine; then
+    unavailable "no Docker engine"
+    return 0
+  fi
+  [[ $WANT_IMAGES == true ]] || return 0
+  ensure_runtime_images || unavailable "runtime images missing"
+}
+
+# npm install (not npm ci: it fails here) when node_modules is missing or older than the
+# lockfile. npm writes node_modules/.package-lock.json on every install; touching it after
+# makes sure it ends up newer than a package-lock.json the same install rewrote.
+ensure_node_dependencies() {
+  cd "$REPO_DIR"
+  if [[ ! -f package.json ]]; then
+    warn "no package.json; skipping npm install"
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js 20.19 or newer"
+  local marker=node_modules/.package-lock.json
+  if [[ -f $marker && ! package-lock.json -nt $marker ]]; then return 0; fi
+  local started
+  started=$(now_ms)
+  log "installing npm dependencies"
+  npm install --no-audit --no-fund </dev/null >&2
+  if [[ -f $marker ]]; then touch "$marker"; fi
+  log "installed npm dependencies in $(since "$started")"
+}
+
+# The web app's build output is served by the daemon; build it when it is missing.
+ensure_web_build() {
+  cd "$REPO_DIR"
+  [[ -f package.json && ! -f dist/pwa/index.html ]] || return 0
+  node -e 'process.exit(require("./package.json").scripts?.build ? 0 : 1)' || return 0
+  local started
+  started=$(now_ms)
+  log "building the web app"
+  npm run build </dev/null >&2
+  log "built the web app in $(since "$started")"
+}
+
+main() {
+  parse_args "$@"
+  local started
+  started=$(now_ms)
+  take_lock
+  install_system_packages
+  ensure_engine_and_images
+  ensure_node_dependencies
+  ensure_web_build
+  local built name took unit size size_unit
+  for built in "${BUILT_IMAGES[@]}"; do
+    read -r name took unit size size_unit <<<"$built"
+    log "  image $name: built in $took $unit, $size $size_unit"
+  done
+  log "ready in $(since "$started")"
+}
+
+main "$@"
