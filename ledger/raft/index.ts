@@ -1,7 +1,7 @@
 // The Raft consensus core (DESIGN section 3): a pure, synchronous state machine in the shape of
 // etcd-io/raft. Drivers use RawNode; storage implements RaftStorage.
 export { RawNode, message } from './raw-node.ts'
-export type { Status } from './raw-node.ts'
+export type { ProgressStatus, Status } from './raw-node.ts'
 export { validateConfig } from './config.ts'
 export type { RaftConfig, TestingKnobs, ValidRaftConfig } from './config.ts'
 export { SeededRandom } from './random.ts'
@@ -10,6 +10,7 @@ export type { InitialState, RaftStorage, StorageUpdate } from './storage.ts'
 export { entryBytes, limitBytes } from './storage.ts'
 export {
   applyConfChange,
+  bootstrapState,
   confChangeError,
   decodeConfChange,
   encodeConfChange,

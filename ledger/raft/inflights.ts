@@ -49,6 +49,13 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest append, as if acknowledged: a heartbeat's answer proves the follower
+   * is alive, so an append stuck in a full window was most likely lost. */
+  freeFirstOne(): void {
+    const first = this.#queue[this.#head]
+    if (first !== undefined) this.freeLE(first.index)
+  }
+
   full(): boolean {
     return this.count >= this.#messagesMax || (this.#bytesMax > 0 && this.#bytes >= this.#bytesMax)
   }

@@ -107,6 +107,9 @@ function handleHeartbeatResponse(r: Raft, m: Message): void {
   if (progress === undefined) return
   progress.recentActive = true
   progress.probeSent = false
+  // A lost append must not stall a full window forever: free a slot, so the next append goes
+  // out and the follower's rejection of the gap sends us back to probing.
+  if (progress.state === 'replicate' && progress.inflights.full()) progress.inflights.freeFirstOne()
   if (progress.match < r.log.lastIndex()) sendAppend(r, m.from, true)
   if (m.context.byteLength === 0) return
   const acks = r.readOnly.recordAck(m.from, m.context)

@@ -2,7 +2,8 @@
 // change one at a time, so any majority of the old set overlaps any majority of the new one
 // (Raft thesis section 4.1); a configuration takes effect when its entry is appended.
 import { assert } from './errors.ts'
-import type { ConfChange, ConfState, NodeId } from './types.ts'
+import type { ConfChange, ConfState, Entry, HardState, NodeId } from './types.ts'
+import { NONE } from './types.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -77,4 +78,23 @@ export function voteResult(
   if (granted >= needed) return 'won'
   if (voters.length - rejected < needed) return 'lost'
   return 'pending'
+}
+
+/**
+ * The first write of every founding member: the founding membership as committed conf-change
+ * entries at term 1 (as etcd bootstraps). Membership lives in the log, so a peer added later
+ * learns it by replication like any other entry. Identical on every founding member.
+ */
+export function bootstrapState(conf: ConfState): { hardState: HardState; entries: Entry[] } {
+  const changes: ConfChange[] = [
+    ...conf.voters.map((node) => ({ type: 'add-voter' as const, node })),
+    ...conf.learners.map((node) => ({ type: 'add-learner' as const, node })),
+  ]
+  const entries = changes.map((change, i) => ({
+    term: 1,
+    index: i + 1,
+    type: 'conf-change' as const,
+    data: encodeConfChange(change),
+  }))
+  return { hardState: { term: 1, vote: NONE, commit: entries.length }, entries }
 }

@@ -58,17 +58,17 @@ export class Raft {
     this.#baseConf = confState
     this.conf = confState
     this.#rescanConf(this.log.firstIndex())
-    if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
-      const { commit } = hardState
-      assert(
-        commit >= this.log.committed && commit <= this.log.lastIndex(),
-        `stored commit ${commit} outside [${this.log.committed}, ${this.log.lastIndex()}]`,
-      )
-      this.log.committed = commit
-      this.term = hardState.term
-      this.vote = hardState.vote
-    }
-    if (config.applied > 0) this.log.appliedTo(config.applied)
+    this.term = hardState.term
+    this.vote = hardState.vote
+    // An unsynced commit index may be lost in a crash, but whatever was applied (and so
+    // snapshotted or compacted) was committed: the commit index is at least that.
+    const commit = Math.max(hardState.commit, this.log.committed, config.applied)
+    assert(
+      commit <= this.log.lastIndex(),
+      `commit ${commit} beyond the stored log's last index ${this.log.lastIndex()}`,
+    )
+    this.log.committed = commit
+    this.log.appliedTo(config.applied)
     this.becomeFollower(this.term, NONE)
   }
 

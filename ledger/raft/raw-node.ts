@@ -29,6 +29,16 @@ export interface Status {
   readonly applied: number
   readonly lastIndex: number
   readonly conf: ConfState
+  /** On a leader: each member's replication state; empty elsewhere. */
+  readonly progress: Readonly<Record<NodeId, ProgressStatus>>
+}
+
+export interface ProgressStatus {
+  readonly match: number
+  readonly next: number
+  readonly state: 'probe' | 'replicate' | 'snapshot'
+  readonly paused: boolean
+  readonly inflight: number
 }
 
 export class RawNode {
@@ -195,8 +205,23 @@ export class RawNode {
       applied: r.log.applied,
       lastIndex: r.log.lastIndex(),
       conf: r.conf,
+      progress: r.role === 'leader' ? progressStatus(r) : {},
     }
   }
+}
+
+function progressStatus(r: Raft): Record<NodeId, ProgressStatus> {
+  const result: Record<NodeId, ProgressStatus> = {}
+  for (const [id, p] of r.progress) {
+    result[id] = {
+      match: p.match,
+      next: p.next,
+      state: p.state,
+      paused: p.isPaused(),
+      inflight: p.inflights.count,
+    }
+  }
+  return result
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

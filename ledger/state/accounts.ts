@@ -13,6 +13,7 @@ export function createState(): State {
     transferIds: new Map(),
     jobs: new Map(),
     jobOrder: [],
+    unfinished: new Set(),
     submissions: new Map(),
     queue: [],
     executors: new Map(),

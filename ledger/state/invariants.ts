@@ -1,5 +1,5 @@
 // The ledger's invariants, checked by tests after every step and by the replica on restore.
-import { SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
+import { isFinalJobState, SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
 import type { State } from './types.ts'
 
 /** Returns every broken invariant, in words; empty when the ledger adds up. */
@@ -28,6 +28,15 @@ export function ledgerViolations(state: State): string[] {
     if (account.escrowedMc !== expected) {
       violations.push(`${name} shows ${account.escrowedMc} escrowed, jobs hold ${expected}`)
     }
+  }
+  let open = 0
+  for (const job of state.jobs.values()) {
+    if (isFinalJobState(job.state)) continue
+    open++
+    if (!state.unfinished.has(job.id)) violations.push(`open job ${job.id} missing from the index`)
+  }
+  if (open !== state.unfinished.size) {
+    violations.push(`${state.unfinished.size} jobs indexed as open, ${open} are`)
   }
   return violations
 }

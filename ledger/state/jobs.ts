@@ -20,7 +20,10 @@ function transition(state: State, job: Job, to: JobState, reason: string | null)
   job.state = to
   job.reason = reason
   job.events.push({ state: to, at: state.logTime, reason })
-  if (isFinalJobState(to)) job.finishedAt = state.logTime
+  if (isFinalJobState(to)) {
+    job.finishedAt = state.logTime
+    state.unfinished.delete(job.id)
+  }
 }
 
 function removeFromQueue(state: State, jobId: string): void {
@@ -31,10 +34,9 @@ function removeFromQueue(state: State, jobId: string): void {
 /** Unfinished jobs (queued, assigned or running) of one submitter, and of everyone. */
 function unfinishedCounts(state: State, submitter: string): { mine: number; all: number } {
   const counts = { mine: 0, all: 0 }
-  for (const job of state.jobs.values()) {
-    if (isFinalJobState(job.state)) continue
+  for (const id of state.unfinished) {
     counts.all++
-    if (job.submitter === submitter) counts.mine++
+    if (state.jobs.get(id)?.submitter === submitter) counts.mine++
   }
   return counts
 }
@@ -100,6 +102,7 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   }
   state.jobs.set(job.id, job)
   state.jobOrder.push(job.id)
+  state.unfinished.add(job.id)
   state.submissions.set(key, job.id)
   state.queue.push(job.id)
   holdEscrow(state, job)

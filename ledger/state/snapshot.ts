@@ -1,6 +1,7 @@
 // Encoding of the whole state as plain JSON. Maps are written as arrays of pairs in insertion
 // order, which is the order entries created them, so replicas at the same index encode to the
 // same bytes (the state hash compares those bytes).
+import { isFinalJobState } from '../../protocol/index.ts'
 import type { MeshPolicy } from '../../protocol/index.ts'
 import type { Account, ExecutorRegistration, Job, State, Transfer } from './types.ts'
 
@@ -45,6 +46,9 @@ export function restoreState(snapshot: StateSnapshot): State {
     transferIds: new Map(snapshot.transfers.map((transfer, position) => [transfer.id, position])),
     jobs,
     jobOrder: snapshot.jobs.map((job) => job.id),
+    unfinished: new Set(
+      snapshot.jobs.filter((job) => !isFinalJobState(job.state)).map((job) => job.id),
+    ),
     submissions: new Map(snapshot.submissions),
     queue: snapshot.queue,
     executors: new Map(snapshot.executors.map((executor) => [executor.peer, executor])),

@@ -74,6 +74,9 @@ export interface State {
   readonly jobs: Map<string, Job>
   /** Job ids in creation order. */
   readonly jobOrder: string[]
+  /** Ids of jobs not in a final state, in creation order. Derived (not in snapshots): it lets
+   * the scheduler and the limits look at open jobs without walking the whole history. */
+  readonly unfinished: Set<string>
   /** `${submitter}\n${idempotencyId}` → job id: replays find the first job. */
   readonly submissions: Map<string, string>
   /** Queued job ids, first to run first. */

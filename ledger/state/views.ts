@@ -1,5 +1,5 @@
 // Read-only views of the state in the shapes the API returns.
-import { isFinalJobState, SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
+import { SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
 import type { BalanceView, JobState, JobView, TransferView } from '../../protocol/index.ts'
 import type { Job, State } from './types.ts'
 
@@ -106,6 +106,12 @@ export function jobsByState(state: State): Record<JobState, number> {
   return counts
 }
 
+/** Jobs not yet in a final state, oldest first. */
 export function unfinishedJobs(state: State): Job[] {
-  return [...state.jobs.values()].filter((job) => !isFinalJobState(job.state))
+  const jobs: Job[] = []
+  for (const id of state.unfinished) {
+    const job = state.jobs.get(id)
+    if (job !== undefined) jobs.push(job)
+  }
+  return jobs
 }

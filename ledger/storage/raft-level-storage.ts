@@ -4,7 +4,7 @@
 // point is also kept in memory so the synchronous core can read it.
 import { ClassicLevel } from 'classic-level'
 import type { Entry, RaftStorage, Snapshot, StorageUpdate } from '../raft/index.ts'
-import { EMPTY_CONF_STATE, EMPTY_HARD_STATE } from '../raft/index.ts'
+import { EMPTY_HARD_STATE } from '../raft/index.ts'
 import type { InitialState } from '../raft/index.ts'
 import {
   decodeEntryValue,
@@ -39,16 +39,14 @@ export class LevelRaftStorage implements RaftStorage {
     this.#cache = cache
   }
 
-  /**
-   * Opens (creating if needed) the log at `location`. A new log starts with `confState` as its
-   * membership; an existing one keeps what it stored.
-   */
-  static async open(location: string, confState = EMPTY_CONF_STATE): Promise<LevelRaftStorage> {
+  /** Opens (creating if needed) the log at `location`. A new log is empty and has no members:
+   * a founding member saves `bootstrapState` into it. */
+  static async open(location: string): Promise<LevelRaftStorage> {
     const db: Db = new ClassicLevel(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
     await db.open()
     const snapshotValue = await db.get(SNAPSHOT_KEY)
     if (snapshotValue === undefined) {
-      const fresh = new MemoryRaftStorage(confState)
+      const fresh = new MemoryRaftStorage()
       const snapshot = fresh.snapshot()
       await db.batch(
         [

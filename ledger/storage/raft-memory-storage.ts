@@ -9,7 +9,6 @@ import {
 } from '../raft/index.ts'
 import { limitBytes } from '../raft/index.ts'
 import type {
-  ConfState,
   Entry,
   HardState,
   InitialState,
@@ -24,9 +23,12 @@ export class MemoryRaftStorage implements RaftStorage {
   /** `#entries[0]` is the dummy at the compaction point; real entries follow. */
   #entries: Entry[]
 
-  /** A new, empty log whose membership is `confState` (the group's founding voters). */
-  constructor(confState: ConfState = EMPTY_CONF_STATE) {
-    this.#snapshot = { metadata: { index: 0, term: 0, confState }, data: new Uint8Array(0) }
+  /** A new, empty log with no members; founding members then save `bootstrapState`. */
+  constructor() {
+    this.#snapshot = {
+      metadata: { index: 0, term: 0, confState: EMPTY_CONF_STATE },
+      data: new Uint8Array(0),
+    }
     this.#entries = [dummy(0, 0)]
   }
 
@@ -38,7 +40,7 @@ export class MemoryRaftStorage implements RaftStorage {
     readonly start: { readonly index: number; readonly term: number }
     readonly entries: readonly Entry[]
   }): MemoryRaftStorage {
-    const storage = new MemoryRaftStorage(parts.snapshot.metadata.confState)
+    const storage = new MemoryRaftStorage()
     storage.#hardState = parts.hardState
     storage.#snapshot = parts.snapshot
     storage.#entries = [dummy(parts.start.index, parts.start.term), ...parts.entries]
