@@ -3,10 +3,11 @@
 // coordinator's: run() starts what it is given, and status() tells the scheduler what fits.
 
 import assert from 'node:assert/strict'
+import { setTimeout } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import { RUNTIMES, type Runtime } from '../../protocol/index.ts'
 import { type CgroupLayout, cgroupLayout } from './cgroup-sampler.ts'
-import { ENGINE_CALL_TIMEOUT_MS } from './constants.ts'
+import { ENGINE_CALL_TIMEOUT_MS, STOP_TIMEOUT_MS } from './constants.ts'
 import { type SweptContainer, sweepContainers } from './container-sweep.ts'
 import { connectEngine, engineInfo, inspectImage } from './engine-connection.ts'
 import {
@@ -127,7 +128,10 @@ export class DockerExecutor {
     }
     this.phase = 'stopping'
     for (const run of this.active.values()) run.controller.abort()
-    await Promise.allSettled([...this.active.values()].map((run) => run.done))
+    // Bounded: a wedged engine must not hold the daemon's shutdown; the sweep below still
+    // force-removes whatever those runs were waiting on.
+    const runs = Promise.allSettled([...this.active.values()].map((run) => run.done))
+    await Promise.race([runs, setTimeout(STOP_TIMEOUT_MS, undefined, { ref: false })])
     try {
       if (this.engine !== null) await sweepContainers(this.engine.docker, this.init.executorId)
     } finally {
