@@ -61,6 +61,8 @@ export async function sweepContainers(
     if (removal.status === 'fulfilled') return
     const statusCode = (removal.reason as { statusCode?: number }).statusCode
     if (statusCode === 404) return
+    // Another removal of it (a finished run's) is under way and will finish it.
+    if (statusCode === 409 && /already in progress/.test(errorMessage(removal.reason))) return
     failed.push(found[index]!.Id)
     reasons.push(errorMessage(removal.reason))
   })

@@ -85,6 +85,9 @@ export class DockerExecutor {
   private readonly active = new Map<string, ActiveRun>()
   /** Containers a run could not remove; swept again at stop. */
   private readonly leftovers = new Set<string>()
+  /** Removals of finished jobs' containers still under way: results are reported before
+   * the container is gone, since removal is cleanup the user need not wait for. */
+  private readonly removals = new Set<Promise<void>>()
 
   constructor(init: DockerExecutorInit) {
     assert(init.executorId.length > 0, 'executorId must not be empty')
@@ -130,7 +133,10 @@ export class DockerExecutor {
     for (const run of this.active.values()) run.controller.abort()
     // Bounded: a wedged engine must not hold the daemon's shutdown; the sweep below still
     // force-removes whatever those runs were waiting on.
-    const runs = Promise.allSettled([...this.active.values()].map((run) => run.done))
+    // Runs that end now hand their container's removal over as they return: await both.
+    const runs = Promise.allSettled([...this.active.values()].map((run) => run.done)).then(() =>
+      this.removalsSettled(),
+    )
     await Promise.race([runs, setTimeout(STOP_TIMEOUT_MS, undefined, { ref: false })])
     try {
       if (this.engine !== null) await sweepContainers(this.engine.docker, this.init.executorId)
@@ -139,6 +145,12 @@ export class DockerExecutor {
       this.phase = 'stopped'
       this.problem = 'the executor has stopped'
     }
+  }
+
+  /** Resolves when every finished job's container is removed (or its removal failed and it
+   * was left for the sweep). */
+  async removalsSettled(): Promise<void> {
+    await Promise.allSettled([...this.removals])
   }
 
   status(): ExecutorStatus {
@@ -207,6 +219,10 @@ export class DockerExecutor {
       labels: jobLabels(this.init.executorId, request.jobId, request.fence),
       cgroup: engine.cgroup,
       onCleanupError: (containerId: string) => this.leftovers.add(containerId),
+      trackRemoval: (removal: Promise<void>) => {
+        this.removals.add(removal)
+        void removal.finally(() => this.removals.delete(removal))
+      },
     }
     return runSandboxed(job, hooks)
   }

@@ -26,6 +26,10 @@ export interface SandboxedJob {
   readonly cgroup: CgroupLayout | null
   /** A container that could not be removed: the caller sweeps it later by its labels. */
   readonly onCleanupError?: (containerId: string, error: Error) => void
+  /** When given, the outcome is returned as soon as it is known and the container's removal
+   * goes on in the background, handed to this callback to await (at stop, say). Without it,
+   * runSandboxed returns only once the container is gone. */
+  readonly trackRemoval?: (removal: Promise<void>) => void
 }
 
 /** Runs one job in a fresh sandbox. Never throws for a failure of the job or the engine. */
@@ -45,7 +49,11 @@ export async function runSandboxed(job: SandboxedJob, hooks: RunHooks): Promise<
     const wallMs = performance.now() - began
     return executorFailure(error, wallMs, stdout.finish(), stderr.finish())
   } finally {
-    if (container !== null) await removeContainer(container, job.onCleanupError)
+    if (container !== null) {
+      const removal = removeContainer(container, job.onCleanupError)
+      if (job.trackRemoval === undefined) await removal
+      else job.trackRemoval(removal)
+    }
   }
 }
 
@@ -117,16 +125,22 @@ async function execute(
     await boundedWait(drained, OUTPUT_DRAIN_TIMEOUT_MS)
     const reading = await sampler.stop()
     const killed = await killer.settled()
-    const state = (await engineCall('inspect', () =>
-      container.inspect({ abortSignal: AbortSignal.timeout(ENGINE_CALL_TIMEOUT_MS) }),
-    )) as Docker.ContainerInspectInfo
-    return { exitCode: exit.StatusCode, wallMs, reading, oomKilled: state.State.OOMKilled, killed }
+    // Only a killed process can have met the OOM killer: a clean exit needs no inspect.
+    const oomKilled = exit.StatusCode !== 0 && (await inspectOomKilled(container))
+    return { exitCode: exit.StatusCode, wallMs, reading, oomKilled, killed }
   } finally {
     clearTimeout(timer)
     hooks.signal.removeEventListener('abort', cancel)
     await sampler.stop()
     stream.destroy()
   }
+}
+
+async function inspectOomKilled(container: Docker.Container): Promise<boolean> {
+  const state = (await engineCall('inspect', () =>
+    container.inspect({ abortSignal: AbortSignal.timeout(ENGINE_CALL_TIMEOUT_MS) }),
+  )) as Docker.ContainerInspectInfo
+  return state.State.OOMKilled
 }
 
 /** Feeds the attach stream to the demuxer until the engine closes it. Never rejects: a broken
