@@ -3,7 +3,7 @@
 import { html, LitElement, css } from 'lit'
 import type { PropertyValues, TemplateResult } from 'lit'
 import { GridxClient } from '../net/gridx-client.ts'
-import { loadApiToken, forgetApiToken } from '../session/api-token.ts'
+import { forgetApiToken, loadApiToken, tokenFromFragment } from '../session/api-token.ts'
 import { OfflineCache } from '../storage/offline-cache.ts'
 import { ConnectionController } from '../controllers/connection-controller.ts'
 import { parseRoute, routeTitle } from '../router.ts'
@@ -109,6 +109,7 @@ export class GridxApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback()
     addEventListener('popstate', this.#onPopState)
+    addEventListener('hashchange', this.#onHashChange)
     void this.#services?.client.start().then((state) => {
       if (state === 'unauthorized') forgetApiToken(localStorage)
     })
@@ -116,6 +117,7 @@ export class GridxApp extends LitElement {
 
   override disconnectedCallback(): void {
     removeEventListener('popstate', this.#onPopState)
+    removeEventListener('hashchange', this.#onHashChange)
     this.#services?.client.close()
     super.disconnectedCallback()
   }
@@ -201,6 +203,14 @@ export class GridxApp extends LitElement {
     this.route = parseRoute(location.pathname, location.search)
     // Move focus to the new view so keyboard and screen reader users land on it.
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('main')?.focus())
+  }
+
+  /** A login URL opened in a tab that already shows the app only changes the fragment: take
+   * the new token and start again with it. */
+  #onHashChange = (): void => {
+    if (tokenFromFragment(location.hash) === undefined) return
+    loadApiToken({ location, history, storage: localStorage })
+    location.reload()
   }
 
   #onPopState = (): void => {

@@ -47,7 +47,7 @@ export class GridxTokenHelp extends LitElement {
           <li>
             On the machine that runs the daemon, run <code>gridx start</code> (or
             <code>npm start</code> in the repository). It prints a line such as
-            <pre>  web app   http://127.0.0.1:7070/#token=…</pre>
+            <pre tabindex="0">  web app   http://127.0.0.1:7070/#token=…</pre>
           </li>
           <li>
             Open that link in this browser. The token is stored here and removed from the address
