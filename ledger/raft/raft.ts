@@ -10,7 +10,16 @@ import { applyConfChange, decodeConfChange, voteResult } from './membership.ts'
 import { Progress } from './progress.ts'
 import { RaftLog } from './raft-log.ts'
 import { ReadOnly } from './read-only.ts'
-import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState } from './types.ts'
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  ReadState,
+  Role,
+  SoftState,
+} from './types.ts'
 import { EMPTY_BYTES, NONE } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
@@ -174,6 +183,14 @@ export class Raft {
     if (stamped.some((entry) => entry.type === 'conf-change')) this.#rescanConf(first)
     this.broadcastPending = true
     return true
+  }
+
+  /** Applied entries of this leader's term no longer count against the uncommitted bound. */
+  releaseUncommitted(applied: readonly Entry[]): void {
+    if (this.role !== 'leader') return
+    let bytes = 0
+    for (const entry of applied) if (entry.term === this.term) bytes += entry.data.byteLength
+    this.uncommittedBytes = Math.max(0, this.uncommittedBytes - bytes)
   }
 
   // ---- membership -------------------------------------------------------------------------

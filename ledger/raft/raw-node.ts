@@ -184,11 +184,7 @@ export class RawNode {
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1]
     if (lastApplied !== undefined) {
       log.appliedTo(lastApplied.index)
-      this.#raft.uncommittedBytes = Math.max(
-        0,
-        this.#raft.uncommittedBytes -
-          ready.committedEntries.reduce((sum, entry) => sum + entry.data.byteLength, 0),
-      )
+      this.#raft.releaseUncommitted(ready.committedEntries)
     }
     this.#outstanding = undefined
   }

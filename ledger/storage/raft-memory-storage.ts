@@ -124,7 +124,9 @@ export class MemoryRaftStorage implements RaftStorage {
     if (start.index > this.lastIndex() + 1) {
       throw new UnavailableError(start.index)
     }
-    this.#entries = this.#entries.slice(0, start.index - offset).concat(fresh)
+    // Truncate in place and push: appending is the hot path and must not copy the log.
+    this.#entries.length = start.index - offset
+    for (const entry of fresh) this.#entries.push(entry)
   }
 
   /** Records `snapshot` and drops entries at or below `snapshot.index - retainEntries`. */

@@ -1,7 +1,7 @@
 // An in-process cluster for tests: real RawNodes over MemoryRaftStorage, a message queue as
 // the network, and switches to cut links. Readies are handled in the documented order.
-import { RawNode, SeededRandom } from '../../../ledger/raft/index.ts'
-import type { Entry, Message, RaftConfig, ReadState } from '../../../ledger/raft/index.ts'
+import { RawNode, SeededRandom, bootstrapState } from '../../../ledger/raft/index.ts'
+import type { Entry, Message, RaftConfig, ReadState, Ready } from '../../../ledger/raft/index.ts'
 import { MemoryRaftStorage } from '../../../ledger/storage/raft-memory-storage.ts'
 
 export interface HarnessPeer {
@@ -24,7 +24,9 @@ export class Harness {
   constructor(voters: readonly string[], overrides: ConfigOverrides = {}, learners: string[] = []) {
     this.overrides = overrides
     for (const id of [...voters, ...learners]) {
-      this.addPeer(id, new MemoryRaftStorage({ voters: [...voters], learners }))
+      const storage = new MemoryRaftStorage()
+      storage.apply({ ...bootstrapState({ voters, learners }), snapshot: undefined })
+      this.addPeer(id, storage)
     }
   }
 
@@ -63,7 +65,13 @@ export class Harness {
   processReady(id: string): boolean {
     const peer = this.peer(id)
     if (!peer.node.hasReady()) return false
-    const ready = peer.node.ready()
+    this.processReadyFrom(id, peer.node.ready())
+    return true
+  }
+
+  /** Persists, sends and applies a Ready already taken from `id`, then advances. */
+  processReadyFrom(id: string, ready: Ready): void {
+    const peer = this.peer(id)
     peer.storage.apply(ready)
     for (const message of ready.messages) {
       if (!this.cut.has(`${message.from}->${message.to}`)) this.queue.push(message)
@@ -71,7 +79,6 @@ export class Harness {
     peer.applied.push(...ready.committedEntries)
     peer.readStates.push(...ready.readStates)
     peer.node.advance()
-    return true
   }
 
   /** Delivers every queued message once; returns how many were delivered. */
@@ -122,6 +129,7 @@ export class Harness {
     const applied = peer.storage.snapshot().metadata.index
     peer.node = this.#createNode(id, peer.storage, { applied })
     peer.applied.length = 0
+    peer.readStates.length = 0
   }
 
   leader(): string | undefined {

@@ -15,7 +15,8 @@ describe('RawNode', () => {
     h.stabilize()
     expect(h.leader()).toBe('1')
     for (const id of ['1', '2', '3']) {
-      expect(h.node(id).status()).toMatchObject({ term: 1, leader: '1', commit: 1 })
+      // Three bootstrap conf entries, then the leader's no-op.
+      expect(h.node(id).status()).toMatchObject({ term: 2, leader: '1', commit: 4 })
     }
   })
 
@@ -59,7 +60,7 @@ describe('RawNode', () => {
     h.isolate('1')
     h.node('1').propose(bytes('lost'))
     h.stabilize()
-    expect(h.node('1').status().commit).toBe(1)
+    expect(h.node('1').status().commit).toBe(4)
     h.tickAll(40)
     const leader = h.leader()
     expect(leader === '2' || leader === '3').toBe(true)
@@ -98,7 +99,7 @@ describe('RawNode', () => {
     h.node('1').propose(bytes('a'))
     h.stabilize()
     h.restart('2')
-    expect(h.node('2').status()).toMatchObject({ term: 1, commit: 2, lastIndex: 2 })
+    expect(h.node('2').status()).toMatchObject({ term: 2, commit: 5, lastIndex: 5 })
     h.stabilize()
     h.tickAll(2)
     expect(h.appliedData('2')).toEqual(['a'])

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CompactedError, UnavailableError } from '../../../ledger/raft/index.ts'
+import { CompactedError, UnavailableError, bootstrapState } from '../../../ledger/raft/index.ts'
 import type { ConfState, Entry, RaftStorage, Snapshot } from '../../../ledger/raft/index.ts'
 import { LevelRaftStorage } from '../../../ledger/storage/raft-level-storage.ts'
 import { MemoryRaftStorage } from '../../../ledger/storage/raft-memory-storage.ts'
@@ -15,7 +15,7 @@ interface Subject {
   close(): Promise<void>
 }
 
-type Factory = (conf: ConfState) => Promise<Subject>
+type Factory = () => Promise<Subject>
 
 const directories: string[] = []
 
@@ -26,8 +26,8 @@ afterEach(async () => {
 const factories: [string, Factory][] = [
   [
     'MemoryRaftStorage',
-    (conf) => {
-      const storage = new MemoryRaftStorage(conf)
+    () => {
+      const storage = new MemoryRaftStorage()
       return Promise.resolve({
         storage,
         reopen: () => Promise.resolve(storage),
@@ -37,10 +37,10 @@ const factories: [string, Factory][] = [
   ],
   [
     'LevelRaftStorage',
-    async (conf) => {
+    async () => {
       const directory = await mkdtemp(join(tmpdir(), 'gridx-raft-'))
       directories.push(directory)
-      let storage = await LevelRaftStorage.open(directory, conf)
+      let storage = await LevelRaftStorage.open(directory)
       return {
         get storage() {
           return storage
@@ -71,19 +71,29 @@ function snapshotAt(index: number, term: number, data = 'state'): Snapshot {
 }
 
 describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
-  it('should start empty with the founding membership when new', async () => {
-    const subject = await create(conf)
+  it('should start empty and without members when new', async () => {
+    const subject = await create()
     const { storage } = subject
     expect(storage.firstIndex()).toBe(1)
     expect(storage.lastIndex()).toBe(0)
     expect(storage.term(0)).toBe(0)
-    expect(storage.initialState().confState).toEqual(conf)
+    expect(storage.initialState().confState).toEqual({ voters: [], learners: [] })
     expect(storage.initialState().hardState).toEqual({ term: 0, vote: '', commit: 0 })
     await subject.close()
   })
 
+  it('should hold the founding membership when bootstrapped', async () => {
+    const subject = await create()
+    await subject.storage.save({ ...bootstrapState(conf), snapshot: undefined }, { sync: true })
+    const storage = await subject.reopen()
+    expect(storage.lastIndex()).toBe(4)
+    expect(storage.initialState().hardState).toEqual({ term: 1, vote: '', commit: 4 })
+    expect(storage.entries(1, 5, Infinity).every((e) => e.type === 'conf-change')).toBe(true)
+    await subject.close()
+  })
+
   it('should return saved entries and hard state when read back after reopening', async () => {
-    const subject = await create(conf)
+    const subject = await create()
     const hardState = { term: 2, vote: '1', commit: 3 }
     await subject.storage.save(
       { hardState, entries: entries(1, 5, 2), snapshot: undefined },
@@ -98,7 +108,7 @@ describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
   })
 
   it('should return at least one entry when the byte limit is smaller than an entry', async () => {
-    const subject = await create(conf)
+    const subject = await create()
     await subject.storage.save(
       { hardState: undefined, entries: entries(1, 5, 1), snapshot: undefined },
       { sync: true },
@@ -109,7 +119,7 @@ describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
   })
 
   it('should replace a conflicting suffix when entries overlap the log', async () => {
-    const subject = await create(conf)
+    const subject = await create()
     await subject.storage.save(
       { hardState: undefined, entries: entries(1, 5, 1), snapshot: undefined },
       { sync: true },
@@ -126,7 +136,7 @@ describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
   })
 
   it('should keep retained entries and answer term(first - 1) when compacted', async () => {
-    const subject = await create(conf)
+    const subject = await create()
     await subject.storage.save(
       { hardState: undefined, entries: entries(1, 10, 1), snapshot: undefined },
       { sync: true },
@@ -143,7 +153,7 @@ describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
   })
 
   it('should drop the whole log when a newer snapshot is installed', async () => {
-    const subject = await create(conf)
+    const subject = await create()
     await subject.storage.save(
       { hardState: undefined, entries: entries(1, 4, 1), snapshot: undefined },
       { sync: true },

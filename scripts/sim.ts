@@ -1,0 +1,81 @@
+// The deterministic Raft simulator: `npm run sim -- --seeds 2000` runs seeds 1..2000;
+// `npm run sim -- --seed N` replays one seed exactly. A failing seed is printed with its
+// violation and the command that replays it. Exits 1 on any violation.
+import { parseArgs } from 'node:util'
+import type { TestingKnobs } from '../ledger/raft/index.ts'
+import { runSeeds } from '../test/simulation/run-seeds.ts'
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '100' },
+    seed: { type: 'string' },
+    first: { type: 'string', default: '1' },
+    ticks: { type: 'string' },
+    knob: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    'stop-at-violation': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+})
+
+const KNOBS = [
+  'commitPreviousTermByCounting',
+  'voteBeforePersist',
+  'skipConflictTruncation',
+  'applyBeforeCommit',
+] as const
+
+if (values.help) {
+  process.stdout.write(
+    'usage: npm run sim -- [--seeds N] [--first N] [--seed N] [--ticks N] ' +
+      `[--knob ${KNOBS.join('|')}] [--stop-at-violation] [--json]\n`,
+  )
+  process.exit(0)
+}
+
+function integer(name: string, text: string): number {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0) {
+    process.stderr.write(`--${name} must be a non-negative integer\n`)
+    process.exit(2)
+  }
+  return value
+}
+
+let testingKnobs: TestingKnobs | undefined
+if (values.knob !== undefined) {
+  if (!(KNOBS as readonly string[]).includes(values.knob)) {
+    process.stderr.write(`--knob must be one of ${KNOBS.join(', ')}\n`)
+    process.exit(2)
+  }
+  testingKnobs = { [values.knob]: true }
+}
+
+const single = values.seed === undefined ? undefined : integer('seed', values.seed)
+const first = single ?? integer('first', values.first)
+const count = single === undefined ? integer('seeds', values.seeds) : 1
+const chaosTicks = values.ticks === undefined ? undefined : integer('ticks', values.ticks)
+const started = performance.now()
+let done = 0
+const summary = runSeeds({
+  first,
+  count,
+  chaosTicks,
+  testingKnobs,
+  stopAtViolation: values['stop-at-violation'],
+  onResult: (result) => {
+    done++
+    if (result.violation !== undefined) {
+      process.stderr.write(`seed ${result.seed}: ${result.violation}\n`)
+      process.stderr.write(`  replay: npm run sim -- --seed ${result.seed}\n`)
+    } else if (!values.json && done % 1000 === 0) {
+      process.stderr.write(
+        `${done} seeds, ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      )
+    }
+  },
+})
+const seconds = (performance.now() - started) / 1000
+const report = { ...summary, seconds: Number(seconds.toFixed(1)), knob: values.knob ?? null }
+process.stdout.write(`${JSON.stringify(report, null, values.json ? undefined : 2)}\n`)
+process.exit(summary.violations.length === 0 ? 0 : 1)

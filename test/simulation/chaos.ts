@@ -1,0 +1,98 @@
+// The faults of the chaos phase, drawn each tick: crashes (more likely while a node holds
+// unsynced writes, where bugs hide), restarts, partitions of three kinds, membership changes
+// and leadership transfers, all while clients keep proposing.
+import { ProposalDroppedError } from '../../ledger/raft/index.ts'
+import type { PartitionKind } from './network.ts'
+import type { SimNode } from './sim-node.ts'
+import type { Simulation } from './simulation.ts'
+
+/** Voters a run keeps at least and at most; learners at most. */
+const VOTERS_MIN = 3
+const VOTERS_MAX = 6
+const LEARNERS_MAX = 2
+/** Node ids are never reused, so a run creates at most this many nodes. */
+const NODES_CREATED_MAX = 12
+/** Extra chance per tick to crash a node with unsynced writes. */
+const UNSYNCED_CRASH = 0.05
+
+export function chaosEvents(sim: Simulation): void {
+  const { random, profile, network } = sim
+  const nodes = [...sim.nodes.values()]
+  const down = nodes.filter((node) => !node.alive)
+  for (const node of nodes) {
+    if (!node.alive) {
+      if (random.chance(profile.restart)) node.start()
+      continue
+    }
+    const unsynced = node.pendingHardState !== undefined
+    const p = profile.crash + (unsynced ? UNSYNCED_CRASH : 0)
+    if (down.length < nodes.length - 1 && random.chance(p)) {
+      node.crash()
+      down.push(node)
+    }
+  }
+  const leader = sim.leaders()[0]
+  if (
+    leader !== undefined &&
+    down.length < nodes.length - 1 &&
+    random.chance(profile.leaderCrash)
+  ) {
+    leader.crash()
+  }
+  if (network.partition === undefined && random.chance(profile.partition)) {
+    const kind: PartitionKind = random.pick(['symmetric', 'asymmetric', 'bridge', 'isolate'])
+    // Isolating a leader (Jepsen's favourite) leaves it with a suffix nobody else has.
+    const leader = sim.leaders()[0]?.id
+    const others = [...sim.nodes.keys()].filter((id) => id !== leader)
+    network.split(kind, leader === undefined ? others : [leader, ...others])
+  } else if (network.partition !== undefined && random.chance(profile.partitionHeal)) {
+    network.heal()
+  }
+  if (random.chance(profile.membership)) changeMembership(sim)
+  if (random.chance(profile.transfer)) transferLeadership(sim)
+}
+
+function changeMembership(sim: Simulation): void {
+  const leaders = sim.leaders()
+  if (leaders.length === 0) return
+  const leader = sim.random.pick(leaders)
+  const node = leader.node
+  if (node === undefined) return
+  const { voters, learners } = node.status().conf
+  const options: (() => void)[] = []
+  if (learners.length < LEARNERS_MAX && sim.nextNodeNumber <= NODES_CREATED_MAX) {
+    options.push(() => {
+      const id = sim.newNodeId()
+      node.proposeConfChange({ type: 'add-learner', node: id })
+      // A new peer starts empty and learns the membership from the leader.
+      sim.addNode(id, undefined)
+    })
+  }
+  const learner = learners[0]
+  if (learner !== undefined && voters.length < VOTERS_MAX) {
+    options.push(() => node.proposeConfChange({ type: 'add-voter', node: learner }))
+  }
+  if (voters.length > VOTERS_MIN) {
+    const voter = sim.random.pick(voters)
+    options.push(() => node.proposeConfChange({ type: 'remove-node', node: voter }))
+  }
+  if (learner !== undefined) {
+    options.push(() => node.proposeConfChange({ type: 'remove-node', node: learner }))
+  }
+  if (options.length === 0) return
+  try {
+    sim.random.pick(options)()
+  } catch (error) {
+    if (!(error instanceof ProposalDroppedError)) throw error
+  }
+}
+
+function transferLeadership(sim: Simulation): void {
+  const leaders = sim.leaders()
+  if (leaders.length === 0) return
+  const leader: SimNode = sim.random.pick(leaders)
+  const status = leader.node?.status()
+  if (status === undefined) return
+  const others = status.conf.voters.filter((id) => id !== leader.id)
+  if (others.length > 0) leader.node?.transferLeadership(sim.random.pick(others))
+}

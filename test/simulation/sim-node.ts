@@ -1,0 +1,213 @@
+// One simulated peer: a RawNode over a durable in-memory log, a write buffer that a crash
+// loses (writes the core said need no sync), and the bank it applies. Every Ready passes the
+// checkers: what is persisted, committed, applied and who leads.
+import {
+  EMPTY_CONF_STATE,
+  RawNode,
+  applyConfChange,
+  bootstrapState,
+  decodeConfChange,
+} from '../../ledger/raft/index.ts'
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  RaftConfig,
+  ReadState,
+  Ready,
+} from '../../ledger/raft/index.ts'
+import { MemoryRaftStorage } from '../../ledger/storage/raft-memory-storage.ts'
+import { Bank, decodeTransfer } from './bank.ts'
+import type { Transfer } from './bank.ts'
+import type { Checkers } from './checkers.ts'
+import { chainHash, hashBytes } from './hash.ts'
+
+export interface SimNodeHost {
+  readonly checkers: Checkers
+  send(message: Message): void
+  applied(node: SimNode, entry: Entry, transfer: Transfer): void
+  readDone(node: SimNode, read: ReadState): void
+  /** The config of a (re)started node, minus id and storage. */
+  config(id: string): Omit<RaftConfig, 'id' | 'storage'>
+  readonly snapshotEveryEntries: number
+  readonly retainEntries: number
+  /** Whether to crash now, between persisting a Ready and sending its messages. */
+  crashAfterPersist(node: SimNode, ready: Ready, leader: boolean): boolean
+}
+
+export class SimNode {
+  readonly id: string
+  readonly storage: MemoryRaftStorage
+  readonly #host: SimNodeHost
+  node: RawNode | undefined = undefined
+  /** Hard state written without a sync: lost if the node crashes before the next sync. */
+  pendingHardState: HardState | undefined = undefined
+  bank = new Bank()
+  /** Membership as of the applied index (what a snapshot records). */
+  conf: ConfState
+  appliedIndex = 0
+  #hashBase = 0
+  #hashes: number[] = [0]
+  #commitChecked = 0
+
+  /** A new peer with an empty log; founding members pass the founding membership. */
+  constructor(id: string, founding: ConfState | undefined, host: SimNodeHost) {
+    this.id = id
+    this.storage = new MemoryRaftStorage()
+    if (founding !== undefined) {
+      this.storage.apply({ ...bootstrapState(founding), snapshot: undefined })
+      // The bootstrap entries are the same on every founding member: hash them once.
+      for (const entry of this.storage.entries(1, this.storage.lastIndex() + 1, Infinity)) {
+        this.#hashes.push(
+          chainHash(this.#hashes[entry.index - 1] ?? 0, entry.term, hashBytes(entry.data)),
+        )
+      }
+    }
+    this.conf = EMPTY_CONF_STATE
+    this.#host = host
+  }
+
+  get alive(): boolean {
+    return this.node !== undefined
+  }
+
+  /** Starts (or restarts) from durable storage alone. */
+  start(): void {
+    const snapshot = this.storage.snapshot()
+    this.bank = Bank.decode(snapshot.data)
+    this.conf = snapshot.metadata.confState
+    this.appliedIndex = snapshot.metadata.index
+    this.#commitChecked = snapshot.metadata.index
+    this.node = new RawNode({
+      ...this.#host.config(this.id),
+      id: this.id,
+      storage: this.storage,
+      applied: snapshot.metadata.index,
+    })
+  }
+
+  crash(): void {
+    this.node = undefined
+    this.pendingHardState = undefined
+  }
+
+  /** Chain hash of this node's durable log up to `index`, if the node can tell. */
+  hashAt(index: number): number | undefined {
+    return this.#hashes[index - this.#hashBase]
+  }
+
+  /** Handles Readies until there are none (bounded); returns whether any was handled. */
+  processReadies(roundsMax = 4): boolean {
+    let any = false
+    for (let round = 0; round < roundsMax && this.node?.hasReady() === true; round++) {
+      this.#handle(this.node.ready())
+      any = true
+    }
+    return any
+  }
+
+  #handle(ready: Ready): void {
+    const node = this.node as RawNode
+    const status = node.status()
+    const firstNew = ready.entries[0]
+    if (status.role === 'leader' && firstNew !== undefined) {
+      if (firstNew.index <= this.storage.lastIndex()) {
+        this.#host.checkers.fail(`leader append-only: ${this.id} overwrote ${firstNew.index}`)
+      }
+    }
+    this.#persist(ready)
+    // What the node decided is committed is what leader completeness (5.4) is about, whether
+    // or not the decision escapes before a crash.
+    this.#checkCommit(ready.hardState?.commit ?? 0)
+    if (this.#host.crashAfterPersist(this, ready, status.role === 'leader')) {
+      // The process dies after its fsync, before its messages leave: a new leader's no-op,
+      // or a follower's log, is on disk and nobody knows.
+      this.crash()
+      return
+    }
+    if (ready.softState?.role === 'leader') {
+      this.#host.checkers.leaderElected(this.id, status.term)
+      this.#host.checkers.leaderHolds(this.id, status.term, (index) => this.hashAt(index))
+    }
+    for (const message of ready.messages) this.#host.send(message)
+    if (ready.snapshot !== undefined) {
+      const { metadata, data } = ready.snapshot
+      this.bank = Bank.decode(data)
+      this.conf = metadata.confState
+      this.appliedIndex = metadata.index
+    }
+    for (const entry of ready.committedEntries) this.#apply(entry)
+    for (const read of ready.readStates) this.#host.readDone(this, read)
+    node.advance()
+    this.#maybeCompact()
+  }
+
+  #persist(ready: Ready): void {
+    if (ready.snapshot !== undefined) {
+      const { index, term } = ready.snapshot.metadata
+      this.#hashBase = index
+      const hash =
+        this.#host.checkers.committedHashAt(index) ?? this.#host.checkers.knownHash(index, term)
+      this.#hashes = hash === undefined ? [] : [hash]
+    }
+    for (const entry of ready.entries) {
+      this.#hashes.length = Math.max(0, entry.index - this.#hashBase)
+      const previous = this.hashAt(entry.index - 1)
+      if (previous === undefined) continue
+      const hash = chainHash(previous, entry.term, hashBytes(entry.data))
+      this.#hashes.push(hash)
+      this.#host.checkers.entryPersisted(this.id, entry.index, entry.term, hash)
+    }
+    if (ready.mustSync) {
+      // A sync flushes every earlier unsynced write too.
+      const hardState = ready.hardState ?? this.pendingHardState
+      this.storage.apply({ hardState, entries: ready.entries, snapshot: ready.snapshot })
+      this.pendingHardState = undefined
+    } else if (ready.hardState !== undefined) {
+      this.pendingHardState = ready.hardState
+    }
+  }
+
+  #checkCommit(commit: number): void {
+    for (let index = this.#commitChecked + 1; index <= commit; index++) {
+      this.#host.checkers.committed(this.id, index, this.hashAt(index))
+    }
+    if (commit > this.#commitChecked) this.#commitChecked = commit
+  }
+
+  #apply(entry: Entry): void {
+    const checkers = this.#host.checkers
+    if (entry.index !== this.appliedIndex + 1) {
+      checkers.fail(`${this.id} applied ${entry.index} after ${this.appliedIndex}`)
+    }
+    if (entry.type === 'conf-change') {
+      this.conf = applyConfChange(this.conf, decodeConfChange(entry.data))
+    } else if (entry.data.byteLength > 0) {
+      const transfer = decodeTransfer(entry.data)
+      const twice = this.bank.apply(transfer)
+      if (twice !== undefined) checkers.fail(`exactly once: ${this.id}: ${twice}`)
+      const broken = this.bank.invariantViolation()
+      if (broken !== undefined) checkers.fail(`credit invariant: ${this.id}: ${broken}`)
+      this.#host.applied(this, entry, transfer)
+    }
+    this.appliedIndex = entry.index
+    checkers.applied(this.id, entry.index, this.hashAt(entry.index), this.bank.stateHash())
+  }
+
+  /** Snapshots the bank and compacts the log every so many applied entries. */
+  #maybeCompact(): void {
+    const snapshotIndex = this.storage.snapshot().metadata.index
+    if (this.appliedIndex - snapshotIndex < this.#host.snapshotEveryEntries) return
+    if (this.appliedIndex > this.storage.lastIndex()) return
+    const snapshot = {
+      metadata: {
+        index: this.appliedIndex,
+        term: this.storage.term(this.appliedIndex),
+        confState: this.conf,
+      },
+      data: this.bank.encode(),
+    }
+    this.storage.compactSync(snapshot, this.#host.retainEntries)
+  }
+}
