@@ -6,6 +6,10 @@ import { benchJobOverhead } from './bench-job-overhead.ts'
 
 const BENCHMARKS: Readonly<Record<string, (options: { jobs: number }) => Promise<object>>> = {
   'job-overhead': benchJobOverhead,
+  pwa: async () => {
+    const { benchPwa } = await import('./bench-pwa.ts')
+    return benchPwa()
+  },
   raft: async () => {
     const { benchRaft } = (await import('./bench-raft.ts')) as {
       benchRaft: (options: object) => Promise<object>
