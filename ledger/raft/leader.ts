@@ -9,6 +9,32 @@ import { NONE } from './types.ts'
 
 type NewEntry = Pick<Entry, 'type' | 'data'>
 
+/** Appends entries of this leader's term; returns false when over the uncommitted bound. */
+export function appendEntries(r: Raft, entries: readonly NewEntry[]): boolean {
+  let bytes = 0
+  for (const entry of entries) bytes += entry.data.byteLength
+  if (r.uncommittedBytes > 0 && r.uncommittedBytes + bytes > r.config.uncommittedBytesMax) {
+    return false
+  }
+  const first = r.log.lastIndex() + 1
+  const stamped = entries.map((entry, i) => ({ ...entry, term: r.term, index: first + i }))
+  const last = r.log.append(stamped)
+  r.uncommittedBytes += bytes
+  r.progress.get(r.id)?.maybeUpdate(last)
+  if (stamped.some((entry) => entry.type === 'conf-change')) r.onLogChanged(first)
+  // Sent at the next Ready, so everything proposed before it goes out in one append.
+  r.broadcastPending = true
+  return true
+}
+
+/** Applied entries of this leader's term no longer count against the uncommitted bound. */
+export function releaseUncommitted(r: Raft, applied: readonly Entry[]): void {
+  if (r.role !== 'leader') return
+  let bytes = 0
+  for (const entry of applied) if (entry.term === r.term) bytes += entry.data.byteLength
+  r.uncommittedBytes = Math.max(0, r.uncommittedBytes - bytes)
+}
+
 /** Appends proposals on the leader, or throws ProposalDroppedError saying why not. */
 export function propose(r: Raft, entries: readonly NewEntry[]): void {
   if (r.progress.get(r.id) === undefined) throw new ProposalDroppedError('leader was removed')
@@ -31,7 +57,7 @@ export function propose(r: Raft, entries: readonly NewEntry[]): void {
     const error = confChangeError(r.conf, decodeConfChange(entry.data))
     if (error !== undefined) throw new ProposalDroppedError(error)
   }
-  if (!r.appendEntries(entries)) throw new ProposalDroppedError('too many uncommitted bytes')
+  if (!appendEntries(r, entries)) throw new ProposalDroppedError('too many uncommitted bytes')
   // A single voter commits on its own append.
   maybeCommit(r)
 }

@@ -5,21 +5,13 @@ import type { ValidRaftConfig } from './config.ts'
 import { assert } from './errors.ts'
 import { stepFollower } from './follower.ts'
 import { campaign, handleVoteRequest, stepCandidate } from './election.ts'
-import { bcastAppend, bcastHeartbeat, stepLeader } from './leader.ts'
-import { applyConfChange, decodeConfChange, voteResult } from './membership.ts'
+import { appendEntries, bcastAppend, stepLeader } from './leader.ts'
+import { tickElection, tickHeartbeat } from './tick.ts'
+import { applyConfChange, decodeConfChange } from './membership.ts'
 import { Progress } from './progress.ts'
 import { RaftLog } from './raft-log.ts'
 import { ReadOnly } from './read-only.ts'
-import type {
-  ConfState,
-  Entry,
-  HardState,
-  Message,
-  NodeId,
-  ReadState,
-  Role,
-  SoftState,
-} from './types.ts'
+import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState } from './types.ts'
 import { EMPTY_BYTES, NONE } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
@@ -162,35 +154,7 @@ export class Raft {
     const self = this.progress.get(this.id)
     if (self !== undefined) self.becomeReplicate()
     // The no-op commits everything before it (5.4.2) and lets reads start (6.4).
-    this.appendEntries([{ type: 'normal', data: EMPTY_BYTES }])
-  }
-
-  /** Appends entries of this leader's term; returns false when over the uncommitted bound. */
-  appendEntries(entries: readonly Pick<Message['entries'][number], 'type' | 'data'>[]): boolean {
-    let bytes = 0
-    for (const entry of entries) bytes += entry.data.byteLength
-    if (
-      this.uncommittedBytes > 0 &&
-      this.uncommittedBytes + bytes > this.config.uncommittedBytesMax
-    ) {
-      return false
-    }
-    const first = this.log.lastIndex() + 1
-    const stamped = entries.map((entry, i) => ({ ...entry, term: this.term, index: first + i }))
-    const last = this.log.append(stamped)
-    this.uncommittedBytes += bytes
-    this.progress.get(this.id)?.maybeUpdate(last)
-    if (stamped.some((entry) => entry.type === 'conf-change')) this.#rescanConf(first)
-    this.broadcastPending = true
-    return true
-  }
-
-  /** Applied entries of this leader's term no longer count against the uncommitted bound. */
-  releaseUncommitted(applied: readonly Entry[]): void {
-    if (this.role !== 'leader') return
-    let bytes = 0
-    for (const entry of applied) if (entry.term === this.term) bytes += entry.data.byteLength
-    this.uncommittedBytes = Math.max(0, this.uncommittedBytes - bytes)
+    appendEntries(this, [{ type: 'normal', data: EMPTY_BYTES }])
   }
 
   // ---- membership -------------------------------------------------------------------------
@@ -262,44 +226,8 @@ export class Raft {
   // ---- time -------------------------------------------------------------------------------
 
   tick(): void {
-    if (this.role === 'leader') this.#tickHeartbeat()
-    else this.#tickElection()
-  }
-
-  #tickElection(): void {
-    this.electionElapsed++
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0
-      this.hup(false)
-    }
-  }
-
-  #tickHeartbeat(): void {
-    this.heartbeatElapsed++
-    this.electionElapsed++
-    if (this.electionElapsed >= this.config.electionTicks) {
-      this.electionElapsed = 0
-      if (this.config.checkQuorum && !this.#quorumActive()) {
-        this.becomeFollower(this.term, NONE)
-        return
-      }
-      // A transfer that did not finish within an election timeout is abandoned.
-      this.leadTransferee = NONE
-    }
-    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
-      this.heartbeatElapsed = 0
-      bcastHeartbeat(this, this.readOnly.lastContext())
-    }
-  }
-
-  /** CheckQuorum: whether a quorum was heard from since the last check; resets the marks. */
-  #quorumActive(): boolean {
-    const votes = new Map<NodeId, boolean>()
-    for (const [id, progress] of this.progress) {
-      votes.set(id, id === this.id || progress.recentActive)
-      if (id !== this.id) progress.recentActive = false
-    }
-    return voteResult(this.conf.voters, votes) === 'won'
+    if (this.role === 'leader') tickHeartbeat(this)
+    else tickElection(this)
   }
 
   /** Starts an election (with a pre-vote first when configured). */

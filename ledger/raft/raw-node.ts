@@ -3,7 +3,7 @@
 import type { RaftConfig } from './config.ts'
 import { validateConfig } from './config.ts'
 import { ProposalDroppedError, assert } from './errors.ts'
-import { propose, reportSnapshot, transferLeadership } from './leader.ts'
+import { propose, releaseUncommitted, reportSnapshot, transferLeadership } from './leader.ts'
 import { encodeConfChange } from './membership.ts'
 import { Raft } from './raft.ts'
 import type {
@@ -184,7 +184,7 @@ export class RawNode {
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1]
     if (lastApplied !== undefined) {
       log.appliedTo(lastApplied.index)
-      this.#raft.releaseUncommitted(ready.committedEntries)
+      releaseUncommitted(this.#raft, ready.committedEntries)
     }
     this.#outstanding = undefined
   }
