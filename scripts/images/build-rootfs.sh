@@ -21,13 +21,19 @@ read_list() {
   sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1"
 }
 
+# dpkg configuration that lives in the target only while it is built: no fsync after each
+# unpacked file. A build that crashes is thrown away anyway, and fsync made unpacking the
+# python image's packages take twice as long (84 s instead of 39 s on a 2-core machine).
+readonly BUILD_ONLY_DPKG_CFG=etc/dpkg/dpkg.cfg.d/gridx-build-unsafe-io
+
 # debootstrap resolves the dependencies of --include itself and keeps every .deb it
 # downloads in the cache directory, where the next build finds it (checked against the
 # archive's hashes, so a stale file is downloaded again).
 install_packages() {
   local name=$1 target=$2 mirror=$3 cache_dir=$4 include
   include=$(read_list "$RECIPES_DIR/$name.packages" | paste -sd, -)
-  mkdir -p "$cache_dir"
+  mkdir -p "$cache_dir" "$(dirname "$target/$BUILD_ONLY_DPKG_CFG")"
+  echo force-unsafe-io >"$target/$BUILD_ONLY_DPKG_CFG"
   debootstrap --variant=minbase ${include:+"--include=$include"} \
     --cache-dir="$cache_dir" "$SUITE" "$target" "$mirror"
 }
@@ -53,11 +59,18 @@ prune_packages() {
 # logs, and the test suites inside Python packages. Keeps Python's compiled bytecode: the
 # root filesystem is read-only at run time, so imports could not cache it there.
 strip_rootfs() {
-  local target=$1
-  rm -rf "$target"/var/cache/apt/* "$target"/var/lib/apt/lists/* \
-    "$target"/usr/share/doc/* "$target"/usr/share/man/* "$target"/usr/share/info/* \
-    "$target"/usr/share/locale/* "$target"/usr/share/lintian "$target"/var/log/* \
-    "$target"/var/cache/debconf/*-old "$target"/tmp/* "$target"/root/.cache
+  local target=$1 path
+  for path in "$BUILD_ONLY_DPKG_CFG" var/cache/apt/ var/lib/apt/lists/ usr/share/doc/ \
+    usr/share/man/ usr/share/info/ usr/share/locale/ usr/share/lintian/ var/log/ tmp/ \
+    root/.cache/; do
+    # A trailing slash empties the directory and keeps it; packages expect it to exist.
+    if [[ $path == */ ]]; then
+      find "${target:?}/$path" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null || true
+    else
+      rm -rf "${target:?}/$path"
+    fi
+  done
+  rm -f "$target"/var/cache/debconf/*-old
   if [[ -d $target/usr/lib/python3/dist-packages ]]; then
     find "$target"/usr/lib/python3/dist-packages -type d -name tests -prune \
       -exec rm -rf {} +
