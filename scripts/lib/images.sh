@@ -78,11 +78,21 @@ import_rootfs() {
   docker tag "$IMAGE_REPOSITORY_PREFIX$name:$hash" "$IMAGE_REPOSITORY_PREFIX$name:latest"
 }
 
-# Removes older versions of an image; one still used by a container stays.
+# How many versions of each runtime image are kept. Checkouts at different commits (a
+# fresh clone next to a working tree) may need different versions at the same time; each
+# finds its own instead of rebuilding it after the other removed it.
+readonly IMAGE_VERSIONS_KEPT=3
+
+# Removes all but the newest versions of an image (`docker images` lists newest first).
+# The current version, and one a container still uses, stay.
 remove_old_versions() {
-  local name=$1 hash=$2 ref
+  local name=$1 hash=$2 ref kept=1
   while read -r ref; do
     [[ $ref == *":$hash" || $ref == *:latest ]] && continue
+    if ((kept < IMAGE_VERSIONS_KEPT)); then
+      kept=$((kept + 1))
+      continue
+    fi
     docker rmi "$ref" >/dev/null 2>&1 && log "  $name: removed old version $ref"
   done < <(docker images --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPOSITORY_PREFIX$name")
   return 0
