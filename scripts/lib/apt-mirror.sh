@@ -48,7 +48,9 @@ function consider(types, uris, suite_words, components, enabled) {
   if (!has_word(types, "deb") || !any_release(suite_words) || !has_word(components, "main")) return
   if (fetchable(first_word(uris))) found = first_word(uris)
 }
-function flush() { consider(f["types"], f["uris"], f["suites"], f["components"], f["enabled"]); delete f }
+function flush() {
+  consider(f["types"], f["uris"], f["suites"], f["components"], f["enabled"]); delete f
+}
 FNR == 1 { if (NR > 1 && deb822) flush(); deb822 = FILENAME ~ /\.sources$/ }
 /^[ \t]*#/ { next }
 deb822 && /^[ \t]*$/ { flush(); next }
