@@ -130,10 +130,15 @@ ensure_node_dependencies() {
   log "installed npm dependencies in $(since "$started")"
 }
 
-# The web app's build output is served by the daemon; build it when it is missing.
+# The web app's build output is served by the daemon; build it when it is missing or older
+# than its sources (after a pull, say).
 ensure_web_build() {
   cd "$REPO_DIR"
-  [[ -f package.json && ! -f dist/pwa/index.html ]] || return 0
+  [[ -f package.json ]] || return 0
+  if [[ -f dist/pwa/index.html ]]; then
+    [[ -n $(find pwa protocol package-lock.json -newer dist/pwa/index.html -type f \
+      -print -quit 2>/dev/null) ]] || return 0
+  fi
   node -e 'process.exit(require("./package.json").scripts?.build ? 0 : 1)' || return 0
   local started
   started=$(now_ms)
