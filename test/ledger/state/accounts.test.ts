@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_POLICY, SYSTEM_ACCOUNTS } from '../../../protocol/index.ts'
+import { DEFAULT_POLICY, priceMc, SYSTEM_ACCOUNTS } from '../../../protocol/index.ts'
 import { balanceView, createState, ledgerViolations } from '../../../ledger/state/index.ts'
 import { Ledger, spec } from './ledger-fixture.ts'
 
@@ -53,13 +53,16 @@ describe('accounts', () => {
 
   it('should show balance, escrow and what is available when a job holds an escrow', () => {
     const ledger = new Ledger().open('alice')
-    // Default limits: 1 cpu and 512 MiB for 60 s is 30 000 + 7 500 mc.
+    // Default limits: 1 cpu and 512 MiB for 60 s is 1 × 100 × 60 + 0.5 × 50 × 60,
+    // 6 000 + 1 500 mc.
+    const escrowMc = priceMc(DEFAULT_POLICY, spec(), 60_000)
+    expect(escrowMc).toBe(7_500)
     expect(ledger.submit('j000001', 'alice', spec()).ok).toBe(true)
     expect(balanceView(ledger.state, 'alice')).toEqual({
       account: 'alice',
-      balanceMc: 100_000 - 37_500,
-      escrowedMc: 37_500,
-      availableMc: 100_000 - 37_500,
+      balanceMc: 100_000 - escrowMc,
+      escrowedMc: escrowMc,
+      availableMc: 100_000 - escrowMc,
     })
     expect(balanceView(ledger.state, 'nobody')).toEqual({
       account: 'nobody',

@@ -3,7 +3,12 @@
 // seed and the shrunk counterexample path.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_POLICY, ESCROW_GRACE_MS, isFinalJobState } from '../../../protocol/index.ts'
+import {
+  DEFAULT_POLICY,
+  ESCROW_GRACE_MS,
+  isFinalJobState,
+  priceMc,
+} from '../../../protocol/index.ts'
 import type { JobSpec, JobState } from '../../../protocol/index.ts'
 import {
   apply,
@@ -69,7 +74,8 @@ const SPECS: readonly JobSpec[] = [
   spec(),
   spec({ cpus: 0.5, memoryMb: 256, timeoutS: 5 }),
   spec({ cpus: 2, memoryMb: 1024, timeoutS: 30 }),
-  // Never affordable: 4 cpus for an hour is far above the join grant.
+  // Never affordable: 4 cpus and 4 GiB for an hour, 1 440 000 + 720 000 mc, is far above the
+  // join grant.
   spec({ cpus: 4, memoryMb: 4096, timeoutS: 3600 }),
 ]
 
@@ -400,6 +406,9 @@ describe('ledger invariants', () => {
 })
 
 describe('ledgerViolations', () => {
+  /** What j000002, a job with default limits, holds in escrow: 6 000 + 1 500 mc. */
+  const heldMc = priceMc(DEFAULT_POLICY, spec(), 60_000)
+
   function settled(): Ledger {
     const ledger = new Ledger().open('alice').open('bob').register('peer-1', 'bob')
     const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec())
@@ -431,8 +440,8 @@ describe('ledgerViolations', () => {
     const ledger = settled()
     ledger.job('j000002').escrowHeld = false
     const violations = ledgerViolations(ledger.state)
-    expect(violations).toContain('escrow holds 37500 but open jobs reserve 0')
-    expect(violations).toContain('alice shows 37500 escrowed, jobs hold 0')
+    expect(violations).toContain(`escrow holds ${heldMc} but open jobs reserve 0`)
+    expect(violations).toContain(`alice shows ${heldMc} escrowed, jobs hold 0`)
   })
 
   it('should report an account whose escrowed figure drifted', () => {
@@ -440,6 +449,6 @@ describe('ledgerViolations', () => {
     const alice = ledger.state.accounts.get('alice')
     if (alice === undefined) throw new Error('no alice')
     alice.escrowedMc = 0
-    expect(ledgerViolations(ledger.state)).toEqual(['alice shows 0 escrowed, jobs hold 37500'])
+    expect(ledgerViolations(ledger.state)).toEqual([`alice shows 0 escrowed, jobs hold ${heldMc}`])
   })
 })

@@ -17,6 +17,10 @@ import {
   succeeded,
 } from './ledger-fixture.ts'
 
+/** Escrow of a job with default limits: 1 cpu × 100 mc × 60 s + 0.5 GiB × 50 mc × 60 s,
+ * 6 000 + 1 500 mc. */
+const DEFAULT_ESCROW_MC = priceMc(DEFAULT_POLICY, spec(), 60_000)
+
 /** alice submits, bob owns executor peer-1. */
 function mesh(): Ledger {
   return new Ledger().open('alice').open('bob').register('peer-1', 'bob')
@@ -26,8 +30,8 @@ describe('job.submit', () => {
   it('should escrow the price at the full timeout with the reserved resources when submitted', () => {
     const ledger = mesh()
     const jobSpec = spec({ cpus: 2, memoryMb: 1024, timeoutS: 30 })
-    // 2 cpus × 500 mc × 30 s + 1 GiB × 250 mc × 30 s.
-    const expected = 30_000 + 7_500
+    // 2 cpus × 100 mc × 30 s + 1 GiB × 50 mc × 30 s.
+    const expected = 6_000 + 1_500
     expect(priceMc(DEFAULT_POLICY, jobSpec, 30_000)).toBe(expected)
     expect(ledger.submit('j000001', 'alice', jobSpec)).toEqual({
       ok: true,
@@ -54,7 +58,8 @@ describe('job.submit', () => {
 
   it('should refuse with INSUFFICIENT_FUNDS and change nothing when the balance cannot cover it', () => {
     const ledger = mesh()
-    // 4 cpus for an hour: 7 200 000 mc, far above the 100 000 mc grant.
+    // 4 cpus and 512 MiB for an hour: 4 × 100 × 3 600 + 0.5 × 50 × 3 600 = 1 440 000 + 90 000 mc,
+    // far above the 100 000 mc grant.
     const error = ledger.refused({
       type: 'job.submit',
       jobId: 'j000001',
@@ -63,24 +68,28 @@ describe('job.submit', () => {
       spec: spec({ cpus: 4, timeoutS: 3600 }),
     })
     expect(error.name).toBe('INSUFFICIENT_FUNDS')
-    expect(error.data).toEqual({ requiredMc: 7_200_000 + 450_000, availableMc: 100_000 })
+    expect(error.data).toEqual({ requiredMc: 1_440_000 + 90_000, availableMc: 100_000 })
     expect(ledger.state.jobs.size).toBe(0)
   })
 
   it('should refuse when earlier escrows leave too little available', () => {
     const ledger = mesh()
-    expect(ledger.submit('j000001', 'alice', spec()).ok).toBe(true)
-    expect(ledger.submit('j000002', 'alice', spec()).ok).toBe(true)
+    // 1 cpu × 100 mc × 300 s + 0.5 GiB × 50 mc × 300 s = 30 000 + 7 500 mc: two escrows fit in
+    // the 100 000 mc grant, a third does not.
+    const jobSpec = spec({ timeoutS: 300 })
+    expect(priceMc(DEFAULT_POLICY, jobSpec, 300_000)).toBe(37_500)
+    expect(ledger.submit('j000001', 'alice', jobSpec).ok).toBe(true)
+    expect(ledger.submit('j000002', 'alice', jobSpec).ok).toBe(true)
     const error = ledger.refused({
       type: 'job.submit',
       jobId: 'j000003',
       submitter: 'alice',
       idempotencyId: 'third',
-      spec: spec(),
+      spec: jobSpec,
     })
     expect(error).toMatchObject({
       name: 'INSUFFICIENT_FUNDS',
-      data: { requiredMc: 37_500, availableMc: 25_000 },
+      data: { requiredMc: 37_500, availableMc: 100_000 - 2 * 37_500 },
     })
   })
 
@@ -93,7 +102,7 @@ describe('job.submit', () => {
     expect(ledger.state.jobs.size).toBe(1)
     expect(ledger.state.transfers).toHaveLength(before)
     expect(ledger.state.queue).toEqual(['j000001'])
-    expect(ledger.balance('alice')).toBe(100_000 - 37_500)
+    expect(ledger.balance('alice')).toBe(100_000 - DEFAULT_ESCROW_MC)
   })
 
   it('should return the first job when the replay comes after the job ended', () => {
@@ -278,16 +287,16 @@ describe('job.assign, start and finish', () => {
     const ledger = mesh()
     const jobSpec = spec({ cpus: 1, memoryMb: 1024, timeoutS: 60 })
     const fence = ledger.runJob('j000001', 'alice', 'peer-1', jobSpec)
-    // 10 s of 1 cpu and 1 GiB: 5 000 + 2 500 mc.
+    // 10 s of 1 cpu and 1 GiB: 1 × 100 × 10 + 1 × 50 × 10 = 1 000 + 500 mc; 0.8 to the owner.
     expect(ledger.finish('j000001', fence, codeFailure(kind, 10_000)).ok).toBe(true)
     const job = ledger.job('j000001')
     expect(job.state).toBe(final)
-    expect(job.priceMc).toBe(7_500)
-    expect(job.executorPaidMc).toBe(6_000)
-    expect(job.feesPaidMc).toBe(1_500)
-    expect(ledger.balance('alice')).toBe(100_000 - 7_500)
-    expect(ledger.balance('bob')).toBe(100_000 + 6_000)
-    expect(ledger.balance('fees')).toBe(1_500)
+    expect(job.priceMc).toBe(1_500)
+    expect(job.executorPaidMc).toBe(1_200)
+    expect(job.feesPaidMc).toBe(300)
+    expect(ledger.balance('alice')).toBe(100_000 - 1_500)
+    expect(ledger.balance('bob')).toBe(100_000 + 1_200)
+    expect(ledger.balance('fees')).toBe(300)
     expect(ledger.balance('escrow')).toBe(0)
     expect(escrowBalanceOf(ledger.transfersOf('j000001'))).toBe(0)
   })
@@ -321,7 +330,7 @@ describe('job.assign, start and finish', () => {
       'lost',
       'queued',
     ])
-    expect(ledger.balance('alice')).toBe(100_000 - 2 * 37_500)
+    expect(ledger.balance('alice')).toBe(100_000 - 2 * DEFAULT_ESCROW_MC)
     expect(ledger.balance('bob')).toBe(100_000)
     expect(ledger.transfersOf('j000001')).toHaveLength(1)
     expect(ledgerViolations(ledger.state)).toEqual([])
@@ -390,15 +399,15 @@ describe('job.cancel', () => {
     const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec({ memoryMb: 1024 }))
     ledger.advance(20_000)
     ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
-    // 20 s of 1 cpu and 1 GiB: 10 000 + 5 000 mc.
+    // 20 s of 1 cpu and 1 GiB: 1 × 100 × 20 + 1 × 50 × 20 = 2 000 + 1 000 mc; 0.8 to the owner.
     expect(ledger.job('j000001')).toMatchObject({
       state: 'cancelled',
-      priceMc: 15_000,
-      executorPaidMc: 12_000,
-      feesPaidMc: 3_000,
+      priceMc: 3_000,
+      executorPaidMc: 2_400,
+      feesPaidMc: 600,
     })
-    expect(ledger.balance('alice')).toBe(100_000 - 15_000)
-    expect(ledger.balance('bob')).toBe(100_000 + 12_000)
+    expect(ledger.balance('alice')).toBe(100_000 - 3_000)
+    expect(ledger.balance('bob')).toBe(100_000 + 2_400)
     // The executor's late result is refused.
     const late = {
       type: 'job.finish',

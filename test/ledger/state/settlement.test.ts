@@ -54,8 +54,11 @@ describe('settlement', () => {
 
   it('should post no refund when the job used its whole reservation', () => {
     const ledger = mesh()
-    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec({ timeoutS: 5 }))
-    ledger.finish('j000001', fence, succeeded(5000))
+    // 20 s of 1 cpu and 512 MiB: 2 000 + 500 mc, above the minimum, so the whole reservation
+    // is a metered price and not the minimum on both sides.
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec({ timeoutS: 20 }))
+    expect(ledger.job('j000001').maxPriceMc).toBeGreaterThan(DEFAULT_POLICY.jobMinimumMc)
+    ledger.finish('j000001', fence, succeeded(20_000))
     const kinds = ledger.transfersOf('j000001').map((transfer) => transfer.kind)
     expect(kinds).toEqual(['escrow', 'payment', 'fee'])
     expect(escrowBalanceOf(ledger.transfersOf('j000001'))).toBe(0)
