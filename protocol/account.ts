@@ -49,8 +49,8 @@ export interface MeshPolicy {
 /** Defaults reproduce the original figures: a one-second job costs 1 credit, 0.8 of which
  * goes to the executor's owner; each owner is granted 100 credits on joining. */
 export const DEFAULT_POLICY: MeshPolicy = {
-  cpuSecondMc: 500,
-  gibSecondMc: 250,
+  cpuSecondMc: 100,
+  gibSecondMc: 50,
   jobMinimumMc: 1000,
   executorSharePpm: 800_000,
   joinGrantMc: 100_000,
