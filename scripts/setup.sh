@@ -17,8 +17,10 @@ source "$REPO_DIR/scripts/lib/docker-engine.sh"
 source "$REPO_DIR/scripts/lib/images.sh"
 
 # Another setup run (npm start and npm test at once, or another checkout) may be starting
-# the engine or building images: wait for it rather than doing the same work twice.
-readonly LOCK_FILE="${TMPDIR:-/tmp}/gridx-setup.lock"
+# the engine or building images: wait for it rather than doing the same work twice. One
+# lock per user: a user's lock file would be out of another user's reach.
+LOCK_FILE="${TMPDIR:-/tmp}/gridx-setup.$(id -u).lock"
+readonly LOCK_FILE
 readonly LOCK_TIMEOUT_S=1800
 
 CI_MODE=false
@@ -73,11 +75,11 @@ take_lock() {
   fi
 }
 
-# A missing engine or image is fatal in CI and a warning elsewhere: a peer without Docker
-# is still useful, and the daemon says so itself when it starts.
-unavailable() {
+# A missing engine or image is fatal in CI. Elsewhere the step has already said what is
+# missing and how to fix it, once, and setup goes on: a peer without Docker still routes,
+# votes and serves.
+fail_in_ci() {
   if [[ $CI_MODE == true ]]; then die "$1 (required with --ci)"; fi
-  warn "$1; continuing"
 }
 
 # Collects what the enabled steps need from Debian and installs it with one apt-get run.
@@ -103,11 +105,11 @@ install_system_packages() {
 
 ensure_engine_and_images() {
   if ! ensure_docker_engine; then
-    unavailable "no Docker engine"
+    fail_in_ci "no Docker engine"
     return 0
   fi
   [[ $WANT_IMAGES == true ]] || return 0
-  ensure_runtime_images || unavailable "runtime images missing"
+  ensure_runtime_images || fail_in_ci "runtime images missing"
 }
 
 # npm install (not npm ci: it fails here) when node_modules is missing or older than the

@@ -92,7 +92,7 @@ start_dockerd() {
 
 # The one message a peer without an engine gets: it still routes, votes and serves.
 explain_missing_engine() {
-  local reason=$1
+  local reason="$*"
   warn "no Docker engine is reachable ($reason)." \
     "This peer will route, vote and serve, but it will not run jobs." \
     "To fix: install Docker and start it (Docker Desktop on macOS and Windows)," \
@@ -113,6 +113,11 @@ ensure_docker_engine() {
   fi
   if ! is_linux; then
     explain_missing_engine "no engine running on $(uname -s)"
+    return 1
+  fi
+  if [[ -S /var/run/docker.sock && ! -w /var/run/docker.sock ]]; then
+    explain_missing_engine "user $(id -un) may not use /var/run/docker.sock; add the user" \
+      "to the docker group and log in again"
     return 1
   fi
   if ! is_root; then
