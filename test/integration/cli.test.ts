@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasEngine } from '../fixtures/engine.ts'
-import { runGridx, startGridxDaemon } from '../fixtures/gridx-process.ts'
+import { GRIDX_BIN, runCommand, runGridx, startGridxDaemon } from '../fixtures/gridx-process.ts'
 import type { StartedDaemon } from '../fixtures/gridx-process.ts'
 
 describe('gridx without a daemon', () => {
@@ -167,5 +167,47 @@ describe.skipIf(!hasEngine)('gridx against a running daemon', () => {
     const result = await gridx(['submit', '-c', 'print(1)', '--memory', '5'])
     expect(result.code).not.toBe(0)
     expect(result.stderr).toMatch(/spec\.memoryMb/)
+  })
+})
+
+describe('gridx start without a Docker engine', () => {
+  it('should start, say once that this peer cannot run jobs and how to fix it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gridx-noengine-'))
+    const daemon = await startGridxDaemon(dataDir, [], {
+      env: { DOCKER_HOST: `unix://${join(dataDir, 'no-such-docker.sock')}` },
+    })
+    try {
+      const health = await fetch(`${daemon.apiUrl}/healthz`)
+      expect(health.status).toBe(200)
+      const warnings = daemon.stderr().match(/cannot run jobs/g) ?? []
+      expect(warnings).toHaveLength(1)
+      expect(daemon.stderr()).toMatch(/Docker/)
+      const peers = await runGridx(['peers', '--data-dir', dataDir])
+      expect(peers.stdout).toMatch(/runs no jobs: .*Docker/)
+    } finally {
+      daemon.child.kill('SIGTERM')
+      await daemon.exited
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe.skipIf(!hasEngine)('gridx progress on a terminal', () => {
+  it('should show the job’s state while waiting on a terminal and none with --json', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gridx-tty-'))
+    const daemon = await startGridxDaemon(dataDir)
+    try {
+      // `script` gives the command a pseudo-terminal, as a person's shell would.
+      const command = `${process.execPath} ${GRIDX_BIN} submit --runtime bash -c 'sleep 1; echo ok' --follow --data-dir ${dataDir}`
+      const onTty = await runCommand('script', ['-qfec', command, '/dev/null'])
+      expect(onTty.stdout).toMatch(/job j[0-9a-z]+: (waiting|queued|assigned|running)/)
+      expect(onTty.stdout).toMatch(/ok/)
+      const json = await runCommand('script', ['-qfec', `${command} --json`, '/dev/null'])
+      expect(json.stdout).not.toMatch(/job j[0-9a-z]+: (waiting|queued|assigned|running)/)
+    } finally {
+      daemon.child.kill('SIGTERM')
+      await daemon.exited
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 })
