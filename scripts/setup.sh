@@ -92,7 +92,8 @@ install_system_packages() {
     missing+=(debootstrap)
   fi
   if [[ $WANT_BROWSER == true && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
-  # The integration tests use `ip` to inspect and cut links between daemons.
+  # iproute2 (`ip`) is part of the machine the project is developed on; a fresh CI machine
+  # gets it too, so tests and scripts may rely on it.
   if ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi
   [[ ${#missing[@]} -gt 0 ]] || return 0
   if ! is_linux || ! is_root || ! command -v apt-get >/dev/null 2>&1; then
