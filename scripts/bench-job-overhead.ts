@@ -17,26 +17,10 @@ import {
 import { RpcClient } from '../protocol/client.ts'
 import { isFinalJobState, jobSpecSchema } from '../protocol/index.ts'
 import type { JobView } from '../protocol/index.ts'
+import { summary } from './bench-stats.ts'
 
 const CODE = 'print(1 + 1)'
 const WARMUP_RUNS = 3
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)
-  return sorted[Math.max(0, index)] as number
-}
-
-function summary(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b)
-  const round = (value: number) => Math.round(value * 10) / 10
-  return {
-    p50Ms: round(percentile(sorted, 0.5)),
-    p90Ms: round(percentile(sorted, 0.9)),
-    minMs: round(sorted[0] as number),
-    maxMs: round(sorted.at(-1) as number),
-    meanMs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
-  }
-}
 
 export async function benchJobOverhead(options: { jobs: number }): Promise<object> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gridx-bench-'))

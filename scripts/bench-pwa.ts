@@ -16,6 +16,7 @@ import type { Browser, Page } from 'playwright-core'
 import { Daemon } from '../node/daemon/index.ts'
 import { DockerExecutor } from '../node/executor/index.ts'
 import { httpCall } from '../protocol/client.ts'
+import { summary } from './bench-stats.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const DIST = join(ROOT, 'dist/pwa')
@@ -69,19 +70,6 @@ async function sizes() {
     },
     lazyJs: { files: later, ...total(later) },
     serviceWorker: await sizeOf('sw.js'),
-  }
-}
-
-function summary(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b)
-  const at = (fraction: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!
-  const round = (value: number) => Math.round(value * 10) / 10
-  return {
-    p50Ms: round(at(0.5)),
-    p90Ms: round(at(0.9)),
-    minMs: round(sorted[0]!),
-    runs: sorted.length,
   }
 }
 

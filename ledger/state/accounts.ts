@@ -1,9 +1,8 @@
 // Accounts and double-entry transfers. Every credit comes from `mint`; every transfer debits one
 // account and credits another by the same amount, so the balances always sum to zero.
 import { DEFAULT_POLICY, SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
-import type { TransferKind } from '../../protocol/index.ts'
 import { assert } from './assert.ts'
-import type { Account, State } from './types.ts'
+import type { Account, State, Transfer } from './types.ts'
 
 export function createState(): State {
   const state: State = {
@@ -40,14 +39,8 @@ export function ensureAccount(state: State, name: string): Account {
   return account
 }
 
-export interface TransferRequest {
-  readonly id: string
-  readonly debit: string
-  readonly credit: string
-  readonly amountMc: number
-  readonly kind: TransferKind
-  readonly jobId: string | null
-}
+/** A transfer to post; the ledger stamps when (`at`) and where in the log (`index`). */
+export type TransferRequest = Omit<Transfer, 'at' | 'index'>
 
 /** Posts a transfer. Callers check funds first: a debit that would take an account other than
  * the mint below zero is a bug in the caller, and crashes. Zero amounts post nothing. */

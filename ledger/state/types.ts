@@ -7,7 +7,7 @@ import type {
   JobSpec,
   JobState,
   MeshPolicy,
-  TransferKind,
+  TransferView,
 } from '../../protocol/index.ts'
 
 export interface Account {
@@ -18,16 +18,8 @@ export interface Account {
   transfers: number[]
 }
 
-export interface Transfer {
-  readonly id: string
-  readonly debit: string
-  readonly credit: string
-  readonly amountMc: number
-  readonly kind: TransferKind
-  readonly jobId: string | null
-  readonly at: number
-  readonly index: number
-}
+/** A posted transfer is stored in the shape the API shows. */
+export type Transfer = TransferView
 
 export interface JobEvent {
   readonly state: JobState
