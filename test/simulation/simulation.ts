@@ -10,6 +10,7 @@ import { Checkers, Violation } from './checkers.ts'
 import { Network } from './network.ts'
 import { CHAOS_TICKS_DEFAULT, drawProfile } from './profile.ts'
 import type { Profile, SimulationOptions } from './profile.ts'
+import { healAndConverge } from './heal.ts'
 import { SimNode } from './sim-node.ts'
 import type { SimNodeHost } from './sim-node.ts'
 
@@ -23,16 +24,7 @@ export interface SimulationResult {
   readonly messages: number
 }
 
-/** The healed phase must elect a leader within this many election timeouts. */
-export const ELECTION_TIMEOUTS_TO_ELECT_MAX = 10
-/** Until a fresh proposal commits, some log or commit index must move at least once in this
- * many. A leader may inherit a long backlog from the chaos phase and must replicate all of it
- * before its no-op commits (5.4.2); with one entry per append over a slow link that drains at
- * under one entry a tick, so progress is checked, not a deadline. */
-const ELECTION_TIMEOUTS_WITHOUT_PROGRESS_MAX = 10
-/** Members that fell far behind (one entry per append, lossy history) catch up within this
- * many; only a bound against hanging, not a performance target. */
-const ELECTION_TIMEOUTS_TO_CONVERGE_MAX = 300
+export { ELECTION_TIMEOUTS_TO_ELECT_MAX } from './heal.ts'
 
 export function runSimulation(options: SimulationOptions): SimulationResult {
   return new Simulation(options).run()
@@ -51,7 +43,7 @@ export class Simulation implements SimNodeHost {
   #nextTransfer = 1
   #nextRead = 1
   /** Proposals in flight: transfer id to the node it was proposed at. */
-  readonly #proposed = new Map<string, string>()
+  readonly proposed = new Map<string, string>()
   readonly acknowledged = new Set<string>()
   acknowledgedIndexMax = 0
   readonly #reads = new Map<string, number>()
@@ -124,8 +116,8 @@ export class Simulation implements SimNodeHost {
   }
 
   applied(node: SimNode, entry: Entry, transfer: Transfer): void {
-    if (this.#proposed.get(transfer.id) !== node.id) return
-    this.#proposed.delete(transfer.id)
+    if (this.proposed.get(transfer.id) !== node.id) return
+    this.proposed.delete(transfer.id)
     this.acknowledged.add(transfer.id)
     this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, entry.index)
   }
@@ -147,9 +139,9 @@ export class Simulation implements SimNodeHost {
     try {
       for (; this.now < chaosTicks; this.now++) {
         chaosEvents(this)
-        this.#step()
+        this.step()
       }
-      elected = this.#healAndConverge()
+      elected = healAndConverge(this)
     } catch (error) {
       if (!(error instanceof Violation || error instanceof RaftInvariantError)) throw error
       violation = `${error.message} (tick ${this.now})`
@@ -164,7 +156,8 @@ export class Simulation implements SimNodeHost {
     }
   }
 
-  #step(): void {
+  /** One tick: time, deliveries, client requests, then every node's Readies. */
+  step(): void {
     for (const node of this.nodes.values()) node.node?.tick()
     for (const message of this.network.due(this.now)) this.#deliver(message)
     if (!this.healed && this.random.chance(this.profile.propose)) this.propose()
@@ -206,7 +199,7 @@ export class Simulation implements SimNodeHost {
     for (let i = 0; i < count; i++) transfers.push(this.#randomTransfer())
     try {
       leader.node?.proposeBatch(transfers.map(encodeTransfer))
-      for (const transfer of transfers) this.#proposed.set(transfer.id, leader.id)
+      for (const transfer of transfers) this.proposed.set(transfer.id, leader.id)
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error
     }
@@ -226,90 +219,5 @@ export class Simulation implements SimNodeHost {
     const key = `r${this.#nextRead++}`
     this.#reads.set(key, this.acknowledgedIndexMax)
     this.random.pick(live).node?.readIndex(new TextEncoder().encode(key))
-  }
-
-  #healAndConverge(): number {
-    this.healed = true
-    this.network.heal()
-    this.network.faults = { ...this.network.faults, loss: 0 }
-    for (const node of this.nodes.values()) if (!node.alive) node.start()
-    const healedAt = this.now
-    const acknowledgedAtHeal = this.acknowledged.size
-    // Proposals made before healing may still commit or be lost; count only the fresh one.
-    this.#proposed.clear()
-    let proposedAt = -Infinity
-    const electBy = healedAt + ELECTION_TIMEOUTS_TO_ELECT_MAX * this.profile.electionTicks
-    const stallTicksMax = ELECTION_TIMEOUTS_WITHOUT_PROGRESS_MAX * this.profile.electionTicks
-    let progress = this.#progressSum()
-    let movedAt = this.now
-    const convergeBy = healedAt + ELECTION_TIMEOUTS_TO_CONVERGE_MAX * this.profile.electionTicks
-    let elected: number | undefined
-    for (; this.now < convergeBy; this.now++) {
-      this.#step()
-      const leader = this.#establishedLeader()
-      if (leader !== undefined && elected === undefined) elected = this.now - healedAt
-      if (elected === undefined && this.now >= electBy) {
-        this.checkers.fail(`liveness: no leader ${this.now - healedAt} ticks after healing`)
-      }
-      // One fresh write after healing proves the group commits again; a proposal lost with a
-      // stale leader is retried every two election timeouts.
-      const retryDue = this.now - proposedAt >= 2 * this.profile.electionTicks
-      if (leader !== undefined && this.acknowledged.size === acknowledgedAtHeal && retryDue) {
-        this.propose()
-        proposedAt = this.now
-      }
-      const fresh = this.acknowledged.size > acknowledgedAtHeal
-      const sum = this.#progressSum()
-      // Any change counts: a truncated suffix shrinks the sum and is progress too.
-      if (sum !== progress) [progress, movedAt] = [sum, this.now]
-      if (!fresh && this.now - movedAt > stallTicksMax) {
-        this.checkers.fail(`liveness: replication stalled for ${stallTicksMax} ticks`)
-      }
-      if (leader !== undefined && fresh && this.#converged(leader)) return elected ?? 0
-    }
-    return this.checkers.fail('liveness: members did not converge after healing')
-  }
-
-  /** The sum of every node's last and commit index: it changes with any replication. */
-  #progressSum(): number {
-    let sum = 0
-    for (const node of this.nodes.values()) {
-      const status = node.node?.status()
-      sum += (status?.commit ?? 0) + (status?.lastIndex ?? 0)
-    }
-    return sum
-  }
-
-  /** A leader that every live voter of its membership follows in its term. */
-  #establishedLeader(): SimNode | undefined {
-    for (const candidate of this.leaders()) {
-      const status = candidate.node?.status()
-      if (status === undefined) continue
-      const follows = status.conf.voters.every((id) => {
-        const other = this.nodes.get(id)?.node?.status()
-        return other !== undefined && other.term === status.term && other.leader === candidate.id
-      })
-      if (follows) return candidate
-    }
-    return undefined
-  }
-
-  /** Every member applied everything acknowledged and the leader's whole committed log. */
-  #converged(leader: SimNode): boolean {
-    const status = leader.node?.status()
-    if (status === undefined || status.commit < status.lastIndex) return false
-    for (const id of [...status.conf.voters, ...status.conf.learners]) {
-      const node = this.nodes.get(id)
-      if (node === undefined || node.appliedIndex < status.commit) return false
-    }
-    for (const id of [...status.conf.voters, ...status.conf.learners]) {
-      const bank = (this.nodes.get(id) as SimNode).bank
-      for (const transfer of this.acknowledged) {
-        if (!bank.applied.has(transfer)) {
-          this.checkers.fail(`acknowledged ${transfer} missing on ${id} after healing`)
-        }
-      }
-    }
-    return true
   }
 }
