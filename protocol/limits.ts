@@ -42,6 +42,13 @@ export const JOB_PIDS_MAX = 1024
 /** Size of each writable tmpfs (/tmp and the work dir). Writes beyond fail with ENOSPC. */
 export const JOB_TMPFS_MB = 64
 
+/** Open files per job. Enough for a data loader pool; bounds kernel memory per process. */
+export const JOB_NOFILE_MAX = 4096
+
+/** Size of /dev/shm. Docker mounts one whatever we ask, so we size it ourselves: python's
+ * multiprocessing needs a little, and it is charged to the job's memory limit anyway. */
+export const JOB_SHM_MB = 64
+
 /** Bytes of each output stream read from a container. Past it the stream is still drained
  * (so the job is not blocked) but discarded: the daemon's memory does not grow with output. */
 export const OUTPUT_STREAM_BYTES_MAX = 1 * MIB

@@ -25,13 +25,6 @@ export const ENGINE_CONNECT_TIMEOUT_MS = 5_000
 /** How long `stop()` and the orphan sweep may spend killing and removing containers. */
 export const STOP_TIMEOUT_MS = 15_000
 
-/** Open files per job. Enough for a data loader pool; bounds kernel memory per process. */
-export const JOB_NOFILE_MAX = 4096
-
-/** Size of /dev/shm. Docker mounts one whatever we ask, so we size it ourselves: python's
- * multiprocessing needs a little, and it is charged to the job's memory limit anyway. */
-export const JOB_SHM_MB = 64
-
 /** How often the cgroup is sampled for CPU time and peak memory while a job runs: three small
  * file reads, microseconds each. The cgroup vanishes when the container exits, so the last
  * sample is the figure reported, and CPU time can lag the truth by up to this much. */

@@ -2,10 +2,14 @@
 // the benchmark's bare-dockerode baseline all create exactly the same sandbox.
 
 import type Docker from 'dockerode'
-import { JOB_TMPFS_MB, type JobSpec, type Runtime } from '../../protocol/index.ts'
 import {
   JOB_NOFILE_MAX,
   JOB_SHM_MB,
+  JOB_TMPFS_MB,
+  type JobSpec,
+  type Runtime,
+} from '../../protocol/index.ts'
+import {
   JOB_USER,
   LABEL_EXECUTOR,
   LABEL_FENCE,
