@@ -9,6 +9,8 @@ export interface BareRunResult {
   readonly exitCode: number
   /** From create to removed, the span the executor's run() also covers. */
   readonly wallMs: number
+  /** From create to the exit being known (before the removal): when a result could be told. */
+  readonly exitedMs: number
 }
 
 /**
@@ -23,6 +25,8 @@ export async function runBare(
 ): Promise<BareRunResult> {
   const began = performance.now()
   const container = await docker.createContainer({ ...options })
+  let exitCode: number
+  let exitedMs: number
   try {
     const stream = (await container.attach({
       stream: true,
@@ -37,7 +41,8 @@ export async function runBare(
     stream.end(code)
     const exit = (await container.wait({ condition: 'not-running' })) as { StatusCode: number }
     stream.destroy()
-    return { exitCode: exit.StatusCode, wallMs: performance.now() - began }
+    exitCode = exit.StatusCode
+    exitedMs = performance.now() - began
   } finally {
     await container.remove({
       force: true,
@@ -45,4 +50,5 @@ export async function runBare(
       abortSignal: AbortSignal.timeout(ENGINE_CALL_TIMEOUT_MS),
     })
   }
+  return { exitCode, exitedMs, wallMs: performance.now() - began }
 }
