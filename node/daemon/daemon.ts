@@ -5,9 +5,9 @@ import { ClassicLevel } from 'classic-level'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { LevelCommandLog, Replica, jobsByState } from '../../ledger/index.ts'
+import { LevelCommandLog, Replica } from '../../ledger/index.ts'
 import type { Clock } from '../../ledger/index.ts'
-import { DEFAULT_POLICY, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
@@ -17,7 +17,6 @@ import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   LEDGER_DIR,
-  VERSION,
   ensureDataDir,
   loadOrCreateApiToken,
   removeDaemonInfo,
@@ -26,6 +25,7 @@ import {
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
+import { meshInfoView, peersView } from './mesh-views.ts'
 import { Subscriptions } from './subscriptions.ts'
 
 /** What the daemon needs of its executor (the Docker executor implements it). */
@@ -123,7 +123,7 @@ export class Daemon {
       scheduler.report(report)
     })
 
-    const peers = (): Results['mesh.peers'] => this.#peers(mesh, executor)
+    const peers = (): Results['mesh.peers'] => peersView({ peerId: this.#peerId, mesh, executor })
     const api = new ApiService({
       replica,
       executors: () => {
@@ -132,7 +132,7 @@ export class Daemon {
       },
       executorProblem: () =>
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
-      meshInfo: () => this.#meshInfo(replica),
+      meshInfo: () => meshInfoView({ replica, meshId: this.#meshId, peerId: this.#peerId }),
       meshPeers: peers,
     })
     const subscriptions = new Subscriptions({ replica, liveLogs, meshPeers: peers })
@@ -262,53 +262,5 @@ export class Daemon {
   async #propose(replica: Replica, command: Parameters<Replica['propose']>[0]): Promise<void> {
     const result = await replica.propose(command)
     if (!result.ok) throw new Error(`${command.type} refused: ${result.error.message}`)
-  }
-
-  #meshInfo(replica: Replica): Results['mesh.info'] {
-    const { state } = replica
-    return {
-      meshId: this.#meshId,
-      peerId: this.#peerId,
-      owner: this.#peerId,
-      coordinator: this.#peerId,
-      term: 1,
-      appliedIndex: state.appliedIndex,
-      version: VERSION,
-      policy: state.policy ?? DEFAULT_POLICY,
-      queueLength: state.queue.length,
-      jobsByState: jobsByState(state),
-    }
-  }
-
-  #peers(mesh: MeshNode, executor: LocalExecutor | null): Results['mesh.peers'] {
-    const status = executor?.status()
-    const self = {
-      peerId: this.#peerId,
-      owner: this.#peerId,
-      roles: [
-        'peer' as const,
-        'voter' as const,
-        'coordinator' as const,
-        ...(status?.available ? ['executor' as const] : []),
-      ],
-      addresses: mesh.addresses(),
-      reachable: true,
-      self: true,
-      capacity: status?.available ? status.capacity : null,
-      load: status?.load ?? null,
-      executorProblem: executor === null ? 'started with --no-executor' : (status?.problem ?? null),
-    }
-    const others = mesh.connectedPeers().map((peer) => ({
-      peerId: peer.peerId,
-      owner: peer.peerId,
-      roles: ['peer' as const],
-      addresses: peer.addresses,
-      reachable: true,
-      self: false,
-      capacity: null,
-      load: null,
-      executorProblem: null,
-    }))
-    return { peers: [self, ...others] }
   }
 }
