@@ -30,6 +30,7 @@ interface SubmitOptions extends CommonOptions {
   readonly timeout?: string
   readonly pids?: string
   readonly env: string[]
+  readonly arg: string[]
   readonly follow?: boolean
   readonly idempotencyId?: string
 }
@@ -72,6 +73,7 @@ async function buildSpec(context: CliContext, file: string | undefined, options:
   const spec: JobSpecInput = {
     runtime: runtime ?? 'python',
     code,
+    args: options.arg,
     env,
     cpus: number(options.cpus, '--cpus'),
     memoryMb: number(options.memory, '--memory'),
@@ -99,6 +101,7 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
     .option('--timeout <s>', 'wall-clock limit in seconds; the job is killed at it')
     .option('--pids <n>', 'process limit')
     .option('--env <name=value>', 'environment variable (repeatable)', collect, [])
+    .option('--arg <value>', 'argument passed to the code (repeatable, in order)', collect, [])
     .option('--idempotency-id <id>', 'resubmitting with the same id creates nothing new')
     .option('-f, --follow', 'stream the output and exit with the job’s exit code')
     .action(async (file: string | undefined, options: SubmitOptions) => {

@@ -101,6 +101,22 @@ describe.skipIf(!hasEngine)('gridx against a running daemon', () => {
     expect(fromStdin.stdout).toBe('from stdin\n')
   })
 
+  it('should pass arguments and environment to the code', async () => {
+    const result = await gridx([
+      'submit',
+      '-c',
+      'import os, sys; print(sys.argv[1:], os.environ["GREETING"])',
+      '--arg',
+      'a b',
+      '--arg',
+      'c',
+      '--env',
+      'GREETING=hi',
+      '--follow',
+    ])
+    expect(result.stdout).toBe("['a b', 'c'] hi\n")
+  })
+
   it('should exit 124 when the job hits its timeout', async () => {
     const result = await gridx([
       'submit',
