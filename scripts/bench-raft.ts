@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { RawNode, SeededRandom, bootstrapState } from '../ledger/raft/index.ts'
 import type { Message } from '../ledger/raft/index.ts'
-import { LevelRaftStorage } from '../ledger/storage/raft-level-storage.ts'
+import { LevelRaftStorage } from '../ledger/storage/index.ts'
 
 export interface BenchRaftOptions {
   /** Seconds of measured load after the warm-up. */
