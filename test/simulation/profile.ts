@@ -54,11 +54,11 @@ export function drawProfile(random: SeededRandom): Profile {
     },
     electionTicks: 10,
     heartbeatTicks: 2,
-    // About 80 bytes per transfer entry: from one entry per append up to fifty.
-    appendBytesMax: storm ? random.pick([64, 64, 256]) : random.pick([64, 256, 4096]),
+    // About 190 bytes per ledger command entry: from one entry per append up to fifty.
+    appendBytesMax: storm ? random.pick([160, 160, 640]) : random.pick([160, 640, 10_240]),
     inflightMessagesMax: 1 + random.nextInt(8),
-    // A leader cut off from its followers stops taking proposals after 15 to 100 transfers.
-    uncommittedBytesMax: 1024 + random.nextInt(6 * 1024),
+    // A leader cut off from its followers stops taking proposals after 15 to 100 commands.
+    uncommittedBytesMax: 2560 + random.nextInt(15 * 1024),
     snapshotEveryEntries: 8 + random.nextInt(56),
     retainEntries: random.nextInt(8),
     crash: storm ? 0.01 + random.nextFloat() * 0.03 : 0.002 + random.nextFloat() * 0.01,
