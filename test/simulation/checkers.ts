@@ -18,9 +18,10 @@ export class Checkers {
   /** Chain hash of the committed prefix at each index, as first reported by any node. */
   readonly #committedHash: number[] = []
   committedIndexMax = 0
-  /** State machine safety: chain hash of the entry applied at each index, and the state. */
+  /** State machine safety: chain hash of the entry applied at each index, and the encoded
+   * state after it (compared whole: equality of two strings is cheaper than hashing one). */
   readonly #appliedHash: number[] = []
-  readonly #stateHash: number[] = []
+  readonly #state: string[] = []
 
   fail(message: string): never {
     throw new Violation(message)
@@ -78,15 +79,15 @@ export class Checkers {
   }
 
   /** State machine safety (5.4.3): the same entry and the same state at each index. */
-  applied(id: string, index: number, hash: number | undefined, stateHash: number): void {
+  applied(id: string, index: number, hash: number | undefined, state: string): void {
     const known = this.#appliedHash[index]
     if (hash !== undefined) {
       if (known === undefined) this.#appliedHash[index] = hash
       else if (known !== hash) this.fail(`state machine safety: ${id} applied another ${index}`)
     }
-    const knownState = this.#stateHash[index]
-    if (knownState === undefined) this.#stateHash[index] = stateHash
-    else if (knownState !== stateHash) {
+    const knownState = this.#state[index]
+    if (knownState === undefined) this.#state[index] = state
+    else if (knownState !== state) {
       this.fail(`state machine safety: ${id} has a different state after ${index}`)
     }
   }

@@ -24,7 +24,3 @@ export function chainHash(previous: number, term: number, data: number): number 
   scratch.setFloat64(16, data)
   return hashBytes(scratchBytes, 7)
 }
-
-export function hashText(text: string): number {
-  return hashBytes(new TextEncoder().encode(text))
-}

@@ -94,10 +94,10 @@ function converged(sim: Simulation, leader: SimNode): boolean {
     if (node === undefined || node.appliedIndex < status.commit) return false
   }
   for (const id of [...status.conf.voters, ...status.conf.learners]) {
-    const bank = (sim.nodes.get(id) as SimNode).bank
-    for (const transfer of sim.acknowledged) {
-      if (!bank.applied.has(transfer)) {
-        sim.checkers.fail(`acknowledged ${transfer} missing on ${id} after healing`)
+    const { proposals } = (sim.nodes.get(id) as SimNode).replica
+    for (const proposal of sim.acknowledged) {
+      if (!proposals.has(proposal)) {
+        sim.checkers.fail(`acknowledged ${proposal} missing on ${id} after healing`)
       }
     }
   }

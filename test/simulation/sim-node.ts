@@ -1,5 +1,5 @@
 // One simulated peer: a RawNode over a durable in-memory log, a write buffer that a crash
-// loses (writes the core said need no sync), and the bank it applies. Every Ready passes the
+// loses (writes the core said need no sync), and the ledger it applies. Every Ready passes the
 // checkers: what is persisted, committed, applied and who leads.
 import {
   EMPTY_CONF_STATE,
@@ -18,15 +18,15 @@ import type {
   Ready,
 } from '../../ledger/raft/index.ts'
 import { MemoryRaftStorage } from '../../ledger/storage/raft-memory-storage.ts'
-import { Bank, decodeTransfer } from './bank.ts'
-import type { Transfer } from './bank.ts'
 import type { Checkers } from './checkers.ts'
 import { chainHash, hashBytes } from './hash.ts'
+import type { Proposal } from './proposal.ts'
+import { Replica } from './replica.ts'
 
 export interface SimNodeHost {
   readonly checkers: Checkers
   send(message: Message): void
-  applied(node: SimNode, entry: Entry, transfer: Transfer): void
+  applied(node: SimNode, entry: Entry, proposal: Proposal): void
   readDone(node: SimNode, read: ReadState): void
   /** The config of a (re)started node, minus id and storage. */
   config(id: string): Omit<RaftConfig, 'id' | 'storage'>
@@ -43,7 +43,7 @@ export class SimNode {
   node: RawNode | undefined = undefined
   /** Hard state written without a sync: lost if the node crashes before the next sync. */
   pendingHardState: HardState | undefined = undefined
-  bank = new Bank()
+  replica = new Replica()
   /** Membership as of the applied index (what a snapshot records). */
   conf: ConfState
   appliedIndex = 0
@@ -75,7 +75,7 @@ export class SimNode {
   /** Starts (or restarts) from durable storage alone. */
   start(): void {
     const snapshot = this.storage.snapshot()
-    this.bank = Bank.decode(snapshot.data)
+    this.#restore(snapshot.data, snapshot.metadata.index)
     this.conf = snapshot.metadata.confState
     this.appliedIndex = snapshot.metadata.index
     this.#commitChecked = snapshot.metadata.index
@@ -133,7 +133,7 @@ export class SimNode {
     for (const message of ready.messages) this.#host.send(message)
     if (ready.snapshot !== undefined) {
       const { metadata, data } = ready.snapshot
-      this.bank = Bank.decode(data)
+      this.#restore(data, metadata.index)
       this.conf = metadata.confState
       this.appliedIndex = metadata.index
     }
@@ -176,6 +176,18 @@ export class SimNode {
     if (commit > this.#commitChecked) this.#commitChecked = commit
   }
 
+  /** Restores the ledger from a snapshot, which must be whole and taken at `index`. */
+  #restore(data: Uint8Array, index: number): void {
+    this.replica = Replica.decode(data)
+    const broken = this.replica.violation()
+    if (broken !== undefined) this.#host.checkers.fail(`${this.id} restored: ${broken}`)
+    if (this.replica.ledger.appliedIndex !== index) {
+      this.#host.checkers.fail(
+        `${this.id} restored a ledger at ${this.replica.ledger.appliedIndex}, not ${index}`,
+      )
+    }
+  }
+
   #apply(entry: Entry): void {
     const checkers = this.#host.checkers
     if (entry.index !== this.appliedIndex + 1) {
@@ -183,19 +195,19 @@ export class SimNode {
     }
     if (entry.type === 'conf-change') {
       this.conf = applyConfChange(this.conf, decodeConfChange(entry.data))
+      this.replica.skip(entry.index)
     } else if (entry.data.byteLength > 0) {
-      const transfer = decodeTransfer(entry.data)
-      const twice = this.bank.apply(transfer)
-      if (twice !== undefined) checkers.fail(`exactly once: ${this.id}: ${twice}`)
-      const broken = this.bank.invariantViolation()
-      if (broken !== undefined) checkers.fail(`credit invariant: ${this.id}: ${broken}`)
-      this.#host.applied(this, entry, transfer)
+      const { proposal, violation } = this.replica.apply(entry.index, entry.data)
+      if (violation !== undefined) checkers.fail(`${this.id}: ${violation}`)
+      this.#host.applied(this, entry, proposal)
+    } else {
+      this.replica.skip(entry.index)
     }
     this.appliedIndex = entry.index
-    checkers.applied(this.id, entry.index, this.hashAt(entry.index), this.bank.stateHash())
+    checkers.applied(this.id, entry.index, this.hashAt(entry.index), this.replica.encodedState())
   }
 
-  /** Snapshots the bank and compacts the log every so many applied entries. */
+  /** Snapshots the ledger and compacts the log every so many applied entries. */
   #maybeCompact(): void {
     const snapshotIndex = this.storage.snapshot().metadata.index
     if (this.appliedIndex - snapshotIndex < this.#host.snapshotEveryEntries) return
@@ -206,7 +218,7 @@ export class SimNode {
         term: this.storage.term(this.appliedIndex),
         confState: this.conf,
       },
-      data: this.bank.encode(),
+      data: this.replica.encode(),
     }
     this.storage.compactSync(snapshot, this.#host.retainEntries)
   }

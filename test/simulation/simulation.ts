@@ -3,16 +3,22 @@
 // `npm run sim -- --seed N` replays the run exactly.
 import { ProposalDroppedError, RaftInvariantError, SeededRandom } from '../../ledger/raft/index.ts'
 import type { ConfState, Entry, Message, ReadState, Ready } from '../../ledger/raft/index.ts'
-import { ACCOUNTS, MINT, encodeTransfer } from './bank.ts'
-import type { Transfer } from './bank.ts'
 import { chaosEvents } from './chaos.ts'
 import { Checkers, Violation } from './checkers.ts'
 import { Network } from './network.ts'
 import { CHAOS_TICKS_DEFAULT, drawProfile } from './profile.ts'
+import { encodeProposal } from './proposal.ts'
+import type { Proposal } from './proposal.ts'
 import type { Profile, SimulationOptions } from './profile.ts'
 import { healAndConverge } from './heal.ts'
 import { SimNode } from './sim-node.ts'
 import type { SimNodeHost } from './sim-node.ts'
+import { Workload } from './workload.ts'
+
+/** Simulated wall time: log time is the proposer's clock, this many ms per tick from an
+ * arbitrary epoch, so jobs take a realistic number of ticks. */
+const TICK_MS = 100
+const LOG_TIME_EPOCH_MS = 1_800_000_000_000
 
 export interface SimulationResult {
   readonly seed: number
@@ -40,9 +46,10 @@ export class Simulation implements SimNodeHost {
   readonly #options: SimulationOptions
   now = 0
   nextNodeNumber = 1
-  #nextTransfer = 1
+  #nextProposal = 1
+  readonly #workload: Workload
   #nextRead = 1
-  /** Proposals in flight: transfer id to the node it was proposed at. */
+  /** Proposals in flight: proposal id to the node it was proposed at. */
   readonly proposed = new Map<string, string>()
   readonly acknowledged = new Set<string>()
   acknowledgedIndexMax = 0
@@ -55,6 +62,7 @@ export class Simulation implements SimNodeHost {
     this.random = new SeededRandom(options.seed)
     this.profile = drawProfile(this.random)
     this.network = new Network(this.random, { ...this.profile.faults })
+    this.#workload = new Workload(this.random)
     const voters = this.#newIds(this.profile.voters)
     const learners = this.#newIds(this.profile.learners)
     for (const id of [...voters, ...learners]) this.addNode(id, { voters, learners })
@@ -115,10 +123,10 @@ export class Simulation implements SimNodeHost {
     this.network.send(message, this.now)
   }
 
-  applied(node: SimNode, entry: Entry, transfer: Transfer): void {
-    if (this.proposed.get(transfer.id) !== node.id) return
-    this.proposed.delete(transfer.id)
-    this.acknowledged.add(transfer.id)
+  applied(node: SimNode, entry: Entry, proposal: Proposal): void {
+    if (this.proposed.get(proposal.id) !== node.id) return
+    this.proposed.delete(proposal.id)
+    this.acknowledged.add(proposal.id)
     this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, entry.index)
   }
 
@@ -189,27 +197,25 @@ export class Simulation implements SimNodeHost {
     return [...this.nodes.values()].filter((node) => node.node?.status().role === 'leader')
   }
 
-  /** A client proposes a batch of transfers at a node that believes it leads. */
+  /** Clients propose a batch of ledger commands at a node that believes it leads; the
+   * commands are drawn against that node's applied ledger and stamped with its clock. */
   propose(): void {
     const leaders = this.leaders()
     if (leaders.length === 0) return
     const leader = this.random.pick(leaders)
-    const transfers: Transfer[] = []
+    const logTime = LOG_TIME_EPOCH_MS + this.now * TICK_MS
+    const proposals: Proposal[] = []
     const count = 1 + this.random.nextInt(4)
-    for (let i = 0; i < count; i++) transfers.push(this.#randomTransfer())
+    for (let i = 0; i < count; i++) {
+      const command = this.#workload.next(leader.replica.ledger)
+      proposals.push({ id: `p${this.#nextProposal++}`, logTime, command })
+    }
     try {
-      leader.node?.proposeBatch(transfers.map(encodeTransfer))
-      for (const transfer of transfers) this.proposed.set(transfer.id, leader.id)
+      leader.node?.proposeBatch(proposals.map(encodeProposal))
+      for (const proposal of proposals) this.proposed.set(proposal.id, leader.id)
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error
     }
-  }
-
-  #randomTransfer(): Transfer {
-    const from = this.random.chance(0.3) ? MINT : this.random.pick(ACCOUNTS)
-    let to = this.random.pick(ACCOUNTS)
-    while (to === from) to = this.random.pick(ACCOUNTS)
-    return { id: `t${this.#nextTransfer++}`, from, to, amount: 1 + this.random.nextInt(100) }
   }
 
   /** A linearizable read at a random live node; it must see every acknowledged write. */
