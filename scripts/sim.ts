@@ -68,7 +68,8 @@ const summary = runSeeds({
     if (result.violation !== undefined) {
       process.stderr.write(`seed ${result.seed}: ${result.violation}\n`)
       process.stderr.write(`  replay: npm run sim -- --seed ${result.seed}\n`)
-    } else if (!values.json && done % 1000 === 0) {
+    } else if (done % 1000 === 0) {
+      // Progress goes to stderr, so a long --json run can be watched without spoiling stdout.
       process.stderr.write(
         `${done} seeds, ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       )
