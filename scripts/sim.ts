@@ -3,7 +3,7 @@
 // violation and the command that replays it. Exits 1 on any violation.
 import { parseArgs } from 'node:util'
 import type { TestingKnobs } from '../ledger/raft/index.ts'
-import { runSeeds } from '../test/simulation/run-seeds.ts'
+import { percentile, runSeeds } from '../test/simulation/run-seeds.ts'
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +57,10 @@ const count = single === undefined ? integer('seeds', values.seeds) : 1
 const chaosTicks = values.ticks === undefined ? undefined : integer('ticks', values.ticks)
 const started = performance.now()
 let done = 0
+let violations = 0
+/** Election ticks after healing to the number of seeds that took them: it lets separate runs
+ * (a campaign split over cores) be combined into exact percentiles. */
+const electionTicks = new Map<number, number>()
 const summary = runSeeds({
   first,
   count,
@@ -65,18 +69,38 @@ const summary = runSeeds({
   stopAtViolation: values['stop-at-violation'],
   onResult: (result) => {
     done++
+    const ticks = result.electionTicksAfterHeal
+    if (ticks !== undefined) electionTicks.set(ticks, (electionTicks.get(ticks) ?? 0) + 1)
     if (result.violation !== undefined) {
+      violations++
       process.stderr.write(`seed ${result.seed}: ${result.violation}\n`)
       process.stderr.write(`  replay: npm run sim -- --seed ${result.seed}\n`)
     } else if (done % 1000 === 0) {
       // Progress goes to stderr, so a long --json run can be watched without spoiling stdout.
-      process.stderr.write(
-        `${done} seeds, ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-      )
+      process.stderr.write(`${progress()}\n`)
     }
   },
 })
 const seconds = (performance.now() - started) / 1000
-const report = { ...summary, seconds: Number(seconds.toFixed(1)), knob: values.knob ?? null }
+const report = {
+  ...summary,
+  electionTicksHistogram: Object.fromEntries([...electionTicks].sort(([a], [b]) => a - b)),
+  seconds: Number(seconds.toFixed(1)),
+  knob: values.knob ?? null,
+}
 process.stdout.write(`${JSON.stringify(report, null, values.json ? undefined : 2)}\n`)
 process.exit(summary.violations.length === 0 ? 0 : 1)
+
+/** One line on how far a run is: seeds, time, violations, liveness so far. */
+function progress(): string {
+  const sorted: number[] = []
+  for (const [ticks, seeds] of [...electionTicks].sort(([a], [b]) => a - b)) {
+    for (let i = 0; i < seeds; i++) sorted.push(ticks)
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  const p = (q: number) => percentile(sorted, q)
+  return (
+    `${done} seeds, ${seconds} s, ${violations} violations, election ticks after healing ` +
+    `p50 ${p(0.5)} p99 ${p(0.99)} max ${sorted[sorted.length - 1] ?? 0}`
+  )
+}
