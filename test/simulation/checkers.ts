@@ -79,12 +79,13 @@ export class Checkers {
   }
 
   /** State machine safety (5.4.3): the same entry and the same state at each index. */
-  applied(id: string, index: number, hash: number | undefined, state: string): void {
+  applied(id: string, index: number, hash: number | undefined, state: string | undefined): void {
     const known = this.#appliedHash[index]
     if (hash !== undefined) {
       if (known === undefined) this.#appliedHash[index] = hash
       else if (known !== hash) this.fail(`state machine safety: ${id} applied another ${index}`)
     }
+    if (state === undefined) return
     const knownState = this.#state[index]
     if (knownState === undefined) this.#state[index] = state
     else if (knownState !== state) {
