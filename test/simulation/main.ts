@@ -1,9 +1,10 @@
-// The deterministic Raft simulator: `npm run sim -- --seeds 2000` runs seeds 1..2000;
-// `npm run sim -- --seed N` replays one seed exactly. A failing seed is printed with its
-// violation and the command that replays it. Exits 1 on any violation.
+// The deterministic Raft simulator's command line, `npm run sim`. It lives beside the simulator
+// in test/, since nothing outside test/ may import test code. `--seeds 2000` runs seeds 1..2000;
+// `--seed N` replays one seed exactly. A failing seed is printed with its violation and the
+// command that replays it. Exits 1 on any violation.
 import { parseArgs } from 'node:util'
-import type { TestingKnobs } from '../ledger/raft/index.ts'
-import { percentile, runSeeds } from '../test/simulation/run-seeds.ts'
+import type { TestingKnobs } from '../../ledger/raft/index.ts'
+import { percentile, runSeeds } from './run-seeds.ts'
 
 const { values } = parseArgs({
   options: {
