@@ -1,6 +1,6 @@
 // The Raft consensus core (DESIGN section 3): a pure, synchronous state machine in the shape of
 // etcd-io/raft. Drivers use RawNode; storage implements RaftStorage.
-export { RawNode, message } from './raw-node.ts'
+export { RawNode } from './raw-node.ts'
 export type { ProgressStatus, Status } from './raw-node.ts'
 export { validateConfig } from './config.ts'
 export type { RaftConfig, TestingKnobs, ValidRaftConfig } from './config.ts'
@@ -38,4 +38,4 @@ export type {
   SnapshotMetadata,
   SoftState,
 } from './types.ts'
-export { EMPTY_BYTES, EMPTY_CONF_STATE, EMPTY_HARD_STATE, NONE } from './types.ts'
+export { EMPTY_BYTES, EMPTY_CONF_STATE, EMPTY_HARD_STATE, NONE, message } from './types.ts'

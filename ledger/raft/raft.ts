@@ -12,7 +12,7 @@ import { Progress } from './progress.ts'
 import { RaftLog } from './raft-log.ts'
 import { ReadOnly } from './read-only.ts'
 import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState } from './types.ts'
-import { EMPTY_BYTES, NONE } from './types.ts'
+import { EMPTY_BYTES, NONE, message } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
 const PENDING_READS_MAX = 4096
@@ -89,19 +89,9 @@ export class Raft {
   send(fields: Partial<Message> & Pick<Message, 'type' | 'to'>): void {
     // Forwarded proposals and reads carry no term: they are local requests, not Raft RPCs.
     const local = fields.type === 'propose' || fields.type === 'read-index'
-    this.messages.push({
-      from: this.id,
-      term: local ? 0 : this.term,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      snapshot: undefined,
-      context: EMPTY_BYTES,
-      ...fields,
-    })
+    this.messages.push(
+      message(fields.type, this.id, fields.to, { term: local ? 0 : this.term, ...fields }),
+    )
   }
 
   // ---- role transitions -------------------------------------------------------------------

@@ -16,7 +16,7 @@ import type {
   Role,
   SoftState,
 } from './types.ts'
-import { EMPTY_BYTES, NONE } from './types.ts'
+import { NONE, message } from './types.ts'
 
 /** A snapshot of a peer's state for monitoring and tests. */
 export interface Status {
@@ -222,28 +222,4 @@ function progressStatus(r: Raft): Record<NodeId, ProgressStatus> {
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit
-}
-
-/** Builds a message with every unused field at its zero value. */
-export function message(
-  type: Message['type'],
-  from: NodeId,
-  to: NodeId,
-  fields: Partial<Message>,
-): Message {
-  return {
-    type,
-    from,
-    to,
-    term: 0,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    snapshot: undefined,
-    context: EMPTY_BYTES,
-    ...fields,
-  }
 }

@@ -127,3 +127,27 @@ export const EMPTY_BYTES: Uint8Array = new Uint8Array(0)
 export const EMPTY_HARD_STATE: HardState = { term: 0, vote: NONE, commit: 0 }
 
 export const EMPTY_CONF_STATE: ConfState = { voters: [], learners: [] }
+
+/** Builds a message with every unused field at its zero value. */
+export function message(
+  type: Message['type'],
+  from: NodeId,
+  to: NodeId,
+  fields: Partial<Message>,
+): Message {
+  return {
+    type,
+    from,
+    to,
+    term: 0,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    snapshot: undefined,
+    context: EMPTY_BYTES,
+    ...fields,
+  }
+}
