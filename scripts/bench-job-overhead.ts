@@ -6,34 +6,19 @@ import Docker from 'dockerode'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pino from 'pino'
-import { Daemon } from '../node/daemon/index.ts'
-import {
-  DEFAULT_RUNTIME_IMAGES,
-  DockerExecutor,
-  runBare,
-  sandboxOptions,
-} from '../node/executor/index.ts'
+import { DEFAULT_RUNTIME_IMAGES, runBare, sandboxOptions } from '../node/executor/index.ts'
 import { RpcClient } from '../protocol/client.ts'
 import { isFinalJobState, jobSpecSchema } from '../protocol/index.ts'
 import type { JobView } from '../protocol/index.ts'
 import { summary } from './bench-stats.ts'
+import { benchDaemon } from './lib/bench-daemon.ts'
 
 const CODE = 'print(1 + 1)'
 const WARMUP_RUNS = 3
 
 export async function benchJobOverhead(options: { jobs: number }): Promise<object> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gridx-bench-'))
-  const daemon = new Daemon({
-    dataDir,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    p2pHost: '127.0.0.1',
-    p2pPort: 0,
-    logger: pino({ level: 'silent' }),
-    clock: { now: () => Date.now() },
-    createExecutor: (peerId) => new DockerExecutor({ executorId: peerId }),
-  })
+  const daemon = benchDaemon(dataDir)
   await daemon.start()
   const client = new RpcClient({ url: daemon.address.url, token: daemon.token })
   const docker = new Docker()

@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
-import pino from 'pino'
-import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
-import { Daemon } from '../node/daemon/index.ts'
-import { DockerExecutor } from '../node/executor/index.ts'
 import { httpCall } from '../protocol/client.ts'
 import { summary } from './bench-stats.ts'
+import { benchDaemon } from './lib/bench-daemon.ts'
+import { launchChromium } from './lib/chromium.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const DIST = join(ROOT, 'dist/pwa')
@@ -24,15 +22,6 @@ const FIRST_VIEW_GZIP_BYTES_MAX = 150 * 1024
 const RUNS = 10
 const SEEDED_JOBS = 20
 const WAIT_MS = 30_000
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 interface FileSize {
   readonly file: string
@@ -144,23 +133,13 @@ export async function benchPwa(): Promise<object> {
     join(staticDir, 'blank.html'),
     '<!doctype html><title>b</title><p id="blank">b</p>',
   )
-  const daemon = new Daemon({
-    dataDir: join(work, 'data'),
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    p2pHost: '127.0.0.1',
-    p2pPort: 0,
-    logger: pino({ level: 'silent' }),
-    clock: { now: () => Date.now() },
-    createExecutor: (peerId) => new DockerExecutor({ executorId: peerId }),
-    staticDir,
-  })
+  const daemon = benchDaemon(join(work, 'data'), staticDir)
   let browser: Browser | undefined
   try {
     await daemon.start()
     const base = daemon.address.url
     const seeded = await seedJobs(base, daemon.token)
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     const timings = await measure(browser, base, daemon.token)
     return { name: 'pwa', ...sized, ...timings, seededJobs: seeded }
   } finally {

@@ -6,36 +6,20 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { chromium } from 'playwright-core'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+
+export { CHROMIUM_PATH, hasChromium, launchChromium } from '../../scripts/lib/chromium.ts'
 
 const execFileAsync = promisify(execFile)
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..')
 export const PWA_DIST = join(REPO_ROOT, 'dist/pwa')
-export const CHROMIUM_PATH = process.env.GRIDX_CHROMIUM ?? '/usr/bin/chromium'
-export const hasChromium = existsSync(CHROMIUM_PATH)
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results/screenshots')
 
 export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
   desktop: { width: 1280, height: 800 },
 } as const
-
-/** Flags for a quiet headless Chromium that talks to nothing but the pages it is sent to. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 })
-}
 
 async function newestMtimeMs(dir: string): Promise<number> {
   let newest = 0
