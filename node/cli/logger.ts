@@ -1,10 +1,12 @@
 // The daemon's logs: every line as JSON in the data dir's daemon.log (for tools), and
-// warnings and errors also on stderr as one readable line each (for the person at the terminal).
+// warnings and errors also on stderr as one readable line each (for the person at the terminal),
+// with the few info lines that answer an earlier warning (those carry `notice: true`).
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { Logger } from 'pino'
 
+const WARN_LEVEL = 40
 const LEVEL_NAMES: Readonly<Record<number, string>> = {
   40: 'warning',
   50: 'error',
@@ -18,11 +20,14 @@ function humanStream(stderr: NodeJS.WritableStream): Writable {
         if (line.trim() === '') continue
         const record = JSON.parse(line) as {
           level: number
+          notice?: boolean
           msg?: string
           err?: { message?: string }
         }
+        if (record.level < WARN_LEVEL && record.notice !== true) continue
         const detail = record.err?.message ? `: ${record.err.message}` : ''
-        stderr.write(`gridx ${LEVEL_NAMES[record.level] ?? 'log'}: ${record.msg ?? ''}${detail}\n`)
+        const label = LEVEL_NAMES[record.level]
+        stderr.write(`gridx${label ? ` ${label}` : ''}: ${record.msg ?? ''}${detail}\n`)
       }
       callback()
     },
@@ -39,7 +44,7 @@ export function createDaemonLogger(
     { level, base: undefined },
     pino.multistream([
       { level: level as pino.Level, stream: file },
-      { level: 'warn', stream: humanStream(stderr) },
+      { level: 'info', stream: humanStream(stderr) },
     ]),
   )
 }

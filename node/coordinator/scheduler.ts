@@ -64,6 +64,11 @@ export class Scheduler {
     this.#schedulePump()
   }
 
+  /** An executor can take more (or other) jobs than before: look at the queue again. */
+  capacityChanged(): void {
+    this.#schedulePump()
+  }
+
   removeExecutor(peer: string): void {
     this.#links.delete(peer)
   }

@@ -40,6 +40,8 @@ export interface LocalExecutor extends JobRunner {
     readonly problem: string | null
     readonly load: { runningJobs: number; cpusInUse: number; memoryMbInUse: number }
   }
+  /** Tells when `available` or `problem` changes after start (an engine or image appeared). */
+  onStatusChange?(listener: (status: ReturnType<LocalExecutor['status']>) => void): () => void
 }
 
 interface StopStep {
@@ -204,6 +206,14 @@ export class Daemon {
     this.#push('executor', () => executor.stop())
     const problem = executor.status().problem
     if (problem !== null) logger.warn(`this peer cannot run jobs: ${problem}`)
+    const unsubscribe = executor.onStatusChange?.((status) => {
+      if (status.problem === null)
+        logger.info({ notice: true, capacity: status.capacity }, 'this peer runs jobs now')
+      else if (status.available) logger.warn(`this peer runs some jobs only: ${status.problem}`)
+      else logger.warn(`this peer cannot run jobs: ${status.problem}`)
+      scheduler.capacityChanged()
+    })
+    if (unsubscribe !== undefined) this.#push('executor status', unsubscribe)
     const link = new LocalExecutorLink({
       peer: this.#peerId,
       owner: this.#peerId,

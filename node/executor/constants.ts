@@ -22,6 +22,11 @@ export const ENGINE_CALL_TIMEOUT_MS = 10_000
 /** Connecting and reading `info` at start: a local socket answers at once or not at all. */
 export const ENGINE_CONNECT_TIMEOUT_MS = 5_000
 
+/** A peer without an engine, or missing a runtime image, looks again this often: a ping, an
+ * `info` and three image inspections, milliseconds of work. So an engine started or an image
+ * built after the daemon is picked up without a restart. */
+export const ENGINE_RECHECK_MS = 10_000
+
 /** How long `stop()` and the orphan sweep may spend killing and removing containers. */
 export const STOP_TIMEOUT_MS = 15_000
 

@@ -7,7 +7,7 @@ import { setTimeout } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import { RUNTIMES, type Runtime } from '../../protocol/index.ts'
 import { type CgroupLayout, cgroupLayout } from './cgroup-sampler.ts'
-import { ENGINE_CALL_TIMEOUT_MS, STOP_TIMEOUT_MS } from './constants.ts'
+import { ENGINE_CALL_TIMEOUT_MS, ENGINE_RECHECK_MS, STOP_TIMEOUT_MS } from './constants.ts'
 import { type SweptContainer, sweepContainers } from './container-sweep.ts'
 import { connectEngine, engineInfo, inspectImage } from './engine-connection.ts'
 import {
@@ -31,6 +31,8 @@ export interface DockerExecutorInit {
   readonly docker?: Docker
   /** Image per runtime; defaults to gridx/runtime-<name>:latest. */
   readonly images?: Partial<Record<Runtime, string>>
+  /** How often to look again for a missing engine or runtime image (ENGINE_RECHECK_MS). */
+  readonly recheckMs?: number
 }
 
 export interface ExecutorCapacity {
@@ -88,6 +90,9 @@ export class DockerExecutor {
   /** Removals of finished jobs' containers still under way: results are reported before
    * the container is gone, since removal is cleanup the user need not wait for. */
   private readonly removals = new Set<Promise<void>>()
+  /** While the engine or an image is missing, the next look for it. */
+  private recheckTimer: ReturnType<typeof globalThis.setTimeout> | null = null
+  private readonly statusListeners = new Set<(status: ExecutorStatus) => void>()
 
   constructor(init: DockerExecutorInit) {
     assert(init.executorId.length > 0, 'executorId must not be empty')
@@ -97,29 +102,78 @@ export class DockerExecutor {
 
   /**
    * Connects to the engine, finds the runtime images and removes this executor's orphaned
-   * containers. An absent engine is not an error: status() then explains, and runs fail with
-   * cause 'executor'. Throws only if the orphan sweep cannot remove what it found.
+   * containers. An absent engine is not an error: status() then explains, runs fail with cause
+   * 'executor', and the executor looks again every `recheckMs` until the engine and every
+   * image are there (onStatusChange tells when that changes). Throws only if the orphan sweep
+   * cannot remove what it found.
    */
   async start(): Promise<ExecutorStartReport> {
     assert(this.phase === 'new', 'start() is called once')
     this.phase = 'running'
+    const found = await this.connect()
+    const orphans = found ? await sweepContainers(found.docker, this.init.executorId) : []
+    if (found) this.engine = found
+    this.scheduleRecheck()
+    return { orphans }
+  }
+
+  /** Calls `listener` whenever `available` or `problem` changes after start. */
+  onStatusChange(listener: (status: ExecutorStatus) => void): () => void {
+    this.statusListeners.add(listener)
+    return () => this.statusListeners.delete(listener)
+  }
+
+  /** The engine with what it can run, or null with `problem` saying why not. */
+  private async connect(): Promise<Engine | null> {
     try {
-      const docker = this.init.docker ?? (await connectEngine(this.init.dockerHost)).docker
+      const docker =
+        this.engine?.docker ??
+        this.init.docker ??
+        (await connectEngine(this.init.dockerHost)).docker
       const info = await engineInfo(docker, ENGINE_CALL_TIMEOUT_MS)
       const runtimes = await this.presentRuntimes(docker)
-      this.engine = {
+      this.problem = this.imageProblem(runtimes)
+      return {
         docker,
         cgroup: cgroupLayout(info),
         cpus: Number(info.NCPU),
         memoryMb: Math.floor(Number(info.MemTotal) / (1024 * 1024)),
         runtimes,
       }
-      this.problem = this.imageProblem(runtimes)
     } catch (error) {
       this.problem = errorMessage(error)
-      return { orphans: [] }
+      return null
     }
-    return { orphans: await sweepContainers(this.engine.docker, this.init.executorId) }
+  }
+
+  private scheduleRecheck(): void {
+    if (this.phase !== 'running' || this.problem === null) return
+    const recheckMs = this.init.recheckMs ?? ENGINE_RECHECK_MS
+    this.recheckTimer = globalThis.setTimeout(() => void this.recheck(), recheckMs)
+    this.recheckTimer.unref()
+  }
+
+  private async recheck(): Promise<void> {
+    this.recheckTimer = null
+    const before = this.status()
+    try {
+      const hadEngine = this.engine !== null
+      const found = await this.connect()
+      if (this.phase !== 'running') return
+      // Containers of an earlier daemon could not be swept while the engine was away (and a
+      // sweep must never touch the containers of runs under way).
+      if (found !== null && !hadEngine && this.active.size === 0) {
+        await sweepContainers(found.docker, this.init.executorId)
+      }
+      this.engine = found
+    } catch (error) {
+      this.problem = errorMessage(error)
+    }
+    const after = this.status()
+    if (after.available !== before.available || after.problem !== before.problem) {
+      for (const listener of this.statusListeners) listener(after)
+    }
+    this.scheduleRecheck()
   }
 
   /** Kills every running job (they end failed, cause 'executor') and removes every container
@@ -130,6 +184,8 @@ export class DockerExecutor {
       return
     }
     this.phase = 'stopping'
+    if (this.recheckTimer !== null) clearTimeout(this.recheckTimer)
+    this.recheckTimer = null
     for (const run of this.active.values()) run.controller.abort()
     // Bounded: a wedged engine must not hold the daemon's shutdown; the sweep below still
     // force-removes whatever those runs were waiting on.

@@ -2,7 +2,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { ENGINE_RECHECK_MS } from '../../node/executor/index.ts'
+import { openEngineProxy } from '../fixtures/engine-proxy.ts'
+import type { EngineProxy } from '../fixtures/engine-proxy.ts'
 import { hasEngine } from '../fixtures/engine.ts'
 import { GRIDX_BIN, runCommand, runGridx, startGridxDaemon } from '../fixtures/gridx-process.ts'
 import type { StartedDaemon } from '../fixtures/gridx-process.ts'
@@ -206,6 +209,35 @@ describe('gridx start without a Docker engine', () => {
       await rm(dataDir, { recursive: true, force: true })
     }
   })
+})
+
+describe.skipIf(!hasEngine)('gridx start before the Docker engine', () => {
+  it('should notice the engine once it runs, say so, and run jobs without a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gridx-late-engine-'))
+    const socket = join(dataDir, 'late-docker.sock')
+    const daemon = await startGridxDaemon(dataDir, [], { env: { DOCKER_HOST: `unix://${socket}` } })
+    let proxy: EngineProxy | undefined
+    try {
+      expect(daemon.stderr()).toMatch(/cannot run jobs/)
+      proxy = await openEngineProxy(socket)
+      // The daemon looks again every ENGINE_RECHECK_MS (10 s).
+      await vi.waitFor(() => expect(daemon.stderr()).toMatch(/gridx: this peer runs jobs now/), {
+        timeout: ENGINE_RECHECK_MS + 10_000,
+        interval: 200,
+      })
+      const result = await runGridx(
+        ['submit', '--runtime', 'bash', '-c', 'echo ran late', '--follow', '--data-dir', dataDir],
+        { env: { GRIDX_API: '', GRIDX_TOKEN: '' } },
+      )
+      expect(result.stdout).toBe('ran late\n')
+      expect(result.code).toBe(0)
+    } finally {
+      daemon.child.kill('SIGTERM')
+      await daemon.exited
+      await proxy?.close()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
 
 describe.skipIf(!hasEngine)('gridx progress on a terminal', () => {
