@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util'
 import type { TestingKnobs } from '../../ledger/raft/index.ts'
 import { percentile, runSeeds } from './run-seeds.ts'
+import { ELECTION_TICKS } from './profile.ts'
 
 const { values } = parseArgs({
   options: {
@@ -85,6 +86,8 @@ const summary = runSeeds({
 const seconds = (performance.now() - started) / 1000
 const report = {
   ...summary,
+  /** The minimum election timeout, for reading the ticks above in election timeouts. */
+  electionTicks: ELECTION_TICKS,
   electionTicksHistogram: Object.fromEntries([...electionTicks].sort(([a], [b]) => a - b)),
   seconds: Number(seconds.toFixed(1)),
   knob: values.knob ?? null,
