@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import type { TestingKnobs } from '../../ledger/raft/index.ts'
 import { percentile, runSeeds } from './run-seeds.ts'
-import { ELECTION_TICKS } from './profile.ts'
+import { CHAOS_TICKS_DEFAULT, ELECTION_TICKS } from './profile.ts'
 
 const { values } = parseArgs({
   options: {
@@ -29,8 +29,20 @@ const KNOBS = [
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run sim -- [--seeds N] [--first N] [--seed N] [--ticks N] ' +
-      `[--knob ${KNOBS.join('|')}] [--stop-at-violation] [--json]\n`,
+    [
+      'usage: npm run sim -- [options]',
+      '',
+      'Runs whole Raft clusters under faults from seeds, then heals them; exits 1 on a violation.',
+      '',
+      '  --seeds N              how many seeds to run (default 100)',
+      '  --first N              the first seed (default 1)',
+      '  --seed N               replay one seed exactly',
+      `  --ticks N              ticks of faults before healing (default ${CHAOS_TICKS_DEFAULT})`,
+      `  --knob NAME            switch a known bug on: ${KNOBS.join(', ')}`,
+      '  --stop-at-violation    stop at the first violation',
+      '  --json                 the report as one line of JSON (progress stays on stderr)',
+      '',
+    ].join('\n'),
   )
   process.exit(0)
 }
