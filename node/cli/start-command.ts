@@ -35,7 +35,7 @@ function seconds(value: string, flag: string): number {
 
 export function startCommand(context: CliContext, decorate: (c: Command) => Command): Command {
   return decorate(new Command('start'))
-    .description('run this machine’s peer: a one-machine mesh with the web app, or a member of one')
+    .description('run this machine’s peer: a one-machine mesh with its API and web app')
     .option('--api-host <host>', 'address the API and web app listen on', '127.0.0.1')
     .option('--api-port <port>', 'port of the API and web app', '7070')
     .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
