@@ -110,9 +110,10 @@ export class DockerExecutor {
   async start(): Promise<ExecutorStartReport> {
     assert(this.phase === 'new', 'start() is called once')
     this.phase = 'running'
-    const found = await this.connect()
-    const orphans = found ? await sweepContainers(found.docker, this.init.executorId) : []
-    if (found) this.engine = found
+    const { engine, problem } = await this.connect()
+    this.problem = problem
+    const orphans = engine ? await sweepContainers(engine.docker, this.init.executorId) : []
+    this.engine = engine
     this.scheduleRecheck()
     return { orphans }
   }
@@ -123,8 +124,8 @@ export class DockerExecutor {
     return () => this.statusListeners.delete(listener)
   }
 
-  /** The engine with what it can run, or null with `problem` saying why not. */
-  private async connect(): Promise<Engine | null> {
+  /** The engine with what it can run (or null), and what stops jobs from running, if anything. */
+  private async connect(): Promise<{ engine: Engine | null; problem: string | null }> {
     try {
       const docker =
         this.engine?.docker ??
@@ -132,17 +133,16 @@ export class DockerExecutor {
         (await connectEngine(this.init.dockerHost)).docker
       const info = await engineInfo(docker, ENGINE_CALL_TIMEOUT_MS)
       const runtimes = await this.presentRuntimes(docker)
-      this.problem = this.imageProblem(runtimes)
-      return {
+      const engine = {
         docker,
         cgroup: cgroupLayout(info),
         cpus: Number(info.NCPU),
         memoryMb: Math.floor(Number(info.MemTotal) / (1024 * 1024)),
         runtimes,
       }
+      return { engine, problem: this.imageProblem(runtimes) }
     } catch (error) {
-      this.problem = errorMessage(error)
-      return null
+      return { engine: null, problem: errorMessage(error) }
     }
   }
 
@@ -158,15 +158,19 @@ export class DockerExecutor {
     const before = this.status()
     try {
       const hadEngine = this.engine !== null
-      const found = await this.connect()
+      const { engine, problem } = await this.connect()
       if (this.phase !== 'running') return
       // Containers of an earlier daemon could not be swept while the engine was away (and a
       // sweep must never touch the containers of runs under way).
-      if (found !== null && !hadEngine && this.active.size === 0) {
-        await sweepContainers(found.docker, this.init.executorId)
+      if (engine !== null && !hadEngine && this.active.size === 0) {
+        await sweepContainers(engine.docker, this.init.executorId)
       }
-      this.engine = found
+      if (this.phase !== 'running') return
+      this.engine = engine
+      this.problem = problem
     } catch (error) {
+      // The sweep failed: the engine is there, but its leftovers block new runs for now.
+      if (this.phase !== 'running') return
       this.problem = errorMessage(error)
     }
     const after = this.status()
