@@ -112,13 +112,25 @@ export interface ReadState {
  * 4. serve `readStates` once the applied index reaches each one's index.
  */
 export interface Ready {
+  /** Role and leader, when they changed: for logs and routing; never persisted. */
   readonly softState: SoftState | undefined
+  /** Step 1: term, vote and commit to persist with `entries` in the same write. Undefined when
+   * unchanged. A vote must be on disk before any vote response in `messages` leaves. */
   readonly hardState: HardState | undefined
+  /** Step 1, first: a snapshot received from the leader, to persist (replacing every entry it
+   * covers) before `entries`; step 3, first: restore the state machine from it. */
   readonly snapshot: Snapshot | undefined
+  /** Step 1: entries to append to stable storage; an entry at an index already stored
+   * replaces it and every entry after it. */
   readonly entries: readonly Entry[]
+  /** Step 1: whether the write must be synced (a vote, a term, a snapshot or entries changed) before
+   * step 2. When false, the write may stay in the OS cache. */
   readonly mustSync: boolean
+  /** Step 2: messages to send once step 1 is durable; any may be lost or reordered. */
   readonly messages: readonly Message[]
+  /** Step 3: committed entries to apply in order, after `snapshot`; each exactly once. */
   readonly committedEntries: readonly Entry[]
+  /** Step 4: reads to serve once the applied index reaches each one's `index`. */
   readonly readStates: readonly ReadState[]
 }
 
