@@ -123,8 +123,8 @@ export interface Ready {
   /** Step 1: entries to append to stable storage; an entry at an index already stored
    * replaces it and every entry after it. */
   readonly entries: readonly Entry[]
-  /** Step 1: whether the write must be synced (a vote, a term, a snapshot or entries changed) before
-   * step 2. When false, the write may stay in the OS cache. */
+  /** Step 1: whether the write must be synced before step 2 (a term, a vote, a snapshot or
+   * entries changed). When false, the write may stay in the OS cache. */
   readonly mustSync: boolean
   /** Step 2: messages to send once step 1 is durable; any may be lost or reordered. */
   readonly messages: readonly Message[]
