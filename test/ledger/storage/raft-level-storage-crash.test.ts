@@ -148,7 +148,7 @@ describe('LevelRaftStorage crashes', () => {
     await reopened.close()
   })
 
-  it('should reopen to a prefix up to the last synced write when crashed anywhere', async () => {
+  it('should reopen to a prefix holding the last synced write when crashed anywhere', async () => {
     await fc.assert(crashAnywhere({}), { seed: 9, numRuns: 150 })
   })
 
