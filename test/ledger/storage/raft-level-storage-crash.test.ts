@@ -141,8 +141,9 @@ describe('LevelRaftStorage crashes', () => {
     )
     await settle()
     expect(level.held()).toEqual([true])
+    const lost = expect(saving).rejects.toThrow(CrashedError)
     await level.crash()
-    await expect(saving).rejects.toThrow(CrashedError)
+    await lost
     const reopened = await LevelRaftStorage.openDb(inner)
     expect([reopened.lastIndex(), reopened.initialState().hardState.commit]).toEqual([5, 3])
     await reopened.close()
