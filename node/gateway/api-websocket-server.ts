@@ -65,13 +65,22 @@ export class ApiWebSocketServer {
 
   /** Handles an HTTP upgrade request for any path; only WS_PATH with a good token passes. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(request.url ?? '/', 'http://gateway.invalid')
     const remoteAddress = request.socket.remoteAddress ?? 'unknown'
+    // The HTTP server drops its own error handler from a socket it hands over for an upgrade:
+    // without this one, a client that resets the connection would crash the daemon.
+    const onError = (error: Error) => {
+      this.#init.logger.debug({ err: error, remoteAddress }, 'upgrade socket error')
+    }
+    socket.on('error', onError)
+    const url = new URL(request.url ?? '/', 'http://gateway.invalid')
     const status = this.#refusal(request, url, remoteAddress)
     if (status !== undefined) {
+      // Destroyed once the answer is written: a half-open socket left to the client would
+      // let it hold file descriptors for as long as it likes.
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
           'Content-Length: 0\r\n\r\n',
+        () => socket.destroy(),
       )
       return
     }
@@ -85,6 +94,8 @@ export class ApiWebSocketServer {
     socket.once('close', release)
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       release()
+      // From here the WebSocket handles the socket's errors and reports them on `ws`.
+      socket.off('error', onError)
       this.#accept(ws, remoteAddress)
     })
   }
