@@ -102,8 +102,9 @@ export class ApiWebSocketServer {
 
   #refusal(request: IncomingMessage, url: URL, remoteAddress: string): number | undefined {
     if (url.pathname !== WS_PATH) return 404
-    if (this.#init.admission.address(remoteAddress) !== undefined) return 429
-    if (!this.#init.guard.accepts(upgradeToken(request, url))) return 401
+    const authenticated = this.#init.guard.accepts(upgradeToken(request, url))
+    const refused = this.#init.admission.admit(remoteAddress, authenticated)
+    if (refused !== undefined) return refused.name === 'RATE_LIMITED' ? 429 : 401
     const open = this.#connections.size + this.#upgrading
     if (open >= this.#init.limits.connectionsMax) return 503
     return undefined
@@ -116,7 +117,7 @@ export class ApiWebSocketServer {
       ...this.#init,
       socket,
       context,
-      admit: () => admission.both(remoteAddress),
+      admit: () => admission.token(),
     })
     this.#connections.set(socket, connection)
     metrics.connectionOpened()

@@ -104,14 +104,9 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
   sendRpc(response, await init.dispatcher.answer(parseRequest(text), context, undefined))
 }
 
-/** Address limit, then token, then token limit. A refused token gets one fixed answer. */
+/** The token decides the bucket (see Admission); a refused token gets one fixed answer. */
 function admit(init: HttpRoutesInit, request: IncomingMessage, remoteAddress: string) {
-  const byAddress = init.admission.address(remoteAddress)
-  if (byAddress !== undefined) return byAddress
-  if (!init.guard.accepts(bearerToken(request))) {
-    return new GridxError('UNAUTHORIZED', 'unauthorized')
-  }
-  return init.admission.token()
+  return init.admission.admit(remoteAddress, init.guard.accepts(bearerToken(request)))
 }
 
 function sendRpc(response: ServerResponse, message: RpcResponse) {

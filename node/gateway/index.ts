@@ -15,7 +15,8 @@
 //   arrive as `{"jsonrpc":"2.0","method":"subscription","params":{subscription,event}}`.
 // - Any other GET: the web app from `staticDir`, with index.html for app routes.
 //
-// Rate limits: a bucket per remote address (checked before the token) and one for the token.
+// Rate limits: a request with the token spends the token's bucket only; one without it or
+// with a wrong one spends its remote address's bucket only, so neither starves the other.
 // No CORS headers are sent: the app is same-origin, and other origins must not read answers.
 export { createGateway } from './gateway.ts'
 export type { Gateway, GatewayAddress, GatewayInit } from './gateway.ts'
