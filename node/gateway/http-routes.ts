@@ -38,10 +38,29 @@ const STATUS_BY_CODE = new Map<number, number>([
   [ERROR_CODES.RATE_LIMITED, 429],
 ])
 
+/** Longest path written to the log: enough to tell routes apart, not a place to store data. */
+const LOGGED_PATH_CHARS_MAX = 256
+
+/** The path of a request for the log. Never the query: a `?token=` must not reach a log. */
+function loggedPath(request: IncomingMessage): string {
+  const url = request.url ?? '/'
+  const query = url.indexOf('?')
+  return (query === -1 ? url : url.slice(0, query)).slice(0, LOGGED_PATH_CHARS_MAX)
+}
+
 export function createHttpHandler(init: HttpRoutesInit) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     route(init, request, response).catch((error: unknown) => {
-      init.logger.error({ err: error, url: request.url }, 'HTTP request failed')
+      const path = loggedPath(request)
+      // A client that went away mid-request is the client's business, not a daemon error:
+      // whatever failed failed because the socket is gone, and nobody is left to answer.
+      if (request.socket.destroyed) {
+        const code = (error as { code?: unknown }).code
+        init.logger.debug({ path, code }, 'client aborted the request')
+        response.destroy()
+        return
+      }
+      init.logger.error({ err: error, method: request.method, path }, 'HTTP request failed')
       if (response.headersSent) response.destroy()
       else sendJson(response, 500, { status: 'error' })
     })
