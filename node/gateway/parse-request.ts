@@ -2,7 +2,13 @@
 // the daemon sees it. Order matters: JSON, then envelope, then method, then params, so the
 // error names the first thing wrong and the backend is never reached with a bad request.
 import type { z } from 'zod'
-import { GridxError, isMethod, paramsSchemas, requestEnvelopeSchema } from '../../protocol/index.ts'
+import {
+  ERROR_ECHO_CHARS_MAX,
+  GridxError,
+  isMethod,
+  paramsSchemas,
+  requestEnvelopeSchema,
+} from '../../protocol/index.ts'
 import type { Method, Params } from '../../protocol/index.ts'
 
 export type RequestId = string | number | null
@@ -18,11 +24,15 @@ export type ParsedRequest =
   | { readonly ok: true; readonly call: ValidCall }
   | { readonly ok: false; readonly id: RequestId; readonly error: GridxError }
 
-/** The dotted path of the first issue, e.g. `spec.memoryMb`; unknown keys name the key. */
+/** The dotted path of the first issue, e.g. `spec.memoryMb`; unknown keys name the key. Keys
+ * are the client's own input, so the path is cut at ERROR_ECHO_CHARS_MAX: an error names
+ * the field, it does not send a huge key back (once in the message, once in the data). */
 function issueField(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String)
   if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!)
-  return path.join('.')
+  const field = path.join('.')
+  if (field.length <= ERROR_ECHO_CHARS_MAX) return field
+  return `${field.slice(0, ERROR_ECHO_CHARS_MAX - 1)}…`
 }
 
 function firstIssue(error: z.ZodError): { field: string; message: string } {

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { ERROR_CODES, RPC_MESSAGE_BYTES_MAX } from '../../../protocol/index.ts'
+import {
+  ERROR_CODES,
+  ERROR_ECHO_CHARS_MAX,
+  RPC_MESSAGE_BYTES_MAX,
+} from '../../../protocol/index.ts'
 import { startGateway, TestSocket, TOKEN } from './fixtures/start-gateway.ts'
 import type { TestGateway, WireMessage } from './fixtures/start-gateway.ts'
 
@@ -211,6 +215,27 @@ describe('gateway message size', () => {
     expect(response.status).toBe(413)
     expect((await response.json()).error.code).toBe(ERROR_CODES.TOO_LARGE)
   })
+
+  const MIB = 1024 * 1024
+  const hugeKey = 'k'.repeat(3 * MIB)
+  const echoes = {
+    'an unknown params key': submit({ idempotencyId: 'a', spec: { ...spec, [hugeKey]: 1 } }),
+    'an unknown envelope key': { jsonrpc: '2.0', id: 1, method: 'mesh.info', [hugeKey]: 1 },
+    'a bad environment name': submit({
+      idempotencyId: 'a',
+      spec: { ...spec, env: { [hugeKey]: 'v' } },
+    }),
+  }
+  for (const [what, body] of Object.entries(echoes)) {
+    it(`should echo at most ERROR_ECHO_CHARS_MAX of ${what} of 3 MiB`, async () => {
+      const answer = await api.post(body)
+      const field = answer.json.error?.data?.field ?? ''
+      expect(field.length).toBeLessThanOrEqual(ERROR_ECHO_CHARS_MAX)
+      expect(field.startsWith('kkkk') || field.startsWith('spec.')).toBe(true)
+      expect(answer.json.error?.message).toContain(field)
+      expect(JSON.stringify(answer.json).length).toBeLessThan(4 * ERROR_ECHO_CHARS_MAX)
+    })
+  }
 
   it('should close a WebSocket whose frame is over the limit with 1009', async () => {
     const socket = await TestSocket.open(api.wsUrl)
