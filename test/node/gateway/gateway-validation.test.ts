@@ -84,6 +84,18 @@ const cases: readonly {
     field: 'spec.code',
   },
   {
+    name: 'a NUL byte in an argument',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, args: ['ok', 'a\u0000b'] } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.args.1',
+  },
+  {
+    name: 'a NUL byte in an environment value',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, env: { A: 'x\u0000' } } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.env.A',
+  },
+  {
     name: 'params that are not an object',
     body: { jsonrpc: '2.0', id: 1, method: 'job.get', params: ['j1234567'] },
     code: ERROR_CODES.INVALID_PARAMS,
