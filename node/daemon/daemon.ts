@@ -55,6 +55,8 @@ export interface DaemonInit {
   readonly apiPort: number
   readonly p2pHost: string
   readonly p2pPort: number
+  /** The peer-to-peer WebSocket port; by default `p2pPort` + 1. */
+  readonly p2pWsPort?: number
   readonly logger: Logger
   readonly clock: Clock
   /** Null runs a peer that routes and serves but runs no jobs (`--no-executor`). */
@@ -114,6 +116,7 @@ export class Daemon {
       privateKey: identity.privateKey,
       host: this.#init.p2pHost,
       port: this.#init.p2pPort,
+      ...(this.#init.p2pWsPort === undefined ? {} : { wsPort: this.#init.p2pWsPort }),
     })
     await mesh.start()
     this.#push('mesh', () => mesh.stop())
