@@ -14,6 +14,7 @@ import { ApiConnection } from './api-connection.ts'
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from './constants.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
+import type { OriginPolicy } from './origin-policy.ts'
 import type { RpcDispatcher } from './rpc-dispatcher.ts'
 import { upgradeToken } from './token-guard.ts'
 import type { TokenGuard } from './token-guard.ts'
@@ -27,6 +28,7 @@ export interface ApiWebSocketServerInit {
   readonly admission: Admission
   readonly dispatcher: RpcDispatcher
   readonly backend: ApiBackend
+  readonly origins: OriginPolicy
 }
 
 /** Selects the plain subprotocol when offered, so the token is not echoed; a browser that
@@ -101,7 +103,10 @@ export class ApiWebSocketServer {
   }
 
   #refusal(request: IncomingMessage, url: URL, remoteAddress: string): number | undefined {
+    const { origins } = this.#init
+    if (!origins.acceptsHost(request.headers.host)) return 403
     if (url.pathname !== WS_PATH) return 404
+    if (!origins.acceptsOrigin(request.headers.origin)) return 403
     const authenticated = this.#init.guard.accepts(upgradeToken(request, url))
     const refused = this.#init.admission.admit(remoteAddress, authenticated)
     if (refused !== undefined) return refused.name === 'RATE_LIMITED' ? 429 : 401

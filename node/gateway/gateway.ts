@@ -14,6 +14,7 @@ import type { GatewayLimits } from './constants.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { createHttpHandler } from './http-routes.ts'
 import type { HealthReport } from './http-routes.ts'
+import { OriginPolicy } from './origin-policy.ts'
 import { RpcDispatcher } from './rpc-dispatcher.ts'
 import { StaticFiles } from './static-files.ts'
 import { TokenGuard } from './token-guard.ts'
@@ -39,6 +40,8 @@ export interface GatewayInit {
   readonly limits?: Partial<GatewayLimits>
   /** Monotonic milliseconds for the rate limits. */
   readonly now?: () => number
+  /** Origins besides the daemon's own that may use the API (`--allow-origin`). */
+  readonly allowOrigins?: readonly string[]
 }
 
 export interface GatewayAddress {
@@ -59,6 +62,7 @@ class HttpGateway implements Gateway {
   readonly #init: GatewayInit
   readonly #server: Server
   readonly #sockets: ApiWebSocketServer
+  readonly #origins: OriginPolicy
   #state: 'new' | 'started' | 'stopped' = 'new'
 
   constructor(init: GatewayInit) {
@@ -67,8 +71,13 @@ class HttpGateway implements Gateway {
     const admission = new Admission(limits, init.now ?? (() => performance.now()), metrics)
     const dispatcher = new RpcDispatcher({ backend: init.backend, logger: init.logger, metrics })
     const guard = new TokenGuard(init.token)
-    const shared = { account: init.account, limits, logger: init.logger, guard, admission }
+    const origins = new OriginPolicy({
+      listenHost: init.host,
+      ...(init.allowOrigins === undefined ? {} : { allowOrigins: init.allowOrigins }),
+    })
+    const shared = { account: init.account, limits, logger: init.logger, guard, admission, origins }
     this.#init = init
+    this.#origins = origins
     this.#sockets = new ApiWebSocketServer({
       ...shared,
       metrics,
@@ -102,8 +111,9 @@ class HttpGateway implements Gateway {
       })
     })
     this.#state = 'started'
-    this.#sockets.start()
     const address = this.#server.address() as AddressInfo
+    this.#origins.bind(address.port)
+    this.#sockets.start()
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     this.#init.logger.info({ host, port: address.port }, 'API listening')
     return { host: address.address, port: address.port, url: `http://${host}:${address.port}` }

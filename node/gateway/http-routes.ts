@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client'
 import { API_PATH, ERROR_CODES, GridxError, WS_PATH } from '../../protocol/index.ts'
 import type { Admission } from './admission.ts'
 import type { GatewayLimits } from './constants.ts'
+import type { OriginPolicy } from './origin-policy.ts'
 import { parseRequest } from './parse-request.ts'
 import { readBody } from './read-body.ts'
 import type { RpcDispatcher, RpcResponse } from './rpc-dispatcher.ts'
@@ -26,6 +27,7 @@ export interface HttpRoutesInit {
   readonly guard: TokenGuard
   readonly admission: Admission
   readonly dispatcher: RpcDispatcher
+  readonly origins: OriginPolicy
 }
 
 /** HTTP status of a refused exchange. Errors of an answered call (INVALID_PARAMS, NOT_FOUND
@@ -68,6 +70,12 @@ export function createHttpHandler(init: HttpRoutesInit) {
 }
 
 async function route(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {
+  const host = request.headers.host
+  // On every answer, also errors: any of them may be the page a browser shows.
+  response.setHeader('content-security-policy', init.origins.contentSecurityPolicy(host))
+  response.setHeader('x-frame-options', 'DENY')
+  response.setHeader('referrer-policy', 'no-referrer')
+  if (!init.origins.acceptsHost(host)) return sendJson(response, 403, { error: 'unknown host' })
   const path = new URL(request.url ?? '/', 'http://gateway.invalid').pathname
   const method = request.method ?? 'GET'
   const readOnly = method === 'GET' || method === 'HEAD'
@@ -104,6 +112,11 @@ async function health(init: HttpRoutesInit, response: ServerResponse) {
 }
 
 async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {
+  if (!init.origins.acceptsOrigin(request.headers.origin)) {
+    // The body is left unread, so this connection cannot carry another request.
+    response.setHeader('connection', 'close')
+    return sendJson(response, 403, { error: 'cross-origin requests are not accepted' })
+  }
   const remoteAddress = request.socket.remoteAddress ?? 'unknown'
   const early = admit(init, request, remoteAddress)
   if (early !== undefined) {

@@ -25,8 +25,8 @@ async function loggedGateway() {
   return { api, raw, lines }
 }
 
-const partialPost = (path: string) =>
-  `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+const partialPost = (host: string, path: string) =>
+  `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\n` +
   'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc":'
 
 describe('gateway log', () => {
@@ -38,10 +38,10 @@ describe('gateway log', () => {
       const logged = await loggedGateway()
       api = logged.api
       const client = await openRaw(api.address.port)
-      client.write(partialPost(`${API_PATH}?token=${SECRET}`))
+      client.write(partialPost(client.host, `${API_PATH}?token=${SECRET}`))
       // Headers are in once the server answers a later request on another connection.
       const probe = await openRaw(api.address.port)
-      probe.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+      probe.write(`GET /healthz HTTP/1.1\r\nHost: ${probe.host}\r\n\r\n`)
       await probe.waitFor('"status":"ok"')
       if (how === 'reset') client.reset()
       else client.socket.destroy()
@@ -60,11 +60,11 @@ describe('gateway log', () => {
     const logged = await loggedGateway()
     api = logged.api
     const refused = await openRaw(api.address.port)
-    refused.write(upgradeRequest(`/api/v1/ws?token=${SECRET}`))
+    refused.write(upgradeRequest(refused.host, `/api/v1/ws?token=${SECRET}`))
     await refused.waitFor('401')
     refused.reset()
     const accepted = await openRaw(api.address.port)
-    accepted.write(upgradeRequest(`/api/v1/ws?token=${TOKEN}&x=${SECRET}`))
+    accepted.write(upgradeRequest(accepted.host, `/api/v1/ws?token=${TOKEN}&x=${SECRET}`))
     await accepted.waitFor('101 Switching Protocols')
     accepted.reset()
     // Both are over once the server has counted the accepted socket closed.
