@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander'
 import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import { VERSION } from '../local/index.ts'
+import { parseOrigin } from '../gateway/index.ts'
 import { defaultWsPort } from '../mesh/index.ts'
 import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
@@ -14,6 +15,7 @@ interface StartOptions extends CommonOptions {
   readonly p2pHost: string
   readonly p2pPort: string
   readonly p2pWsPort?: string
+  readonly allowOrigin: string[]
   readonly executor: boolean
   readonly logLevel: string
   readonly drainTimeout: string
@@ -25,6 +27,14 @@ function port(value: string, flag: string): number {
     throw new CliError(`${flag} takes a port number from 0 to 65535, not "${value}"`)
   }
   return parsed
+}
+
+function allowedOrigin(value: string): string {
+  try {
+    return parseOrigin(value)
+  } catch (error) {
+    throw new CliError(`--allow-origin: ${(error as Error).message}`)
+  }
 }
 
 function seconds(value: string, flag: string): number {
@@ -45,6 +55,13 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
     .option(
       '--p2p-ws-port <port>',
       'peer-to-peer WebSocket port (default: the peer-to-peer port + 1)',
+    )
+    .option(
+      '--allow-origin <origin>',
+      'a web origin besides the daemon’s own that may use the API, e.g. a proxy’s ' +
+        'https://gridx.example (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
     )
     .option('--no-executor', 'do not run jobs on this machine')
     .option(
@@ -71,6 +88,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
         ...(options.p2pWsPort === undefined
           ? {}
           : { p2pWsPort: port(options.p2pWsPort, '--p2p-ws-port') }),
+        allowOrigins: options.allowOrigin.map((origin) => allowedOrigin(origin)),
         logger,
         clock: context.clock,
         staticDir: context.staticDir,

@@ -63,6 +63,8 @@ export interface DaemonInit {
   readonly createExecutor: ((peerId: string) => LocalExecutor | Promise<LocalExecutor>) | null
   readonly staticDir?: string
   readonly drainMs?: number
+  /** Web origins besides the daemon's own that may use the API (`--allow-origin`). */
+  readonly allowOrigins?: readonly string[]
 }
 
 export class Daemon {
@@ -257,6 +259,7 @@ export class Daemon {
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,
+      ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
       backend: {
         call: (method, params, context) =>
           (api.handlers[method] as (p: unknown, c: unknown) => Promise<never>)(params, context),
