@@ -127,9 +127,9 @@ export class ApiWebSocketServer {
     this.#connections.set(socket, connection)
     metrics.connectionOpened()
     socket.on('message', (data) => {
-      // Frames arrive as one Buffer (binaryType nodebuffer); binary ones are read as text too.
-      const text = (data as Buffer).toString('utf8')
-      connection.receive(text).catch((error: unknown) => {
+      // Frames arrive as one Buffer (binaryType nodebuffer). ws has checked a text frame's
+      // UTF-8 (1007 otherwise); a binary one is decoded, strictly, as a request too.
+      connection.receive(data as Buffer).catch((error: unknown) => {
         logger.error({ err: error, remoteAddress }, 'WebSocket message failed')
         socket.terminate()
       })

@@ -124,16 +124,16 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
     response.setHeader('connection', 'close')
     return sendRpc(response, init.dispatcher.refuse(null, early, 'unknown'))
   }
-  let text: string
+  let body: Buffer
   try {
-    text = await readBody(request, init.limits.messageBytesMax)
+    body = await readBody(request, init.limits.messageBytesMax)
   } catch (error) {
     if (!(error instanceof GridxError)) throw error
     response.setHeader('connection', 'close')
     return sendRpc(response, init.dispatcher.refuse(null, error, 'unknown'))
   }
   const context = { account: init.account, remoteAddress, transport: 'http' } as const
-  sendRpc(response, await init.dispatcher.answer(parseRequest(text), context, undefined))
+  sendRpc(response, await init.dispatcher.answer(parseRequest(body), context, undefined))
 }
 
 /** The token decides the bucket (see Admission); a refused token gets one fixed answer. */

@@ -61,14 +61,34 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** Refuses invalid UTF-8 instead of replacing it with U+FFFD: a job's code or argument
+ * must run as the client sent it, or not at all. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+function decode(message: string | Uint8Array): string | undefined {
+  if (typeof message === 'string') return message
+  try {
+    return utf8.decode(message)
+  } catch (error) {
+    if (error instanceof TypeError) return undefined
+    throw error
+  }
+}
+
 /** The id of a message refused before validation (rate limited), so that the client can
  * match the refusal to its call; JSON parsing only, no schema work. */
-export function requestIdOf(text: string): RequestId {
-  const json = parseJson(text)
+export function requestIdOf(message: string | Uint8Array): RequestId {
+  const text = decode(message)
+  const json = text === undefined ? { ok: false as const } : parseJson(text)
   return json.ok ? salvageId(json.value) : null
 }
 
-export function parseRequest(text: string): ParsedRequest {
+/** Validates one message: text, or the raw bytes of a body or frame (decoded as UTF-8). */
+export function parseRequest(message: string | Uint8Array): ParsedRequest {
+  const text = decode(message)
+  if (text === undefined) {
+    return fail(null, new GridxError('PARSE_ERROR', 'request is not valid UTF-8'))
+  }
   const json = parseJson(text)
   if (!json.ok) return fail(null, new GridxError('PARSE_ERROR', 'request is not valid JSON'))
   const value = json.value

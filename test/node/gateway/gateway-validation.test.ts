@@ -249,6 +249,46 @@ describe('gateway message size', () => {
     })
   }
 
+  const invalidUtf8 = Buffer.concat([
+    Buffer.from('{"jsonrpc":"2.0","id":5,"method":"job.quote","params":{"spec":'),
+    Buffer.from('{"runtime":"bash","code":"echo '),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('"}}}'),
+  ])
+
+  it('should refuse a body that is not valid UTF-8 with 400 PARSE_ERROR', async () => {
+    const response = await fetch(`${api.address.url}/api/v1/rpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: invalidUtf8,
+    })
+    expect(response.status).toBe(400)
+    expect((await response.json()).error).toEqual({
+      code: ERROR_CODES.PARSE_ERROR,
+      message: 'request is not valid UTF-8',
+    })
+    expect(api.backend.calls).toHaveLength(0)
+  })
+
+  it('should refuse a binary frame that is not valid UTF-8 with PARSE_ERROR', async () => {
+    const socket = await TestSocket.open(api.wsUrl)
+    const answer = await new Promise<WireMessage>((resolve) => {
+      socket.socket.once('message', (data) => resolve(JSON.parse(String(data)) as WireMessage))
+      socket.socket.send(invalidUtf8, { binary: true })
+    })
+    expect(answer.error?.code).toBe(ERROR_CODES.PARSE_ERROR)
+    expect(api.backend.calls).toHaveLength(0)
+    socket.close()
+  })
+
+  it('should close a WebSocket whose text frame is not valid UTF-8 with 1007', async () => {
+    const socket = await TestSocket.open(api.wsUrl)
+    // ws validates text frames itself; a client library that skips it sends such a frame.
+    const raw = socket.socket as unknown as { _sender: { send(d: Buffer, o: object): void } }
+    raw._sender.send(invalidUtf8, { binary: false, fin: true, mask: true, rsv1: false, opcode: 1 })
+    expect((await socket.closed()).code).toBe(1007)
+  })
+
   it('should close a WebSocket whose frame is over the limit with 1009', async () => {
     const socket = await TestSocket.open(api.wsUrl)
     socket.socket.send('x'.repeat(RPC_MESSAGE_BYTES_MAX + 1))
