@@ -1,5 +1,8 @@
 // Connections reset (TCP RST) at every stage of an exchange. The gateway runs in this
 // process, so an error without a handler is an uncaught exception here and fails the run.
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openRaw, upgradeRequest } from './fixtures/raw-socket.ts'
 import { RESET_STAGES, resetThenProbe } from './fixtures/reset-stages.ts'
@@ -54,4 +57,41 @@ describe('gateway under hostile headers and frames', () => {
     expect(afterHandshake.readUInt16BE(2)).toBe(1009)
     expect((await fetch(`${api.address.url}/healthz`)).status).toBe(200)
   })
+})
+
+describe('gateway when a download of the web app is cut', () => {
+  let api: TestGateway
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gridx-download-'))
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>Grid-X</title>')
+    await writeFile(join(dir, 'big.bin'), Buffer.alloc(32 * 1024 * 1024, 7))
+    api = await startGateway({ staticDir: dir })
+  })
+  afterAll(async () => {
+    await api.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** File descriptors of this process open on `name` (Linux: /proc/self/fd). */
+  const openOn = async (name: string) => {
+    const links = await Promise.all(
+      (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+    )
+    return links.filter((link) => link.endsWith(name)).length
+  }
+
+  it.skipIf(process.platform !== 'linux')(
+    'should close the file when a client resets mid-download',
+    async () => {
+      for (let round = 0; round < 3; round++) {
+        const raw = await openRaw(api.address.port)
+        raw.write(`GET /big.bin HTTP/1.1\r\nHost: ${raw.host}\r\n\r\n`)
+        await raw.waitFor('HTTP/1.1 200')
+        raw.reset()
+      }
+      await expect.poll(() => openOn('big.bin'), { timeout: 5_000 }).toBe(0)
+      expect((await fetch(`${api.address.url}/healthz`)).status).toBe(200)
+    },
+  )
 })
