@@ -32,7 +32,7 @@ describe('gateway limits', () => {
     expect(api.backend.calls).toHaveLength(0)
   })
 
-  it('should keep the token its own budget when a tokenless flood comes from its address', async () => {
+  it('should keep the token budget when a tokenless flood comes from its address', async () => {
     const limits = { addressBurst: 5, addressPerS: 1, tokenBurst: 4, tokenPerS: 1 }
     api = await startGateway({ now: frozenClock, limits })
     const flood = await Promise.all(

@@ -34,7 +34,7 @@ describe('gateway log', () => {
   afterEach(() => api.stop())
 
   for (const how of ['reset', 'close'] as const) {
-    it(`should log a client that aborts mid-body (${how}) at debug, without the query`, async () => {
+    it(`should log a client's abort mid-body (${how}) at debug, without the query`, async () => {
       const logged = await loggedGateway()
       api = logged.api
       const client = await openRaw(api.address.port)

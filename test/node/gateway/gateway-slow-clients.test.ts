@@ -26,7 +26,7 @@ describe('gateway under slow clients', () => {
   let api: TestGateway
   afterEach(() => api.stop())
 
-  it('should cut a client that sends its headers slowly soon after the request timeout', async () => {
+  it('should cut a client that sends headers slowly soon after the request timeout', async () => {
     api = await startGateway({ limits: { requestTimeoutMs: TIMEOUT_MS } })
     const raw = await openRaw(api.address.port)
     const head = `GET /healthz HTTP/1.1\r\nHost: ${raw.host}\r\n`
@@ -36,7 +36,7 @@ describe('gateway under slow clients', () => {
     expect((await fetch(`${api.address.url}/healthz`)).status).toBe(200)
   })
 
-  it('should cut a client that sends its body slowly soon after the request timeout', async () => {
+  it('should cut a client that sends a body slowly soon after the request timeout', async () => {
     api = await startGateway({ limits: { requestTimeoutMs: TIMEOUT_MS } })
     const raw = await openRaw(api.address.port)
     const head =
@@ -47,7 +47,7 @@ describe('gateway under slow clients', () => {
     expect(api.backend.calls).toHaveLength(0)
   })
 
-  it('should hold at most its connection bound of idle sockets and recover when they go', async () => {
+  it('should hold at most its bound of idle sockets and recover when they go', async () => {
     // A request timeout far away: only the bound can end these sockets within the test.
     api = await startGateway({ limits: { httpConnectionsMax: 8, requestTimeoutMs: 60_000 } })
     const idle: RawSocket[] = []
