@@ -69,8 +69,10 @@ export class OriginPolicy {
   bind(port: number): void {
     const { listenHost } = this.#init
     const wildcard = listenHost === '0.0.0.0' || listenHost === '::' || listenHost === ''
+    // A wildcard listener is reached at each of the machine's addresses, and at the wildcard
+    // itself: the URL the daemon prints for it names that.
     const addresses = wildcard
-      ? [...(this.#init.interfaceAddresses ?? machineAddresses)(), ...LOOPBACK_NAMES]
+      ? [listenHost, ...(this.#init.interfaceAddresses ?? machineAddresses)(), ...LOOPBACK_NAMES]
       : [listenHost, ...(this.#loopback ? LOOPBACK_NAMES : [])]
     const names = addresses.map((address) => bracketed(address).toLowerCase())
     const withPort = (name: string) => (port === 80 ? [name, `${name}:80`] : [`${name}:${port}`])
