@@ -33,6 +33,13 @@ export function isFinalJobState(state: JobState): boolean {
 const maxBytes = (max: number, what: string) =>
   z.string().refine((text) => utf8Bytes(text) <= max, { message: `${what} exceeds ${max} bytes` })
 
+/** An argument or environment value: the kernel takes both as C strings, so a NUL byte would
+ * cut the value short where the submitter did not put an end (or make the exec fail). */
+const execString = (max: number, what: string) =>
+  maxBytes(max, what).refine((text) => !text.includes('\0'), {
+    message: `${what} contains a NUL byte`,
+  })
+
 export const idempotencyIdSchema = z
   .string()
   .min(1)
@@ -53,11 +60,11 @@ export const jobSpecSchema = z
     runtime: z.enum(RUNTIMES),
     code: maxBytes(limits.CODE_BYTES_MAX, 'code'),
     args: z
-      .array(maxBytes(limits.JOB_ARG_BYTES_MAX, 'argument'))
+      .array(execString(limits.JOB_ARG_BYTES_MAX, 'argument'))
       .max(limits.JOB_ARGS_MAX)
       .default([]),
     env: z
-      .record(envKey, maxBytes(limits.JOB_ENV_VALUE_BYTES_MAX, 'environment value'))
+      .record(envKey, execString(limits.JOB_ENV_VALUE_BYTES_MAX, 'environment value'))
       .refine((env) => Object.keys(env).length <= limits.JOB_ENV_MAX, {
         message: `at most ${limits.JOB_ENV_MAX} environment variables`,
       })

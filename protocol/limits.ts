@@ -92,3 +92,7 @@ export const CONNECTION_BUFFERED_BYTES_MAX = 8 * MIB
 
 /** Graceful shutdown: how long running jobs may finish before they are handed back. */
 export const SHUTDOWN_DRAIN_MS = 10_000
+
+/** Characters of a client's input (a field path, an unknown key) echoed back in an error:
+ * enough to name any real field, so a 3 MiB key costs the reply nothing. */
+export const ERROR_ECHO_CHARS_MAX = 256

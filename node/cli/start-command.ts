@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander'
 import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import { VERSION } from '../local/index.ts'
+import { parseOrigin } from '../gateway/index.ts'
+import { defaultWsPort } from '../mesh/index.ts'
 import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
@@ -12,6 +14,8 @@ interface StartOptions extends CommonOptions {
   readonly apiPort: string
   readonly p2pHost: string
   readonly p2pPort: string
+  readonly p2pWsPort?: string
+  readonly allowOrigin: string[]
   readonly executor: boolean
   readonly logLevel: string
   readonly drainTimeout: string
@@ -23,6 +27,14 @@ function port(value: string, flag: string): number {
     throw new CliError(`${flag} takes a port number from 0 to 65535, not "${value}"`)
   }
   return parsed
+}
+
+function allowedOrigin(value: string): string {
+  try {
+    return parseOrigin(value)
+  } catch (error) {
+    throw new CliError(`--allow-origin: ${(error as Error).message}`)
+  }
 }
 
 function seconds(value: string, flag: string): number {
@@ -39,7 +51,18 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
     .option('--api-host <host>', 'address the API and web app listen on', '127.0.0.1')
     .option('--api-port <port>', 'port of the API and web app', '7070')
     .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
-    .option('--p2p-port <port>', 'peer-to-peer TCP port (WebSockets on the next one)', '4001')
+    .option('--p2p-port <port>', 'peer-to-peer TCP port', '4001')
+    .option(
+      '--p2p-ws-port <port>',
+      'peer-to-peer WebSocket port (default: the peer-to-peer port + 1)',
+    )
+    .option(
+      '--allow-origin <origin>',
+      'a web origin besides the daemon’s own that may use the API, e.g. a proxy’s ' +
+        'https://gridx.example (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--no-executor', 'do not run jobs on this machine')
     .option(
       '--drain-timeout <s>',
@@ -62,6 +85,10 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
         apiPort: port(options.apiPort, '--api-port'),
         p2pHost: options.p2pHost,
         p2pPort: port(options.p2pPort, '--p2p-port'),
+        ...(options.p2pWsPort === undefined
+          ? {}
+          : { p2pWsPort: port(options.p2pWsPort, '--p2p-ws-port') }),
+        allowOrigins: options.allowOrigin.map((origin) => allowedOrigin(origin)),
         logger,
         clock: context.clock,
         staticDir: context.staticDir,
@@ -103,13 +130,29 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
     })
 }
 
+/** The daemon's listening ports, each with its name and the flag that moves it. */
+function listeners(options: StartOptions) {
+  const p2pPort = Number(options.p2pPort)
+  const wsPort =
+    options.p2pWsPort === undefined ? defaultWsPort(p2pPort) : Number(options.p2pWsPort)
+  return [
+    { port: Number(options.apiPort), name: 'API port', flag: '--api-port' },
+    { port: p2pPort, name: 'peer-to-peer TCP port', flag: '--p2p-port' },
+    { port: wsPort, name: 'peer-to-peer WebSocket port', flag: '--p2p-ws-port' },
+  ]
+}
+
 function explainStartFailure(error: unknown, options: StartOptions): Error {
-  const code = (error as NodeJS.ErrnoException).code
+  const { code, port: taken } = error as NodeJS.ErrnoException & { port?: unknown }
   if (code === 'EADDRINUSE') {
-    return new CliError(
-      `a port is already in use (API ${options.apiPort} or peer-to-peer ${options.p2pPort}): ` +
-        'is another gridx running? Choose others with --api-port / --p2p-port.',
-    )
+    // Both the gateway's and the mesh's listen errors carry the port that was taken.
+    const listener = listeners(options).find((candidate) => candidate.port === taken)
+    if (listener !== undefined) {
+      return new CliError(
+        `the ${listener.name} ${listener.port} is already in use: is another gridx running? ` +
+          `Choose another with ${listener.flag}.`,
+      )
+    }
   }
   return error instanceof Error ? error : new Error(String(error))
 }

@@ -55,12 +55,16 @@ export interface DaemonInit {
   readonly apiPort: number
   readonly p2pHost: string
   readonly p2pPort: number
+  /** The peer-to-peer WebSocket port; by default `p2pPort` + 1. */
+  readonly p2pWsPort?: number
   readonly logger: Logger
   readonly clock: Clock
   /** Null runs a peer that routes and serves but runs no jobs (`--no-executor`). */
   readonly createExecutor: ((peerId: string) => LocalExecutor | Promise<LocalExecutor>) | null
   readonly staticDir?: string
   readonly drainMs?: number
+  /** Web origins besides the daemon's own that may use the API (`--allow-origin`). */
+  readonly allowOrigins?: readonly string[]
 }
 
 export class Daemon {
@@ -114,6 +118,7 @@ export class Daemon {
       privateKey: identity.privateKey,
       host: this.#init.p2pHost,
       port: this.#init.p2pPort,
+      ...(this.#init.p2pWsPort === undefined ? {} : { wsPort: this.#init.p2pWsPort }),
     })
     await mesh.start()
     this.#push('mesh', () => mesh.stop())
@@ -254,6 +259,7 @@ export class Daemon {
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,
+      ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
       backend: {
         call: (method, params, context) =>
           (api.handlers[method] as (p: unknown, c: unknown) => Promise<never>)(params, context),

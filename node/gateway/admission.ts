@@ -1,5 +1,8 @@
-// Rate limits at the door: one bucket per remote address, checked before the token so that
-// guessing tokens costs the guesser its own budget, and one bucket per token, checked after.
+// Rate limits at the door, in two separate kinds of bucket. A request that carries the
+// daemon's token spends only that token's bucket; one without it, or with a wrong one, spends
+// only its remote address's bucket. So a tokenless flood, or a token guesser, from the same
+// address as the owner (every loopback process shares 127.0.0.1) never spends the owner's
+// budget, and guessing costs the guesser its own.
 import { GridxError } from '../../protocol/index.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
@@ -30,24 +33,26 @@ export class Admission {
     this.#metrics = metrics
   }
 
-  /** Before authentication: one request from `address`. */
-  address(address: string): GridxError | undefined {
-    if (this.#byAddress.take(address)) return undefined
-    this.#metrics.rateLimited('address')
-    return new GridxError('RATE_LIMITED', 'too many requests from this address', {
-      scope: 'address',
-    })
+  /**
+   * One request. `authenticated` says whether it carried the daemon's token: if so it spends
+   * the token's bucket, else `address`'s. Returns the refusal, if any: RATE_LIMITED past a
+   * bucket, else UNAUTHORIZED for a request without the token.
+   */
+  admit(address: string, authenticated: boolean): GridxError | undefined {
+    if (authenticated) return this.token()
+    if (!this.#byAddress.take(address)) {
+      this.#metrics.rateLimited('address')
+      return new GridxError('RATE_LIMITED', 'too many requests from this address', {
+        scope: 'address',
+      })
+    }
+    return new GridxError('UNAUTHORIZED', 'unauthorized')
   }
 
-  /** After authentication: one request under the daemon's token. */
+  /** One request under the daemon's token (also each frame of an authenticated WebSocket). */
   token(): GridxError | undefined {
     if (this.#byToken.take(TOKEN_KEY)) return undefined
     this.#metrics.rateLimited('token')
     return new GridxError('RATE_LIMITED', 'too many requests for this token', { scope: 'token' })
-  }
-
-  /** Both checks for an already authenticated message (WebSocket frames). */
-  both(address: string): GridxError | undefined {
-    return this.address(address) ?? this.token()
   }
 }

@@ -39,8 +39,9 @@ export class ApiConnection implements SubscriptionHost {
     })
   }
 
-  /** Handles one received frame. Never throws: every failure becomes a JSON-RPC error. */
-  async receive(text: string): Promise<void> {
+  /** Handles one received frame (its text, or its bytes for a binary frame). Never throws:
+   * every failure becomes a JSON-RPC error. */
+  async receive(message: string | Uint8Array): Promise<void> {
     const { dispatcher, limits } = this.#init
     const refusal =
       this.#inFlight >= limits.inFlightPerConnectionMax
@@ -49,12 +50,12 @@ export class ApiConnection implements SubscriptionHost {
           })
         : this.#init.admit()
     if (refusal !== undefined) {
-      this.send(dispatcher.refuse(requestIdOf(text), refusal, 'unknown'))
+      this.send(dispatcher.refuse(requestIdOf(message), refusal, 'unknown'))
       return
     }
     this.#inFlight += 1
     try {
-      this.send(await dispatcher.answer(parseRequest(text), this.#init.context, this))
+      this.send(await dispatcher.answer(parseRequest(message), this.#init.context, this))
     } finally {
       this.#inFlight -= 1
     }

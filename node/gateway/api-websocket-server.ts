@@ -14,6 +14,7 @@ import { ApiConnection } from './api-connection.ts'
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from './constants.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
+import type { OriginPolicy } from './origin-policy.ts'
 import type { RpcDispatcher } from './rpc-dispatcher.ts'
 import { upgradeToken } from './token-guard.ts'
 import type { TokenGuard } from './token-guard.ts'
@@ -27,6 +28,7 @@ export interface ApiWebSocketServerInit {
   readonly admission: Admission
   readonly dispatcher: RpcDispatcher
   readonly backend: ApiBackend
+  readonly origins: OriginPolicy
 }
 
 /** Selects the plain subprotocol when offered, so the token is not echoed; a browser that
@@ -65,13 +67,22 @@ export class ApiWebSocketServer {
 
   /** Handles an HTTP upgrade request for any path; only WS_PATH with a good token passes. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(request.url ?? '/', 'http://gateway.invalid')
     const remoteAddress = request.socket.remoteAddress ?? 'unknown'
+    // The HTTP server drops its own error handler from a socket it hands over for an upgrade:
+    // without this one, a client that resets the connection would crash the daemon.
+    const onError = (error: Error) => {
+      this.#init.logger.debug({ err: error, remoteAddress }, 'upgrade socket error')
+    }
+    socket.on('error', onError)
+    const url = new URL(request.url ?? '/', 'http://gateway.invalid')
     const status = this.#refusal(request, url, remoteAddress)
     if (status !== undefined) {
+      // Destroyed once the answer is written: a half-open socket left to the client would
+      // let it hold file descriptors for as long as it likes.
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
           'Content-Length: 0\r\n\r\n',
+        () => socket.destroy(),
       )
       return
     }
@@ -85,14 +96,20 @@ export class ApiWebSocketServer {
     socket.once('close', release)
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       release()
+      // From here the WebSocket handles the socket's errors and reports them on `ws`.
+      socket.off('error', onError)
       this.#accept(ws, remoteAddress)
     })
   }
 
   #refusal(request: IncomingMessage, url: URL, remoteAddress: string): number | undefined {
+    const { origins } = this.#init
+    if (!origins.acceptsHost(request.headers.host)) return 403
     if (url.pathname !== WS_PATH) return 404
-    if (this.#init.admission.address(remoteAddress) !== undefined) return 429
-    if (!this.#init.guard.accepts(upgradeToken(request, url))) return 401
+    if (!origins.acceptsOrigin(request.headers.origin)) return 403
+    const authenticated = this.#init.guard.accepts(upgradeToken(request, url))
+    const refused = this.#init.admission.admit(remoteAddress, authenticated)
+    if (refused !== undefined) return refused.name === 'RATE_LIMITED' ? 429 : 401
     const open = this.#connections.size + this.#upgrading
     if (open >= this.#init.limits.connectionsMax) return 503
     return undefined
@@ -105,14 +122,14 @@ export class ApiWebSocketServer {
       ...this.#init,
       socket,
       context,
-      admit: () => admission.both(remoteAddress),
+      admit: () => admission.token(),
     })
     this.#connections.set(socket, connection)
     metrics.connectionOpened()
     socket.on('message', (data) => {
-      // Frames arrive as one Buffer (binaryType nodebuffer); binary ones are read as text too.
-      const text = (data as Buffer).toString('utf8')
-      connection.receive(text).catch((error: unknown) => {
+      // Frames arrive as one Buffer (binaryType nodebuffer). ws has checked a text frame's
+      // UTF-8 (1007 otherwise); a binary one is decoded, strictly, as a request too.
+      connection.receive(data as Buffer).catch((error: unknown) => {
         logger.error({ err: error, remoteAddress }, 'WebSocket message failed')
         socket.terminate()
       })

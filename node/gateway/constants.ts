@@ -41,6 +41,11 @@ export interface GatewayLimits {
   readonly stopGraceMs: number
   /** Time allowed to receive a request's headers and body; slow-loris clients are cut. */
   readonly requestTimeoutMs: number
+  /** TCP connections open at once, idle, HTTP and WebSocket alike. Past it a new connection
+   * is closed at once: a flood of idle sockets costs the daemon no more file descriptors
+   * than this (LevelDB, libp2p and Docker need theirs), only the wait of the request
+   * timeout. Room for the WebSocket bound plus as many plain HTTP clients. */
+  readonly httpConnectionsMax: number
 }
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
@@ -57,4 +62,5 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   pingIntervalMs: 30_000,
   stopGraceMs: 2_000,
   requestTimeoutMs: 30_000,
+  httpConnectionsMax: 2 * CONNECTIONS_MAX,
 }

@@ -14,6 +14,7 @@ import type { GatewayLimits } from './constants.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { createHttpHandler } from './http-routes.ts'
 import type { HealthReport } from './http-routes.ts'
+import { OriginPolicy } from './origin-policy.ts'
 import { RpcDispatcher } from './rpc-dispatcher.ts'
 import { StaticFiles } from './static-files.ts'
 import { TokenGuard } from './token-guard.ts'
@@ -39,6 +40,8 @@ export interface GatewayInit {
   readonly limits?: Partial<GatewayLimits>
   /** Monotonic milliseconds for the rate limits. */
   readonly now?: () => number
+  /** Origins besides the daemon's own that may use the API (`--allow-origin`). */
+  readonly allowOrigins?: readonly string[]
 }
 
 export interface GatewayAddress {
@@ -59,6 +62,7 @@ class HttpGateway implements Gateway {
   readonly #init: GatewayInit
   readonly #server: Server
   readonly #sockets: ApiWebSocketServer
+  readonly #origins: OriginPolicy
   #state: 'new' | 'started' | 'stopped' = 'new'
 
   constructor(init: GatewayInit) {
@@ -67,8 +71,13 @@ class HttpGateway implements Gateway {
     const admission = new Admission(limits, init.now ?? (() => performance.now()), metrics)
     const dispatcher = new RpcDispatcher({ backend: init.backend, logger: init.logger, metrics })
     const guard = new TokenGuard(init.token)
-    const shared = { account: init.account, limits, logger: init.logger, guard, admission }
+    const origins = new OriginPolicy({
+      listenHost: init.host,
+      ...(init.allowOrigins === undefined ? {} : { allowOrigins: init.allowOrigins }),
+    })
+    const shared = { account: init.account, limits, logger: init.logger, guard, admission, origins }
     this.#init = init
+    this.#origins = origins
     this.#sockets = new ApiWebSocketServer({
       ...shared,
       metrics,
@@ -83,9 +92,16 @@ class HttpGateway implements Gateway {
       staticFiles: init.staticDir === undefined ? undefined : new StaticFiles(init.staticDir),
     })
     this.#server = createServer(
-      { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs },
+      {
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: limits.requestTimeoutMs,
+        // Node checks both timeouts only this often (30 s by default, which let a slow client
+        // hold a socket for twice the timeout): a quarter of it cuts at most 25 % late.
+        connectionsCheckingInterval: Math.max(1, Math.floor(limits.requestTimeoutMs / 4)),
+      },
       handler,
     )
+    this.#server.maxConnections = limits.httpConnectionsMax
     this.#server.on('upgrade', (request, socket, head) => {
       this.#sockets.upgrade(request, socket, head)
     })
@@ -102,8 +118,9 @@ class HttpGateway implements Gateway {
       })
     })
     this.#state = 'started'
-    this.#sockets.start()
     const address = this.#server.address() as AddressInfo
+    this.#origins.bind(address.port)
+    this.#sockets.start()
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     this.#init.logger.info({ host, port: address.port }, 'API listening')
     return { host: address.address, port: address.port, url: `http://${host}:${address.port}` }

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client'
 import { API_PATH, ERROR_CODES, GridxError, WS_PATH } from '../../protocol/index.ts'
 import type { Admission } from './admission.ts'
 import type { GatewayLimits } from './constants.ts'
+import type { OriginPolicy } from './origin-policy.ts'
 import { parseRequest } from './parse-request.ts'
 import { readBody } from './read-body.ts'
 import type { RpcDispatcher, RpcResponse } from './rpc-dispatcher.ts'
@@ -26,6 +27,7 @@ export interface HttpRoutesInit {
   readonly guard: TokenGuard
   readonly admission: Admission
   readonly dispatcher: RpcDispatcher
+  readonly origins: OriginPolicy
 }
 
 /** HTTP status of a refused exchange. Errors of an answered call (INVALID_PARAMS, NOT_FOUND
@@ -38,10 +40,29 @@ const STATUS_BY_CODE = new Map<number, number>([
   [ERROR_CODES.RATE_LIMITED, 429],
 ])
 
+/** Longest path written to the log: enough to tell routes apart, not a place to store data. */
+const LOGGED_PATH_CHARS_MAX = 256
+
+/** The path of a request for the log. Never the query: a `?token=` must not reach a log. */
+function loggedPath(request: IncomingMessage): string {
+  const url = request.url ?? '/'
+  const query = url.indexOf('?')
+  return (query === -1 ? url : url.slice(0, query)).slice(0, LOGGED_PATH_CHARS_MAX)
+}
+
 export function createHttpHandler(init: HttpRoutesInit) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     route(init, request, response).catch((error: unknown) => {
-      init.logger.error({ err: error, url: request.url }, 'HTTP request failed')
+      const path = loggedPath(request)
+      // A client that went away mid-request is the client's business, not a daemon error:
+      // whatever failed failed because the socket is gone, and nobody is left to answer.
+      if (request.socket.destroyed) {
+        const code = (error as { code?: unknown }).code
+        init.logger.debug({ path, code }, 'client aborted the request')
+        response.destroy()
+        return
+      }
+      init.logger.error({ err: error, method: request.method, path }, 'HTTP request failed')
       if (response.headersSent) response.destroy()
       else sendJson(response, 500, { status: 'error' })
     })
@@ -49,6 +70,12 @@ export function createHttpHandler(init: HttpRoutesInit) {
 }
 
 async function route(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {
+  const host = request.headers.host
+  // On every answer, also errors: any of them may be the page a browser shows.
+  response.setHeader('content-security-policy', init.origins.contentSecurityPolicy(host))
+  response.setHeader('x-frame-options', 'DENY')
+  response.setHeader('referrer-policy', 'no-referrer')
+  if (!init.origins.acceptsHost(host)) return sendJson(response, 403, { error: 'unknown host' })
   const path = new URL(request.url ?? '/', 'http://gateway.invalid').pathname
   const method = request.method ?? 'GET'
   const readOnly = method === 'GET' || method === 'HEAD'
@@ -85,6 +112,11 @@ async function health(init: HttpRoutesInit, response: ServerResponse) {
 }
 
 async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {
+  if (!init.origins.acceptsOrigin(request.headers.origin)) {
+    // The body is left unread, so this connection cannot carry another request.
+    response.setHeader('connection', 'close')
+    return sendJson(response, 403, { error: 'cross-origin requests are not accepted' })
+  }
   const remoteAddress = request.socket.remoteAddress ?? 'unknown'
   const early = admit(init, request, remoteAddress)
   if (early !== undefined) {
@@ -92,26 +124,21 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
     response.setHeader('connection', 'close')
     return sendRpc(response, init.dispatcher.refuse(null, early, 'unknown'))
   }
-  let text: string
+  let body: Buffer
   try {
-    text = await readBody(request, init.limits.messageBytesMax)
+    body = await readBody(request, init.limits.messageBytesMax)
   } catch (error) {
     if (!(error instanceof GridxError)) throw error
     response.setHeader('connection', 'close')
     return sendRpc(response, init.dispatcher.refuse(null, error, 'unknown'))
   }
   const context = { account: init.account, remoteAddress, transport: 'http' } as const
-  sendRpc(response, await init.dispatcher.answer(parseRequest(text), context, undefined))
+  sendRpc(response, await init.dispatcher.answer(parseRequest(body), context, undefined))
 }
 
-/** Address limit, then token, then token limit. A refused token gets one fixed answer. */
+/** The token decides the bucket (see Admission); a refused token gets one fixed answer. */
 function admit(init: HttpRoutesInit, request: IncomingMessage, remoteAddress: string) {
-  const byAddress = init.admission.address(remoteAddress)
-  if (byAddress !== undefined) return byAddress
-  if (!init.guard.accepts(bearerToken(request))) {
-    return new GridxError('UNAUTHORIZED', 'unauthorized')
-  }
-  return init.admission.token()
+  return init.admission.admit(remoteAddress, init.guard.accepts(bearerToken(request)))
 }
 
 function sendRpc(response: ServerResponse, message: RpcResponse) {

@@ -15,11 +15,18 @@
 //   arrive as `{"jsonrpc":"2.0","method":"subscription","params":{subscription,event}}`.
 // - Any other GET: the web app from `staticDir`, with index.html for app routes.
 //
-// Rate limits: a bucket per remote address (checked before the token) and one for the token.
+// Rate limits: a request with the token spends the token's bucket only; one without it or
+// with a wrong one spends its remote address's bucket only, so neither starves the other.
 // No CORS headers are sent: the app is same-origin, and other origins must not read answers.
+// Origins (origin-policy.ts): a request with an Origin header uses the API only from the
+// daemon's own origins or `allowOrigins` (403 otherwise); a loopback listener answers only
+// its own names in Host (403 on every path otherwise); every answer carries a CSP.
+// Bounds: `httpConnectionsMax` open connections, `requestTimeoutMs` for headers and body,
+// frames over RPC_MESSAGE_BYTES_MAX close with 1009, bodies and binary frames must be UTF-8.
 export { createGateway } from './gateway.ts'
 export type { Gateway, GatewayAddress, GatewayInit } from './gateway.ts'
 export type { ApiBackend, BackendMethod, CallContext, ConnectionMethod } from './api-backend.ts'
 export { DEFAULT_GATEWAY_LIMITS, WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from './constants.ts'
 export type { GatewayLimits } from './constants.ts'
 export type { HealthReport } from './http-routes.ts'
+export { parseOrigin } from './origin-policy.ts'

@@ -2,7 +2,13 @@
 // the daemon sees it. Order matters: JSON, then envelope, then method, then params, so the
 // error names the first thing wrong and the backend is never reached with a bad request.
 import type { z } from 'zod'
-import { GridxError, isMethod, paramsSchemas, requestEnvelopeSchema } from '../../protocol/index.ts'
+import {
+  ERROR_ECHO_CHARS_MAX,
+  GridxError,
+  isMethod,
+  paramsSchemas,
+  requestEnvelopeSchema,
+} from '../../protocol/index.ts'
 import type { Method, Params } from '../../protocol/index.ts'
 
 export type RequestId = string | number | null
@@ -18,11 +24,15 @@ export type ParsedRequest =
   | { readonly ok: true; readonly call: ValidCall }
   | { readonly ok: false; readonly id: RequestId; readonly error: GridxError }
 
-/** The dotted path of the first issue, e.g. `spec.memoryMb`; unknown keys name the key. */
+/** The dotted path of the first issue, e.g. `spec.memoryMb`; unknown keys name the key. Keys
+ * are the client's own input, so the path is cut at ERROR_ECHO_CHARS_MAX: an error names
+ * the field, it does not send a huge key back (once in the message, once in the data). */
 function issueField(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String)
   if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!)
-  return path.join('.')
+  const field = path.join('.')
+  if (field.length <= ERROR_ECHO_CHARS_MAX) return field
+  return `${field.slice(0, ERROR_ECHO_CHARS_MAX - 1)}…`
 }
 
 function firstIssue(error: z.ZodError): { field: string; message: string } {
@@ -51,14 +61,34 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** Refuses invalid UTF-8 instead of replacing it with U+FFFD: a job's code or argument
+ * must run as the client sent it, or not at all. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+function decode(message: string | Uint8Array): string | undefined {
+  if (typeof message === 'string') return message
+  try {
+    return utf8.decode(message)
+  } catch (error) {
+    if (error instanceof TypeError) return undefined
+    throw error
+  }
+}
+
 /** The id of a message refused before validation (rate limited), so that the client can
  * match the refusal to its call; JSON parsing only, no schema work. */
-export function requestIdOf(text: string): RequestId {
-  const json = parseJson(text)
+export function requestIdOf(message: string | Uint8Array): RequestId {
+  const text = decode(message)
+  const json = text === undefined ? { ok: false as const } : parseJson(text)
   return json.ok ? salvageId(json.value) : null
 }
 
-export function parseRequest(text: string): ParsedRequest {
+/** Validates one message: text, or the raw bytes of a body or frame (decoded as UTF-8). */
+export function parseRequest(message: string | Uint8Array): ParsedRequest {
+  const text = decode(message)
+  if (text === undefined) {
+    return fail(null, new GridxError('PARSE_ERROR', 'request is not valid UTF-8'))
+  }
   const json = parseJson(text)
   if (!json.ok) return fail(null, new GridxError('PARSE_ERROR', 'request is not valid JSON'))
   const value = json.value

@@ -3,9 +3,9 @@
 import type { IncomingMessage } from 'node:http'
 import { GridxError } from '../../protocol/index.ts'
 
-/** Resolves to the body as UTF-8 text; rejects with TOO_LARGE past the cap (the caller then
- * closes the connection, since the rest of the body is left unread). */
-export function readBody(request: IncomingMessage, bytesMax: number): Promise<string> {
+/** Resolves to the body's bytes; rejects with TOO_LARGE past the cap (the caller then closes
+ * the connection, since the rest of the body is left unread). */
+export function readBody(request: IncomingMessage, bytesMax: number): Promise<Buffer> {
   const tooLarge = () =>
     new GridxError('TOO_LARGE', `request body exceeds ${bytesMax} bytes`, { bytesMax })
   const declared = Number(request.headers['content-length'] ?? '0')
@@ -25,7 +25,7 @@ export function readBody(request: IncomingMessage, bytesMax: number): Promise<st
     }
     const onEnd = () => {
       cleanup()
-      resolve(Buffer.concat(chunks, bytes).toString('utf8'))
+      resolve(Buffer.concat(chunks, bytes))
     }
     const onError = (error: Error) => {
       cleanup()

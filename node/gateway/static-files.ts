@@ -3,6 +3,7 @@
 // NUL bytes and dotfiles are refused. Unknown paths without an extension get index.html so
 // the app's client-side routes survive a reload.
 import { createReadStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, isAbsolute, join, relative, sep } from 'node:path'
@@ -108,15 +109,14 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG'
 }
 
-function pipeFile(path: string, response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const stream = createReadStream(path)
-    // Headers are out already: a read failure can only cut the response short.
-    stream.on('error', () => {
-      response.destroy()
-      resolve()
-    })
-    stream.on('end', () => resolve())
-    stream.pipe(response)
-  })
+async function pipeFile(path: string, response: ServerResponse): Promise<void> {
+  try {
+    // pipeline destroys the file stream when the response ends early (a client that goes
+    // away mid-download); pipe() would leave the file open for good.
+    await pipeline(createReadStream(path), response)
+  } catch {
+    // Headers are out already: a read failure or a gone client can only cut the response
+    // short, and pipeline has destroyed both streams.
+    response.destroy()
+  }
 }

@@ -13,8 +13,22 @@ import { createLibp2p } from 'libp2p'
 export interface MeshNodeInit {
   readonly privateKey: PrivateKey
   readonly host: string
-  /** TCP port; WebSockets listen on the next one. 0 picks free ports. */
+  /** TCP port. 0 picks a free one. */
   readonly port: number
+  /** WebSocket port; by default the TCP port + 1 (a free one when `port` is 0). */
+  readonly wsPort?: number
+}
+
+/** The WebSocket port a mesh node listens on unless told otherwise. */
+export function defaultWsPort(port: number): number {
+  return port === 0 ? 0 : port + 1
+}
+
+/** Shaped like Node's own listen error (`code`, `port`), so that one check in the CLI names
+ * whichever port of the daemon is taken; libp2p reports it only inside a message. */
+function portInUse(port: number, cause: unknown): Error {
+  const error = new Error(`listen EADDRINUSE: port ${port} is already in use`, { cause })
+  return Object.assign(error, { code: 'EADDRINUSE', port })
 }
 
 export interface MeshPeer {
@@ -32,12 +46,25 @@ export class MeshNode {
 
   async start(): Promise<void> {
     const { host, port } = this.#init
-    const wsPort = port === 0 ? 0 : port + 1
-    this.#node = await createLibp2p({
+    const wsPort = this.#init.wsPort ?? defaultWsPort(port)
+    const listen = [`/ip4/${host}/tcp/${port}`, `/ip4/${host}/tcp/${wsPort}/ws`]
+    try {
+      this.#node = await this.#create(listen)
+    } catch (error) {
+      // libp2p lists each failed address in its message as `<address>: <error>`.
+      const message = String((error as Error).message)
+      const taken = [port, wsPort].find((candidate, at) => {
+        const line = message.split('\n').find((text) => text.includes(`${listen[at]}: `))
+        return candidate !== 0 && line !== undefined && line.includes('EADDRINUSE')
+      })
+      throw taken === undefined ? error : portInUse(taken, error)
+    }
+  }
+
+  #create(listen: string[]): Promise<Libp2p> {
+    return createLibp2p({
       privateKey: this.#init.privateKey,
-      addresses: {
-        listen: [`/ip4/${host}/tcp/${port}`, `/ip4/${host}/tcp/${wsPort}/ws`],
-      },
+      addresses: { listen },
       transports: [tcp(), webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],

@@ -25,16 +25,35 @@ describe('gateway limits', () => {
   it('should count requests with a wrong token against the address', async () => {
     api = await startGateway({ now: frozenClock, limits: { addressBurst: 3, addressPerS: 1 } })
     for (let id = 1; id <= 3; id++) expect((await api.post(call(id), 'guess')).status).toBe(401)
-    const answer = await api.post(call(4))
+    const answer = await api.post(call(4), 'guess')
     expect(answer.status).toBe(429)
     expect(answer.json.error?.data).toEqual({ scope: 'address' })
-    expect(await refusedStatus(api.wsUrl, { headers: { authorization: `Bearer ${TOKEN}` } })).toBe(
-      429,
+    expect(await refusedStatus(api.wsUrl, { headers: { authorization: 'Bearer guess' } })).toBe(429)
+    expect(api.backend.calls).toHaveLength(0)
+  })
+
+  it('should keep the token budget when a tokenless flood comes from its address', async () => {
+    const limits = { addressBurst: 5, addressPerS: 1, tokenBurst: 4, tokenPerS: 1 }
+    api = await startGateway({ now: frozenClock, limits })
+    const flood = await Promise.all(
+      Array.from({ length: 40 }, (_, id) => api.post(call(id), id % 2 === 0 ? null : 'guess')),
     )
+    expect(flood.filter((answer) => answer.status === 401)).toHaveLength(5)
+    expect(flood.filter((answer) => answer.status === 429)).toHaveLength(35)
+    const tokenless = await refusedStatus(api.wsUrl)
+    expect(tokenless).toBe(429)
+    // The owner's token still gets exactly its own burst, over either transport.
+    const socket = await TestSocket.open(api.wsUrl)
+    const answers = [await api.post(call(100)), await api.post(call(101))]
+    answers.push(await api.post(call(102)), await api.post(call(103)))
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 429])
+    expect(answers[3]?.json.error?.data).toEqual({ scope: 'token' })
+    socket.close()
   })
 
   it('should answer RATE_LIMITED with the request id per WebSocket message', async () => {
-    api = await startGateway({ now: frozenClock, limits: { tokenBurst: 2, tokenPerS: 1 } })
+    // The upgrade is a request under the token too: it spends one of the three.
+    api = await startGateway({ now: frozenClock, limits: { tokenBurst: 3, tokenPerS: 1 } })
     const socket = await TestSocket.open(api.wsUrl)
     const answers = [await socket.request(call(1)), await socket.request(call(2))]
     answers.push(await socket.request(call(3)))

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { ERROR_CODES, RPC_MESSAGE_BYTES_MAX } from '../../../protocol/index.ts'
+import {
+  ERROR_CODES,
+  ERROR_ECHO_CHARS_MAX,
+  RPC_MESSAGE_BYTES_MAX,
+} from '../../../protocol/index.ts'
 import { startGateway, TestSocket, TOKEN } from './fixtures/start-gateway.ts'
 import type { TestGateway, WireMessage } from './fixtures/start-gateway.ts'
 
@@ -78,6 +82,18 @@ const cases: readonly {
     body: submit({ idempotencyId: 'a', spec: { ...spec, code: 'é'.repeat(600_000) } }),
     code: ERROR_CODES.INVALID_PARAMS,
     field: 'spec.code',
+  },
+  {
+    name: 'a NUL byte in an argument',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, args: ['ok', 'a\u0000b'] } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.args.1',
+  },
+  {
+    name: 'a NUL byte in an environment value',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, env: { A: 'x\u0000' } } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.env.A',
   },
   {
     name: 'params that are not an object',
@@ -210,6 +226,67 @@ describe('gateway message size', () => {
     } as RequestInit)
     expect(response.status).toBe(413)
     expect((await response.json()).error.code).toBe(ERROR_CODES.TOO_LARGE)
+  })
+
+  const MIB = 1024 * 1024
+  const hugeKey = 'k'.repeat(3 * MIB)
+  const echoes = {
+    'an unknown params key': submit({ idempotencyId: 'a', spec: { ...spec, [hugeKey]: 1 } }),
+    'an unknown envelope key': { jsonrpc: '2.0', id: 1, method: 'mesh.info', [hugeKey]: 1 },
+    'a bad environment name': submit({
+      idempotencyId: 'a',
+      spec: { ...spec, env: { [hugeKey]: 'v' } },
+    }),
+  }
+  for (const [what, body] of Object.entries(echoes)) {
+    it(`should echo at most ERROR_ECHO_CHARS_MAX of ${what} of 3 MiB`, async () => {
+      const answer = await api.post(body)
+      const field = answer.json.error?.data?.field ?? ''
+      expect(field.length).toBeLessThanOrEqual(ERROR_ECHO_CHARS_MAX)
+      expect(field.startsWith('kkkk') || field.startsWith('spec.')).toBe(true)
+      expect(answer.json.error?.message).toContain(field)
+      expect(JSON.stringify(answer.json).length).toBeLessThan(4 * ERROR_ECHO_CHARS_MAX)
+    })
+  }
+
+  const invalidUtf8 = Buffer.concat([
+    Buffer.from('{"jsonrpc":"2.0","id":5,"method":"job.quote","params":{"spec":'),
+    Buffer.from('{"runtime":"bash","code":"echo '),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('"}}}'),
+  ])
+
+  it('should refuse a body that is not valid UTF-8 with 400 PARSE_ERROR', async () => {
+    const response = await fetch(`${api.address.url}/api/v1/rpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: invalidUtf8,
+    })
+    expect(response.status).toBe(400)
+    expect((await response.json()).error).toEqual({
+      code: ERROR_CODES.PARSE_ERROR,
+      message: 'request is not valid UTF-8',
+    })
+    expect(api.backend.calls).toHaveLength(0)
+  })
+
+  it('should refuse a binary frame that is not valid UTF-8 with PARSE_ERROR', async () => {
+    const socket = await TestSocket.open(api.wsUrl)
+    const answer = await new Promise<WireMessage>((resolve) => {
+      socket.socket.once('message', (data) => resolve(JSON.parse(String(data)) as WireMessage))
+      socket.socket.send(invalidUtf8, { binary: true })
+    })
+    expect(answer.error?.code).toBe(ERROR_CODES.PARSE_ERROR)
+    expect(api.backend.calls).toHaveLength(0)
+    socket.close()
+  })
+
+  it('should close a WebSocket whose text frame is not valid UTF-8 with 1007', async () => {
+    const socket = await TestSocket.open(api.wsUrl)
+    // ws validates text frames itself; a client library that skips it sends such a frame.
+    const raw = socket.socket as unknown as { _sender: { send(d: Buffer, o: object): void } }
+    raw._sender.send(invalidUtf8, { binary: false, fin: true, mask: true, rsv1: false, opcode: 1 })
+    expect((await socket.closed()).code).toBe(1007)
   })
 
   it('should close a WebSocket whose frame is over the limit with 1009', async () => {
