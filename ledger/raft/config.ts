@@ -19,6 +19,10 @@ export interface TestingKnobs {
   readonly skipConflictTruncation?: boolean
   /** Hand entries to the application as soon as they are in the log, before commitment. */
   readonly applyBeforeCommit?: boolean
+  /** A new leader does not commit its no-op on its own append (a lone voter's no-op waits for
+   * another proposal), and a lone voter serves ReadIndex at its commit index before it has
+   * committed an entry of its term: a stale read after an unsynced or lost commit. */
+  readonly readBeforeNoopCommit?: boolean
 }
 
 export interface RaftConfig {

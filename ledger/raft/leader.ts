@@ -153,15 +153,26 @@ function answerRead(r: Raft, request: Message, index: number): void {
 
 /** ReadIndex: serve at the current commit once a quorum confirms our leadership. */
 function readIndex(r: Raft, m: Message): void {
-  if (r.conf.voters.length === 1 && r.conf.voters[0] === r.id) {
+  const knobs = r.config.testingKnobs
+  const lone = r.conf.voters.length === 1 && r.conf.voters[0] === r.id
+  if (lone && knobs.readBeforeNoopCommit === true) {
     answerRead(r, m, r.log.committed)
     return
   }
   // Until our no-op commits, our commit index may lag what an older leader acknowledged.
-  if (r.log.term(r.log.committed) !== r.term) return
+  if (!committedInTerm(r)) return
+  // A lone voter is the quorum: nobody else can have elected a newer leader.
+  if (lone) {
+    answerRead(r, m, r.log.committed)
+    return
+  }
   if (!r.readOnly.add(r.log.committed, m)) return
   r.readOnly.recordAck(r.id, m.context)
   bcastHeartbeat(r, m.context)
+}
+
+function committedInTerm(r: Raft): boolean {
+  return r.log.term(r.log.committed) === r.term
 }
 
 export function transferLeadership(r: Raft, target: NodeId): void {

@@ -5,7 +5,7 @@ import type { ValidRaftConfig } from './config.ts'
 import { assert } from './errors.ts'
 import { stepFollower } from './follower.ts'
 import { campaign, handleVoteRequest, stepCandidate } from './election.ts'
-import { appendEntries, bcastAppend, stepLeader } from './leader.ts'
+import { appendEntries, bcastAppend, maybeCommit, stepLeader } from './leader.ts'
 import { tickElection, tickHeartbeat } from './tick.ts'
 import { applyConfChange, decodeConfChange } from './membership.ts'
 import { Progress } from './progress.ts'
@@ -145,6 +145,9 @@ export class Raft {
     if (self !== undefined) self.becomeReplicate()
     // The no-op commits everything before it (5.4.2) and lets reads start (6.4).
     appendEntries(this, [{ type: 'normal', data: EMPTY_BYTES }])
+    // A lone voter is its own quorum: its no-op commits now, or it would wait for another
+    // proposal, refusing conf changes and reads until then.
+    if (this.config.testingKnobs.readBeforeNoopCommit !== true) maybeCommit(this)
   }
 
   // ---- membership -------------------------------------------------------------------------
