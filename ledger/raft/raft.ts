@@ -15,7 +15,7 @@ import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState 
 import { EMPTY_BYTES, NONE, message } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
-const PENDING_READS_MAX = 4096
+export const PENDING_READS_MAX = 4096
 /** Conf-change entries are read from storage in chunks of this many bytes at start. */
 const SCAN_BYTES = 4 * 1024 * 1024
 

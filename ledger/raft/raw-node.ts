@@ -102,7 +102,9 @@ export class RawNode {
   /**
    * Asks for a linearizable read. When a quorum confirms leadership, a ReadState with this
    * `context` (which must be unique) appears in a Ready; serve the read once applied reaches
-   * its index. Dropped silently when there is no leader: retry after a timeout.
+   * its index. A new leader holds reads (its own and forwarded ones, up to PENDING_READS_MAX)
+   * until its no-op commits, then answers them. Dropped silently when there is no leader, the
+   * leader steps down first, or the queue is full: retry after a timeout.
    */
   readIndex(context: Uint8Array): void {
     assert(context.byteLength > 0, 'a read needs a non-empty context')
