@@ -23,6 +23,9 @@ export interface TestingKnobs {
    * another proposal), and a lone voter serves ReadIndex at its commit index before it has
    * committed an entry of its term: a stale read after an unsynced or lost commit. */
   readonly readBeforeNoopCommit?: boolean
+  /** Only a voter of the appended membership may campaign: a leader that appended its own
+   * removal and stepped down before it committed never stands again (thesis 4.2.2). */
+  readonly removedLeaderNeverCampaigns?: boolean
   /** Reads that reach a leader before it committed an entry of its term are dropped, not
    * queued until its no-op commits. */
   readonly dropEarlyReads?: boolean

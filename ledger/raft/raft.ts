@@ -81,9 +81,16 @@ export class Raft {
     return { leader: this.lead, role: this.role }
   }
 
-  /** A member that may campaign: a voter in its own view of the membership. */
+  /**
+   * A member that may campaign: a voter of the appended membership, or of the committed one
+   * while a change removing it is uncommitted (thesis 4.2.2). A leader that appended its own
+   * removal and stepped down may be the only peer the others can elect; as leader again it
+   * commits its removal and steps down.
+   */
   promotable(): boolean {
-    return this.conf.voters.includes(this.id)
+    if (this.conf.voters.includes(this.id)) return true
+    if (this.config.testingKnobs.removedLeaderNeverCampaigns === true) return false
+    return this.confAt(this.log.committed).voters.includes(this.id)
   }
 
   send(fields: Partial<Message> & Pick<Message, 'type' | 'to'>): void {
@@ -161,6 +168,15 @@ export class Raft {
     this.#baseConf = conf
     this.confEntries = []
     this.#setConf(conf)
+  }
+
+  /** The membership as of `index`: the newest conf-change entry at or below it, or the base. */
+  confAt(index: number): ConfState {
+    for (let i = this.confEntries.length - 1; i >= 0; i--) {
+      const entry = this.confEntries[i] as ConfEntry
+      if (entry.index <= index) return entry.conf
+    }
+    return this.#baseConf
   }
 
   /** The index of the newest conf-change entry, or 0. */
