@@ -26,6 +26,9 @@ export interface TestingKnobs {
   /** Only a voter of the appended membership may campaign: a leader that appended its own
    * removal and stepped down before it committed never stands again (thesis 4.2.2). */
   readonly removedLeaderNeverCampaigns?: boolean
+  /** `Status.appliedConf` reports the appended, possibly uncommitted membership, so a
+   * snapshot may record a membership its index does not have. */
+  readonly appliedConfIsAppended?: boolean
   /** Reads that reach a leader before it committed an entry of its term are dropped, not
    * queued until its no-op commits. */
   readonly dropEarlyReads?: boolean

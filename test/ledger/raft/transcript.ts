@@ -288,7 +288,7 @@ export class Interpreter {
 
   #compact(h: Harness, id: string, index: number, retain: number): string {
     const peer = h.peer(id)
-    const conf = peer.node.status().conf
+    const conf = peer.node.status().appliedConf
     const data = bytes(JSON.stringify(h.appliedData(id)))
     const term = peer.storage.term(index)
     peer.storage.compactSync({ metadata: { index, term, confState: conf }, data }, retain)
