@@ -1,7 +1,7 @@
 // A seeded random walk over clusters founded by one or two voters that grow and shrink through
 // membership changes while leaders change: the paths of issue 8's bugs (a lone voter's reads,
 // a removed leader, early reads). Faults: loss, duplication, delay, cut links, and crashes
-// that keep only synced writes. Checks: one durable leader per term, one entry per applied
+// that keep only synced writes; snapshots taken as a driver takes them. Checks: one durable leader per term, one entry per applied
 // index, reads that see every write applied before they were asked for, and, once the network
 // heals, a leader that commits again.
 import { ProposalDroppedError, SeededRandom } from '../../../ledger/raft/index.ts'
@@ -67,6 +67,7 @@ class Walk {
     else if (roll < 90) this.#read(id)
     else if (roll < 92) this.#h.cut.add(`${id}->${this.#random.pick(IDS)}`)
     else if (roll < 95) this.#h.heal()
+    else if (roll < 98) this.#compact(id)
     for (const peer of IDS) if (this.#random.chance(0.7)) this.#processReady(peer)
   }
 
@@ -111,12 +112,20 @@ class Walk {
     for (const m of batch) {
       if (this.#random.chance(0.2)) this.#h.queue.push(m)
       else if (!this.#random.chance(0.05)) this.#stepInto(m)
+      else this.#reportSnapshot(m, false)
       if (this.#random.chance(0.02)) this.#h.queue.push(m)
     }
   }
 
   #stepInto(m: Message): void {
-    if (!this.#h.cut.has(`${m.from}->${m.to}`)) this.#h.peers.get(m.to)?.node.step(m)
+    const lost = this.#h.cut.has(`${m.from}->${m.to}`)
+    if (!lost) this.#h.peers.get(m.to)?.node.step(m)
+    this.#reportSnapshot(m, !lost)
+  }
+
+  /** The transport's word on a snapshot, as the driver gives it (RawNode.reportSnapshot). */
+  #reportSnapshot(m: Message, delivered: boolean): void {
+    if (m.type === 'snapshot') this.#h.peers.get(m.from)?.node.reportSnapshot(m.to, delivered)
   }
 
   #onLeader(action: (leader: RawNode) => void): void {
@@ -134,6 +143,15 @@ class Walk {
     this.#onLeader((leader) => leader.proposeConfChange(change))
   }
 
+  /** Snapshots what `id` applied, with the membership as of it, as a driver does. */
+  #compact(id: string): void {
+    const peer = this.#h.peer(id)
+    const { applied, appliedConf } = peer.node.status()
+    if (applied < peer.storage.firstIndex()) return
+    const metadata = { index: applied, term: peer.storage.term(applied), confState: appliedConf }
+    peer.storage.compactSync({ metadata, data: new Uint8Array(0) }, this.#random.nextInt(4))
+  }
+
   #read(id: string): void {
     const context = `r${this.#next++}`
     this.#reads.set(context, this.#appliedWriteMax)
@@ -145,6 +163,10 @@ class Walk {
     if (!peer.node.hasReady()) return false
     const ready = peer.node.ready()
     this.#h.processReadyFrom(id, ready)
+    // The harness drops what goes out on a cut link at once.
+    for (const m of ready.messages) {
+      if (this.#h.cut.has(`${m.from}->${m.to}`)) this.#reportSnapshot(m, false)
+    }
     peer.applied.length = 0
     peer.readStates.length = 0
     // A leader counts once its term and vote are durable: one that crashed before its Ready
