@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { TestingKnobs } from '../../../ledger/raft/index.ts'
 import { walk, walkSeeds } from './small-cluster.ts'
 
-/** About three seconds here; 20,000 seeds found nothing at the last run (seventy seconds). */
+/** About a second here; 20,000 seeds (eighty seconds) found nothing at the last run. */
 const SEEDS = 300
 
 /** Per bug switch, a seed whose walk finds it, and what it finds. */
