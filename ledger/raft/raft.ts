@@ -119,7 +119,7 @@ export class Raft {
     this.uncommittedBytes = 0
     this.broadcastPending = false
     this.progress.clear()
-    this.#syncProgress()
+    this.syncProgress()
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -203,19 +203,35 @@ export class Raft {
 
   #setConf(conf: ConfState): void {
     this.conf = conf
-    this.#syncProgress()
+    this.syncProgress()
     if (this.leadTransferee !== NONE && !conf.voters.includes(this.leadTransferee)) {
       this.leadTransferee = NONE
     }
   }
 
-  /** Gives every member a Progress and drops those of former members. */
-  #syncProgress(): void {
-    const members = new Set([...this.conf.voters, ...this.conf.learners])
+  /**
+   * The peers a leader replicates to: the members, and those whose removal is still
+   * uncommitted, so that they receive their removal and learn that it committed (etcd keeps
+   * them until the removal applies). A peer being removed counts in no quorum.
+   */
+  replicatedTo(): Set<NodeId> {
+    const committed = this.confAt(this.log.committed)
+    return new Set([
+      ...this.conf.voters,
+      ...this.conf.learners,
+      ...committed.voters,
+      ...committed.learners,
+    ])
+  }
+
+  /** Gives every peer replicated to a Progress and drops the others'. */
+  syncProgress(): void {
+    const members = this.replicatedTo()
     for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id)
     const { inflightMessagesMax, inflightBytesMax } = this.config
     for (const id of members) {
-      const isLearner = this.conf.learners.includes(id)
+      // A peer being removed is no voter: no transfer of leadership to it.
+      const isLearner = !this.conf.voters.includes(id)
       const existing = this.progress.get(id)
       if (existing !== undefined) {
         existing.isLearner = isLearner
