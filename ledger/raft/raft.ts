@@ -17,6 +17,7 @@ import { EMPTY_BYTES, NONE, message } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
 export const PENDING_READS_MAX = 4096
+
 export class Raft {
   readonly id: NodeId
   readonly config: ValidRaftConfig
