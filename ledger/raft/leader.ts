@@ -5,7 +5,7 @@ import { confChangeError, decodeConfChange, quorumIndex, voteResult } from './me
 import type { Raft } from './raft.ts'
 import { entryBytes } from './storage.ts'
 import type { Entry, Message, NodeId } from './types.ts'
-import { NONE } from './types.ts'
+import { EMPTY_BYTES, NONE } from './types.ts'
 
 type NewEntry = Pick<Entry, 'type' | 'data'>
 
@@ -37,7 +37,7 @@ export function releaseUncommitted(r: Raft, applied: readonly Entry[]): void {
 
 /** Appends proposals on the leader, or throws ProposalDroppedError saying why not. */
 export function propose(r: Raft, entries: readonly NewEntry[]): void {
-  if (r.progress.get(r.id) === undefined) throw new ProposalDroppedError('leader was removed')
+  if (!r.conf.voters.includes(r.id)) throw new ProposalDroppedError('leader was removed')
   if (r.leadTransferee !== NONE) {
     throw new ProposalDroppedError(`leadership is moving to ${r.leadTransferee}`)
   }
@@ -151,17 +151,41 @@ function answerRead(r: Raft, request: Message, index: number): void {
   }
 }
 
-/** ReadIndex: serve at the current commit once a quorum confirms our leadership. */
+/**
+ * ReadIndex: serve at the current commit once a quorum confirms our leadership. Until this
+ * leader commits an entry of its term (its no-op), its commit index may lag what an older
+ * leader acknowledged, so a read that arrives earlier waits in a bounded queue (etcd's
+ * pendingReadIndexMessages); when the queue is full it is dropped and its caller retries.
+ */
 function readIndex(r: Raft, m: Message): void {
-  if (r.conf.voters.length === 1 && r.conf.voters[0] === r.id) {
+  const knobs = r.config.testingKnobs
+  const lone = r.conf.voters.length === 1 && r.conf.voters[0] === r.id
+  if (lone && knobs.readBeforeNoopCommit === true) {
     answerRead(r, m, r.log.committed)
     return
   }
-  // Until our no-op commits, our commit index may lag what an older leader acknowledged.
-  if (r.log.term(r.log.committed) !== r.term) return
+  if (!committedInTerm(r)) {
+    if (knobs.dropEarlyReads !== true) r.readOnly.postpone(m)
+    return
+  }
+  // A lone voter is the quorum: nobody else can have elected a newer leader.
+  if (lone) {
+    answerRead(r, m, r.log.committed)
+    return
+  }
   if (!r.readOnly.add(r.log.committed, m)) return
   r.readOnly.recordAck(r.id, m.context)
   bcastHeartbeat(r, m.context)
+}
+
+function committedInTerm(r: Raft): boolean {
+  return r.log.term(r.log.committed) === r.term
+}
+
+/** Serves the reads that waited for this leader's first commit in its term. */
+function releasePostponedReads(r: Raft): void {
+  if (r.role !== 'leader' || !committedInTerm(r)) return
+  for (const request of r.readOnly.takePostponed()) readIndex(r, request)
 }
 
 export function transferLeadership(r: Raft, target: NodeId): void {
@@ -188,7 +212,22 @@ export function maybeCommit(r: Raft): boolean {
     r.becomeFollower(r.term, NONE)
     return false
   }
+  notifyDeparted(r)
+  releasePostponedReads(r)
   return true
+}
+
+/** A peer whose removal just committed hears from us once more, with the commit index (an
+ * append, or a heartbeat when its window is full), so it stops campaigning; then no more. */
+function notifyDeparted(r: Raft): void {
+  const members = r.replicatedTo()
+  let departed = false
+  for (const [id, progress] of r.progress) {
+    if (members.has(id)) continue
+    departed = true
+    if (!sendAppend(r, id, true)) sendHeartbeat(r, id, progress.match, EMPTY_BYTES)
+  }
+  if (departed) r.syncProgress()
 }
 
 /** Sends the next append to `to`; returns whether a message went out. */
@@ -247,9 +286,12 @@ export function bcastAppend(r: Raft): void {
 
 export function bcastHeartbeat(r: Raft, context: Uint8Array | undefined): void {
   for (const [id, progress] of r.progress) {
-    if (id === r.id) continue
-    // Never tell a follower to commit past what it is known to hold.
-    const commit = Math.min(progress.match, r.log.committed)
-    r.send({ type: 'heartbeat', to: id, commit, context: context ?? new Uint8Array(0) })
+    if (id !== r.id) sendHeartbeat(r, id, progress.match, context ?? EMPTY_BYTES)
   }
+}
+
+function sendHeartbeat(r: Raft, to: NodeId, match: number, context: Uint8Array): void {
+  // Never tell a follower to commit past what it is known to hold.
+  const commit = Math.min(match, r.log.committed)
+  r.send({ type: 'heartbeat', to, commit, context })
 }

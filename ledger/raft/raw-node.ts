@@ -28,8 +28,16 @@ export interface Status {
   readonly commit: number
   readonly applied: number
   readonly lastIndex: number
+  /** The membership in force: the newest conf-change entry appended, committed or not. */
   readonly conf: ConfState
-  /** On a leader: each member's replication state; empty elsewhere. */
+  /**
+   * The membership as of `applied`: the newest conf-change entry at or below it, or the
+   * snapshot's. This is the one a driver records in a snapshot it takes at `applied`; take it
+   * after advance(), when `applied` covers the Ready's committed entries and snapshot.
+   */
+  readonly appliedConf: ConfState
+  /** On a leader: the replication state of each member and of each peer whose removal is
+   * still uncommitted (it is replicated to until then); empty elsewhere. */
   readonly progress: Readonly<Record<NodeId, ProgressStatus>>
 }
 
@@ -80,7 +88,13 @@ export class RawNode {
     this.#propose(data.map((bytes) => ({ type: 'normal' as const, data: bytes })))
   }
 
-  /** Proposes one membership change; it takes effect when appended to each peer's log. */
+  /**
+   * Proposes one membership change; it takes effect when appended to each peer's log. The
+   * leader throws ProposalDroppedError while another change is uncommitted and until it has
+   * committed an entry of its term (its no-op: at once for a lone voter, a round trip else).
+   * A leader whose own removal is appended leads until it commits, then steps down; if it
+   * steps down earlier it may still campaign, since the others may need it (thesis 4.2.2).
+   */
   proposeConfChange(change: ConfChange): void {
     this.#propose([{ type: 'conf-change', data: encodeConfChange(change) }])
   }
@@ -102,7 +116,9 @@ export class RawNode {
   /**
    * Asks for a linearizable read. When a quorum confirms leadership, a ReadState with this
    * `context` (which must be unique) appears in a Ready; serve the read once applied reaches
-   * its index. Dropped silently when there is no leader: retry after a timeout.
+   * its index. A new leader holds reads (its own and forwarded ones, up to PENDING_READS_MAX)
+   * until its no-op commits, then answers them. Dropped silently when there is no leader, the
+   * leader steps down first, or the queue is full: retry after a timeout.
    */
   readIndex(context: Uint8Array): void {
     assert(context.byteLength > 0, 'a read needs a non-empty context')
@@ -116,7 +132,11 @@ export class RawNode {
     else if (r.lead !== NONE) r.messages.push(message('transfer-leader', target, r.lead, {}))
   }
 
-  /** The transport's word on a snapshot sent to `to`. */
+  /**
+   * The transport's word on a snapshot message sent to `to`: delivered (once the follower
+   * persisted it) or lost. The driver must report every snapshot it was given to send, also
+   * one it dropped: until it does, the leader sends `to` nothing more.
+   */
   reportSnapshot(to: NodeId, delivered: boolean): void {
     reportSnapshot(this.#raft, to, delivered)
   }
@@ -201,6 +221,8 @@ export class RawNode {
       applied: r.log.applied,
       lastIndex: r.log.lastIndex(),
       conf: r.conf,
+      appliedConf:
+        r.config.testingKnobs.appliedConfIsAppended === true ? r.conf : r.confAt(r.log.applied),
       progress: r.role === 'leader' ? progressStatus(r) : {},
     }
   }
