@@ -62,9 +62,17 @@ function cancelledRun(): { state: 'cancelled' } & Omit<RunOutcome, 'state'> {
   }
 }
 
+/** Bytes of the files in `path`. LevelDB deletes files as it compacts, so one listed may be
+ * gone when it is looked at: it holds nothing any more. */
 async function directoryBytes(path: string): Promise<number> {
   let total = 0
-  for (const name of await readdir(path)) total += (await stat(join(path, name))).size
+  for (const name of await readdir(path)) {
+    try {
+      total += (await stat(join(path, name))).size
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
   return total
 }
 
