@@ -69,6 +69,18 @@ export const JOB_RETRIES_MAX = 3
  * submitter is refunded: a day covers a long queue wait and a coordinator outage. */
 export const ESCROW_GRACE_MS = 24 * 60 * 60 * 1000
 
+/** How long the ledger remembers a proposal it applied, in log time since its proposer stamped
+ * it: a duplicate inside the window gets the first result and changes nothing; one stamped
+ * before it is refused, so a late duplicate can never apply. It must exceed the longest time a
+ * proposal may still be in flight (a client's 30 s call timeout, forwarding, a coordinator
+ * failover); a proposal refused for age is safe to propose again under a fresh id. */
+export const PROPOSAL_WINDOW_MS = 2 * 60 * 1000
+
+/** Proposals remembered at most, whatever their age: bounds the table (about 150 bytes each in
+ * a snapshot) at a sustained ~170 proposals a second across the whole window. Past it the
+ * oldest are forgotten early and proposals stamped at or before them are refused instead. */
+export const PROPOSALS_REMEMBERED_MAX = 20_000
+
 /** Idempotency ids and transfer ids: long enough for a UUID or a hash, short enough to index. */
 export const IDEMPOTENCY_ID_BYTES_MAX = 128
 

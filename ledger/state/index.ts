@@ -3,6 +3,7 @@ export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
 export { ledgerViolations } from './invariants.ts'
 export { escrowExpiresAt, maxPriceOf } from './jobs.ts'
+export { forgetProposals } from './proposals.ts'
 export { decodeState, encodeState, restoreState, snapshotState } from './snapshot.ts'
 export type { StateSnapshot } from './snapshot.ts'
 export {

@@ -3,10 +3,17 @@
 // same bytes (the state hash compares those bytes).
 import { isFinalJobState } from '../../protocol/index.ts'
 import type { MeshPolicy } from '../../protocol/index.ts'
-import type { Account, ExecutorRegistration, Job, State, Transfer } from './types.ts'
+import type {
+  Account,
+  AppliedProposal,
+  ExecutorRegistration,
+  Job,
+  State,
+  Transfer,
+} from './types.ts'
 
 export interface StateSnapshot {
-  readonly version: 1
+  readonly version: 2
   readonly appliedIndex: number
   readonly logTime: number
   readonly policy: MeshPolicy
@@ -16,11 +23,14 @@ export interface StateSnapshot {
   readonly submissions: [string, string][]
   readonly queue: string[]
   readonly executors: ExecutorRegistration[]
+  /** In apply order, which is the order they are forgotten in. */
+  readonly proposals: [string, AppliedProposal][]
+  readonly proposalFloor: number
 }
 
 export function snapshotState(state: State): StateSnapshot {
   return {
-    version: 1,
+    version: 2,
     appliedIndex: state.appliedIndex,
     logTime: state.logTime,
     policy: state.policy,
@@ -30,6 +40,8 @@ export function snapshotState(state: State): StateSnapshot {
     submissions: [...state.submissions],
     queue: state.queue,
     executors: [...state.executors.values()],
+    proposals: [...state.proposals],
+    proposalFloor: state.proposalFloor,
   }
 }
 
@@ -37,7 +49,7 @@ export function encodeState(state: State): string {
   return JSON.stringify(snapshotState(state))
 }
 
-export function restoreState(snapshot: StateSnapshot): State {
+export function restoreState(snapshot: StoredSnapshot): State {
   const jobs = new Map(snapshot.jobs.map((job) => [job.id, job]))
   return {
     policy: snapshot.policy,
@@ -52,11 +64,23 @@ export function restoreState(snapshot: StateSnapshot): State {
     submissions: new Map(snapshot.submissions),
     queue: snapshot.queue,
     executors: new Map(snapshot.executors.map((executor) => [executor.peer, executor])),
+    // Version 1 predates proposal ids: nothing was remembered, and nothing needs refusing.
+    proposals: new Map(snapshot.proposals ?? []),
+    proposalFloor: snapshot.proposalFloor ?? 0,
     appliedIndex: snapshot.appliedIndex,
     logTime: snapshot.logTime,
   }
 }
 
+/** Snapshots written before proposal ids lack the proposal table. */
+type StoredSnapshot =
+  | StateSnapshot
+  | (Omit<StateSnapshot, 'version' | 'proposals' | 'proposalFloor'> & {
+      readonly version: 1
+      readonly proposals?: undefined
+      readonly proposalFloor?: undefined
+    })
+
 export function decodeState(text: string): State {
-  return restoreState(JSON.parse(text) as StateSnapshot)
+  return restoreState(JSON.parse(text) as StoredSnapshot)
 }
