@@ -10,6 +10,7 @@ import {
 } from '../../protocol/index.ts'
 import type { JobState } from '../../protocol/index.ts'
 import { isSystemAccount } from './accounts.ts'
+import { canonicalJson } from './canonical.ts'
 import { fail, ok } from './result.ts'
 import { holdEscrow, settleEscrow, voidEscrow } from './settlement.ts'
 import type { ApplyResult, Command, Job, State } from './types.ts'
@@ -50,7 +51,7 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   const existingId = state.submissions.get(key)
   if (existingId !== undefined) {
     const existing = state.jobs.get(existingId)
-    if (JSON.stringify(existing?.spec) !== JSON.stringify(command.spec)) {
+    if (canonicalJson(existing?.spec) !== canonicalJson(command.spec)) {
       return fail('CONFLICT', 'this idempotency id was used for a different job', {
         field: 'idempotencyId',
         jobId: existingId,

@@ -114,6 +114,25 @@ describe('job.submit', () => {
     expect(ledger.state.jobs.size).toBe(1)
   })
 
+  it('should return the first job when the replay lists its env keys in another order', () => {
+    const ledger = mesh()
+    const first = spec({ env: { A: '1', B: '2' } })
+    const reordered = spec({ env: { B: '2', A: '1' } })
+    expect(Object.keys(reordered.env)).toEqual(['B', 'A'])
+    expect(ledger.submit('j000001', 'alice', first, 'once').ok).toBe(true)
+    const replay = ledger.submit('j000002', 'alice', reordered, 'once')
+    expect(replay).toEqual({ ok: true, value: { jobId: 'j000001', created: false } })
+  })
+
+  it('should refuse with CONFLICT when the replay changes one env value', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec({ env: { A: '1', B: '2' } }), 'once').ok).toBe(
+      true,
+    )
+    const replay = ledger.submit('j000002', 'alice', spec({ env: { B: '3', A: '1' } }), 'once')
+    expect(replay).toMatchObject({ ok: false, error: { name: 'CONFLICT' } })
+  })
+
   it('should refuse with CONFLICT when the idempotency id comes back with a different spec', () => {
     const ledger = mesh()
     expect(ledger.submit('j000001', 'alice', spec(), 'once').ok).toBe(true)
