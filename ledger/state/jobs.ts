@@ -46,9 +46,13 @@ export function maxPriceOf(state: State, spec: Job['spec']): number {
   return priceMc(state.policy, spec, spec.timeoutS * 1000)
 }
 
-export function submitJob(state: State, command: CommandOf<'job.submit'>): ApplyResult {
-  const key = `${command.submitter}\n${command.idempotencyId}`
-  const existingId = state.submissions.get(key)
+/**
+ * What a submission would do, without doing it: the first job's result when it replays an
+ * idempotency id, a refusal, or null when it would create the job. `apply` runs it, and so does
+ * the API before proposing, so that what the state refuses never reaches the log.
+ */
+export function checkSubmit(state: State, command: CommandOf<'job.submit'>): ApplyResult | null {
+  const existingId = state.submissions.get(submissionKey(command.submitter, command.idempotencyId))
   if (existingId !== undefined) {
     const existing = state.jobs.get(existingId)
     if (canonicalJson(existing?.spec) !== canonicalJson(command.spec)) {
@@ -78,6 +82,17 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
       availableMc: submitter.balanceMc,
     })
   }
+  return null
+}
+
+function submissionKey(submitter: string, idempotencyId: string): string {
+  return `${submitter}\n${idempotencyId}`
+}
+
+export function submitJob(state: State, command: CommandOf<'job.submit'>): ApplyResult {
+  const checked = checkSubmit(state, command)
+  if (checked !== null) return checked
+  const maxPrice = maxPriceOf(state, command.spec)
   const job: Job = {
     id: command.jobId,
     submitter: command.submitter,
@@ -104,7 +119,7 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   state.jobs.set(job.id, job)
   state.jobOrder.push(job.id)
   state.unfinished.add(job.id)
-  state.submissions.set(key, job.id)
+  state.submissions.set(submissionKey(job.submitter, job.idempotencyId), job.id)
   state.queue.push(job.id)
   holdEscrow(state, job)
   return ok({ jobId: job.id, created: true })
@@ -189,14 +204,24 @@ export function lostJob(state: State, command: CommandOf<'job.lost'>): ApplyResu
   return loseJob(state, job, command.reason)
 }
 
-export function cancelJob(state: State, command: CommandOf<'job.cancel'>): ApplyResult {
+/** What a cancel would do, without doing it: a result when it would change nothing (already
+ * cancelled) or a refusal, else null. Run by `apply` and by the API before proposing. */
+export function checkCancel(state: State, command: CommandOf<'job.cancel'>): ApplyResult | null {
   const job = state.jobs.get(command.jobId)
-  if (job === undefined) return fail('NOT_FOUND', `no job ${command.jobId}`)
-  if (job.submitter !== command.by) return fail('NOT_FOUND', `no job ${command.jobId}`)
+  if (job === undefined || job.submitter !== command.by) {
+    return fail('NOT_FOUND', `no job ${command.jobId}`)
+  }
   if (job.state === 'cancelled') return ok({ cancelled: false })
   if (isFinalJobState(job.state)) {
     return fail('INVALID_STATE', `job already ended: ${job.state}`)
   }
+  return null
+}
+
+export function cancelJob(state: State, command: CommandOf<'job.cancel'>): ApplyResult {
+  const checked = checkCancel(state, command)
+  if (checked !== null) return checked
+  const job = state.jobs.get(command.jobId) as Job
   if (job.state === 'running' && job.startedAt !== null) {
     // The code ran until now at the submitter's request: it pays for that time.
     settleEscrow(state, job, state.logTime - job.startedAt)
