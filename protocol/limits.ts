@@ -59,6 +59,11 @@ export const OUTPUT_TAIL_BYTES_MAX = 64 * KIB
 /** Jobs an account may have queued or running at once: one account cannot flood the queue. */
 export const QUEUE_JOBS_PER_ACCOUNT_MAX = 100
 
+/** Bytes of code an account's unfinished jobs may hold in the replicated state at once. Code
+ * leaves the state when its job ends; until then every replica keeps it in memory and in each
+ * snapshot, so one account's share is capped well below what 100 jobs of 1 MiB would take. */
+export const QUEUE_CODE_BYTES_PER_ACCOUNT_MAX = 16 * MIB
+
 /** Jobs in the whole queue (queued, assigned or running). */
 export const QUEUE_JOBS_MAX = 10_000
 

@@ -1,8 +1,9 @@
 // Encoding of the whole state as plain JSON. Maps are written as arrays of pairs in insertion
 // order, which is the order entries created them, so replicas at the same index encode to the
 // same bytes (the state hash compares those bytes).
-import { isFinalJobState } from '../../protocol/index.ts'
-import type { MeshPolicy } from '../../protocol/index.ts'
+import { isFinalJobState, utf8Bytes } from '../../protocol/index.ts'
+import type { JobSpec, MeshPolicy } from '../../protocol/index.ts'
+import { sha256Hex } from './sha256.ts'
 import type {
   Account,
   AppliedProposal,
@@ -49,7 +50,8 @@ export function encodeState(state: State): string {
   return JSON.stringify(snapshotState(state))
 }
 
-export function restoreState(snapshot: StoredSnapshot): State {
+export function restoreState(stored: StoredSnapshot): State {
+  const snapshot = upgrade(stored)
   const jobs = new Map(snapshot.jobs.map((job) => [job.id, job]))
   return {
     policy: snapshot.policy,
@@ -64,22 +66,40 @@ export function restoreState(snapshot: StoredSnapshot): State {
     submissions: new Map(snapshot.submissions),
     queue: snapshot.queue,
     executors: new Map(snapshot.executors.map((executor) => [executor.peer, executor])),
-    // Version 1 predates proposal ids: nothing was remembered, and nothing needs refusing.
-    proposals: new Map(snapshot.proposals ?? []),
-    proposalFloor: snapshot.proposalFloor ?? 0,
+    proposals: new Map(snapshot.proposals),
+    proposalFloor: snapshot.proposalFloor,
     appliedIndex: snapshot.appliedIndex,
     logTime: snapshot.logTime,
   }
 }
 
-/** Snapshots written before proposal ids lack the proposal table. */
+/** Version 1 predates proposal ids (no proposal table) and kept each job's code in its spec,
+ * also once the job had ended. */
 type StoredSnapshot =
   | StateSnapshot
-  | (Omit<StateSnapshot, 'version' | 'proposals' | 'proposalFloor'> & {
+  | (Omit<StateSnapshot, 'version' | 'proposals' | 'proposalFloor' | 'jobs'> & {
       readonly version: 1
+      readonly jobs: (Omit<Job, 'spec' | 'code' | 'codeBytes' | 'codeSha256'> & {
+        readonly spec: JobSpec
+      })[]
       readonly proposals?: undefined
       readonly proposalFloor?: undefined
     })
+
+function upgrade(snapshot: StoredSnapshot): StateSnapshot {
+  if (snapshot.version === 2) return snapshot
+  const jobs = snapshot.jobs.map((job): Job => {
+    const { code, ...settings } = job.spec
+    return {
+      ...job,
+      spec: settings,
+      code: isFinalJobState(job.state) ? null : code,
+      codeBytes: utf8Bytes(code),
+      codeSha256: sha256Hex(code),
+    }
+  })
+  return { ...snapshot, version: 2, jobs, proposals: [], proposalFloor: 0 }
+}
 
 export function decodeState(text: string): State {
   return restoreState(JSON.parse(text) as StoredSnapshot)

@@ -27,11 +27,22 @@ export interface JobEvent {
   readonly reason: string | null
 }
 
+/** A job's spec without its code, which the state keeps only while the job may still run. */
+export type JobSettings = Omit<JobSpec, 'code'>
+
 export interface Job {
   readonly id: string
   readonly submitter: string
   readonly idempotencyId: string
-  readonly spec: JobSpec
+  readonly spec: JobSettings
+  /** The code while the job may still run; null once it is final, so that finished jobs (the
+   * history) do not keep every submission's code in memory and in every snapshot. */
+  code: string | null
+  /** UTF-8 bytes of the code; it counts against the account's queue while the job is open. */
+  readonly codeBytes: number
+  /** SHA-256 of the code's UTF-8 bytes, in hex: tells a replayed submission from a conflict
+   * once the code is gone, and names the code wherever it is kept outside the state. */
+  readonly codeSha256: string
   state: JobState
   readonly createdAt: number
   assignedAt: number | null
