@@ -22,6 +22,15 @@ export interface StateGrowthOptions {
 
 const MIB = 1024 * 1024
 
+interface Sample {
+  readonly cycles: number
+  readonly rssMb: number
+  readonly heapMb: number
+  readonly heapTotalMb: number
+  readonly externalMb: number
+  readonly ledgerMb: number
+}
+
 /** Holds every job it is given until it is cancelled: one job that fills its only CPU keeps
  * every later job queued, which is what a submit-then-cancel loop costs the ledger. */
 function holdingExecutor(): LocalExecutor {
@@ -124,7 +133,7 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
   })
   await daemon.start()
   const client = new RpcClient({ url: daemon.address.url, token: daemon.token })
-  const samples: { cycles: number; rssMb: number; heapMb: number; ledgerMb: number }[] = []
+  const samples: Sample[] = []
   const rate = { waits: 0 }
   const began = performance.now()
   try {
@@ -153,6 +162,8 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
           cycles: cycle,
           rssMb: Math.round((memory.rss / MIB) * 10) / 10,
           heapMb: Math.round((memory.heapUsed / MIB) * 10) / 10,
+          heapTotalMb: Math.round((memory.heapTotal / MIB) * 10) / 10,
+          externalMb: Math.round((memory.external / MIB) * 10) / 10,
           ledgerMb: Math.round(((await directoryBytes(join(dataDir, LEDGER_DIR))) / MIB) * 10) / 10,
         })
       }
@@ -165,11 +176,7 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
   return { ...report(options, samples, performance.now() - began), rateLimitedWaits: rate.waits }
 }
 
-function report(
-  options: StateGrowthOptions,
-  samples: { cycles: number; rssMb: number; heapMb: number; ledgerMb: number }[],
-  elapsedMs: number,
-): object {
+function report(options: StateGrowthOptions, samples: Sample[], elapsedMs: number): object {
   // The first half is the warm-up: the growth that matters is what the second half adds.
   const baseline = samples[Math.floor((samples.length - 1) / 2)]
   const last = samples.at(-1)
