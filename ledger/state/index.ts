@@ -2,7 +2,7 @@ export { apply, activeJobs } from './apply.ts'
 export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
 export { ledgerViolations } from './invariants.ts'
-export { escrowExpiresAt, maxPriceOf } from './jobs.ts'
+export { checkCancel, checkSubmit, escrowExpiresAt, maxPriceOf } from './jobs.ts'
 export { decodeState, encodeState, restoreState, snapshotState } from './snapshot.ts'
 export type { StateSnapshot } from './snapshot.ts'
 export {
