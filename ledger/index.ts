@@ -2,6 +2,7 @@ export * from './state/index.ts'
 export { Replica, ReplicaOverloadedError, ReplicaStoppedError } from './replica.ts'
 export type { AppliedListener, ReplicaInit } from './replica.ts'
 export type { Clock } from './clock.ts'
+export type { RaftTransport, RaftTransportHandler } from './raft-transport.ts'
 export * from './storage/index.ts'
 /** The Raft core, under its own name: its `Entry` is a log entry, not a ledger entry. */
 export * as raft from './raft/index.ts'
