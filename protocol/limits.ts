@@ -96,3 +96,23 @@ export const SHUTDOWN_DRAIN_MS = 10_000
 /** Characters of a client's input (a field path, an unknown key) echoed back in an error:
  * enough to name any real field, so a 3 MiB key costs the reply nothing. */
 export const ERROR_ECHO_CHARS_MAX = 256
+
+/** A PeerId string in a Raft message (an Ed25519 PeerId is 52 characters): room for other key
+ * types, small enough that a forged length cannot make a decoder allocate much. */
+export const RAFT_NODE_ID_BYTES_MAX = 128
+
+/** A read-index context: the driver puts a request id there, never more than a few dozen
+ * bytes, so 1 KiB refuses junk without limiting any real caller. */
+export const RAFT_CONTEXT_BYTES_MAX = 1 * KIB
+
+/** One encoded Raft message that is not a snapshot. An append carries 1 MiB of entries, or one
+ * larger entry alone (a 4 MiB API message at most), so 16 MiB leaves room and bounds memory. */
+export const RAFT_MESSAGE_BYTES_MAX = 16 * MIB
+
+/** The state machine in one snapshot. It holds accounts, the bounded job queue and results'
+ * tails; 512 MiB is far above that and still fits in one Node buffer on a small machine. */
+export const RAFT_SNAPSHOT_BYTES_MAX = 512 * MIB
+
+/** Voters plus learners named in a snapshot's membership: the mesh keeps at most 5 voters and
+ * a few thousand learners are far past the scale this release targets. */
+export const RAFT_MEMBERS_MAX = 4096
