@@ -1,5 +1,8 @@
 // The Raft transport between real libp2p nodes on loopback.
+import { lpStream } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { raft } from '../../../ledger/index.ts'
+import { RAFT_PROTOCOL, RAFT_SNAPSHOT_CHUNK_BYTES } from '../../../protocol/index.ts'
 import { appendMessage, meshTogether, raftStreams, startRaftPeer } from './raft-peers.ts'
 import type { RaftPeer } from './raft-peers.ts'
 
@@ -43,3 +46,84 @@ describe('raft transport', () => {
     }
   })
 })
+
+describe('raft transport snapshots', () => {
+  function snapshotMessage(from: RaftPeer, to: RaftPeer, bytes: number): raft.Message {
+    const data = new Uint8Array(bytes).map((_, at) => at % 251)
+    const metadata = { index: 40, term: 3, confState: { voters: [from.id, to.id], learners: [] } }
+    return {
+      ...appendMessage(from, to, 1),
+      type: 'snapshot',
+      entries: [],
+      snapshot: { metadata, data },
+    }
+  }
+
+  it('should report a snapshot delivered only after the receiver persisted it', async () => {
+    const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
+    const persisted = Promise.withResolvers<void>()
+    const stepped = Promise.withResolvers<raft.Message>()
+    follower.onMessage = (message) => {
+      stepped.resolve(message)
+      return persisted.promise
+    }
+    const sent = snapshotMessage(leader, follower, 5 * RAFT_SNAPSHOT_CHUNK_BYTES + 17)
+    leader.transport.send([sent])
+    const received = await stepped.promise
+    // Compared as buffers: a deep equality over 5 MiB element by element takes seconds.
+    const none = new Uint8Array(0)
+    expect(Buffer.from(received.snapshot?.data ?? none).equals(sent.snapshot?.data ?? none)).toBe(
+      true,
+    )
+    expect({ ...received, snapshot: received.snapshot?.metadata }).toEqual({
+      ...sent,
+      snapshot: sent.snapshot?.metadata,
+    })
+    // The follower holds the snapshot but has not persisted it: the leader must not know yet.
+    // A negative cannot be awaited; 200 ms is many loopback round trips for an early ack.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(leader.snapshotStatus).toEqual([])
+    persisted.resolve()
+    await expect.poll(() => leader.snapshotStatus).toEqual([{ to: follower.id, delivered: true }])
+  })
+
+  it('should report a snapshot undelivered when the receiver fails to persist it', async () => {
+    const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
+    follower.onMessage = () => Promise.reject(new Error('disk full'))
+    leader.transport.send([snapshotMessage(leader, follower, 1000)])
+    await expect.poll(() => leader.snapshotStatus).toEqual([{ to: follower.id, delivered: false }])
+  })
+
+  it('should report a snapshot undelivered when no acknowledgement comes in time', async () => {
+    const limits = { snapshotAckTimeoutMs: 300 }
+    const [leader, follower] = await Promise.all([startRaftPeer({ limits }), startRaftPeer()])
+    peers.push(leader, follower)
+    await meshTogether([leader, follower])
+    follower.onMessage = () => new Promise<void>(() => undefined)
+    leader.transport.send([snapshotMessage(leader, follower, 1000)])
+    await expect.poll(() => leader.snapshotStatus).toEqual([{ to: follower.id, delivered: false }])
+    expect(leader.log.filter((line) => line.msg === 'snapshot not acknowledged')).toHaveLength(1)
+  })
+
+  it('should send a snapshot in frames no larger than a chunk when it is large', async () => {
+    const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
+    const frames = await recordFrames(follower)
+    leader.transport.send([snapshotMessage(leader, follower, 3 * RAFT_SNAPSHOT_CHUNK_BYTES)])
+    await expect.poll(() => frames.length).toBeGreaterThanOrEqual(4)
+    expect(Math.max(...frames)).toBeLessThanOrEqual(RAFT_SNAPSHOT_CHUNK_BYTES + 6)
+  })
+})
+
+/** Replaces a peer's Raft handler with one that records the size of each frame it reads. */
+async function recordFrames(peer: RaftPeer): Promise<number[]> {
+  const sizes: number[] = []
+  await peer.node.handle(
+    RAFT_PROTOCOL,
+    async (stream) => {
+      const lp = lpStream(stream, { maxDataLength: 64 * RAFT_SNAPSHOT_CHUNK_BYTES })
+      for (;;) sizes.push((await lp.read()).byteLength)
+    },
+    { force: true },
+  )
+  return sizes
+}
