@@ -264,7 +264,8 @@ class Reader {
     const length = this.u32()
     if (length > max) fail('oversized', `a field of ${length} bytes is over ${max}`)
     this.#need(length)
-    const value = this.#bytes.slice(this.#at, this.#at + length)
+    // A copy into a plain Uint8Array: a Node Buffer's slice() shares memory with the frame.
+    const value = new Uint8Array(this.#bytes.subarray(this.#at, this.#at + length))
     this.#at += length
     return value
   }

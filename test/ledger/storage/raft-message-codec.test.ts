@@ -169,3 +169,17 @@ describe('raft message codec', () => {
     )
   })
 })
+
+describe('raft message codec over a Node buffer', () => {
+  it('should decode plain byte arrays that own their memory when the input is a Buffer', () => {
+    const data = Uint8Array.of(1, 2, 3)
+    const sent = message('append', 'a', 'b', {
+      entries: [{ term: 1, index: 1, type: 'normal', data }],
+    })
+    const frame = Buffer.from(encodeRaftMessage(sent))
+    const decoded = decodeRaftMessage(frame)
+    expect(decoded).toEqual(sent)
+    frame.fill(0)
+    expect(decoded.entries[0]?.data).toEqual(data)
+  })
+})
