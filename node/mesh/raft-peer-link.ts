@@ -42,6 +42,8 @@ export interface RaftPeerLinkStats {
   readonly sent: number
   /** Streams opened to this peer, since the link was made. */
   readonly streamsOpened: number
+  /** Whether a stream is open now. */
+  readonly connected: boolean
 }
 
 interface Outgoing {
@@ -90,6 +92,7 @@ export class RaftPeerLink {
       dropped: this.#dropped,
       sent: this.#sent,
       streamsOpened: this.#streamsOpened,
+      connected: this.#connected !== undefined,
     }
   }
 
