@@ -6,3 +6,14 @@ export { Libp2pRaftTransport, raftTransport } from './raft-transport.ts'
 export type { RaftTransportComponents, RaftTransportInit } from './raft-transport.ts'
 export type { RaftLinkLimits, RaftPeerLinkStats } from './raft-peer-link.ts'
 export * from './errors.ts'
+export { DEFAULT_P2P_PORT, joinAddress, joinMesh } from './join-mesh.ts'
+export type { JoinOptions, Joined } from './join-mesh.ts'
+export { JoinService, joinService } from './join-service.ts'
+export type {
+  AdmitRequest,
+  AdmitResult,
+  JoinServiceComponents,
+  JoinServiceInit,
+} from './join-service.ts'
+export { generateJoinSecret, hashJoinSecret, judgeJoinSecret } from './join-secret.ts'
+export type { JoinSecretHashes } from './join-secret.ts'
