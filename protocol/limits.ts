@@ -166,3 +166,7 @@ export const JOIN_TIMEOUT_MS = 10_000
 /** How long a connection from a peer that is not admitted may stay open: just enough to run
  * the join protocol, after which the gate closes it. */
 export const JOIN_WINDOW_MS = 15_000
+
+/** Connections from peers that are not admitted, open at once (each in its join window): a
+ * handful of machines join at a time, so 64 is generous and a flood cannot hold more. */
+export const JOIN_STRANGERS_MAX = 64

@@ -3,6 +3,7 @@
 export { JOIN_PROTOCOL, RAFT_PROTOCOL } from '../../protocol/index.ts'
 export {
   JOIN_FRAME_BYTES_MAX,
+  JOIN_STRANGERS_MAX,
   JOIN_TIMEOUT_MS,
   JOIN_WINDOW_MS,
   RAFT_FRAME_BYTES_MAX,

@@ -17,3 +17,5 @@ export type {
 } from './join-service.ts'
 export { generateJoinSecret, hashJoinSecret, judgeJoinSecret } from './join-secret.ts'
 export type { JoinSecretHashes } from './join-secret.ts'
+export { admissionGate, combineGaters, denyPeers } from './connection-gate.ts'
+export type { AdmissionGateInit } from './connection-gate.ts'

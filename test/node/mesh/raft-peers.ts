@@ -1,6 +1,6 @@
 // Real libp2p nodes on 127.0.0.1 carrying the Raft transport, each with a receiver that records
 // what it stepped, for the transport's tests and figures.
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
@@ -38,6 +38,7 @@ export interface RaftPeerOptions {
   /** A fixed TCP port, so a restarted peer comes back where the others expect it. */
   readonly port?: number
   readonly privateKey?: PrivateKey
+  readonly connectionGater?: ConnectionGater
 }
 
 export async function startRaftPeer(options: RaftPeerOptions = {}): Promise<RaftPeer> {
@@ -54,6 +55,7 @@ export async function startRaftPeer(options: RaftPeerOptions = {}): Promise<Raft
   }
   const node = await createLibp2p({
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+    ...(options.connectionGater === undefined ? {} : { connectionGater: options.connectionGater }),
     addresses: { listen: [`/ip4/127.0.0.1/tcp/${options.port ?? 0}`] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
