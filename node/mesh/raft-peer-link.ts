@@ -149,7 +149,8 @@ export class RaftPeerLink {
         await this.#write(connected, batch)
         this.#sent += batch.length
       } catch (error) {
-        if (batch[0]?.snapshot === true && !signal.aborted) this.#report(false)
+        // A snapshot cut off mid-write, by a broken stream or by stop(), was not delivered.
+        if (batch[0]?.snapshot === true) this.#report(false)
         this.#broken(connected, error)
         await this.#backoff()
       }

@@ -31,7 +31,7 @@ function portOf(peer: RaftPeer): number {
 }
 
 describe('raft transport when a peer dies', () => {
-  it('should bound the queue while a peer is down and reopen the stream when it is back', async () => {
+  it('should bound the queue and reopen the stream when a dead peer comes back', async () => {
     const limits = { queueMessagesMax: 100, backoffMsMax: 200 }
     const leader = await peer({ limits })
     const privateKey = await generateKeyPair('Ed25519')
@@ -65,6 +65,36 @@ describe('raft transport when a peer dies', () => {
     expect(
       leader.log.filter((line) => line.msg === 'raft queue full, dropping messages'),
     ).toHaveLength(1)
+  })
+})
+
+describe('raft transport stopping', () => {
+  it('should report a snapshot undelivered when the sender stops while writing it', async () => {
+    const leader = await peer()
+    const follower = await peer()
+    await meshTogether([leader, follower])
+    // A receiver that never reads: the sender's writes stall once Yamux's window is full.
+    const opened = Promise.withResolvers<void>()
+    await follower.node.handle(
+      RAFT_PROTOCOL,
+      (stream) => {
+        stream.maxReadBufferLength = 64 * 1024 * 1024
+        stream.pause()
+        opened.resolve()
+      },
+      { force: true },
+    )
+    const data = new Uint8Array(32 * 1024 * 1024)
+    const metadata = { index: 9, term: 2, confState: { voters: [leader.id], learners: [] } }
+    const base = appendMessage(leader, follower, 1)
+    leader.transport.send([
+      { ...base, type: 'snapshot', entries: [], snapshot: { metadata, data } },
+    ])
+    await opened.promise
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(leader.snapshotStatus).toEqual([])
+    await leader.node.stop()
+    expect(leader.snapshotStatus).toEqual([{ to: follower.id, delivered: false }])
   })
 })
 
