@@ -5,7 +5,11 @@
 import type { Connection, Startable, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { Logger } from 'pino'
-import { joinRequestSchema, joinResponseSchema } from '../../protocol/index.ts'
+import {
+  ERROR_ECHO_CHARS_MAX,
+  joinRequestSchema,
+  joinResponseSchema,
+} from '../../protocol/index.ts'
 import type { JoinRefusal, JoinResponse, JoinRole, MeshMember } from '../../protocol/index.ts'
 import * as constants from './constants.ts'
 import type { RaftTransportComponents } from './raft-transport.ts'
@@ -25,8 +29,12 @@ export type AdmitResult =
 export interface JoinServiceInit {
   /** The id of the mesh this member belongs to; a request for another is refused. */
   readonly meshId: () => string
-  /** Decides and records the admission; resolves once it is durable in the mesh. */
-  readonly admit: (request: AdmitRequest) => Promise<AdmitResult>
+  /** Decides and records the admission; resolves once it is durable in the mesh. Past
+   * `signal` (the join's deadline) the joiner is told UNAVAILABLE whatever it resolves to. */
+  readonly admit: (
+    request: AdmitRequest,
+    options: { readonly signal: AbortSignal },
+  ) => Promise<AdmitResult>
   readonly logger: Logger
   readonly timeoutMs?: number
 }
@@ -63,13 +71,18 @@ export class JoinService implements Startable {
 
   async #serve(stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer.toString()
-    const signal = AbortSignal.timeout(this.#init.timeoutMs ?? constants.JOIN_TIMEOUT_MS)
+    const timeoutMs = this.#init.timeoutMs ?? constants.JOIN_TIMEOUT_MS
     const lp = lpStream(stream, { maxDataLength: constants.JOIN_FRAME_BYTES_MAX })
     try {
-      const response = await this.#answer(peerId, (await lp.read({ signal })).subarray())
+      // One deadline for reading the request and deciding; the reply gets its own, so that a
+      // decision that ran out of time is still answered.
+      const deadline = AbortSignal.timeout(timeoutMs)
+      const frame = (await lp.read({ signal: deadline })).subarray()
+      const response = await this.#answer(peerId, frame, deadline)
       const { logger } = this.#init
       if (response.accepted) logger.info({ peer: peerId }, 'admitted a peer to the mesh')
       else logger.warn({ peer: peerId, code: response.code }, `refused a join: ${response.message}`)
+      const signal = AbortSignal.timeout(timeoutMs)
       await lp.write(encoder.encode(JSON.stringify(joinResponseSchema.parse(response))), { signal })
       await stream.close({ signal })
     } catch (error) {
@@ -78,7 +91,23 @@ export class JoinService implements Startable {
     }
   }
 
-  async #answer(peerId: string, frame: Uint8Array): Promise<JoinResponse> {
+  /** Runs `admit` within the deadline; a failure or a timeout is UNAVAILABLE (retryable). */
+  async #admit(request: AdmitRequest, deadline: AbortSignal): Promise<AdmitResult> {
+    const timedOut = Promise.withResolvers<AdmitResult>()
+    const onAbort = () =>
+      timedOut.resolve(refuse('UNAVAILABLE', 'the mesh did not record the admission in time'))
+    deadline.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await Promise.race([this.#init.admit(request, { signal: deadline }), timedOut.promise])
+    } catch (error) {
+      this.#init.logger.warn({ peer: request.peerId, err: error }, 'admission failed')
+      return refuse('UNAVAILABLE', `the mesh could not record the admission: ${String(error)}`)
+    } finally {
+      deadline.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #answer(peerId: string, frame: Uint8Array, deadline: AbortSignal): Promise<JoinResponse> {
     let body: unknown
     try {
       body = JSON.parse(decoder.decode(frame))
@@ -93,14 +122,16 @@ export class JoinService implements Startable {
       return refuse('OTHER_MESH', `the token is for mesh ${request.meshId}, this is ${meshId}`)
     }
     const { owner, role, secret } = request
-    const result = await this.#init.admit({ peerId, owner, role, secret })
+    const result = await this.#admit({ peerId, owner, role, secret }, deadline)
     if (!result.accepted) return refuse(result.code, result.message)
     return { accepted: true, meshId, members: [...result.members] }
   }
 }
 
-function refuse(code: JoinRefusal, message: string): JoinResponse {
-  return { accepted: false, code, message }
+function refuse(code: JoinRefusal, message: string): JoinResponse & { accepted: false } {
+  // The schema bounds a reply's message at four bytes per echoed character; an admission's
+  // error text may be longer.
+  return { accepted: false, code, message: message.slice(0, ERROR_ECHO_CHARS_MAX) }
 }
 
 /** The service factory: `services: { join: joinService({ meshId, admit, logger }) }`. */

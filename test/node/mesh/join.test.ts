@@ -19,7 +19,7 @@ import {
   judgeJoinSecret,
 } from '../../../node/mesh/index.ts'
 import type { AdmitRequest, AdmitResult } from '../../../node/mesh/index.ts'
-import { JOIN_PROTOCOL, formatJoinToken } from '../../../protocol/index.ts'
+import { JOIN_PROTOCOL, formatJoinToken, parseJoinToken } from '../../../protocol/index.ts'
 import type { JoinRole } from '../../../protocol/index.ts'
 
 const nodes: Libp2p[] = []
@@ -39,8 +39,9 @@ async function bareNode(): Promise<Libp2p> {
   return node
 }
 
-/** A member of mesh `mesh-test` with a voter, an executor and one rotated-away secret. */
-async function member() {
+/** A member of mesh `mesh-test` with a voter, an executor and one rotated-away secret;
+ * `stall` makes its admissions hang, as they do while the mesh has no coordinator. */
+async function member(options: { stall?: boolean; timeoutMs?: number } = {}) {
   const secrets = { voter: generateJoinSecret(), executor: generateJoinSecret() }
   const old = generateJoinSecret()
   const hashes = {
@@ -58,7 +59,9 @@ async function member() {
       join: joinService({
         meshId: () => 'mesh-test',
         logger: pino({ level: 'silent' }),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         admit: (request): Promise<AdmitResult> => {
+          if (options.stall === true) return new Promise<AdmitResult>(() => undefined)
           const refusal = judgeJoinSecret(request.secret, request.role, hashes)
           if (refusal !== undefined) {
             return Promise.resolve({ accepted: false, code: refusal, message: refusal })
@@ -139,6 +142,38 @@ describe('join', () => {
     )
     expect(impostor.admitted).toEqual([])
     expect(mesh.admitted).toEqual([])
+  })
+
+  it('should answer UNAVAILABLE in time when the admission does not complete', async () => {
+    const mesh = await member({ stall: true, timeoutMs: 300 })
+    const joiner = await bareNode()
+    const join = joinMesh(joiner, mesh.address, mesh.token('voter'), { owner: 'alice' })
+    expect(await refusal(join)).toBe('UNAVAILABLE')
+  })
+
+  it('should answer UNAVAILABLE when the admission fails', async () => {
+    const mesh = await member()
+    const joiner = await bareNode()
+    const failing = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: {
+        join: joinService({
+          meshId: () => 'mesh-test',
+          logger: pino({ level: 'silent' }),
+          admit: () => Promise.reject(new Error('no quorum')),
+        }),
+      },
+    })
+    nodes.push(failing)
+    const token = formatJoinToken({
+      ...parseJoinToken(mesh.token('voter')),
+      issuer: failing.peerId.toString(),
+    })
+    const address = `127.0.0.1:${failing.getMultiaddrs()[0]?.toString().split('/')[4]}`
+    expect(await refusal(joinMesh(joiner, address, token, { owner: 'alice' }))).toBe('UNAVAILABLE')
   })
 
   it('should answer BAD_REQUEST when the request is not a join request', async () => {
