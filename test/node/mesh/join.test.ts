@@ -21,6 +21,7 @@ import {
 import type { AdmitRequest, AdmitResult } from '../../../node/mesh/index.ts'
 import { JOIN_PROTOCOL, formatJoinToken, parseJoinToken } from '../../../protocol/index.ts'
 import type { JoinRole } from '../../../protocol/index.ts'
+import type { LogLine } from './raft-peers.ts'
 
 const nodes: Libp2p[] = []
 
@@ -50,6 +51,11 @@ async function member(options: { stall?: boolean; timeoutMs?: number } = {}) {
     rotated: [hashJoinSecret(old)],
   }
   const admitted: AdmitRequest[] = []
+  const log: LogLine[] = []
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void log.push(JSON.parse(line)) },
+  )
   const node: Libp2p = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
@@ -58,7 +64,7 @@ async function member(options: { stall?: boolean; timeoutMs?: number } = {}) {
     services: {
       join: joinService({
         meshId: () => 'mesh-test',
-        logger: pino({ level: 'silent' }),
+        logger,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         admit: (request): Promise<AdmitResult> => {
           if (options.stall === true) return new Promise<AdmitResult>(() => undefined)
@@ -80,7 +86,7 @@ async function member(options: { stall?: boolean; timeoutMs?: number } = {}) {
   const address = `127.0.0.1:${node.getMultiaddrs()[0]?.toString().split('/')[4]}`
   const token = (role: JoinRole, secret = secrets[role], meshId = 'mesh-test') =>
     formatJoinToken({ role, meshId, issuer: node.peerId.toString(), secret })
-  return { node, address, token, secrets, old, admitted }
+  return { node, address, token, secrets, old, admitted, log }
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -124,6 +130,8 @@ describe('join', () => {
     const otherMesh = mesh.token('voter', mesh.secrets.voter, 'mesh-other')
     expect(await refusal(join(otherMesh))).toBe('OTHER_MESH')
     expect(mesh.admitted).toEqual([])
+    const refused = mesh.log.filter((line) => line.msg.startsWith('refused a join'))
+    expect(refused.map((line) => line.peer)).toEqual(Array(4).fill(joiner.peerId.toString()))
   })
 
   it('should refuse to talk to a peer when it is not the issuer the token names', async () => {

@@ -9,7 +9,7 @@ import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeRaftMessage } from '../../../ledger/index.ts'
-import { RAFT_PROTOCOL } from '../../../protocol/index.ts'
+import { RAFT_FRAME_BYTES_MAX, RAFT_PROTOCOL } from '../../../protocol/index.ts'
 import { appendMessage, meshTogether, startRaftPeer } from './raft-peers.ts'
 import type { RaftPeer } from './raft-peers.ts'
 
@@ -28,6 +28,15 @@ async function peer(options: Parameters<typeof startRaftPeer>[0] = {}): Promise<
 function portOf(peer: RaftPeer): number {
   // `/ip4/127.0.0.1/tcp/<port>/p2p/<id>`
   return Number(peer.node.getMultiaddrs()[0]?.toString().split('/')[4])
+}
+
+/** The length prefix lpStream writes: an unsigned LEB128 varint. */
+function unsignedVarint(value: number): number[] {
+  const bytes: number[] = []
+  for (let rest = value; ; rest = Math.floor(rest / 128)) {
+    if (rest < 128) return [...bytes, rest]
+    bytes.push((rest % 128) | 128)
+  }
 }
 
 describe('raft transport when a peer dies', () => {
@@ -143,6 +152,18 @@ describe('raft transport refuses bad input', () => {
     expect(['InvalidDataLengthError', 'StreamBufferError']).toContain(
       refusals(victim)[0]?.err?.type,
     )
+  })
+
+  it('should close the stream when a frame announces more than the default limit', async () => {
+    const victim = await peer()
+    const sender = await intruder()
+    victim.admitted.add(sender.peerId.toString())
+    // Only the length prefix and a few bytes: the victim must refuse before buffering the rest.
+    const stream = await sender.dialProtocol(victim.node.getMultiaddrs(), RAFT_PROTOCOL)
+    stream.send(Uint8Array.of(...unsignedVarint(RAFT_FRAME_BYTES_MAX + 1), 1, 2, 3))
+    await expect.poll(() => stream.status, { timeout: 5_000 }).not.toBe('open')
+    expect(victim.received).toEqual([])
+    expect(refusals(victim).map((line) => line.err?.type)).toEqual(['InvalidDataLengthError'])
   })
 
   it('should close the stream when a frame is garbage', async () => {
