@@ -105,7 +105,7 @@ export class RaftPeerLink {
       this.#queue.length >= queueMessagesMax ||
       (snapshot
         ? this.#queue.some((item) => item.snapshot)
-        : this.#queuedBytes + encoded.byteLength > queueBytesMax)
+        : this.#queuedBytes + encoded.byteLength + 1 > queueBytesMax)
     if (full) {
       this.#dropped++
       if (!this.#droppingLogged) {
@@ -282,11 +282,15 @@ export class RaftPeerLink {
     }
   }
 
+  /** Reports on a later microtask: a drop happens inside the driver's send(), and the driver
+   * must not be re-entered from its own call. */
   #report(delivered: boolean): void {
-    try {
-      this.#init.onSnapshotStatus(delivered)
-    } catch (error) {
-      this.#init.logger.error({ peer: this.#init.peerId, err: error }, 'snapshot status threw')
-    }
+    queueMicrotask(() => {
+      try {
+        this.#init.onSnapshotStatus(delivered)
+      } catch (error) {
+        this.#init.logger.error({ peer: this.#init.peerId, err: error }, 'snapshot status threw')
+      }
+    })
   }
 }

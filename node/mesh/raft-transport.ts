@@ -95,7 +95,9 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
     for (const message of messages) {
       const encoded = encodeRaftMessage(message)
       if (!this.#started) {
-        if (message.type === 'snapshot') this.#handler?.onSnapshotStatus(message.to, false)
+        const { to } = message
+        if (message.type === 'snapshot')
+          queueMicrotask(() => this.#handler?.onSnapshotStatus(to, false))
         continue
       }
       this.#link(message.to).enqueue(encoded, message.type === 'snapshot')

@@ -105,6 +105,25 @@ describe('raft transport snapshots', () => {
     expect(leader.log.filter((line) => line.msg === 'snapshot not acknowledged')).toHaveLength(1)
   })
 
+  it('should report a dropped snapshot only after send returned when one is queued', async () => {
+    const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
+    let sending = false
+    const calledDuringSend: boolean[] = []
+    leader.transport.listen({
+      onMessage: () => Promise.resolve(),
+      onSnapshotStatus: () => void calledDuringSend.push(sending),
+    })
+    sending = true
+    // The second is refused at once: one snapshot per peer is queued or in flight at a time.
+    leader.transport.send([
+      snapshotMessage(leader, follower, 10),
+      snapshotMessage(leader, follower, 10),
+    ])
+    sending = false
+    await expect.poll(() => calledDuringSend.length).toBeGreaterThanOrEqual(1)
+    expect(calledDuringSend[0]).toBe(false)
+  })
+
   it('should send a snapshot in frames no larger than a chunk when it is large', async () => {
     const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
     const frames = await recordFrames(follower)
