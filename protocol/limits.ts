@@ -170,3 +170,15 @@ export const JOIN_WINDOW_MS = 15_000
 /** Connections from peers that are not admitted, open at once (each in its join window): a
  * handful of machines join at a time, so 64 is generous and a flood cannot hold more. */
 export const JOIN_STRANGERS_MAX = 64
+
+/** Raft streams per connection and direction: one in use, and one more while a stream that
+ * broke is replaced before the peer has noticed (the libp2p ping spec allows two as well). */
+export const RAFT_STREAMS_PER_CONNECTION_MAX = 2
+
+/** Frames in one write on a Raft stream: enough to batch a burst of appends into one system
+ * call, few enough that one write never holds the link for long. */
+export const RAFT_FRAMES_PER_WRITE_MAX = 256
+
+/** Join streams per connection: a join is one request and one reply, so two at once from one
+ * connection is already more than a joiner needs. */
+export const JOIN_STREAMS_PER_CONNECTION_MAX = 2
