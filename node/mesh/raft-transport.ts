@@ -90,17 +90,21 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
   }
 
   /** Queues each message for its peer (`to` is a PeerId string). Never throws for a peer that
-   * cannot be reached; a message that cannot be encoded is a programmer error and throws. */
+   * cannot be reached, nor for one that is not a PeerId (dropped and logged); a message that
+   * cannot be encoded is a programmer error and throws. Snapshot outcomes are reported on a
+   * later microtask, never from inside this call. */
   send(messages: readonly raft.Message[]): void {
     for (const message of messages) {
       const encoded = encodeRaftMessage(message)
-      if (!this.#started) {
+      const link = this.#started ? this.#link(message.to) : undefined
+      if (link === undefined) {
         const { to } = message
-        if (message.type === 'snapshot')
+        if (message.type === 'snapshot') {
           queueMicrotask(() => this.#handler?.onSnapshotStatus(to, false))
+        }
         continue
       }
-      this.#link(message.to).enqueue(encoded, message.type === 'snapshot')
+      link.enqueue(encoded, message.type === 'snapshot')
     }
   }
 
@@ -122,10 +126,17 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
     await link?.stop()
   }
 
-  #link(peerId: string): RaftPeerLink {
+  #link(peerId: string): RaftPeerLink | undefined {
     let link = this.#links.get(peerId)
     if (link === undefined) {
-      const peer = peerIdFromString(peerId)
+      let peer: PeerId
+      try {
+        peer = peerIdFromString(peerId)
+      } catch (error) {
+        const { logger } = this.#init
+        logger.error({ peer: peerId, err: error }, 'raft message to a peer that is not a PeerId')
+        return undefined
+      }
       link = new RaftPeerLink({
         peerId,
         open: (signal) =>

@@ -146,3 +146,23 @@ async function recordFrames(peer: RaftPeer): Promise<number[]> {
   )
   return sizes
 }
+
+describe('raft transport addressing', () => {
+  it('should drop a message without throwing when its peer is not a PeerId', async () => {
+    const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
+    const stray = { ...appendMessage(leader, follower, 1), to: 'node-2' }
+    expect(() => leader.transport.send([stray])).not.toThrow()
+    expect(
+      leader.log.filter((line) => line.msg === 'raft message to a peer that is not a PeerId'),
+    ).toHaveLength(1)
+  })
+
+  it('should close the stream and forget the queue when a peer is removed', async () => {
+    const [leader, follower] = (await start(2)) as [RaftPeer, RaftPeer]
+    leader.transport.send([appendMessage(leader, follower, 1)])
+    await expect.poll(() => follower.received.length).toBe(1)
+    await leader.transport.removePeer(follower.id)
+    expect(leader.transport.stats(follower.id)).toBeUndefined()
+    await expect.poll(() => raftStreams(leader, follower, 'outbound').length).toBe(0)
+  })
+})
