@@ -1,6 +1,7 @@
 // Figures of the Raft transport on loopback, printed as one JSON object:
 //   npx tsx test/node/mesh/raft-transport-figures.ts
 // rtt: a heartbeat and its response between two real libp2p nodes, one at a time.
+// streamOpen: what opening a stream per message would add (the transport keeps one open).
 // appends: append messages (one 128-byte entry each, and 64 entries each) streamed as fast as
 // the sender's bounded queue takes them, counted when the receiver has stepped them.
 import '../../../node/polyfills.ts'
@@ -10,6 +11,7 @@ import { appendMessage, meshTogether, startRaftPeer } from './raft-peers.ts'
 import type { RaftPeer } from './raft-peers.ts'
 
 const ROUND_TRIPS = 2000
+const OPEN_PROTOCOL = '/gridx/figures/open/1.0.0'
 const WARMUP = 200
 
 function heartbeat(from: RaftPeer, to: RaftPeer, type: 'heartbeat' | 'heartbeat-response') {
@@ -77,12 +79,26 @@ async function appendRate(a: RaftPeer, b: RaftPeer, entriesPerMessage: number, t
   }
 }
 
+/** What a stream per message would cost: opening one on the open connection, then closing it. */
+async function streamOpens(a: RaftPeer, b: RaftPeer): Promise<number[]> {
+  await b.node.handle(OPEN_PROTOCOL, (stream) => void stream.close())
+  const samples: number[] = []
+  for (let open = 0; open < WARMUP + 500; open++) {
+    const start = performance.now()
+    const stream = await a.node.dialProtocol(b.node.peerId, OPEN_PROTOCOL)
+    if (open >= WARMUP) samples.push(performance.now() - start)
+    await stream.close()
+  }
+  return samples.sort((x, y) => x - y)
+}
+
 const quantile = (sorted: number[], q: number) =>
   Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(3))
 
 const [a, b] = await Promise.all([startRaftPeer(), startRaftPeer()])
 await meshTogether([a, b])
 const rtt = await roundTrips(a, b)
+const opens = await streamOpens(a, b)
 const single = await appendRate(a, b, 1, 100_000)
 const batched = await appendRate(a, b, 64, 10_000)
 await Promise.all([a.node.stop(), b.node.stop()])
@@ -94,6 +110,7 @@ console.log(
       p99: quantile(rtt, 0.99),
       max: quantile(rtt, 1),
     },
+    streamOpenMs: { samples: opens.length, p50: quantile(opens, 0.5), p99: quantile(opens, 0.99) },
     appends: [single, batched],
   }),
 )
