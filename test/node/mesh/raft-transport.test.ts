@@ -44,6 +44,8 @@ describe('raft transport', () => {
         expect(from.transport.stats(to.id)).toMatchObject({ streamsOpened: 1, dropped: 0 })
       }
     }
+    const WARN = 40
+    expect(trio.flatMap((peer) => peer.log.filter((line) => line.level >= WARN))).toEqual([])
   })
 })
 
