@@ -172,9 +172,12 @@ describe('raft transport refuses bad input', () => {
     victim.admitted.add(sender.peerId.toString())
     await sendFrames(sender, victim, [frame(1, Uint8Array.of(1, 2, 3, 4, 5))])
     await sendFrames(sender, victim, [Uint8Array.of(77, 0, 0)])
+    // An acknowledgement is the receiver's to send, never the sender's.
+    await sendFrames(sender, victim, [Uint8Array.of(3, 0, 0, 0, 1, 1)])
     expect(victim.received).toEqual([])
     expect(refusals(victim).map((line) => line.err?.type)).toEqual([
       'RaftMessageCodecError',
+      'InvalidFrameError',
       'InvalidFrameError',
     ])
   })
