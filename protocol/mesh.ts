@@ -36,7 +36,8 @@ export interface JoinToken {
   readonly secret: string
 }
 
-export type JoinTokenProblem = 'not-a-token' | 'version' | 'role' | 'mesh-id' | 'issuer' | 'secret'
+export type JoinTokenProblem =
+  'not-a-token' | 'version' | 'role' | 'mesh-id' | 'issuer' | 'secret' | 'other-mesh' | 'wrong-role'
 
 /** A string that is not a usable join token; `problem` says which part is wrong. */
 export class JoinTokenError extends Error {
@@ -87,6 +88,30 @@ export function parseJoinToken(text: string): JoinToken {
   }
   decodeJoinSecret(secret)
   return { role, meshId, issuer, secret }
+}
+
+/** Checks a parsed token against what the joiner expects before it dials anyone: a peer
+ * that already belongs to a mesh, or that was asked to join as a voter, says so. */
+export function expectJoinToken(
+  token: JoinToken,
+  expected: { readonly meshId?: string; readonly role?: JoinRole },
+): void {
+  if (expected.meshId !== undefined && token.meshId !== expected.meshId) {
+    throw new JoinTokenError(
+      'other-mesh',
+      `the token is for mesh ${token.meshId}, not ${expected.meshId}, which this peer belongs to`,
+    )
+  }
+  if (expected.role !== undefined && token.role !== expected.role) {
+    throw new JoinTokenError(
+      'wrong-role',
+      `the token admits ${article(token.role)} ${token.role}, not ${article(expected.role)} ${expected.role}`,
+    )
+  }
+}
+
+function article(role: JoinRole): string {
+  return role === 'executor' ? 'an' : 'a'
 }
 
 /** The secret's bytes in a token's text form. */

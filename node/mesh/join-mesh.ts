@@ -6,8 +6,8 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { isIP } from 'node:net'
-import { joinResponseSchema, parseJoinToken } from '../../protocol/index.ts'
-import type { JoinToken, MeshMember } from '../../protocol/index.ts'
+import { expectJoinToken, joinResponseSchema, parseJoinToken } from '../../protocol/index.ts'
+import type { JoinRole, JoinToken, MeshMember } from '../../protocol/index.ts'
 import * as constants from './constants.ts'
 import { ImpostorError, JoinFailedError, JoinRefusedError } from './errors.ts'
 
@@ -19,6 +19,8 @@ export interface JoinOptions {
   readonly owner: string
   readonly signal?: AbortSignal
   readonly timeoutMs?: number
+  /** What the token must name: the mesh this peer belongs to, the role it was asked for. */
+  readonly expect?: { readonly meshId?: string; readonly role?: JoinRole }
 }
 
 export interface Joined {
@@ -47,8 +49,8 @@ export function joinAddress(address: string): Multiaddr {
 }
 
 /** Joins the mesh the token names through the member at `address`. Throws ImpostorError,
- * JoinRefusedError (with the member's code) or JoinFailedError; JoinTokenError for a token
- * that does not parse. */
+ * JoinRefusedError (with the member's code) or JoinFailedError; JoinTokenError, before any
+ * dial, for a token that does not parse or is not what `options.expect` says. */
 export async function joinMesh(
   node: Pick<Libp2p, 'dial'>,
   address: string,
@@ -56,6 +58,7 @@ export async function joinMesh(
   options: JoinOptions,
 ): Promise<Joined> {
   const token = typeof tokenText === 'string' ? parseJoinToken(tokenText) : tokenText
+  expectJoinToken(token, options.expect ?? {})
   const timeout = AbortSignal.timeout(options.timeoutMs ?? constants.JOIN_TIMEOUT_MS)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
   const target = joinAddress(address)

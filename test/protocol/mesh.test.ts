@@ -5,6 +5,7 @@ import {
   JoinTokenError,
   decodeJoinSecret,
   encodeJoinSecret,
+  expectJoinToken,
   formatJoinToken,
   joinRequestSchema,
   joinResponseSchema,
@@ -80,5 +81,18 @@ describe('join frames', () => {
     const refusal = { accepted: false, code: 'ROTATED', message: 'rotated' }
     expect(joinResponseSchema.parse(refusal)).toEqual(refusal)
     expect(joinResponseSchema.safeParse({ ...refusal, code: 'NOPE' }).success).toBe(false)
+  })
+})
+
+describe('join token expectations', () => {
+  it('should name the other mesh or the wrong role when the token is not the one expected', () => {
+    const token = parseJoinToken(formatJoinToken(TOKEN))
+    expect(() => expectJoinToken(token, { meshId: 'mesh-abc123', role: 'voter' })).not.toThrow()
+    const other = () => expectJoinToken(token, { meshId: 'mesh-mine' })
+    expect(other).toThrow(/mesh-abc123, not mesh-mine/)
+    expect(other).toThrow(expect.objectContaining({ problem: 'other-mesh' }))
+    const role = () => expectJoinToken(token, { role: 'executor' })
+    expect(role).toThrow(expect.objectContaining({ problem: 'wrong-role' }))
+    expect(role).toThrow('the token admits a voter, not an executor')
   })
 })

@@ -152,6 +152,16 @@ describe('join', () => {
     expect(mesh.admitted).toEqual([])
   })
 
+  it('should refuse before dialling when the token is for another mesh than expected', async () => {
+    const mesh = await member()
+    const joiner = await bareNode()
+    const options = { owner: 'alice', expect: { meshId: 'mesh-mine' } }
+    await expect(joinMesh(joiner, mesh.address, mesh.token('voter'), options)).rejects.toThrow(
+      expect.objectContaining({ name: 'JoinTokenError', problem: 'other-mesh' }),
+    )
+    expect(joiner.getConnections()).toEqual([])
+  })
+
   it('should answer UNAVAILABLE in time when the admission does not complete', async () => {
     const mesh = await member({ stall: true, timeoutMs: 300 })
     const joiner = await bareNode()
