@@ -3,7 +3,8 @@
 // and steps what arrives; node/mesh carries the bytes over libp2p.
 import type { Message, NodeId } from './raft/index.ts'
 
-/** How the Raft driver reaches its peers. Declared here (the consumer), implemented by node/mesh. */
+/** How the Raft driver reaches its peers. Declared here (the consumer), implemented by
+ * node/mesh. */
 export interface RaftTransport {
   /** Queues messages for their peers; per peer in order; never throws for an unreachable
    * peer (Raft retransmits); a 'snapshot' message is streamed in bounded chunks. */

@@ -119,3 +119,89 @@ export const SHUTDOWN_DRAIN_MS = 10_000
 /** Characters of a client's input (a field path, an unknown key) echoed back in an error:
  * enough to name any real field, so a 3 MiB key costs the reply nothing. */
 export const ERROR_ECHO_CHARS_MAX = 256
+
+/** A PeerId string in a Raft message (an Ed25519 PeerId is 52 characters): room for other key
+ * types, small enough that a forged length cannot make a decoder allocate much. */
+export const RAFT_NODE_ID_BYTES_MAX = 128
+
+/** A read-index context: the driver puts a request id there, never more than a few dozen
+ * bytes, so 1 KiB refuses junk without limiting any real caller. */
+export const RAFT_CONTEXT_BYTES_MAX = 1 * KIB
+
+/** One encoded Raft message that is not a snapshot. An append carries 1 MiB of entries, or one
+ * larger entry alone (a 4 MiB API message at most), so 16 MiB leaves room and bounds memory. */
+export const RAFT_MESSAGE_BYTES_MAX = 16 * MIB
+
+/** The state machine in one snapshot. It holds accounts, the bounded job queue and results'
+ * tails; 512 MiB is far above that and still fits in one Node buffer on a small machine. */
+export const RAFT_SNAPSHOT_BYTES_MAX = 512 * MIB
+
+/** Voters plus learners named in a snapshot's membership: the mesh keeps at most 5 voters and
+ * a few thousand learners are far past the scale this release targets. */
+export const RAFT_MEMBERS_MAX = 4096
+
+/** One frame on a Raft stream: the largest message plus its frame header. Anything longer is
+ * refused before it is buffered, and the stream is closed. */
+export const RAFT_FRAME_BYTES_MAX = RAFT_MESSAGE_BYTES_MAX + 64
+
+/** A snapshot travels in chunks of this size, so no frame holds the whole state and a broken
+ * transfer costs at most one chunk of buffered bytes at the sender. */
+export const RAFT_SNAPSHOT_CHUNK_BYTES = 1 * MIB
+
+/** Messages queued for one peer. Raft retransmits what is lost, so when a peer cannot keep up
+ * new messages are dropped (and counted) rather than held: a second of heartbeats and appends
+ * at full rate fits. */
+export const RAFT_PEER_QUEUE_MESSAGES_MAX = 4096
+
+/** Bytes of messages (snapshots aside) queued for one peer: four full appends' worth of
+ * backlog, so a dead peer costs the sender a bounded amount of memory. */
+export const RAFT_PEER_QUEUE_BYTES_MAX = 64 * MIB
+
+/** How long opening a Raft stream (dial, Noise, Yamux, protocol select) may take: a LAN does it
+ * in milliseconds; past an election timeout many times over the peer is as good as down. */
+export const RAFT_STREAM_OPEN_TIMEOUT_MS = 5_000
+
+/** How long writing one batch of frames may take before the stream is deemed stuck. A full
+ * 16 MiB frame at 10 Mbit/s takes about 13 s. */
+export const RAFT_WRITE_TIMEOUT_MS = 30_000
+
+/** Backoff between attempts to reopen a stream to a peer: the first retry is quick (a peer
+ * that restarted is back in well under a second), later ones spread out to 2 s. */
+export const RAFT_RECONNECT_BACKOFF_MS_MIN = 50
+export const RAFT_RECONNECT_BACKOFF_MS_MAX = 2_000
+
+/** How long a sender waits for the receiver to persist a snapshot it sent and acknowledge it;
+ * after that the leader is told it failed and tries again. Writing 512 MiB fits in a minute. */
+export const RAFT_SNAPSHOT_ACK_TIMEOUT_MS = 60_000
+
+/** One frame of the join protocol. A reply names members and their addresses; 256 KiB holds
+ * far more than the members a joiner needs to find the mesh. */
+export const JOIN_FRAME_BYTES_MAX = 256 * KIB
+
+/** Members named in a join reply, and addresses per member: enough to reach the mesh. */
+export const JOIN_MEMBERS_MAX = 256
+export const JOIN_ADDRESSES_PER_MEMBER_MAX = 16
+
+/** The whole join exchange: dial, handshake, a committed admission. An election during the
+ * admission takes about a second; ten leave room for a slow disk and link. */
+export const JOIN_TIMEOUT_MS = 10_000
+
+/** How long a connection from a peer that is not admitted may stay open: just enough to run
+ * the join protocol, after which the gate closes it. */
+export const JOIN_WINDOW_MS = 15_000
+
+/** Connections from peers that are not admitted, open at once (each in its join window): a
+ * handful of machines join at a time, so 64 is generous and a flood cannot hold more. */
+export const JOIN_STRANGERS_MAX = 64
+
+/** Raft streams per connection and direction: one in use, and one more while a stream that
+ * broke is replaced before the peer has noticed (the libp2p ping spec allows two as well). */
+export const RAFT_STREAMS_PER_CONNECTION_MAX = 2
+
+/** Frames in one write on a Raft stream: enough to batch a burst of appends into one system
+ * call, few enough that one write never holds the link for long. */
+export const RAFT_FRAMES_PER_WRITE_MAX = 256
+
+/** Join streams per connection: a join is one request and one reply, so two at once from one
+ * connection is already more than a joiner needs. */
+export const JOIN_STREAMS_PER_CONNECTION_MAX = 2

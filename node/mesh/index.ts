@@ -1,4 +1,27 @@
+// The peer's libp2p side (DESIGN sections 1 and 7). Each protocol is a libp2p service in the
+// `factory(init)(components)` shape, to be listed inline in createLibp2p's `services`:
+//   raftTransport({ isAdmitted, logger })  /gridx/raft/1.0.0, the ledger's RaftTransport
+//   joinService({ meshId, admit, logger })  /gridx/join/1.0.0, the member side of a join
+// with `connectionGater: admissionGate({ isAdmitted, logger })` (combined with `denyPeers` in
+// partition tests), and `joinMesh(node, address, token, { owner })` on the joiner's side.
 export { loadOrCreateIdentity, PEER_KEY_FILE } from './identity.ts'
 export type { Identity } from './identity.ts'
 export { defaultWsPort, MeshNode } from './mesh-node.ts'
 export type { MeshNodeInit, MeshPeer } from './mesh-node.ts'
+export { Libp2pRaftTransport, raftTransport } from './raft-transport.ts'
+export type { RaftTransportComponents, RaftTransportInit } from './raft-transport.ts'
+export type { RaftLinkLimits, RaftPeerLinkStats } from './raft-peer-link.ts'
+export * from './errors.ts'
+export { DEFAULT_P2P_PORT, joinAddress, joinMesh } from './join-mesh.ts'
+export type { JoinOptions, Joined } from './join-mesh.ts'
+export { JoinService, joinService } from './join-service.ts'
+export type {
+  AdmitRequest,
+  AdmitResult,
+  JoinServiceComponents,
+  JoinServiceInit,
+} from './join-service.ts'
+export { generateJoinSecret, hashJoinSecret, judgeJoinSecret } from './join-secret.ts'
+export type { JoinSecretHashes } from './join-secret.ts'
+export { admissionGate, combineGaters, denyPeers } from './connection-gate.ts'
+export type { AdmissionGateInit } from './connection-gate.ts'
