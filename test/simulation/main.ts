@@ -88,6 +88,7 @@ const summary = runSeeds({
     if (result.violation !== undefined) {
       violations++
       process.stderr.write(`seed ${result.seed}: ${result.violation}\n`)
+      process.stderr.write(`  run: ${result.profile}\n`)
       process.stderr.write(`  replay: npm run sim -- --seed ${result.seed}\n`)
     } else if (done % 1000 === 0) {
       // Progress goes to stderr, so a long --json run can be watched without spoiling stdout.

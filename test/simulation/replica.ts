@@ -1,6 +1,10 @@
 // What one simulated peer applies: the real ledger state machine (ledger/state), plus the ids
 // of the client proposals applied so far, which the exactly-once check needs. Both travel in
 // a snapshot, so a peer caught up by snapshot still knows what it applied.
+//
+// A proposal may reach the log more than once (a duplicated forward, a client's retry with the
+// same id); that is Raft working as designed. What must hold is the ledger's side: a proposal
+// takes effect once, so applying it again leaves the ledger as it was.
 import {
   InvariantError,
   apply,
@@ -39,14 +43,12 @@ export class Replica {
 
   /**
    * Applies the proposal an entry carries. Returns the proposal and, if something broke, a
-   * violation in words: the proposal applied before, an assertion inside the ledger, or a
-   * ledger invariant (ledgerViolations) after it.
+   * violation in words: a repeated proposal that changed the ledger again, an assertion inside
+   * the ledger, or a ledger invariant (ledgerViolations) after it.
    */
   apply(index: number, data: Uint8Array): { proposal: Proposal; violation: string | undefined } {
     const proposal = decodeProposal(data)
-    if (this.proposals.has(proposal.id)) {
-      return { proposal, violation: `exactly once: proposal ${proposal.id} applied twice` }
-    }
+    const before = this.proposals.has(proposal.id) ? this.#stateAfterNoEffect(index, proposal) : ''
     this.proposals.add(proposal.id)
     try {
       apply(this.ledger, { index, logTime: proposal.logTime, command: proposal.command })
@@ -54,7 +56,23 @@ export class Replica {
       if (!(error instanceof InvariantError)) throw error
       return { proposal, violation: `ledger assertion at ${index}: ${error.message}` }
     }
+    if (before !== '' && encodeState(this.ledger) !== before) {
+      const violation = `exactly once: proposal ${proposal.id} took effect again at ${index}`
+      return { proposal, violation }
+    }
     return { proposal, violation: this.violation() }
+  }
+
+  /** The encoded ledger as it must be after an entry at `index` with no effect: only the
+   * applied index and the log time move. Costs two encodings, paid only for repeats. */
+  #stateAfterNoEffect(index: number, proposal: Proposal): string {
+    const { appliedIndex, logTime } = this.ledger
+    this.ledger.appliedIndex = index
+    this.ledger.logTime = Math.max(logTime, proposal.logTime)
+    const encoded = encodeState(this.ledger)
+    this.ledger.appliedIndex = appliedIndex
+    this.ledger.logTime = logTime
+    return encoded
   }
 
   /** The ledger's broken invariants (ledgerViolations) in words, if any. */

@@ -31,6 +31,8 @@ export interface SimNodeHost {
   send(message: Message): void
   applied(node: SimNode, entry: Entry, proposal: Proposal): void
   readDone(node: SimNode, read: ReadState): void
+  /** Tells the sender of a snapshot whether this node persisted it (see `processReadies`). */
+  snapshotReport(from: string, to: string, delivered: boolean): void
   /** The config of a (re)started node, minus id and storage. */
   config(id: string): Omit<RaftConfig, 'id' | 'storage'>
   readonly snapshotEveryEntries: number
@@ -53,10 +55,20 @@ export class SimNode {
   #hashBase = 0
   #hashes: number[] = [0]
   #commitChecked = 0
+  /** Ticks of the simulated clock per tick of this node's own clock (0.5 to 2). */
+  readonly tickRate: number
+  #tickCredit = 0
+  /** A paused process neither ticks nor handles messages until this tick. */
+  #pausedUntil = -1
+  /** Messages that arrived during a pause: the kernel holds them until the process runs. */
+  #inbox: Message[] = []
+  /** Senders of snapshots this node received and has not yet persisted. */
+  #snapshotsFrom: string[] = []
 
   /** A new peer with an empty log; founding members pass the founding membership. */
-  constructor(id: string, founding: ConfState | undefined, host: SimNodeHost) {
+  constructor(id: string, founding: ConfState | undefined, host: SimNodeHost, tickRate = 1) {
     this.id = id
+    this.tickRate = tickRate
     this.storage = new MemoryRaftStorage()
     if (founding !== undefined) {
       this.storage.apply({ ...bootstrapState(founding), snapshot: undefined })
@@ -93,6 +105,47 @@ export class SimNode {
   crash(): void {
     this.node = undefined
     this.pendingHardState = undefined
+    this.#pausedUntil = -1
+    this.#inbox = []
+    // The snapshot streams break with the process: their senders must send again.
+    for (const from of this.#snapshotsFrom) this.#host.snapshotReport(from, this.id, false)
+    this.#snapshotsFrom = []
+  }
+
+  get paused(): boolean {
+    return this.#pausedUntil >= 0
+  }
+
+  /** Stops the process until tick `until`. */
+  pause(until: number): void {
+    if (this.alive) this.#pausedUntil = until
+  }
+
+  /** The process runs again and handles what arrived meanwhile, in order. */
+  resume(): void {
+    this.#pausedUntil = -1
+    const held = this.#inbox
+    this.#inbox = []
+    for (const message of held) this.receive(message)
+  }
+
+  /** Advances this node's own clock to simulated tick `now`, at its own rate. */
+  tick(now: number): void {
+    if (this.paused && now >= this.#pausedUntil) this.resume()
+    if (this.node === undefined || this.paused) return
+    this.#tickCredit += this.tickRate
+    for (; this.#tickCredit >= 1; this.#tickCredit--) this.node.tick()
+  }
+
+  /** A message the network delivered. */
+  receive(message: Message): void {
+    if (this.node === undefined) return
+    if (this.paused) {
+      this.#inbox.push(message)
+      return
+    }
+    this.node.step(message)
+    if (message.type === 'snapshot') this.#snapshotsFrom.push(message.from)
   }
 
   /** Chain hash of this node's durable log up to `index`, if the node can tell. */
@@ -102,10 +155,17 @@ export class SimNode {
 
   /** Handles Readies until there are none (bounded); returns whether any was handled. */
   processReadies(roundsMax = 4): boolean {
+    if (this.paused) return false
     let any = false
     for (let round = 0; round < roundsMax && this.node?.hasReady() === true; round++) {
       this.#handle(this.node.ready())
       any = true
+    }
+    // A snapshot received is persisted by now (or was stale and dropped): only now may its
+    // sender hear it arrived, or a crash in between would leave the leader believing it.
+    if (this.node !== undefined && this.#snapshotsFrom.length > 0) {
+      for (const from of this.#snapshotsFrom) this.#host.snapshotReport(from, this.id, true)
+      this.#snapshotsFrom = []
     }
     return any
   }
