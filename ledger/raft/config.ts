@@ -19,6 +19,19 @@ export interface TestingKnobs {
   readonly skipConflictTruncation?: boolean
   /** Hand entries to the application as soon as they are in the log, before commitment. */
   readonly applyBeforeCommit?: boolean
+  /** A new leader does not commit its no-op on its own append (a lone voter's no-op waits for
+   * another proposal), and a lone voter serves ReadIndex at its commit index before it has
+   * committed an entry of its term: a stale read after an unsynced or lost commit. */
+  readonly readBeforeNoopCommit?: boolean
+  /** Only a voter of the appended membership may campaign: a leader that appended its own
+   * removal and stepped down before it committed never stands again (thesis 4.2.2). */
+  readonly removedLeaderNeverCampaigns?: boolean
+  /** `Status.appliedConf` reports the appended, possibly uncommitted membership, so a
+   * snapshot may record a membership its index does not have. */
+  readonly appliedConfIsAppended?: boolean
+  /** Reads that reach a leader before it committed an entry of its term are dropped, not
+   * queued until its no-op commits. */
+  readonly dropEarlyReads?: boolean
 }
 
 export interface RaftConfig {

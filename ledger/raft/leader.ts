@@ -151,17 +151,41 @@ function answerRead(r: Raft, request: Message, index: number): void {
   }
 }
 
-/** ReadIndex: serve at the current commit once a quorum confirms our leadership. */
+/**
+ * ReadIndex: serve at the current commit once a quorum confirms our leadership. Until this
+ * leader commits an entry of its term (its no-op), its commit index may lag what an older
+ * leader acknowledged, so a read that arrives earlier waits in a bounded queue (etcd's
+ * pendingReadIndexMessages); when the queue is full it is dropped and its caller retries.
+ */
 function readIndex(r: Raft, m: Message): void {
-  if (r.conf.voters.length === 1 && r.conf.voters[0] === r.id) {
+  const knobs = r.config.testingKnobs
+  const lone = r.conf.voters.length === 1 && r.conf.voters[0] === r.id
+  if (lone && knobs.readBeforeNoopCommit === true) {
     answerRead(r, m, r.log.committed)
     return
   }
-  // Until our no-op commits, our commit index may lag what an older leader acknowledged.
-  if (r.log.term(r.log.committed) !== r.term) return
+  if (!committedInTerm(r)) {
+    if (knobs.dropEarlyReads !== true) r.readOnly.postpone(m)
+    return
+  }
+  // A lone voter is the quorum: nobody else can have elected a newer leader.
+  if (lone) {
+    answerRead(r, m, r.log.committed)
+    return
+  }
   if (!r.readOnly.add(r.log.committed, m)) return
   r.readOnly.recordAck(r.id, m.context)
   bcastHeartbeat(r, m.context)
+}
+
+function committedInTerm(r: Raft): boolean {
+  return r.log.term(r.log.committed) === r.term
+}
+
+/** Serves the reads that waited for this leader's first commit in its term. */
+function releasePostponedReads(r: Raft): void {
+  if (r.role !== 'leader' || !committedInTerm(r)) return
+  for (const request of r.readOnly.takePostponed()) readIndex(r, request)
 }
 
 export function transferLeadership(r: Raft, target: NodeId): void {
@@ -188,6 +212,7 @@ export function maybeCommit(r: Raft): boolean {
     r.becomeFollower(r.term, NONE)
     return false
   }
+  releasePostponedReads(r)
   return true
 }
 

@@ -5,7 +5,7 @@ import type { ValidRaftConfig } from './config.ts'
 import { assert } from './errors.ts'
 import { stepFollower } from './follower.ts'
 import { campaign, handleVoteRequest, stepCandidate } from './election.ts'
-import { appendEntries, bcastAppend, stepLeader } from './leader.ts'
+import { appendEntries, bcastAppend, maybeCommit, stepLeader } from './leader.ts'
 import { tickElection, tickHeartbeat } from './tick.ts'
 import { applyConfChange, decodeConfChange } from './membership.ts'
 import { Progress } from './progress.ts'
@@ -15,7 +15,7 @@ import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState 
 import { EMPTY_BYTES, NONE, message } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
-const PENDING_READS_MAX = 4096
+export const PENDING_READS_MAX = 4096
 /** Conf-change entries are read from storage in chunks of this many bytes at start. */
 const SCAN_BYTES = 4 * 1024 * 1024
 
@@ -81,9 +81,16 @@ export class Raft {
     return { leader: this.lead, role: this.role }
   }
 
-  /** A member that may campaign: a voter in its own view of the membership. */
+  /**
+   * A member that may campaign: a voter of the appended membership, or of the committed one
+   * while a change removing it is uncommitted (thesis 4.2.2). A leader that appended its own
+   * removal and stepped down may be the only peer the others can elect; as leader again it
+   * commits its removal and steps down.
+   */
   promotable(): boolean {
-    return this.conf.voters.includes(this.id)
+    if (this.conf.voters.includes(this.id)) return true
+    if (this.config.testingKnobs.removedLeaderNeverCampaigns === true) return false
+    return this.confAt(this.log.committed).voters.includes(this.id)
   }
 
   send(fields: Partial<Message> & Pick<Message, 'type' | 'to'>): void {
@@ -145,6 +152,9 @@ export class Raft {
     if (self !== undefined) self.becomeReplicate()
     // The no-op commits everything before it (5.4.2) and lets reads start (6.4).
     appendEntries(this, [{ type: 'normal', data: EMPTY_BYTES }])
+    // A lone voter is its own quorum: its no-op commits now, or it would wait for another
+    // proposal, refusing conf changes and reads until then.
+    if (this.config.testingKnobs.readBeforeNoopCommit !== true) maybeCommit(this)
   }
 
   // ---- membership -------------------------------------------------------------------------
@@ -158,6 +168,15 @@ export class Raft {
     this.#baseConf = conf
     this.confEntries = []
     this.#setConf(conf)
+  }
+
+  /** The membership as of `index`: the newest conf-change entry at or below it, or the base. */
+  confAt(index: number): ConfState {
+    for (let i = this.confEntries.length - 1; i >= 0; i--) {
+      const entry = this.confEntries[i] as ConfEntry
+      if (entry.index <= index) return entry.conf
+    }
+    return this.#baseConf
   }
 
   /** The index of the newest conf-change entry, or 0. */

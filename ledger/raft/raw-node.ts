@@ -28,7 +28,14 @@ export interface Status {
   readonly commit: number
   readonly applied: number
   readonly lastIndex: number
+  /** The membership in force: the newest conf-change entry appended, committed or not. */
   readonly conf: ConfState
+  /**
+   * The membership as of `applied`: the newest conf-change entry at or below it, or the
+   * snapshot's. This is the one a driver records in a snapshot it takes at `applied`; take it
+   * after advance(), when `applied` covers the Ready's committed entries and snapshot.
+   */
+  readonly appliedConf: ConfState
   /** On a leader: each member's replication state; empty elsewhere. */
   readonly progress: Readonly<Record<NodeId, ProgressStatus>>
 }
@@ -102,7 +109,9 @@ export class RawNode {
   /**
    * Asks for a linearizable read. When a quorum confirms leadership, a ReadState with this
    * `context` (which must be unique) appears in a Ready; serve the read once applied reaches
-   * its index. Dropped silently when there is no leader: retry after a timeout.
+   * its index. A new leader holds reads (its own and forwarded ones, up to PENDING_READS_MAX)
+   * until its no-op commits, then answers them. Dropped silently when there is no leader, the
+   * leader steps down first, or the queue is full: retry after a timeout.
    */
   readIndex(context: Uint8Array): void {
     assert(context.byteLength > 0, 'a read needs a non-empty context')
@@ -201,6 +210,8 @@ export class RawNode {
       applied: r.log.applied,
       lastIndex: r.log.lastIndex(),
       conf: r.conf,
+      appliedConf:
+        r.config.testingKnobs.appliedConfIsAppended === true ? r.conf : r.confAt(r.log.applied),
       progress: r.role === 'leader' ? progressStatus(r) : {},
     }
   }

@@ -25,6 +25,8 @@ export function contextKey(context: Uint8Array): string {
 export class ReadOnly {
   readonly #pending = new Map<string, PendingRead>()
   #queue: string[] = []
+  /** Reads that arrived before the leader committed in its term, oldest first. */
+  #postponed: Message[] = []
   readonly #pendingMax: number
 
   constructor(pendingMax: number) {
@@ -70,8 +72,23 @@ export class ReadOnly {
     return key === undefined ? undefined : this.#pending.get(key)?.request.context
   }
 
+  /** Holds a read until the leader commits in its term; false when the queue is full. */
+  postpone(request: Message): boolean {
+    if (this.#postponed.length >= this.#pendingMax) return false
+    this.#postponed.push(request)
+    return true
+  }
+
+  /** Hands back every postponed read, oldest first, and empties the queue. */
+  takePostponed(): Message[] {
+    const postponed = this.#postponed
+    this.#postponed = []
+    return postponed
+  }
+
   reset(): void {
     this.#pending.clear()
     this.#queue = []
+    this.#postponed = []
   }
 }

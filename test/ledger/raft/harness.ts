@@ -1,12 +1,21 @@
 // An in-process cluster for tests: real RawNodes over MemoryRaftStorage, a message queue as
 // the network, and switches to cut links. Readies are handled in the documented order.
 import { RawNode, SeededRandom, bootstrapState } from '../../../ledger/raft/index.ts'
-import type { Entry, Message, RaftConfig, ReadState, Ready } from '../../../ledger/raft/index.ts'
+import type {
+  Entry,
+  HardState,
+  Message,
+  RaftConfig,
+  ReadState,
+  Ready,
+} from '../../../ledger/raft/index.ts'
 import { MemoryRaftStorage } from '../../../ledger/storage/raft-memory-storage.ts'
 
 export interface HarnessPeer {
   node: RawNode
-  readonly storage: MemoryRaftStorage
+  storage: MemoryRaftStorage
+  /** The hard state as of the last synced write: what survives a crash. */
+  syncedHardState: HardState
   readonly applied: Entry[]
   readonly readStates: ReadState[]
 }
@@ -32,7 +41,13 @@ export class Harness {
 
   addPeer(id: string, storage: MemoryRaftStorage, overrides: ConfigOverrides = {}): HarnessPeer {
     const node = this.#createNode(id, storage, overrides)
-    const peer = { node, storage, applied: [], readStates: [] }
+    const peer = {
+      node,
+      storage,
+      syncedHardState: storage.hardState(),
+      applied: [],
+      readStates: [],
+    }
     this.peers.set(id, peer)
     return peer
   }
@@ -73,6 +88,8 @@ export class Harness {
   processReadyFrom(id: string, ready: Ready): void {
     const peer = this.peer(id)
     peer.storage.apply(ready)
+    // A synced write also makes every earlier write durable (one ordered log on disk).
+    if (ready.mustSync) peer.syncedHardState = peer.storage.hardState()
     for (const message of ready.messages) {
       if (!this.cut.has(`${message.from}->${message.to}`)) this.queue.push(message)
     }
@@ -130,6 +147,23 @@ export class Harness {
     peer.node = this.#createNode(id, peer.storage, { applied })
     peer.applied.length = 0
     peer.readStates.length = 0
+  }
+
+  /**
+   * Crashes the peer: writes that were not synced are lost (a Ready with `mustSync` false may
+   * stay in the OS cache), then it restarts from what is left. Entries and snapshots are always
+   * synced, so only a commit-only hard state can be lost.
+   */
+  crash(id: string): void {
+    const peer = this.peer(id)
+    const storage = peer.storage
+    peer.storage = MemoryRaftStorage.fromParts({
+      hardState: peer.syncedHardState,
+      snapshot: storage.snapshot(),
+      start: storage.start(),
+      entries: storage.entries(storage.firstIndex(), storage.lastIndex() + 1, Infinity),
+    })
+    this.restart(id)
   }
 
   leader(): string | undefined {

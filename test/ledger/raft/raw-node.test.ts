@@ -7,6 +7,17 @@ import {
 } from '../../../ledger/raft/index.ts'
 import { MemoryRaftStorage } from '../../../ledger/storage/raft-memory-storage.ts'
 import { Harness, bytes } from './harness.ts'
+import type { ConfigOverrides } from './harness.ts'
+
+/** A three-voter cluster led by 1 that has appended, not yet committed, "add learner 4". */
+function learnerAppended(overrides: ConfigOverrides = {}): Harness {
+  const h = new Harness(['1', '2', '3'], overrides)
+  h.node('1').campaign()
+  h.stabilize()
+  h.node('1').proposeConfChange({ type: 'add-learner', node: '4' })
+  h.processReady('1')
+  return h
+}
 
 describe('RawNode', () => {
   it('should elect a leader that appends a no-op when one peer campaigns', () => {
@@ -103,5 +114,51 @@ describe('RawNode', () => {
     h.stabilize()
     h.tickAll(2)
     expect(h.appliedData('2')).toEqual(['a'])
+  })
+
+  it('should report the membership as of the applied index when a change is not yet applied', () => {
+    const h = learnerAppended()
+    const status = h.node('1').status()
+    expect(status.conf.learners).toEqual(['4'])
+    expect(status.appliedConf).toEqual({ voters: ['1', '2', '3'], learners: [] })
+    h.stabilize()
+    for (const id of ['1', '2', '3']) {
+      expect(h.node(id).status().appliedConf).toEqual({ voters: ['1', '2', '3'], learners: ['4'] })
+    }
+  })
+
+  it('should report the appended membership as applied when appliedConfIsAppended is on', () => {
+    const h = learnerAppended({ testingKnobs: { appliedConfIsAppended: true } })
+    expect(h.node('1').status().appliedConf.learners).toEqual(['4'])
+  })
+
+  it('should report the membership as of the applied index when restarted', () => {
+    const h = learnerAppended()
+    h.stabilize()
+    // Applied 0: nothing of the log is applied yet, so no member is either.
+    h.restart('2')
+    expect(h.node('2').status().appliedConf).toEqual({ voters: [], learners: [] })
+    expect(h.node('2').status().conf.learners).toEqual(['4'])
+    h.stabilize()
+    h.tickAll(2)
+    expect(h.node('2').status().appliedConf).toEqual({ voters: ['1', '2', '3'], learners: ['4'] })
+  })
+
+  it('should report the snapshot membership when a follower restores a snapshot', () => {
+    const h = learnerAppended()
+    h.stabilize()
+    const leader = h.peer('1')
+    const applied = leader.node.status().applied
+    const snapshot = {
+      metadata: { index: applied, term: 2, confState: leader.node.status().appliedConf },
+      data: new Uint8Array(0),
+    }
+    leader.storage.compactSync(snapshot, 0)
+    h.addPeer('4', new MemoryRaftStorage())
+    h.tickAll(3)
+    expect(h.node('4').status()).toMatchObject({
+      applied,
+      appliedConf: { voters: ['1', '2', '3'], learners: ['4'] },
+    })
   })
 })

@@ -104,8 +104,11 @@ export class Interpreter {
         // Every peer ticks, then the cluster settles, N times; the traffic is not printed.
         h.tickAll(Number(first || 1))
         return ''
-      case 'stabilize':
-        return this.#stabilize(h)
+      case 'stabilize': {
+        // quiet=true settles the cluster without printing: for setup already shown elsewhere.
+        const out = this.#stabilize(h)
+        return options.get('quiet') === 'true' ? '' : out
+      }
       case 'deliver':
         return this.#deliver(h, args, options.get('drop') === 'true')
       case 'process-ready':
@@ -121,6 +124,9 @@ export class Interpreter {
         return ''
       case 'restart':
         h.restart(first)
+        return ''
+      case 'crash':
+        h.crash(first)
         return ''
       case 'add-peer':
         h.addPeer(first, new MemoryRaftStorage())
@@ -282,7 +288,7 @@ export class Interpreter {
 
   #compact(h: Harness, id: string, index: number, retain: number): string {
     const peer = h.peer(id)
-    const conf = peer.node.status().conf
+    const conf = peer.node.status().appliedConf
     const data = bytes(JSON.stringify(h.appliedData(id)))
     const term = peer.storage.term(index)
     peer.storage.compactSync({ metadata: { index, term, confState: conf }, data }, retain)
