@@ -88,19 +88,28 @@ export class MemoryRaftStorage implements RaftStorage {
     return this.#snapshot
   }
 
+  /** Applied at the call, so in call order; a refused update rejects, as LevelDB's would. */
   save(update: StorageUpdate): Promise<void> {
-    this.apply(update)
-    return Promise.resolve()
+    return settle(() => this.apply(update))
   }
 
   compact(snapshot: Snapshot, retainEntries: number): Promise<void> {
-    this.compactSync(snapshot, retainEntries)
-    return Promise.resolve()
+    return settle(() => this.compactSync(snapshot, retainEntries))
   }
 
-  /** The synchronous body of save(), for drivers (the simulator) that model the disk. */
+  /**
+   * The synchronous body of save(), for drivers (the simulator) that model the disk. Atomic:
+   * an update that would leave a gap after the log (or after its snapshot) throws
+   * UnavailableError and changes nothing.
+   */
   apply(update: StorageUpdate): void {
-    if (update.snapshot !== undefined) this.installSnapshot(update.snapshot)
+    const snapshot = update.snapshot
+    const installs =
+      snapshot !== undefined && snapshot.metadata.index > this.#snapshot.metadata.index
+    const last = installs ? snapshot.metadata.index : this.lastIndex()
+    const next = update.entries.find((entry) => entry.index > (installs ? last : this.#offset()))
+    if (next !== undefined && next.index > last + 1) throw new UnavailableError(next.index)
+    if (installs) this.installSnapshot(snapshot)
     if (update.entries.length > 0) this.append(update.entries)
     if (update.hardState !== undefined) this.#hardState = update.hardState
   }
@@ -146,6 +155,16 @@ export class MemoryRaftStorage implements RaftStorage {
   #offset(): number {
     return (this.#entries[0] as Entry).index
   }
+}
+
+/** Runs `write` and turns what it throws into a rejection, so callers see one error path. */
+function settle(write: () => void): Promise<void> {
+  try {
+    write()
+  } catch (error) {
+    return Promise.reject(error as Error)
+  }
+  return Promise.resolve()
 }
 
 function dummy(index: number, term: number): Entry {

@@ -1,7 +1,9 @@
-// One contract suite for every RaftStorage: the in-memory one and LevelDB in a temp dir.
+// One contract suite for every RaftStorage: the in-memory one, LevelDB in a temp dir, and the
+// same LevelRaftStorage code over memory-level, as the simulator runs it.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CompactedError, UnavailableError, bootstrapState } from '../../../ledger/raft/index.ts'
 import type { ConfState, Entry, RaftStorage, Snapshot } from '../../../ledger/raft/index.ts'
@@ -48,6 +50,24 @@ const factories: [string, Factory][] = [
         async reopen() {
           await storage.close()
           storage = await LevelRaftStorage.open(directory)
+          return storage
+        },
+        close: () => storage.close(),
+      }
+    },
+  ],
+  [
+    'LevelRaftStorage over memory-level',
+    async () => {
+      const db = new MemoryLevel<string, Uint8Array>()
+      let storage = await LevelRaftStorage.openDb(db)
+      return {
+        get storage() {
+          return storage
+        },
+        async reopen() {
+          await storage.close()
+          storage = await LevelRaftStorage.openDb(db)
           return storage
         },
         close: () => storage.close(),
@@ -170,6 +190,68 @@ describe.each(factories)('RaftStorage contract: %s', (_name, create) => {
     expect([storage.firstIndex(), storage.lastIndex(), storage.term(20)]).toEqual([21, 22, 3])
     expect(storage.snapshot()).toEqual(snapshotAt(20, 3, 'received'))
     expect(storage.initialState().hardState.commit).toBe(20)
+    await subject.close()
+  })
+
+  it('should reject and change nothing when a save would leave a gap', async () => {
+    const subject = await create()
+    await subject.storage.save(
+      {
+        hardState: { term: 1, vote: '', commit: 2 },
+        entries: entries(1, 4, 1),
+        snapshot: undefined,
+      },
+      { sync: true },
+    )
+    // A snapshot at 20 followed by entries from 25: 21 to 24 would be missing.
+    const update = {
+      hardState: { term: 3, vote: '', commit: 20 },
+      entries: entries(25, 26, 3),
+      snapshot: snapshotAt(20, 3),
+    }
+    const saving = Promise.resolve().then(() => subject.storage.save(update, { sync: true }))
+    await expect(saving).rejects.toThrow(UnavailableError)
+    const storage = await subject.reopen()
+    expect([storage.firstIndex(), storage.lastIndex(), storage.snapshot().metadata.index]).toEqual([
+      1, 4, 0,
+    ])
+    expect(storage.initialState().hardState.commit).toBe(2)
+    await subject.close()
+  })
+
+  it('should return a rejected promise when compacting beyond the last index', async () => {
+    const subject = await create()
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(1, 4, 1), snapshot: undefined },
+      { sync: true },
+    )
+    let thrown: unknown = undefined
+    let compacting: Promise<void> = Promise.resolve()
+    try {
+      compacting = subject.storage.compact(snapshotAt(9, 1), 0)
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeUndefined()
+    await expect(compacting).rejects.toThrow(UnavailableError)
+    expect(subject.storage.snapshot().metadata.index).toBe(0)
+    await subject.close()
+  })
+
+  it('should keep a newer snapshot when an older one is compacted after it', async () => {
+    const subject = await create()
+    await subject.storage.save(
+      { hardState: undefined, entries: entries(1, 12, 1), snapshot: undefined },
+      { sync: true },
+    )
+    await subject.storage.save(
+      { hardState: { term: 3, vote: '', commit: 30 }, entries: [], snapshot: snapshotAt(30, 3) },
+      { sync: true },
+    )
+    await subject.storage.compact(snapshotAt(10, 1), 2)
+    const storage = await subject.reopen()
+    expect([storage.firstIndex(), storage.lastIndex(), storage.term(30)]).toEqual([31, 30, 3])
+    expect(storage.snapshot()).toEqual(snapshotAt(30, 3))
     await subject.close()
   })
 })
