@@ -33,7 +33,7 @@ export function chaosEvents(sim: Simulation): void {
       if (random.chance(profile.restart)) node.start()
       continue
     }
-    const unsynced = node.pendingHardState !== undefined
+    const unsynced = node.disk.unsynced
     const p = profile.crash + (unsynced ? UNSYNCED_CRASH : 0)
     if (down.length < nodes.length - 1 && random.chance(p)) {
       node.crash()

@@ -69,8 +69,8 @@ export class Clients {
 
   /** Clients propose a batch of ledger commands; the commands are drawn against the target's
    * applied ledger (a follower's may lag) and stamped with the simulated clock. */
-  propose(): void {
-    const target = this.#target()
+  propose(at?: SimNode): void {
+    const target = at ?? this.#target()
     if (target === undefined) return
     const logTime = LOG_TIME_EPOCH_MS + this.#host.now * TICK_MS
     const proposals: Proposal[] = []

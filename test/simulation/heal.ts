@@ -1,6 +1,5 @@
 // The healed phase: faults stop, crashed nodes restart, and the group must elect a leader
 // within ten election timeouts, commit a fresh proposal, and converge.
-import { ELECTION_TICKS } from './profile.ts'
 import type { SimNode } from './sim-node.ts'
 import type { Simulation } from './simulation.ts'
 
@@ -14,12 +13,13 @@ const ELECTION_TIMEOUTS_WITHOUT_PROGRESS_MAX = 10
 /** Members that fell far behind (one entry per append, lossy history) catch up within this
  * many; only a bound against hanging, not a performance target. */
 const ELECTION_TIMEOUTS_TO_CONVERGE_MAX = 300
-/** A leader that keeps leading answers a read within this many election timeouts. */
+/** A converged leader that keeps leading answers its pending reads within this many election
+ * timeouts: a heartbeat round, with room to spare. */
 const READ_ANSWER_ELECTION_TIMEOUTS_MAX = 2
 /** Once healed, a message arrives on the next tick: a healthy network's broadcast time. */
 const HEALED_DELAY_TICKS_MAX = 1
 
-export function healAndConverge(sim: Simulation): number {
+export async function healAndConverge(sim: Simulation): Promise<number> {
   sim.healed = true
   sim.network.heal()
   // A healthy network meets the paper's timing requirement (5.6): broadcast time well under
@@ -54,6 +54,7 @@ export function healAndConverge(sim: Simulation): number {
   let elected: number | undefined
   for (; sim.now < convergeBy; sim.now++) {
     sim.step()
+    await sim.settle()
     const leader = establishedLeader(sim)
     if (leader !== undefined && elected === undefined) elected = sim.now - healedAt
     reads.askNewLeaders()
@@ -64,7 +65,8 @@ export function healAndConverge(sim: Simulation): number {
     // stale leader is retried every two election timeouts.
     const retryDue = sim.now - proposedAt >= 2 * sim.profile.electionTicks
     if (leader !== undefined && sim.acknowledged.size === acknowledgedAtHeal && retryDue) {
-      sim.propose()
+      // At the leader: a removed node the client might pick instead has no leader to forward to.
+      sim.clients.propose(leader)
       proposedAt = sim.now
     }
     const fresh = sim.acknowledged.size > acknowledgedAtHeal
@@ -75,7 +77,7 @@ export function healAndConverge(sim: Simulation): number {
       sim.checkers.fail(`liveness: replication stalled for ${stallTicksMax} ticks`)
     }
     if (leader !== undefined && fresh && converged(sim, leader)) {
-      reads.checkAnswered()
+      await reads.awaitAnswers()
       return elected ?? 0
     }
   }
@@ -89,8 +91,8 @@ export function healAndConverge(sim: Simulation): number {
  */
 class LeaderReads {
   readonly #sim: Simulation
-  /** `${id}@${term}` to the read's context and the tick it was asked at. */
-  readonly #asked = new Map<string, { read: string; at: number }>()
+  /** `${id}@${term}` to the read's context. */
+  readonly #asked = new Map<string, string>()
 
   constructor(sim: Simulation) {
     this.#sim = sim
@@ -102,20 +104,34 @@ class LeaderReads {
       const key = `${leader.id}@${term}`
       if (this.#asked.has(key)) continue
       const read = this.#sim.clients.read(leader)
-      if (read !== undefined) this.#asked.set(key, { read, at: this.#sim.now })
+      if (read !== undefined) this.#asked.set(key, read)
     }
   }
 
-  checkAnswered(): void {
+  /** Steps on until every read asked of a leader that still leads its term is answered; a
+   * leader that converged has committed its no-op, so only a heartbeat round remains. */
+  async awaitAnswers(): Promise<void> {
+    const sim = this.#sim
+    const until = sim.now + READ_ANSWER_ELECTION_TIMEOUTS_MAX * sim.profile.electionTicks
+    for (;;) {
+      const unanswered = this.#unanswered()
+      if (unanswered === undefined) return
+      if (sim.now >= until) {
+        sim.checkers.fail(`liveness: ${unanswered} never answered the read it got as it won`)
+      }
+      sim.now++
+      sim.step()
+      await sim.settle()
+    }
+  }
+
+  #unanswered(): string | undefined {
     for (const leader of this.#sim.leaders()) {
       const key = `${leader.id}@${leader.node?.status().term}`
-      const asked = this.#asked.get(key)
-      if (asked === undefined || !this.#sim.clients.pendingRead(asked.read)) continue
-      // A leader elected just now may still be confirming its read with a heartbeat round.
-      if (this.#sim.now - asked.at > READ_ANSWER_ELECTION_TIMEOUTS_MAX * ELECTION_TICKS) {
-        this.#sim.checkers.fail(`liveness: ${key} never answered the read it got as it won`)
-      }
+      const read = this.#asked.get(key)
+      if (read !== undefined && this.#sim.clients.pendingRead(read)) return key
     }
+    return undefined
   }
 }
 

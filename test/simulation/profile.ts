@@ -1,6 +1,7 @@
 // The shape of one simulated run, drawn from its seed: cluster size, fault rates, limits that
 // exercise flow control, snapshot cadence. Every knob the core has is varied somewhere.
 import type { SeededRandom, TestingKnobs } from '../../ledger/raft/index.ts'
+import type { LevelRaftStorageOptions } from '../../ledger/storage/index.ts'
 import type { NetworkFaults } from './network.ts'
 
 export interface SimulationOptions {
@@ -8,6 +9,8 @@ export interface SimulationOptions {
   /** Ticks of faults before the healed phase. */
   readonly chaosTicks?: number
   readonly testingKnobs?: TestingKnobs
+  /** Bug switches of LevelRaftStorage (LevelDisk seeds only). */
+  readonly storageKnobs?: NonNullable<LevelRaftStorageOptions['testingKnobs']>
 }
 
 export interface Profile {
@@ -23,6 +26,9 @@ export interface Profile {
   readonly proposalForwarding: boolean
   /** Whether each node's clock runs at its own rate, from 0.5x to 2x (drawTickRate). */
   readonly tickRatesDiffer: boolean
+  /** The daemon's LevelRaftStorage over memory-level with late, reordered writes and crashes
+   * that keep only synced batches, instead of the fast in-memory disk (sim-disk.ts). */
+  readonly levelStorage: boolean
   readonly faults: NetworkFaults
   readonly electionTicks: number
   readonly heartbeatTicks: number
@@ -74,6 +80,9 @@ const PAUSE_ELECTION_TIMEOUTS_MAX = 6
 const LONG_DELAY_ELECTION_TIMEOUTS_MAX = 10
 /** At most this share of messages is held long: a few, or the cluster does nothing else. */
 const LONG_DELAY_MAX = 0.02
+/** Share of runs on LevelRaftStorage: each costs several times a memory run (measured in the
+ * README's figures), and a share of the seeds CI runs is enough to catch its races. */
+const LEVEL_STORAGE_SHARE = 0.25
 /** The chaos phase lasts this many election timeouts. */
 const CHAOS_ELECTION_TIMEOUTS = 40
 export const CHAOS_TICKS_DEFAULT = CHAOS_ELECTION_TIMEOUTS * ELECTION_TICKS
@@ -93,6 +102,7 @@ export function drawProfile(random: SeededRandom): Profile {
     checkQuorum: random.chance(0.5),
     proposalForwarding: random.chance(0.75),
     tickRatesDiffer: random.chance(0.5),
+    levelStorage: random.chance(LEVEL_STORAGE_SHARE),
     faults: {
       loss: random.nextFloat() * 0.2,
       duplication: random.nextFloat() * 0.1,
@@ -145,6 +155,7 @@ export function describeProfile(profile: Profile): string {
     `checkQuorum ${onOff(profile.checkQuorum)}`,
     `forwarding ${onOff(profile.proposalForwarding)}`,
     `tick rates ${profile.tickRatesDiffer ? '0.5x-2x' : '1x'}`,
+    `storage ${profile.levelStorage ? 'level' : 'memory'}`,
     `loss ${percent(faults.loss)}`,
     `duplication ${percent(faults.duplication)}`,
     `delay 1-${faults.delayTicksMax}`,

@@ -1,27 +1,29 @@
-// One simulated peer: a RawNode over a durable in-memory log, a write buffer that a crash
-// loses (writes the core said need no sync), and the ledger it applies. Every Ready passes the
-// checkers: what is persisted, committed, applied and who leads.
+// One simulated peer: a RawNode over a SimDisk (memory, or the daemon's LevelRaftStorage with
+// writes that land late and a crash that keeps only what was synced), the ledger it applies,
+// its own clock rate and pauses. Every Ready passes the checkers: what is written, committed,
+// applied and who leads. A Ready's messages leave and its entries apply only once its write
+// has landed, as in the daemon's driver.
 import {
   EMPTY_CONF_STATE,
   RawNode,
   applyConfChange,
-  bootstrapState,
   decodeConfChange,
 } from '../../ledger/raft/index.ts'
 import type {
   ConfState,
   Entry,
-  HardState,
   Message,
   RaftConfig,
   ReadState,
   Ready,
+  Status,
 } from '../../ledger/raft/index.ts'
-import { MemoryRaftStorage } from '../../ledger/storage/raft-memory-storage.ts'
+import { CrashedError } from '../fixtures/crash-level.ts'
 import type { Checkers } from './checkers.ts'
-import { chainHash, hashBytes } from './hash.ts'
+import { LogHashes } from './log-hashes.ts'
 import type { Proposal } from './proposal.ts'
 import { Replica } from './replica.ts'
+import type { SimDisk } from './sim-disk.ts'
 
 /** How often replicas compare their whole encoded ledger (see `#apply`). */
 const STATE_CHECK_EVERY_ENTRIES = 16
@@ -39,21 +41,21 @@ export interface SimNodeHost {
   readonly retainEntries: number
   /** Whether to crash now, between persisting a Ready and sending its messages. */
   crashAfterPersist(node: SimNode, ready: Ready, leader: boolean): boolean
+  /** Work that completes later (a write, a reopen): the host waits for it and rethrows its
+   * failure in the simulation's own order. */
+  track(work: Promise<void>): void
 }
 
 export class SimNode {
   readonly id: string
-  readonly storage: MemoryRaftStorage
+  readonly disk: SimDisk
   readonly #host: SimNodeHost
   node: RawNode | undefined = undefined
-  /** Hard state written without a sync: lost if the node crashes before the next sync. */
-  pendingHardState: HardState | undefined = undefined
   replica = new Replica()
   /** Membership as of the applied index (what a snapshot records). */
-  conf: ConfState
+  conf: ConfState = EMPTY_CONF_STATE
   appliedIndex = 0
-  #hashBase = 0
-  #hashes: number[] = [0]
+  readonly #hashes: LogHashes
   #commitChecked = 0
   /** Ticks of the simulated clock per tick of this node's own clock (0.5 to 2). */
   readonly tickRate: number
@@ -64,47 +66,71 @@ export class SimNode {
   #inbox: Message[] = []
   /** Senders of snapshots this node received and has not yet persisted. */
   #snapshotsFrom: string[] = []
+  /** Bumped by each crash, so work of the process that died is recognized and dropped. */
+  #generation = 0
+  #starting = false
+  /** A Ready's write is in flight: the next Ready waits for it. */
+  #writing = false
+  #compacting = false
 
-  /** A new peer with an empty log; founding members pass the founding membership. */
-  constructor(id: string, founding: ConfState | undefined, host: SimNodeHost, tickRate = 1) {
+  /** A peer over `disk`, whose founding members already hold the founding membership. */
+  constructor(id: string, disk: SimDisk, host: SimNodeHost, tickRate = 1) {
     this.id = id
+    this.disk = disk
     this.tickRate = tickRate
-    this.storage = new MemoryRaftStorage()
-    if (founding !== undefined) {
-      this.storage.apply({ ...bootstrapState(founding), snapshot: undefined })
-      // The bootstrap entries are the same on every founding member: hash them once.
-      for (const entry of this.storage.entries(1, this.storage.lastIndex() + 1, Infinity)) {
-        this.#hashes.push(
-          chainHash(this.#hashes[entry.index - 1] ?? 0, entry.term, hashBytes(entry.data)),
-        )
-      }
-    }
-    this.conf = EMPTY_CONF_STATE
     this.#host = host
+    this.#hashes = new LogHashes(id, host.checkers)
   }
 
   get alive(): boolean {
     return this.node !== undefined
   }
 
-  /** Starts (or restarts) from durable storage alone. */
+  /** Starts (or restarts) from durable storage alone; on a LevelDisk once it has reopened. */
   start(): void {
-    const snapshot = this.storage.snapshot()
+    if (this.alive || this.#starting) return
+    const reopened = this.disk.reopen()
+    if (reopened === undefined) {
+      this.#startNow()
+      return
+    }
+    this.#starting = true
+    const generation = this.#generation
+    this.#host.track(
+      reopened.then(
+        () => {
+          this.#starting = false
+          if (generation === this.#generation) this.#startNow()
+        },
+        (error: unknown) => {
+          this.#host.checkers.fail(`${this.id} cannot reopen its storage: ${String(error)}`)
+        },
+      ),
+    )
+  }
+
+  #startNow(): void {
+    const storage = this.disk.storage
+    const snapshot = storage.snapshot()
     this.#restore(snapshot.data, snapshot.metadata.index)
     this.conf = snapshot.metadata.confState
     this.appliedIndex = snapshot.metadata.index
     this.#commitChecked = snapshot.metadata.index
+    this.#hashes.reload(storage)
     this.node = new RawNode({
       ...this.#host.config(this.id),
       id: this.id,
-      storage: this.storage,
+      storage,
       applied: snapshot.metadata.index,
     })
   }
 
   crash(): void {
+    this.#generation++
     this.node = undefined
-    this.pendingHardState = undefined
+    this.#writing = false
+    this.#compacting = false
+    this.disk.crash()
     this.#pausedUntil = -1
     this.#inbox = []
     // The snapshot streams break with the process: their senders must send again.
@@ -148,38 +174,65 @@ export class SimNode {
     if (message.type === 'snapshot') this.#snapshotsFrom.push(message.from)
   }
 
-  /** Chain hash of this node's durable log up to `index`, if the node can tell. */
+  /** Chain hash of this node's log up to `index`, if the node can tell. */
   hashAt(index: number): number | undefined {
-    return this.#hashes[index - this.#hashBase]
+    return this.#hashes.at(index)
   }
 
-  /** Handles Readies until there are none (bounded); returns whether any was handled. */
-  processReadies(roundsMax = 4): boolean {
-    if (this.paused) return false
-    let any = false
-    for (let round = 0; round < roundsMax && this.node?.hasReady() === true; round++) {
+  /** Handles Readies until there are none or one's write is in flight (bounded). */
+  processReadies(roundsMax = 4): void {
+    if (this.paused) return
+    for (let round = 0; round < roundsMax && !this.#writing; round++) {
+      if (this.node?.hasReady() !== true) break
       this.#handle(this.node.ready())
-      any = true
     }
-    // A snapshot received is persisted by now (or was stale and dropped): only now may its
-    // sender hear it arrived, or a crash in between would leave the leader believing it.
-    if (this.node !== undefined && this.#snapshotsFrom.length > 0) {
-      for (const from of this.#snapshotsFrom) this.#host.snapshotReport(from, this.id, true)
-      this.#snapshotsFrom = []
-    }
-    return any
+    this.#reportSnapshots()
+  }
+
+  /** A snapshot received is persisted by now (or was stale and dropped): only now may its
+   * sender hear it arrived, or a crash in between would leave the leader believing it. */
+  #reportSnapshots(): void {
+    if (this.node === undefined || this.#writing || this.#snapshotsFrom.length === 0) return
+    for (const from of this.#snapshotsFrom) this.#host.snapshotReport(from, this.id, true)
+    this.#snapshotsFrom = []
   }
 
   #handle(ready: Ready): void {
-    const node = this.node as RawNode
-    const status = node.status()
+    const status = (this.node as RawNode).status()
     const firstNew = ready.entries[0]
     if (status.role === 'leader' && firstNew !== undefined) {
-      if (firstNew.index <= this.storage.lastIndex()) {
+      if (firstNew.index <= this.disk.storage.lastIndex()) {
         this.#host.checkers.fail(`leader append-only: ${this.id} overwrote ${firstNew.index}`)
       }
     }
-    this.#persist(ready)
+    this.#hashes.written(ready)
+    const written = this.disk.persist(ready)
+    if (written === undefined) {
+      this.#afterPersist(ready, status)
+      return
+    }
+    this.#writing = true
+    this.#host.track(this.#whenLanded(written, () => this.#afterPersist(ready, status)))
+  }
+
+  /** Runs `then` once `work` lands, unless the process died meanwhile. */
+  #whenLanded(work: Promise<void>, then: () => void): Promise<void> {
+    const generation = this.#generation
+    return work.then(
+      () => {
+        if (generation === this.#generation) then()
+      },
+      (error: unknown) => {
+        // A write the crash cut off fails; that is the crash, not a fault of the storage.
+        if (generation !== this.#generation && error instanceof CrashedError) return
+        throw error
+      },
+    )
+  }
+
+  #afterPersist(ready: Ready, status: Status): void {
+    this.#writing = false
+    const node = this.node as RawNode
     // What the node decided is committed is what leader completeness (5.4) is about, whether
     // or not the decision escapes before a crash.
     this.#checkCommit(ready.hardState?.commit ?? 0)
@@ -204,32 +257,7 @@ export class SimNode {
     for (const read of ready.readStates) this.#host.readDone(this, read)
     node.advance()
     this.#maybeCompact()
-  }
-
-  #persist(ready: Ready): void {
-    if (ready.snapshot !== undefined) {
-      const { index, term } = ready.snapshot.metadata
-      this.#hashBase = index
-      const hash =
-        this.#host.checkers.committedHashAt(index) ?? this.#host.checkers.knownHash(index, term)
-      this.#hashes = hash === undefined ? [] : [hash]
-    }
-    for (const entry of ready.entries) {
-      this.#hashes.length = Math.max(0, entry.index - this.#hashBase)
-      const previous = this.hashAt(entry.index - 1)
-      if (previous === undefined) continue
-      const hash = chainHash(previous, entry.term, hashBytes(entry.data))
-      this.#hashes.push(hash)
-      this.#host.checkers.entryPersisted(this.id, entry.index, entry.term, hash)
-    }
-    if (ready.mustSync) {
-      // A sync flushes every earlier unsynced write too.
-      const hardState = ready.hardState ?? this.pendingHardState
-      this.storage.apply({ hardState, entries: ready.entries, snapshot: ready.snapshot })
-      this.pendingHardState = undefined
-    } else if (ready.hardState !== undefined) {
-      this.pendingHardState = ready.hardState
-    }
+    this.#reportSnapshots()
   }
 
   #checkCommit(commit: number): void {
@@ -277,17 +305,41 @@ export class SimNode {
 
   /** Snapshots the ledger and compacts the log every so many applied entries. */
   #maybeCompact(): void {
-    const snapshotIndex = this.storage.snapshot().metadata.index
-    if (this.appliedIndex - snapshotIndex < this.#host.snapshotEveryEntries) return
-    if (this.appliedIndex > this.storage.lastIndex()) return
+    const storage = this.disk.storage
+    const snapshotIndex = storage.snapshot().metadata.index
+    if (this.#compacting || this.appliedIndex - snapshotIndex < this.#host.snapshotEveryEntries) {
+      return
+    }
+    if (this.appliedIndex > storage.lastIndex()) return
+    // The snapshot records the membership the core reports as of the applied index (issue 8,
+    // bug 5), which must be the one the applied entries built.
+    const { appliedConf } = (this.node as RawNode).status()
+    if (!sameConf(appliedConf, this.conf)) {
+      this.#host.checkers.fail(
+        `snapshot membership: ${this.id} at ${this.appliedIndex} reports ` +
+          `${describeConf(appliedConf)}, its applied entries make ${describeConf(this.conf)}`,
+      )
+    }
     const snapshot = {
       metadata: {
         index: this.appliedIndex,
-        term: this.storage.term(this.appliedIndex),
-        confState: this.conf,
+        term: storage.term(this.appliedIndex),
+        confState: appliedConf,
       },
       data: this.replica.encode(),
     }
-    this.storage.compactSync(snapshot, this.#host.retainEntries)
+    const compacted = this.disk.compact(snapshot, this.#host.retainEntries)
+    if (compacted === undefined) return
+    this.#compacting = true
+    this.#host.track(this.#whenLanded(compacted, () => (this.#compacting = false)))
   }
+}
+
+function sameConf(a: ConfState, b: ConfState): boolean {
+  return describeConf(a) === describeConf(b)
+}
+
+function describeConf(conf: ConfState): string {
+  const sorted = (ids: readonly string[]): string => [...ids].sort().join(',')
+  return `voters {${sorted(conf.voters)}} learners {${sorted(conf.learners)}}`
 }

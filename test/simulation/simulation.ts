@@ -11,6 +11,8 @@ import { CHAOS_TICKS_DEFAULT, describeProfile, drawProfile, drawTickRate } from 
 import type { Proposal } from './proposal.ts'
 import type { Profile, SimulationOptions } from './profile.ts'
 import { healAndConverge } from './heal.ts'
+import { LevelDisk, MemoryDisk } from './sim-disk.ts'
+import type { SimDisk } from './sim-disk.ts'
 import { SimNode } from './sim-node.ts'
 import type { SimNodeHost } from './sim-node.ts'
 
@@ -29,8 +31,19 @@ export interface SimulationResult {
 
 export { ELECTION_TIMEOUTS_TO_ELECT_MAX } from './heal.ts'
 
-export function runSimulation(options: SimulationOptions): SimulationResult {
+export function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   return new Simulation(options).run()
+}
+
+/** Rounds of landing writes and handling the Readies they unblock, per tick. */
+const SETTLE_ROUNDS_MAX = 4
+/** Chance that an in-flight batch lands in a given round: some wait a tick or more. */
+const LAND_CHANCE = 0.8
+
+/** Lets every queued promise job and next-tick callback run, in the order they were queued.
+ * Nothing here waits on time or I/O: memory-level completes in those jobs alone. */
+function drain(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** A transport's word to a snapshot's sender, due at a tick. */
@@ -55,6 +68,10 @@ export class Simulation implements SimNodeHost {
   /** How far a growing run is along its path of voter counts (chaos.ts). */
   growthStep = 0
   readonly #snapshotReports = new Map<number, SnapshotReport[]>()
+  /** Work in flight (writes, reopens), and the first failure among it. */
+  readonly #inFlight = new Set<Promise<void>>()
+  #failure: { error: unknown } | undefined = undefined
+  readonly #levelDisks: LevelDisk[] = []
 
   constructor(options: SimulationOptions) {
     this.#options = options
@@ -88,7 +105,13 @@ export class Simulation implements SimNodeHost {
   }
 
   addNode(id: string, founding: ConfState | undefined): SimNode {
-    const node = new SimNode(id, founding, this, drawTickRate(this.random, this.profile))
+    let disk: SimDisk
+    if (this.profile.levelStorage) {
+      const level = new LevelDisk(founding, { testingKnobs: this.#options.storageKnobs ?? {} })
+      this.#levelDisks.push(level)
+      disk = level
+    } else disk = new MemoryDisk(founding)
+    const node = new SimNode(id, disk, this, drawTickRate(this.random, this.profile))
     this.nodes.set(id, node)
     node.start()
     return node
@@ -146,16 +169,50 @@ export class Simulation implements SimNodeHost {
     else due.push({ from, to, delivered })
   }
 
-  run(): SimulationResult {
+  track(work: Promise<void>): void {
+    this.#inFlight.add(work)
+    work.then(
+      () => this.#inFlight.delete(work),
+      (error: unknown) => {
+        this.#inFlight.delete(work)
+        this.#failure ??= { error }
+      },
+    )
+  }
+
+  /**
+   * Lands in-flight writes, several in a drawn order, and handles the Readies they unblock;
+   * then rethrows the first failure among them. Only LevelDisk seeds have such work: the
+   * others never wait here.
+   */
+  async settle(): Promise<void> {
+    if (this.#levelDisks.length === 0 && this.#inFlight.size === 0) return
+    for (let round = 0; round < SETTLE_ROUNDS_MAX; round++) {
+      for (const disk of this.#levelDisks) {
+        const held = disk.held()
+        if (held > 0 && this.random.chance(LAND_CHANCE)) {
+          this.track(disk.release(this.random.nextInt(held)))
+        }
+      }
+      await drain()
+      if (this.#failure !== undefined) throw this.#failure.error
+      for (const node of this.#shuffledNodes()) node.processReadies()
+      if (this.#levelDisks.every((disk) => disk.held() === 0)) break
+    }
+  }
+
+  async run(): Promise<SimulationResult> {
     const chaosTicks = this.#options.chaosTicks ?? CHAOS_TICKS_DEFAULT
     let violation: string | undefined
     let elected: number | undefined
     try {
+      await this.settle()
       for (; this.now < chaosTicks; this.now++) {
         chaosEvents(this)
         this.step()
+        await this.settle()
       }
-      elected = healAndConverge(this)
+      elected = await healAndConverge(this)
     } catch (error) {
       if (!(error instanceof Violation || error instanceof RaftInvariantError)) throw error
       violation = `${error.message} (tick ${this.now})`
@@ -218,10 +275,5 @@ export class Simulation implements SimNodeHost {
 
   reachable(): SimNode[] {
     return [...this.nodes.values()].filter((node) => node.alive && !node.paused)
-  }
-
-  /** One fresh client proposal (the healed phase's proof that the group commits again). */
-  propose(): void {
-    this.clients.propose()
   }
 }
