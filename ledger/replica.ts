@@ -10,13 +10,15 @@ import {
   encodeState,
   ledgerViolations,
 } from './state/index.ts'
-import type { ApplyResult, Command, Entry, State } from './state/index.ts'
+import type { ApplyResult, Command, Entry, ProposalId, State } from './state/index.ts'
 import type { Clock } from './clock.ts'
 import type { CommandLog } from './storage/command-log.ts'
 
 export interface ReplicaInit {
   readonly log: CommandLog
   readonly clock: Clock
+  /** Names this replica's proposals (the daemon's PeerId); unique in the mesh. */
+  readonly proposer: string
   /** Entries between snapshots; a snapshot bounds the log replayed at start. */
   readonly snapshotEveryEntries?: number
 }
@@ -25,12 +27,23 @@ export type AppliedListener = (entry: Entry, result: ApplyResult) => void
 
 interface Pending {
   readonly command: Command
+  readonly proposal: ProposalId
   readonly resolve: (result: ApplyResult) => void
   readonly reject: (error: unknown) => void
 }
 
 /** Proposals waiting for the next batch; a bound so a stalled disk cannot eat memory. */
 const PENDING_PROPOSALS_MAX = 10_000
+
+const INCARNATION_KEY = 'incarnation'
+
+/** Entries stored before proposal ids existed get one from their index: each was applied once
+ * already, and nothing can deliver them again. */
+function withProposal(entry: Entry, logTime: number): Entry {
+  if ((entry as Partial<Entry>).proposal !== undefined) return entry
+  const proposedAt = Math.max(entry.logTime, logTime)
+  return { ...entry, proposal: { id: `log/${entry.index}`, proposedAt } }
+}
 
 export class ReplicaStoppedError extends Error {
   constructor() {
@@ -49,6 +62,7 @@ export class ReplicaOverloadedError extends Error {
 export class Replica {
   readonly #log: CommandLog
   readonly #clock: Clock
+  readonly #proposer: string
   readonly #snapshotEveryEntries: number
   readonly #listeners = new Set<AppliedListener>()
   #state: State = createState()
@@ -56,10 +70,14 @@ export class Replica {
   #flushing: Promise<void> | null = null
   #sinceSnapshot = 0
   #running = false
+  /** Counts this proposer's starts (kept in the log's metadata), so ids never repeat. */
+  #incarnation = 0
+  #sequence = 0
 
   constructor(init: ReplicaInit) {
     this.#log = init.log
     this.#clock = init.clock
+    this.#proposer = init.proposer
     this.#snapshotEveryEntries = init.snapshotEveryEntries ?? 1000
   }
 
@@ -67,13 +85,17 @@ export class Replica {
   async start(): Promise<void> {
     const stored = await this.#log.open()
     this.#state = stored.snapshot === null ? createState() : decodeState(stored.snapshot.encoded)
-    for (const entry of stored.entries) apply(this.#state, entry)
+    for (const entry of stored.entries) apply(this.#state, withProposal(entry, this.#state.logTime))
     const violations = ledgerViolations(this.#state)
     assert(
       violations.length === 0,
       `ledger does not add up after restart: ${violations.join('; ')}`,
     )
     this.#sinceSnapshot = stored.entries.length
+    // Durable before the first proposal: a crash must not let the next start reuse its ids.
+    this.#incarnation = Number((await this.#log.getMeta(INCARNATION_KEY)) ?? '0') + 1
+    await this.#log.putMeta(INCARNATION_KEY, String(this.#incarnation))
+    this.#sequence = 0
     this.#running = true
   }
 
@@ -96,14 +118,23 @@ export class Replica {
     return () => this.#listeners.delete(listener)
   }
 
-  /** Resolves with the command's result once it is durable and applied. */
-  propose(command: Command): Promise<ApplyResult> {
+  /** A fresh id for a proposal, stamped now. Keep it to propose the same command again. */
+  nextProposal(): ProposalId {
+    return {
+      id: `${this.#proposer}/${this.#incarnation}/${++this.#sequence}`,
+      proposedAt: Math.max(this.#state.logTime, this.#clock.now()),
+    }
+  }
+
+  /** Resolves with the command's result once it is durable and applied. Proposed again under
+   * the same `proposal`, it takes effect once and resolves with the first result, `replayed`. */
+  propose(command: Command, proposal: ProposalId = this.nextProposal()): Promise<ApplyResult> {
     if (!this.#running) return Promise.reject(new ReplicaStoppedError())
     if (this.#pending.length >= PENDING_PROPOSALS_MAX) {
       return Promise.reject(new ReplicaOverloadedError())
     }
     const { promise, resolve, reject } = Promise.withResolvers<ApplyResult>()
-    this.#pending.push({ command, resolve, reject })
+    this.#pending.push({ command, proposal, resolve, reject })
     if (this.#flushing === null) this.#flushing = this.#flushLoop()
     return promise
   }
@@ -127,6 +158,7 @@ export class Replica {
     const entries = batch.map((pending, offset) => ({
       index: first + offset,
       logTime,
+      proposal: pending.proposal,
       command: pending.command,
     }))
     try {

@@ -4,8 +4,19 @@ import '../node/polyfills.ts'
 import { parseArgs } from 'node:util'
 import { benchJobOverhead } from './bench-job-overhead.ts'
 
-const BENCHMARKS: Readonly<Record<string, (options: { jobs: number }) => Promise<object>>> = {
+interface BenchOptions {
+  readonly jobs: number
+  readonly cycles: number
+  readonly every: number
+  readonly codeBytes: number
+}
+
+const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
   'job-overhead': benchJobOverhead,
+  'state-growth': async (options) => {
+    const { benchStateGrowth } = await import('./bench-state-growth.ts')
+    return benchStateGrowth(options)
+  },
   pwa: async () => {
     const { benchPwa } = await import('./bench-pwa.ts')
     return benchPwa()
@@ -23,6 +34,9 @@ const { values, positionals } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '30' },
+    cycles: { type: 'string', default: '10000' },
+    every: { type: 'string', default: '1000' },
+    'code-bytes': { type: 'string', default: String(64 * 1024) },
     help: { type: 'boolean', default: false },
   },
 })
@@ -31,11 +45,17 @@ const name = positionals[0]
 const run = name === undefined ? undefined : BENCHMARKS[name]
 if (values.help || run === undefined) {
   process.stderr.write(
-    `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n`,
+    `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n` +
+      '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n',
   )
   process.exit(values.help ? 0 : 2)
 }
-const report = await run({ jobs: Number(values.jobs) })
+const report = await run({
+  jobs: Number(values.jobs),
+  cycles: Number(values.cycles),
+  every: Number(values.every),
+  codeBytes: Number(values['code-bytes']),
+})
 process.stdout.write(
   values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`,
 )

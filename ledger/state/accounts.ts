@@ -16,6 +16,8 @@ export function createState(): State {
     submissions: new Map(),
     queue: [],
     executors: new Map(),
+    proposals: new Map(),
+    proposalFloor: 0,
     appliedIndex: 0,
     logTime: 0,
   }

@@ -5,13 +5,17 @@ import {
   isFinalJobState,
   JOB_RETRIES_MAX,
   priceMc,
+  QUEUE_CODE_BYTES_PER_ACCOUNT_MAX,
   QUEUE_JOBS_MAX,
   QUEUE_JOBS_PER_ACCOUNT_MAX,
+  utf8Bytes,
 } from '../../protocol/index.ts'
-import type { JobState } from '../../protocol/index.ts'
+import type { JobSpec, JobState } from '../../protocol/index.ts'
 import { isSystemAccount } from './accounts.ts'
+import { canonicalJson } from './canonical.ts'
 import { fail, ok } from './result.ts'
 import { holdEscrow, settleEscrow, voidEscrow } from './settlement.ts'
+import { sha256Hex } from './sha256.ts'
 import type { ApplyResult, Command, Job, State } from './types.ts'
 
 type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
@@ -22,6 +26,7 @@ function transition(state: State, job: Job, to: JobState, reason: string | null)
   job.events.push({ state: to, at: state.logTime, reason })
   if (isFinalJobState(to)) {
     job.finishedAt = state.logTime
+    job.code = null
     state.unfinished.delete(job.id)
   }
 }
@@ -31,26 +36,45 @@ function removeFromQueue(state: State, jobId: string): void {
   if (position >= 0) state.queue.splice(position, 1)
 }
 
-/** Unfinished jobs (queued, assigned or running) of one submitter, and of everyone. */
-function unfinishedCounts(state: State, submitter: string): { mine: number; all: number } {
-  const counts = { mine: 0, all: 0 }
+/** Unfinished jobs (queued, assigned or running) of one submitter and the bytes of code they
+ * hold, and the unfinished jobs of everyone. */
+function unfinishedCounts(
+  state: State,
+  submitter: string,
+): { mine: number; mineCodeBytes: number; all: number } {
+  const counts = { mine: 0, mineCodeBytes: 0, all: 0 }
   for (const id of state.unfinished) {
     counts.all++
-    if (state.jobs.get(id)?.submitter === submitter) counts.mine++
+    const job = state.jobs.get(id)
+    if (job?.submitter !== submitter) continue
+    counts.mine++
+    counts.mineCodeBytes += job.codeBytes
   }
   return counts
+}
+
+/** Whether a submission asks for the same job as `existing`: same settings, whatever the key
+ * order of its env, and the same code, by digest once the code has left the state. */
+function sameJob(existing: Job | undefined, spec: JobSpec): boolean {
+  if (existing === undefined) return false
+  const { code, ...settings } = spec
+  if (canonicalJson(existing.spec) !== canonicalJson(settings)) return false
+  return existing.code !== null ? existing.code === code : existing.codeSha256 === sha256Hex(code)
 }
 
 export function maxPriceOf(state: State, spec: Job['spec']): number {
   return priceMc(state.policy, spec, spec.timeoutS * 1000)
 }
 
-export function submitJob(state: State, command: CommandOf<'job.submit'>): ApplyResult {
-  const key = `${command.submitter}\n${command.idempotencyId}`
-  const existingId = state.submissions.get(key)
+/**
+ * What a submission would do, without doing it: the first job's result when it replays an
+ * idempotency id, a refusal, or null when it would create the job. `apply` runs it, and so does
+ * the API before proposing, so that what the state refuses never reaches the log.
+ */
+export function checkSubmit(state: State, command: CommandOf<'job.submit'>): ApplyResult | null {
+  const existingId = state.submissions.get(submissionKey(command.submitter, command.idempotencyId))
   if (existingId !== undefined) {
-    const existing = state.jobs.get(existingId)
-    if (JSON.stringify(existing?.spec) !== JSON.stringify(command.spec)) {
+    if (!sameJob(state.jobs.get(existingId), command.spec)) {
       return fail('CONFLICT', 'this idempotency id was used for a different job', {
         field: 'idempotencyId',
         jobId: existingId,
@@ -70,6 +94,14 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   if (unfinished.mine >= QUEUE_JOBS_PER_ACCOUNT_MAX) {
     return fail('QUEUE_FULL', `an account may have ${QUEUE_JOBS_PER_ACCOUNT_MAX} unfinished jobs`)
   }
+  const codeBytes = utf8Bytes(command.spec.code)
+  if (unfinished.mineCodeBytes + codeBytes > QUEUE_CODE_BYTES_PER_ACCOUNT_MAX) {
+    return fail(
+      'QUEUE_FULL',
+      `an account's unfinished jobs may hold ${QUEUE_CODE_BYTES_PER_ACCOUNT_MAX} bytes of code`,
+      { field: 'spec.code', queuedCodeBytes: unfinished.mineCodeBytes, codeBytes },
+    )
+  }
   const maxPrice = maxPriceOf(state, command.spec)
   if (submitter.balanceMc < maxPrice) {
     return fail('INSUFFICIENT_FUNDS', 'not enough credits to escrow this job’s maximum price', {
@@ -77,11 +109,26 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
       availableMc: submitter.balanceMc,
     })
   }
+  return null
+}
+
+function submissionKey(submitter: string, idempotencyId: string): string {
+  return `${submitter}\n${idempotencyId}`
+}
+
+export function submitJob(state: State, command: CommandOf<'job.submit'>): ApplyResult {
+  const checked = checkSubmit(state, command)
+  if (checked !== null) return checked
+  const maxPrice = maxPriceOf(state, command.spec)
+  const { code, ...settings } = command.spec
   const job: Job = {
     id: command.jobId,
     submitter: command.submitter,
     idempotencyId: command.idempotencyId,
-    spec: command.spec,
+    spec: settings,
+    code,
+    codeBytes: utf8Bytes(code),
+    codeSha256: sha256Hex(code),
     state: 'queued',
     createdAt: state.logTime,
     assignedAt: null,
@@ -103,7 +150,7 @@ export function submitJob(state: State, command: CommandOf<'job.submit'>): Apply
   state.jobs.set(job.id, job)
   state.jobOrder.push(job.id)
   state.unfinished.add(job.id)
-  state.submissions.set(key, job.id)
+  state.submissions.set(submissionKey(job.submitter, job.idempotencyId), job.id)
   state.queue.push(job.id)
   holdEscrow(state, job)
   return ok({ jobId: job.id, created: true })
@@ -188,14 +235,24 @@ export function lostJob(state: State, command: CommandOf<'job.lost'>): ApplyResu
   return loseJob(state, job, command.reason)
 }
 
-export function cancelJob(state: State, command: CommandOf<'job.cancel'>): ApplyResult {
+/** What a cancel would do, without doing it: a result when it would change nothing (already
+ * cancelled) or a refusal, else null. Run by `apply` and by the API before proposing. */
+export function checkCancel(state: State, command: CommandOf<'job.cancel'>): ApplyResult | null {
   const job = state.jobs.get(command.jobId)
-  if (job === undefined) return fail('NOT_FOUND', `no job ${command.jobId}`)
-  if (job.submitter !== command.by) return fail('NOT_FOUND', `no job ${command.jobId}`)
+  if (job === undefined || job.submitter !== command.by) {
+    return fail('NOT_FOUND', `no job ${command.jobId}`)
+  }
   if (job.state === 'cancelled') return ok({ cancelled: false })
   if (isFinalJobState(job.state)) {
     return fail('INVALID_STATE', `job already ended: ${job.state}`)
   }
+  return null
+}
+
+export function cancelJob(state: State, command: CommandOf<'job.cancel'>): ApplyResult {
+  const checked = checkCancel(state, command)
+  if (checked !== null) return checked
+  const job = state.jobs.get(command.jobId) as Job
   if (job.state === 'running' && job.startedAt !== null) {
     // The code ran until now at the submitter's request: it pays for that time.
     settleEscrow(state, job, state.logTime - job.startedAt)

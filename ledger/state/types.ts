@@ -27,11 +27,22 @@ export interface JobEvent {
   readonly reason: string | null
 }
 
+/** A job's spec without its code, which the state keeps only while the job may still run. */
+export type JobSettings = Omit<JobSpec, 'code'>
+
 export interface Job {
   readonly id: string
   readonly submitter: string
   readonly idempotencyId: string
-  readonly spec: JobSpec
+  readonly spec: JobSettings
+  /** The code while the job may still run; null once it is final, so that finished jobs (the
+   * history) do not keep every submission's code in memory and in every snapshot. */
+  code: string | null
+  /** UTF-8 bytes of the code; it counts against the account's queue while the job is open. */
+  readonly codeBytes: number
+  /** SHA-256 of the code's UTF-8 bytes, in hex: tells a replayed submission from a conflict
+   * once the code is gone, and names the code wherever it is kept outside the state. */
+  readonly codeSha256: string
   state: JobState
   readonly createdAt: number
   assignedAt: number | null
@@ -74,6 +85,12 @@ export interface State {
   /** Queued job ids, first to run first. */
   readonly queue: string[]
   readonly executors: Map<string, ExecutorRegistration>
+  /** Proposal id → what it returned, in apply order; bounded by the window and count in
+   * protocol/limits.ts (see proposals.ts). Part of snapshots: replicas must agree on it. */
+  readonly proposals: Map<string, AppliedProposal>
+  /** Newest `proposedAt` among proposals forgotten so far: anything stamped at or before it is
+   * refused, since its id may be one of them. */
+  proposalFloor: number
   appliedIndex: number
   /** Largest log time applied: log time never goes backwards. */
   logTime: number
@@ -115,10 +132,29 @@ export type Command =
   | { readonly type: 'job.expire'; readonly jobId: string }
   | { readonly type: 'policy.set'; readonly policy: MeshPolicy }
 
+/**
+ * Names a proposal so that it takes effect at most once, however often it reaches the log
+ * (a duplicated forward, a retry after a lost answer). A retry must reuse both fields.
+ */
+export interface ProposalId {
+  /** Unique across the mesh and never reused: the daemon uses
+   * `${peerId}/${incarnation}/${sequence}`, incarnation counting the daemon's starts. */
+  readonly id: string
+  /** Log time (ms) at which the proposer first made it; the window is counted from here. */
+  readonly proposedAt: number
+}
+
+export interface AppliedProposal {
+  readonly proposedAt: number
+  /** The result the proposal got the first time (without `replayed`). */
+  readonly result: ApplyResult
+}
+
 /** One log entry: the coordinator stamps `logTime`; apply never reads a clock. */
 export interface Entry {
   readonly index: number
   readonly logTime: number
+  readonly proposal: ProposalId
   readonly command: Command
 }
 
@@ -128,7 +164,8 @@ export interface ApplyError {
   readonly data?: Readonly<Record<string, unknown>>
 }
 
-/** The outcome of applying one entry. A refused command changes nothing. */
+/** The outcome of applying one entry. A refused command changes nothing (but is remembered
+ * under its proposal id). `replayed` marks the first result given again to a duplicate. */
 export type ApplyResult =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: ApplyError }
+  | { readonly ok: true; readonly value: unknown; readonly replayed?: true }
+  | { readonly ok: false; readonly error: ApplyError; readonly replayed?: true }

@@ -4,13 +4,12 @@ import type { BalanceView, JobState, JobView, TransferView } from '../../protoco
 import type { Job, State } from './types.ts'
 
 export function jobView(job: Job): JobView {
-  const { code, ...spec } = job.spec
   return {
     id: job.id,
     submitter: job.submitter,
     idempotencyId: job.idempotencyId,
     runtime: job.spec.runtime,
-    spec: { ...spec, codeBytes: new TextEncoder().encode(code).byteLength },
+    spec: { ...job.spec, codeBytes: job.codeBytes },
     state: job.state,
     createdAt: job.createdAt,
     assignedAt: job.assignedAt,

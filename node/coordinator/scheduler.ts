@@ -186,7 +186,10 @@ export class Scheduler {
           return
         }
         const { fence } = result.value as { fence: number }
-        link.assign({ jobId: job.id, fence, spec: job.spec })
+        // A job cancelled in the same batch as its assignment is final and has no code left
+        // to run; the cancel has reached the executors already.
+        if (job.code === null) return
+        link.assign({ jobId: job.id, fence, spec: { ...job.spec, code: job.code } })
       })
       .catch((error: unknown) => this.#init.logger.error({ err: error, jobId: job.id }, 'assign'))
       .finally(() => {

@@ -1,8 +1,18 @@
 // The daemon's side of the API: each method reads the replicated state or proposes a command.
 // Inputs arrive validated by the gateway; this layer adds what needs the state (funds, caps).
+// What the state would refuse is refused here, by the same checks apply runs, before it is
+// proposed: a refused or redundant request never costs a log entry.
 import { randomBytes } from 'node:crypto'
-import { balanceView, historyView, jobView, listJobs, maxPriceOf } from '../../ledger/index.ts'
-import type { Job, Replica } from '../../ledger/index.ts'
+import {
+  balanceView,
+  checkCancel,
+  checkSubmit,
+  historyView,
+  jobView,
+  listJobs,
+  maxPriceOf,
+} from '../../ledger/index.ts'
+import type { ApplyResult, Command, Job, Replica } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState } from '../../protocol/index.ts'
 import type { JobSpec, Params, Results } from '../../protocol/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
@@ -52,13 +62,7 @@ export class ApiService {
     }),
     'job.cancel': async (params, context) => {
       this.#ownJob(params.id, context)
-      const result = await this.#init.replica.propose({
-        type: 'job.cancel',
-        jobId: params.id,
-        by: context.account,
-      })
-      if (!result.ok)
-        throw new GridxError(result.error.name, result.error.message, result.error.data)
+      await this.#proposeChecked({ type: 'job.cancel', jobId: params.id, by: context.account })
       return jobView(this.#ownJob(params.id, context))
     },
     'job.logs': async (params, context) => {
@@ -102,19 +106,28 @@ export class ApiService {
     params: Params<'job.submit'>,
     context: CallContext,
   ): Promise<Results['job.submit']> {
-    const state = this.#init.replica.state
-    const existing = state.submissions.get(`${context.account}\n${params.idempotencyId}`)
-    if (existing === undefined) this.#requireExecutor(params.spec)
-    const result = await this.#init.replica.propose({
+    const result = await this.#proposeChecked({
       type: 'job.submit',
       jobId: newJobId(),
       submitter: context.account,
       idempotencyId: params.idempotencyId,
       spec: this.#capped(params.spec),
     })
-    if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
-    const { jobId, created } = result.value as { jobId: string; created: boolean }
+    const { jobId, created } = result as { jobId: string; created: boolean }
     return { job: jobView(this.#ownJob(jobId, context)), created }
+  }
+
+  /** Runs apply's own check first: a refusal is thrown and a no-op answered without
+   * proposing; only a command that would change the state reaches the log (and apply checks
+   * it again there, against the state as it is then). Resolves with the result's value. */
+  async #proposeChecked(command: Command & { type: 'job.submit' | 'job.cancel' }) {
+    const state = this.#init.replica.state
+    const checked =
+      command.type === 'job.submit' ? checkSubmit(state, command) : checkCancel(state, command)
+    if (checked === null && command.type === 'job.submit') this.#requireExecutor(command.spec)
+    const result: ApplyResult = checked ?? (await this.#init.replica.propose(command))
+    if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
+    return result.value
   }
 
   #requireExecutor(spec: JobSpec): void {

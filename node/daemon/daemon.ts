@@ -169,7 +169,7 @@ export class Daemon {
   async #startLedger(peerId: string): Promise<Replica> {
     const db = new ClassicLevel<string, string>(join(this.#init.dataDir, LEDGER_DIR))
     const log = new LevelCommandLog(db)
-    const replica = new Replica({ log, clock: this.#init.clock })
+    const replica = new Replica({ log, clock: this.#init.clock, proposer: peerId })
     try {
       await replica.start()
     } catch (error) {

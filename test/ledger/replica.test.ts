@@ -50,7 +50,7 @@ const spec = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)', cpus: 0.
 describe('Replica', () => {
   it('should persist proposals made in the same tick in one batch', async () => {
     const { log, appends } = countingLog(join(await tempDir(), 'db'))
-    const replica = new Replica({ log, clock })
+    const replica = new Replica({ log, clock, proposer: 'peer-a' })
     await replica.start()
     const results = await Promise.all(
       ['a', 'b', 'c', 'd'].map((account) => replica.propose({ type: 'account.open', account })),
@@ -62,7 +62,11 @@ describe('Replica', () => {
 
   it('should hold every acknowledged command after a reopen', async () => {
     const path = join(await tempDir(), 'db')
-    const first = new Replica({ log: new LevelCommandLog(new ClassicLevel(path)), clock })
+    const first = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      proposer: 'peer-a',
+    })
     await first.start()
     await first.propose({ type: 'account.open', account: 'alice' })
     const submitted = await first.propose({
@@ -76,7 +80,11 @@ describe('Replica', () => {
     const before = encodeState(first.state)
     await first.stop()
 
-    const second = new Replica({ log: new LevelCommandLog(new ClassicLevel(path)), clock })
+    const second = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      proposer: 'peer-a',
+    })
     await second.start()
     expect(encodeState(second.state)).toBe(before)
     expect(ledgerViolations(second.state)).toEqual([])
@@ -88,6 +96,7 @@ describe('Replica', () => {
     const first = new Replica({
       log: new LevelCommandLog(new ClassicLevel(path)),
       clock,
+      proposer: 'peer-a',
       snapshotEveryEntries: 5,
     })
     await first.start()
@@ -102,7 +111,11 @@ describe('Replica', () => {
     await log.close()
     expect(appends).toEqual([])
 
-    const second = new Replica({ log: new LevelCommandLog(new ClassicLevel(path)), clock })
+    const second = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      proposer: 'peer-a',
+    })
     await second.start()
     expect(encodeState(second.state)).toBe(before)
     await second.stop()
@@ -113,6 +126,7 @@ describe('Replica', () => {
     const replica = new Replica({
       log: new LevelCommandLog(new ClassicLevel(join(await tempDir(), 'db'))),
       clock: { now: () => now },
+      proposer: 'peer-a',
     })
     await replica.start()
     await replica.propose({ type: 'account.open', account: 'a' })
@@ -126,11 +140,71 @@ describe('Replica', () => {
     const replica = new Replica({
       log: new LevelCommandLog(new ClassicLevel(join(await tempDir(), 'db'))),
       clock,
+      proposer: 'peer-a',
     })
     await replica.start()
     await replica.stop()
     await expect(replica.propose({ type: 'account.open', account: 'a' })).rejects.toBeInstanceOf(
       ReplicaStoppedError,
     )
+  })
+
+  it('should give every proposal an id of its proposer, incarnation and sequence', async () => {
+    const path = join(await tempDir(), 'db')
+    for (const incarnation of [1, 2]) {
+      const { log, appends } = countingLog(path)
+      const replica = new Replica({ log, clock, proposer: 'peer-a' })
+      await replica.start()
+      await replica.propose({ type: 'account.open', account: 'a' })
+      await replica.propose({ type: 'account.open', account: 'b' })
+      expect(appends.flat().map((entry) => entry.proposal)).toEqual([
+        { id: `peer-a/${incarnation}/1`, proposedAt: clock.now() },
+        { id: `peer-a/${incarnation}/2`, proposedAt: clock.now() },
+      ])
+      await replica.stop()
+    }
+  })
+
+  it('should apply once and answer with the first result when a proposal is proposed again', async () => {
+    const replica = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(join(await tempDir(), 'db'))),
+      clock,
+      proposer: 'peer-a',
+    })
+    await replica.start()
+    await replica.propose({ type: 'account.open', account: 'alice' })
+    const command = {
+      type: 'job.submit',
+      jobId: 'jaaaaaaaaaaaa',
+      submitter: 'alice',
+      idempotencyId: 'one',
+      spec,
+    } as const
+    const proposal = replica.nextProposal()
+    const first = await replica.propose(command, proposal)
+    const balance = replica.state.accounts.get('alice')?.balanceMc
+    const again = await replica.propose(command, proposal)
+    expect(again).toEqual({ ...first, replayed: true })
+    expect(replica.state.accounts.get('alice')?.balanceMc).toBe(balance)
+    expect(replica.state.appliedIndex).toBe(3)
+    await replica.stop()
+  })
+
+  it('should restart when the stored log holds entries written before proposal ids', async () => {
+    const path = join(await tempDir(), 'db')
+    const legacy = new LevelCommandLog(new ClassicLevel(path))
+    await legacy.open()
+    const command = { type: 'account.open', account: 'alice' } as const
+    await legacy.append([{ index: 1, logTime: clock.now(), command } as unknown as Entry])
+    await legacy.close()
+    const replica = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      proposer: 'peer-a',
+    })
+    await replica.start()
+    expect(replica.state.accounts.has('alice')).toBe(true)
+    expect((await replica.propose({ type: 'account.open', account: 'bob' })).ok).toBe(true)
+    await replica.stop()
   })
 })

@@ -51,7 +51,12 @@ export class Replica {
     const before = this.proposals.has(proposal.id) ? this.#stateAfterNoEffect(index, proposal) : ''
     this.proposals.add(proposal.id)
     try {
-      apply(this.ledger, { index, logTime: proposal.logTime, command: proposal.command })
+      apply(this.ledger, {
+        index,
+        logTime: proposal.logTime,
+        proposal: { id: proposal.id, proposedAt: proposal.logTime },
+        command: proposal.command,
+      })
     } catch (error) {
       if (!(error instanceof InvariantError)) throw error
       return { proposal, violation: `ledger assertion at ${index}: ${error.message}` }

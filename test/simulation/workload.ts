@@ -154,7 +154,7 @@ export class Workload {
     }
   }
 
-  #outcome(spec: JobSpec): RunOutcome {
+  #outcome(spec: Pick<JobSpec, 'timeoutS'>): RunOutcome {
     const random = this.#random
     const wallMs = random.nextInt(spec.timeoutS * 1000 + 1)
     const roll = random.nextInt(10)

@@ -4,25 +4,33 @@ import type { Command } from '../../../ledger/state/index.ts'
 import { Ledger, spec, START_MS } from './ledger-fixture.ts'
 
 const open: Command = { type: 'account.open', account: 'alice' }
+const proposal = (id: string) => ({ id, proposedAt: START_MS })
 
 describe('apply', () => {
   it('should throw InvariantError and change nothing when an entry comes out of order', () => {
     const state = createState()
-    apply(state, { index: 1, logTime: START_MS, command: open })
-    expect(() => apply(state, { index: 3, logTime: START_MS, command: open })).toThrow(
-      InvariantError,
-    )
-    expect(() => apply(state, { index: 1, logTime: START_MS, command: open })).toThrow(
-      InvariantError,
-    )
+    apply(state, { index: 1, logTime: START_MS, proposal: proposal('p1'), command: open })
+    expect(() =>
+      apply(state, { index: 3, logTime: START_MS, proposal: proposal('p3'), command: open }),
+    ).toThrow(InvariantError)
+    expect(() =>
+      apply(state, { index: 1, logTime: START_MS, proposal: proposal('p4'), command: open }),
+    ).toThrow(InvariantError)
     expect(state.appliedIndex).toBe(1)
-    expect(apply(state, { index: 2, logTime: START_MS, command: open }).ok).toBe(true)
+    expect(
+      apply(state, { index: 2, logTime: START_MS, proposal: proposal('p2'), command: open }).ok,
+    ).toBe(true)
   })
 
   it('should keep the largest log time when an entry carries an earlier one', () => {
     const state = createState()
-    apply(state, { index: 1, logTime: START_MS + 5_000, command: open })
-    apply(state, { index: 2, logTime: START_MS, command: { type: 'account.open', account: 'b' } })
+    apply(state, { index: 1, logTime: START_MS + 5_000, proposal: proposal('p1'), command: open })
+    apply(state, {
+      index: 2,
+      logTime: START_MS,
+      proposal: proposal('p2'),
+      command: { type: 'account.open', account: 'b' },
+    })
     expect(state.logTime).toBe(START_MS + 5_000)
     // Transfers are stamped with log time, so they never go back either.
     expect(state.transfers.map((transfer) => transfer.at)).toEqual([

@@ -4,9 +4,15 @@ import {
   ESCROW_GRACE_MS,
   JOB_RETRIES_MAX,
   priceMc,
+  QUEUE_CODE_BYTES_PER_ACCOUNT_MAX,
   QUEUE_JOBS_PER_ACCOUNT_MAX,
 } from '../../../protocol/index.ts'
-import { escrowExpiresAt, ledgerViolations, maxPriceOf } from '../../../ledger/state/index.ts'
+import {
+  encodeState,
+  escrowExpiresAt,
+  ledgerViolations,
+  maxPriceOf,
+} from '../../../ledger/state/index.ts'
 import {
   cheapSpec,
   codeFailure,
@@ -112,6 +118,25 @@ describe('job.submit', () => {
     const replay = ledger.submit('j000002', 'alice', spec(), 'j000001')
     expect(replay).toEqual({ ok: true, value: { jobId: 'j000001', created: false } })
     expect(ledger.state.jobs.size).toBe(1)
+  })
+
+  it('should return the first job when the replay lists its env keys in another order', () => {
+    const ledger = mesh()
+    const first = spec({ env: { A: '1', B: '2' } })
+    const reordered = spec({ env: { B: '2', A: '1' } })
+    expect(Object.keys(reordered.env)).toEqual(['B', 'A'])
+    expect(ledger.submit('j000001', 'alice', first, 'once').ok).toBe(true)
+    const replay = ledger.submit('j000002', 'alice', reordered, 'once')
+    expect(replay).toEqual({ ok: true, value: { jobId: 'j000001', created: false } })
+  })
+
+  it('should refuse with CONFLICT when the replay changes one env value', () => {
+    const ledger = mesh()
+    expect(ledger.submit('j000001', 'alice', spec({ env: { A: '1', B: '2' } }), 'once').ok).toBe(
+      true,
+    )
+    const replay = ledger.submit('j000002', 'alice', spec({ env: { B: '3', A: '1' } }), 'once')
+    expect(replay).toMatchObject({ ok: false, error: { name: 'CONFLICT' } })
   })
 
   it('should refuse with CONFLICT when the idempotency id comes back with a different spec', () => {
@@ -484,5 +509,87 @@ describe('job.expire', () => {
     expect(ledger.refused(late).name).toBe('CONFLICT')
     expect(ledger.balance('alice')).toBe(100_000)
     expect(ledger.balance('bob')).toBe(100_000)
+  })
+})
+
+describe('job code', () => {
+  const CODE = `print("${'x'.repeat(200)}")`
+
+  /** Whether the state still holds the job's code anywhere. */
+  function holdsCode(ledger: Ledger): boolean {
+    return encodeState(ledger.state).includes('x'.repeat(200))
+  }
+
+  it('should keep the code while the job is queued, assigned, running or requeued', () => {
+    const ledger = mesh()
+    const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec({ code: CODE }))
+    expect(ledger.job('j000001').code).toBe(CODE)
+    ledger.ok({ type: 'job.lost', jobId: 'j000001', fence, reason: 'gone' })
+    expect(ledger.job('j000001').state).toBe('queued')
+    expect(holdsCode(ledger)).toBe(true)
+  })
+
+  it('should drop the code from the state when the job is cancelled', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec({ code: CODE }))
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    expect(ledger.job('j000001').code).toBeNull()
+    expect(holdsCode(ledger)).toBe(false)
+  })
+
+  it('should drop the code from the state when the job finishes, fails or expires', () => {
+    const ledger = mesh()
+    const a = ledger.runJob('j000001', 'alice', 'peer-1', spec({ code: CODE }))
+    ledger.finish('j000001', a, succeeded(500))
+    const b = ledger.runJob('j000002', 'alice', 'peer-1', spec({ code: CODE, args: ['b'] }))
+    ledger.finish('j000002', b, codeFailure('exit', 500))
+    ledger.submit('j000003', 'alice', spec({ code: CODE, timeoutS: 1 }))
+    ledger.advance(1_000 + ESCROW_GRACE_MS)
+    ledger.ok({ type: 'job.expire', jobId: 'j000003' })
+    for (const id of ['j000001', 'j000002', 'j000003']) expect(ledger.job(id).code).toBeNull()
+    expect(holdsCode(ledger)).toBe(false)
+  })
+
+  it('should keep the code size and digest when the code is dropped', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec({ code: 'print("é")' }))
+    const digest = ledger.job('j000001').codeSha256
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    expect(ledger.job('j000001')).toMatchObject({ codeBytes: 11, codeSha256: digest })
+    expect(digest).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('should tell a replay from a conflict by the code digest when the job has ended', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec({ code: CODE }), 'once')
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    expect(ledger.submit('j000002', 'alice', spec({ code: CODE }), 'once')).toEqual({
+      ok: true,
+      value: { jobId: 'j000001', created: false },
+    })
+    const changed = ledger.submit('j000002', 'alice', spec({ code: `${CODE}\n` }), 'once')
+    expect(changed).toMatchObject({ ok: false, error: { name: 'CONFLICT' } })
+  })
+
+  it('should refuse with QUEUE_FULL and change nothing when the account holds too much queued code', () => {
+    const ledger = mesh()
+    const big = 'x'.repeat(1024 * 1024 - 2)
+    const fits = Math.floor(QUEUE_CODE_BYTES_PER_ACCOUNT_MAX / (1024 * 1024))
+    for (let i = 0; i < fits; i++) {
+      const submitted = ledger.submit(`j${String(i).padStart(6, '0')}`, 'alice', cheapSpec(big))
+      expect(submitted.ok).toBe(true)
+    }
+    const error = ledger.refused({
+      type: 'job.submit',
+      jobId: 'j999999',
+      submitter: 'alice',
+      idempotencyId: 'one-more',
+      spec: cheapSpec(big),
+    })
+    expect(error).toMatchObject({ name: 'QUEUE_FULL', data: { field: 'spec.code' } })
+    // Another account's queue is its own; and a finished job's code no longer counts.
+    expect(ledger.submit('j888888', 'bob', cheapSpec(big)).ok).toBe(true)
+    ledger.ok({ type: 'job.cancel', jobId: 'j000000', by: 'alice' })
+    expect(ledger.submit('j999999', 'alice', cheapSpec(big), 'one-more').ok).toBe(true)
   })
 })

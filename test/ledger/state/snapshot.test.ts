@@ -7,6 +7,7 @@ import {
   snapshotState,
 } from '../../../ledger/state/index.ts'
 import type { Command } from '../../../ledger/state/index.ts'
+import { sha256Hex } from '../../../ledger/state/sha256.ts'
 import { codeFailure, executorFailure, Ledger, spec, succeeded } from './ledger-fixture.ts'
 
 /** A history that touches every part of the state: accounts, executors, all job outcomes. */
@@ -67,6 +68,34 @@ describe('snapshot', () => {
     expect(ledgerViolations(restored.state)).toEqual([])
     // Indexes rebuilt on restore still answer: the replayed submission found its first job.
     expect(restored.state.jobs.has('j000009')).toBe(false)
+  })
+
+  it('should restore a version 1 snapshot when it kept code in every spec', () => {
+    const ledger = busyLedger()
+    const current = snapshotState(ledger.state)
+    const v1 = {
+      ...current,
+      version: 1,
+      proposals: undefined,
+      proposalFloor: undefined,
+      jobs: current.jobs.map((job) => ({
+        ...job,
+        code: undefined,
+        codeBytes: undefined,
+        codeSha256: undefined,
+        spec: { ...job.spec, code: 'print(1)' },
+      })),
+    }
+    const restored = decodeState(JSON.stringify(v1))
+    expect(ledgerViolations(restored)).toEqual([])
+    expect(restored.proposals.size).toBe(0)
+    expect(restored.jobs.get('j000003')).toMatchObject({ state: 'queued', code: 'print(1)' })
+    expect(restored.jobs.get('j000001')).toMatchObject({
+      state: 'succeeded',
+      code: null,
+      codeBytes: 8,
+      codeSha256: sha256Hex('print(1)'),
+    })
   })
 
   it('should differ when one balance differs', () => {

@@ -105,6 +105,8 @@ describe('jobView and jobsByState', () => {
     expect(view.spec).not.toHaveProperty('code')
     expect(view.spec.codeBytes).toBe(11)
     expect(view).toMatchObject({ id: 'j000001', runtime: 'python', state: 'queued', priceMc: null })
+    ledger.ok({ type: 'job.cancel', jobId: 'j000001', by: 'alice' })
+    expect(jobView(ledger.job('j000001')).spec.codeBytes).toBe(11)
   })
 
   it('should count jobs in every state when asked', () => {

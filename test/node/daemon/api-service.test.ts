@@ -1,0 +1,147 @@
+// The daemon's API service over a real replica (LevelDB in a temp dir): what the state would
+// refuse is refused before it is proposed, so it never reaches the log.
+import { ClassicLevel } from 'classic-level'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { LevelCommandLog, Replica } from '../../../ledger/index.ts'
+import { GridxError, jobSpecSchema } from '../../../protocol/index.ts'
+import type { JobSpecInput, Params } from '../../../protocol/index.ts'
+import { ApiService } from '../../../node/daemon/api-service.ts'
+
+const ACCOUNT = 'peer-owner'
+const context = { account: ACCOUNT, remoteAddress: '127.0.0.1', transport: 'ws' } as const
+const started: { replica: Replica; dir: string }[] = []
+
+afterEach(async () => {
+  for (const { replica, dir } of started.splice(0)) {
+    await replica.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+async function service(): Promise<{ api: ApiService; replica: Replica }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gridx-api-service-'))
+  const log = new LevelCommandLog(new ClassicLevel<string, string>(join(dir, 'ledger')))
+  const replica = new Replica({ log, clock: { now: () => Date.now() }, proposer: 'peer-a' })
+  await replica.start()
+  started.push({ replica, dir })
+  expect((await replica.propose({ type: 'account.open', account: ACCOUNT })).ok).toBe(true)
+  const api = new ApiService({
+    replica,
+    executors: () => [{ cpus: 64, memoryMb: 65_536, runtimes: ['python'] }],
+    executorProblem: () => null,
+    meshInfo: () => {
+      throw new Error('not used')
+    },
+    meshPeers: () => {
+      throw new Error('not used')
+    },
+  })
+  return { api, replica }
+}
+
+function submitParams(idempotencyId: string, spec: Partial<JobSpecInput> = {}) {
+  const parsed = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)', ...spec })
+  return { idempotencyId, spec: parsed } as Params<'job.submit'>
+}
+
+async function refusal(promise: Promise<unknown>): Promise<GridxError> {
+  const error = await promise.then(
+    () => new Error('accepted'),
+    (reason: unknown) => reason,
+  )
+  expect(error).toBeInstanceOf(GridxError)
+  return error as GridxError
+}
+
+describe('ApiService', () => {
+  it('should refuse an unaffordable submission without appending it to the log', async () => {
+    const { api, replica } = await service()
+    const before = replica.state.appliedIndex
+    // 64 CPUs for an hour costs far more than the join grant.
+    const params = submitParams('big', { cpus: 64, timeoutS: 3600 })
+    const error = await refusal(api.handlers['job.submit'](params, context))
+    expect(error.name).toBe('INSUFFICIENT_FUNDS')
+    expect(replica.state.appliedIndex).toBe(before)
+  })
+
+  it('should refuse an idempotency conflict without appending it to the log', async () => {
+    const { api, replica } = await service()
+    await api.handlers['job.submit'](submitParams('once'), context)
+    const before = replica.state.appliedIndex
+    const changed = submitParams('once', { code: 'print(2)' })
+    const error = await refusal(api.handlers['job.submit'](changed, context))
+    expect(error.name).toBe('CONFLICT')
+    expect(replica.state.appliedIndex).toBe(before)
+  })
+
+  it('should answer a replayed submission with the first job without appending it', async () => {
+    const { api, replica } = await service()
+    const first = await api.handlers['job.submit'](
+      submitParams('once', { env: { A: '1', B: '2' } }),
+      context,
+    )
+    const before = replica.state.appliedIndex
+    const again = await api.handlers['job.submit'](
+      submitParams('once', { env: { B: '2', A: '1' } }),
+      context,
+    )
+    expect(again).toEqual({ job: first.job, created: false })
+    expect(replica.state.appliedIndex).toBe(before)
+  })
+
+  it('should answer a cancel of a cancelled job without appending it to the log', async () => {
+    const { api, replica } = await service()
+    const { job } = await api.handlers['job.submit'](submitParams('one'), context)
+    const cancel = { id: job.id, idempotencyId: 'cancel-one' }
+    expect((await api.handlers['job.cancel'](cancel, context)).state).toBe('cancelled')
+    const before = replica.state.appliedIndex
+    expect((await api.handlers['job.cancel'](cancel, context)).state).toBe('cancelled')
+    expect(replica.state.appliedIndex).toBe(before)
+  })
+
+  it('should refuse to cancel a finished job without appending it to the log', async () => {
+    const { api, replica } = await service()
+    const { job } = await api.handlers['job.submit'](submitParams('one'), context)
+    await replica.propose({ type: 'executor.register', peer: 'peer-a', owner: ACCOUNT })
+    const assigned = await replica.propose({
+      type: 'job.assign',
+      jobId: job.id,
+      executor: 'peer-a',
+    })
+    const { fence } = (assigned as { value: { fence: number } }).value
+    await replica.propose({ type: 'job.start', jobId: job.id, fence })
+    const finished = await replica.propose({
+      type: 'job.finish',
+      jobId: job.id,
+      fence,
+      outcome: { state: 'succeeded', cause: null, result: emptyResult(), error: null },
+    })
+    expect(finished.ok).toBe(true)
+    const before = replica.state.appliedIndex
+    const cancel = { id: job.id, idempotencyId: 'cancel-one' }
+    const error = await refusal(api.handlers['job.cancel'](cancel, context))
+    expect(error.name).toBe('INVALID_STATE')
+    expect(replica.state.appliedIndex).toBe(before)
+  })
+})
+
+function emptyResult() {
+  return {
+    exitCode: 0,
+    stdoutTail: '',
+    stderrTail: '',
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    outputCapBytes: 0,
+    wallMs: 100,
+    cpuMs: null,
+    memoryPeakBytes: null,
+    oomKilled: false,
+    timedOut: false,
+  }
+}
