@@ -272,6 +272,10 @@ export class Raft {
         this.send({ type: 'append-response', to: m.from })
       } else if (m.type === 'pre-vote') {
         this.send({ type: 'pre-vote-response', to: m.from, reject: true })
+      } else if (m.type === 'vote') {
+        // Reject with our term (paper Figure 2). A candidate outside our membership hears our
+        // term from nobody else: silence would leave it behind in term, never electable.
+        this.send({ type: 'vote-response', to: m.from, reject: true })
       }
       return
     }

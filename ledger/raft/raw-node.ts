@@ -87,7 +87,13 @@ export class RawNode {
     this.#propose(data.map((bytes) => ({ type: 'normal' as const, data: bytes })))
   }
 
-  /** Proposes one membership change; it takes effect when appended to each peer's log. */
+  /**
+   * Proposes one membership change; it takes effect when appended to each peer's log. The
+   * leader throws ProposalDroppedError while another change is uncommitted and until it has
+   * committed an entry of its term (its no-op: at once for a lone voter, a round trip else).
+   * A leader whose own removal is appended leads until it commits, then steps down; if it
+   * steps down earlier it may still campaign, since the others may need it (thesis 4.2.2).
+   */
   proposeConfChange(change: ConfChange): void {
     this.#propose([{ type: 'conf-change', data: encodeConfChange(change) }])
   }
