@@ -141,14 +141,15 @@ describe('LevelRaftStorage crashes', () => {
     )
     await settle()
     expect(level.held()).toEqual([true])
+    const lost = expect(saving).rejects.toThrow(CrashedError)
     await level.crash()
-    await expect(saving).rejects.toThrow(CrashedError)
+    await lost
     const reopened = await LevelRaftStorage.openDb(inner)
     expect([reopened.lastIndex(), reopened.initialState().hardState.commit]).toEqual([5, 3])
     await reopened.close()
   })
 
-  it('should reopen to a prefix up to the last synced write when crashed anywhere', async () => {
+  it('should reopen to a prefix holding the last synced write when crashed anywhere', async () => {
     await fc.assert(crashAnywhere({}), { seed: 9, numRuns: 150 })
   })
 

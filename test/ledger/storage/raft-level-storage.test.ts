@@ -77,6 +77,21 @@ async function runInterleaved(
   await reopened.close()
 }
 
+/** The same writes at once on real LevelDB, where libuv's thread pool decides what lands. */
+async function runOnDisk(drawn: Parameters<typeof plan>[0]): Promise<void> {
+  const { writes, models } = plan(drawn)
+  const directory = await mkdtemp(join(tmpdir(), 'gridx-raft-'))
+  directories.push(directory)
+  const storage = await LevelRaftStorage.open(directory)
+  await issue(storage, bootstrapWrite())
+  await Promise.all(writes.map((write) => issue(storage, write)))
+  await storage.close()
+  const reopened = await LevelRaftStorage.open(directory)
+  expect(contents(reopened)).toEqual(contents(models[models.length - 1] as (typeof models)[0]))
+  expectRaftStarts(reopened)
+  await reopened.close()
+}
+
 const interleavings = fc.array(fc.nat(), { minLength: 1, maxLength: 16 })
 
 describe('LevelRaftStorage write order', () => {
@@ -146,6 +161,10 @@ describe('LevelRaftStorage write order', () => {
       runInterleaved(drawn, choices, {}),
     )
     await fc.assert(property, { seed: 8, numRuns: 150 })
+  })
+
+  it('should hold what the writes leave in call order when issued at once on LevelDB', async () => {
+    await fc.assert(fc.asyncProperty(steps, runOnDisk), { seed: 10, numRuns: 30 })
   })
 
   it('should be caught by the same check when the unorderedWrites bug switch is on', async () => {

@@ -46,7 +46,8 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
       weight: 2,
       arbitrary: fc.record({
         kind: fc.constant('compact' as const),
-        behind: fc.nat(30),
+        // Mostly near the commit index, sometimes far behind a snapshot received since.
+        behind: fc.oneof(fc.nat(2), fc.nat(30)),
         retain: fc.nat(3),
       }),
     },
@@ -114,7 +115,8 @@ function concrete(model: MemoryRaftStorage, step: Step, position: number): Write
   // since: compact() must then keep the newer one.
   const index = Math.max(0, hard.commit - step.behind)
   const term = index >= model.firstIndex() - 1 ? model.term(index) : 0
-  return { kind: 'compact', snapshot: snapshotAt(index, term, `applied ${position}`), retain: 1 }
+  const snapshot = snapshotAt(index, term, `applied ${position}`)
+  return { kind: 'compact', snapshot, retain: step.retain }
 }
 
 export function applyWrite(model: MemoryRaftStorage, write: Write): void {
