@@ -9,7 +9,12 @@ import { CrashLevel } from '../../fixtures/crash-level.ts'
 function entries(from: number, to: number): Entry[] {
   const result: Entry[] = []
   for (let index = from; index <= to; index++) {
-    result.push({ index, logTime: index, command: { type: 'account.open', account: `a${index}` } })
+    result.push({
+      index,
+      logTime: index,
+      proposal: { id: `p${index}`, proposedAt: index },
+      command: { type: 'account.open', account: `a${index}` },
+    })
   }
   return result
 }
