@@ -77,7 +77,7 @@ export class Clients {
     const count = 1 + this.#host.random.nextInt(4)
     for (let i = 0; i < count; i++) {
       const command = this.#workload.next(target.replica.ledger)
-      proposals.push({ id: `p${this.#nextProposal++}`, logTime, command })
+      proposals.push({ id: `p${this.#nextProposal++}`, proposedAt: logTime, logTime, command })
     }
     this.#send(target, proposals)
     for (const proposal of proposals) {
@@ -121,7 +121,8 @@ export class Clients {
     }
   }
 
-  /** The same request sent again: same id and command; the proposer stamps its clock anew. */
+  /** The same request sent again: same id, first stamp and command; only the log time of
+   * this attempt is new. */
   #restamped(proposal: Proposal): Proposal {
     return { ...proposal, logTime: LOG_TIME_EPOCH_MS + this.#host.now * TICK_MS }
   }

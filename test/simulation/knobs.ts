@@ -1,12 +1,13 @@
 // The known bugs the simulator must catch, each re-introduced by a switch in the layer it
-// lives in: the Raft core's TestingKnobs, LevelRaftStorage's, or the simulator's own.
+// lives in: the Raft core's TestingKnobs, LevelRaftStorage's, or the simulator's replica.
 import type { TestingKnobs } from '../../ledger/raft/index.ts'
 import type { SimulationOptions } from './profile.ts'
+import type { ReplicaOptions } from './replica.ts'
 
 type StorageKnobs = NonNullable<SimulationOptions['storageKnobs']>
 
 interface Bug {
-  readonly layer: 'raft' | 'storage'
+  readonly layer: 'raft' | 'storage' | 'replica'
   /** The rule it breaks, or the issue item that found it. */
   readonly why: string
 }
@@ -31,6 +32,10 @@ export const BUGS = {
     layer: 'storage',
     why: 'issue 8 bug 3: all writes to one storage go through one queue, in order',
   },
+  stripProposalIds: {
+    layer: 'replica',
+    why: 'issue 8 bug 4: a forwarded or retried proposal takes effect at most once',
+  },
   appliedConfIsAppended: {
     layer: 'raft',
     why: 'issue 8 bug 5: a snapshot records the membership as of its applied index',
@@ -53,7 +58,15 @@ export function isBugName(name: string): name is BugName {
 export function bugOptions(bug: BugName): {
   testingKnobs?: TestingKnobs
   storageKnobs?: StorageKnobs
+  replicaKnobs?: ReplicaOptions
 } {
   const layer: Bug['layer'] = BUGS[bug].layer
-  return layer === 'storage' ? { storageKnobs: { [bug]: true } } : { testingKnobs: { [bug]: true } }
+  switch (layer) {
+    case 'raft':
+      return { testingKnobs: { [bug]: true } }
+    case 'storage':
+      return { storageKnobs: { [bug]: true } }
+    case 'replica':
+      return { replicaKnobs: { [bug]: true } }
+  }
 }

@@ -3,6 +3,7 @@
 import type { SeededRandom, TestingKnobs } from '../../ledger/raft/index.ts'
 import type { LevelRaftStorageOptions } from '../../ledger/storage/index.ts'
 import type { NetworkFaults } from './network.ts'
+import type { ReplicaOptions } from './replica.ts'
 
 export interface SimulationOptions {
   readonly seed: number
@@ -11,6 +12,8 @@ export interface SimulationOptions {
   readonly testingKnobs?: TestingKnobs
   /** Bug switches of LevelRaftStorage (LevelDisk seeds only). */
   readonly storageKnobs?: NonNullable<LevelRaftStorageOptions['testingKnobs']>
+  /** Bug switches of the simulator's own replica (replica.ts). */
+  readonly replicaKnobs?: ReplicaOptions
 }
 
 export interface Profile {
@@ -29,6 +32,9 @@ export interface Profile {
   /** The daemon's LevelRaftStorage over memory-level with late, reordered writes and crashes
    * that keep only synced batches, instead of the fast in-memory disk (sim-disk.ts). */
   readonly levelStorage: boolean
+  /** LevelDisk: the chance that an in-flight batch lands in a given round; a slow disk
+   * keeps a compaction in flight across ticks while the next writes queue behind it. */
+  readonly diskLandChance: number
   readonly faults: NetworkFaults
   readonly electionTicks: number
   readonly heartbeatTicks: number
@@ -103,6 +109,7 @@ export function drawProfile(random: SeededRandom): Profile {
     proposalForwarding: random.chance(0.75),
     tickRatesDiffer: random.chance(0.5),
     levelStorage: random.chance(LEVEL_STORAGE_SHARE),
+    diskLandChance: 0.2 + random.nextFloat() * 0.7,
     faults: {
       loss: random.nextFloat() * 0.2,
       duplication: random.nextFloat() * 0.1,
@@ -155,7 +162,7 @@ export function describeProfile(profile: Profile): string {
     `checkQuorum ${onOff(profile.checkQuorum)}`,
     `forwarding ${onOff(profile.proposalForwarding)}`,
     `tick rates ${profile.tickRatesDiffer ? '0.5x-2x' : '1x'}`,
-    `storage ${profile.levelStorage ? 'level' : 'memory'}`,
+    `storage ${profile.levelStorage ? `level, landing ${percent(profile.diskLandChance)}` : 'memory'}`,
     `loss ${percent(faults.loss)}`,
     `duplication ${percent(faults.duplication)}`,
     `delay 1-${faults.delayTicksMax}`,

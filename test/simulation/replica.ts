@@ -21,6 +21,12 @@ import type { Proposal } from './proposal.ts'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+export interface ReplicaOptions {
+  /** Bug switch (issue 8, bug 4): entries reach the ledger with no identity of their own, as
+   * forwarded proposals did, so the ledger cannot tell a retry from a new proposal. */
+  readonly stripProposalIds?: boolean
+}
+
 interface ReplicaSnapshot {
   readonly ledger: StateSnapshot
   readonly proposals: string[]
@@ -29,8 +35,14 @@ interface ReplicaSnapshot {
 export class Replica {
   readonly ledger: State
   readonly proposals: Set<string>
+  readonly #options: ReplicaOptions
 
-  constructor(ledger: State = createState(), proposals: Iterable<string> = []) {
+  constructor(
+    options: ReplicaOptions = {},
+    ledger: State = createState(),
+    proposals: Iterable<string> = [],
+  ) {
+    this.#options = options
     this.ledger = ledger
     this.proposals = new Set(proposals)
   }
@@ -54,7 +66,9 @@ export class Replica {
       apply(this.ledger, {
         index,
         logTime: proposal.logTime,
-        proposal: { id: proposal.id, proposedAt: proposal.logTime },
+        proposal: this.#options.stripProposalIds
+          ? { id: `entry-${index}`, proposedAt: proposal.logTime }
+          : { id: proposal.id, proposedAt: proposal.proposedAt },
         command: proposal.command,
       })
     } catch (error) {
@@ -62,7 +76,7 @@ export class Replica {
       return { proposal, violation: `ledger assertion at ${index}: ${error.message}` }
     }
     if (before !== '' && encodeState(this.ledger) !== before) {
-      const violation = `exactly once: proposal ${proposal.id} took effect again at ${index}`
+      const violation = `exactly once: proposal ${proposal.id} changed the ledger again at ${index}`
       return { proposal, violation }
     }
     return { proposal, violation: this.violation() }
@@ -100,9 +114,9 @@ export class Replica {
     return encoder.encode(JSON.stringify(snapshot))
   }
 
-  static decode(data: Uint8Array): Replica {
-    if (data.byteLength === 0) return new Replica()
+  static decode(data: Uint8Array, options: ReplicaOptions = {}): Replica {
+    if (data.byteLength === 0) return new Replica(options)
     const snapshot = JSON.parse(decoder.decode(data)) as ReplicaSnapshot
-    return new Replica(restoreState(snapshot.ledger), snapshot.proposals)
+    return new Replica(options, restoreState(snapshot.ledger), snapshot.proposals)
   }
 }

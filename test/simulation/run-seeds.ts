@@ -10,6 +10,7 @@ export interface SeedRunOptions {
   readonly chaosTicks?: number
   readonly testingKnobs?: TestingKnobs
   readonly storageKnobs?: SimulationOptions['storageKnobs']
+  readonly replicaKnobs?: SimulationOptions['replicaKnobs']
   /** Stop at the first violation (for the bug-switch tests). */
   readonly stopAtViolation?: boolean
   readonly onResult?: (result: SimulationResult) => void
@@ -35,6 +36,7 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRunSummary>
       chaosTicks: options.chaosTicks,
       testingKnobs: options.testingKnobs,
       storageKnobs: options.storageKnobs,
+      replicaKnobs: options.replicaKnobs,
     })
     seeds++
     options.onResult?.(result)

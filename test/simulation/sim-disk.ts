@@ -8,7 +8,7 @@ import { MemoryLevel } from 'memory-level'
 import { bootstrapState } from '../../ledger/raft/index.ts'
 import type { ConfState, RaftStorage, Ready, Snapshot } from '../../ledger/raft/index.ts'
 import { LevelRaftStorage, MemoryRaftStorage } from '../../ledger/storage/index.ts'
-import type { LevelRaftStorageOptions } from '../../ledger/storage/index.ts'
+import type { LevelRaftStorageOptions, RaftLevelDatabase } from '../../ledger/storage/index.ts'
 import type { HardState } from '../../ledger/raft/index.ts'
 import { CrashLevel } from '../fixtures/crash-level.ts'
 
@@ -116,6 +116,32 @@ export class LevelDisk implements SimDisk {
     if (level !== undefined) this.#crashed = this.#crashed.then(() => level.crash())
   }
 
+  /**
+   * With no batch in flight, what a restart would read must be what the core reads now: the
+   * storage promises its cache and its disk agree after every completed write. Returns the
+   * difference in words, or undefined when they agree or a batch is still in flight.
+   */
+  async divergence(): Promise<string | undefined> {
+    const live = this.#storage
+    if (live === undefined || this.held() > 0) return undefined
+    const inner = this.#inner
+    const readOnly: RaftLevelDatabase = {
+      open: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      get: (key, options) => inner.get(key, options),
+      batch: () => Promise.reject(new Error('a read-only view of the disk')),
+      iterator: (options) => inner.iterator(options),
+    }
+    let disk: string
+    try {
+      disk = describeStorage(await LevelRaftStorage.openDb(readOnly))
+    } catch (error) {
+      return `its disk cannot be read back (${String(error)})`
+    }
+    const cache = describeStorage(live)
+    return disk === cache ? undefined : `its disk holds ${disk}, its cache ${cache}`
+  }
+
   async reopen(): Promise<void> {
     await this.#crashed
     // The first open lands its batches at once: a founding member's bootstrap is synced
@@ -131,4 +157,15 @@ export class LevelDisk implements SimDisk {
     this.#level = level
     this.#storage = storage
   }
+}
+
+function describeStorage(storage: RaftStorage): string {
+  const { index, term } = storage.snapshot().metadata
+  const { hardState } = storage.initialState()
+  const last = storage.lastIndex()
+  return (
+    `snapshot ${index}/${term}, log ${storage.firstIndex()}..${last} ending in term ` +
+    `${storage.term(last)}, term ${hardState.term} vote ${hardState.vote || '-'} ` +
+    `commit ${hardState.commit}`
+  )
 }

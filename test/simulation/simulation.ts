@@ -9,6 +9,7 @@ import { Clients } from './clients.ts'
 import { Network } from './network.ts'
 import { CHAOS_TICKS_DEFAULT, describeProfile, drawProfile, drawTickRate } from './profile.ts'
 import type { Proposal } from './proposal.ts'
+import type { ReplicaOptions } from './replica.ts'
 import type { Profile, SimulationOptions } from './profile.ts'
 import { healAndConverge } from './heal.ts'
 import { LevelDisk, MemoryDisk } from './sim-disk.ts'
@@ -37,8 +38,6 @@ export function runSimulation(options: SimulationOptions): Promise<SimulationRes
 
 /** Rounds of landing writes and handling the Readies they unblock, per tick. */
 const SETTLE_ROUNDS_MAX = 4
-/** Chance that an in-flight batch lands in a given round: some wait a tick or more. */
-const LAND_CHANCE = 0.8
 
 /** Lets every queued promise job and next-tick callback run, in the order they were queued.
  * Nothing here waits on time or I/O: memory-level completes in those jobs alone. */
@@ -91,6 +90,10 @@ export class Simulation implements SimNodeHost {
 
   get retainEntries(): number {
     return this.profile.retainEntries
+  }
+
+  get replicaOptions(): ReplicaOptions {
+    return this.#options.replicaKnobs ?? {}
   }
 
   /** Proposals in flight and acknowledged, as the healed phase counts them. */
@@ -190,12 +193,14 @@ export class Simulation implements SimNodeHost {
     for (let round = 0; round < SETTLE_ROUNDS_MAX; round++) {
       for (const disk of this.#levelDisks) {
         const held = disk.held()
-        if (held > 0 && this.random.chance(LAND_CHANCE)) {
+        if (held > 0 && this.random.chance(this.profile.diskLandChance)) {
           this.track(disk.release(this.random.nextInt(held)))
         }
       }
       await drain()
       if (this.#failure !== undefined) throw this.#failure.error
+      // Between landings, so no batch moves under the comparison.
+      for (const node of this.nodes.values()) if (node.checkDiskDue) await node.checkDisk()
       for (const node of this.#shuffledNodes()) node.processReadies()
       if (this.#levelDisks.every((disk) => disk.held() === 0)) break
     }
