@@ -3,14 +3,8 @@
 // its own clock rate and pauses. Every Ready passes the checkers: what is written, committed,
 // applied and who leads. A Ready's messages leave and its entries apply only once its write
 // has landed, as in the daemon's driver.
-import {
-  EMPTY_CONF_STATE,
-  RawNode,
-  applyConfChange,
-  decodeConfChange,
-} from '../../ledger/raft/index.ts'
+import { RawNode } from '../../ledger/raft/index.ts'
 import type {
-  ConfState,
   Entry,
   Message,
   RaftConfig,
@@ -22,13 +16,10 @@ import { CrashedError } from '../fixtures/crash-level.ts'
 import type { Checkers } from './checkers.ts'
 import { LogHashes } from './log-hashes.ts'
 import type { Proposal } from './proposal.ts'
-import { Replica } from './replica.ts'
-import type { ReplicaOptions } from './replica.ts'
+import { NodeLedger } from './node-ledger.ts'
+import type { Replica, ReplicaOptions } from './replica.ts'
 import { LevelDisk } from './sim-disk.ts'
 import type { SimDisk } from './sim-disk.ts'
-
-/** How often replicas compare their whole encoded ledger (see `#apply`). */
-const STATE_CHECK_EVERY_ENTRIES = 16
 
 export interface SimNodeHost {
   readonly checkers: Checkers
@@ -54,10 +45,7 @@ export class SimNode {
   readonly disk: SimDisk
   readonly #host: SimNodeHost
   node: RawNode | undefined = undefined
-  replica: Replica
-  /** Membership as of the applied index (what a snapshot records). */
-  conf: ConfState = EMPTY_CONF_STATE
-  appliedIndex = 0
+  readonly ledger: NodeLedger
   readonly #hashes: LogHashes
   #commitChecked = 0
   /** Ticks of the simulated clock per tick of this node's own clock (0.5 to 2). */
@@ -85,7 +73,19 @@ export class SimNode {
     this.tickRate = tickRate
     this.#host = host
     this.#hashes = new LogHashes(id, host.checkers)
-    this.replica = new Replica(host.replicaOptions)
+    this.ledger = new NodeLedger(id, {
+      checkers: host.checkers,
+      replicaOptions: host.replicaOptions,
+      applied: (entry, proposal) => host.applied(this, entry, proposal),
+    })
+  }
+
+  get replica(): Replica {
+    return this.ledger.replica
+  }
+
+  get appliedIndex(): number {
+    return this.ledger.appliedIndex
   }
 
   get alive(): boolean {
@@ -118,9 +118,7 @@ export class SimNode {
   #startNow(): void {
     const storage = this.disk.storage
     const snapshot = storage.snapshot()
-    this.#restore(snapshot.data, snapshot.metadata.index)
-    this.conf = snapshot.metadata.confState
-    this.appliedIndex = snapshot.metadata.index
+    this.ledger.restore(snapshot)
     this.#commitChecked = snapshot.metadata.index
     this.#hashes.reload(storage)
     this.node = new RawNode({
@@ -239,7 +237,7 @@ export class SimNode {
     const generation = this.#generation
     const divergence = await disk.divergence()
     if (divergence !== undefined && generation === this.#generation) {
-      this.#host.checkers.fail(`storage: ${this.id} at ${this.appliedIndex}: ${divergence}`)
+      this.#host.checkers.fail(`storage: ${this.id} at ${this.ledger.appliedIndex}: ${divergence}`)
     }
   }
 
@@ -275,13 +273,10 @@ export class SimNode {
       this.#host.checkers.leaderHolds(this.id, status.term, (index) => this.hashAt(index))
     }
     for (const message of ready.messages) this.#host.send(message)
-    if (ready.snapshot !== undefined) {
-      const { metadata, data } = ready.snapshot
-      this.#restore(data, metadata.index)
-      this.conf = metadata.confState
-      this.appliedIndex = metadata.index
+    if (ready.snapshot !== undefined) this.ledger.restore(ready.snapshot)
+    for (const entry of ready.committedEntries) {
+      this.ledger.apply(entry, this.hashAt(entry.index))
     }
-    for (const entry of ready.committedEntries) this.#apply(entry)
     for (const read of ready.readStates) this.#host.readDone(this, read)
     node.advance()
     this.#maybeCompact()
@@ -295,67 +290,15 @@ export class SimNode {
     if (commit > this.#commitChecked) this.#commitChecked = commit
   }
 
-  /** Restores the ledger from a snapshot, which must be whole and taken at `index`. */
-  #restore(data: Uint8Array, index: number): void {
-    this.replica = Replica.decode(data, this.#host.replicaOptions)
-    const broken = this.replica.violation()
-    if (broken !== undefined) this.#host.checkers.fail(`${this.id} restored: ${broken}`)
-    if (this.replica.ledger.appliedIndex !== index) {
-      this.#host.checkers.fail(
-        `${this.id} restored a ledger at ${this.replica.ledger.appliedIndex}, not ${index}`,
-      )
-    }
-  }
-
-  #apply(entry: Entry): void {
-    const checkers = this.#host.checkers
-    if (entry.index !== this.appliedIndex + 1) {
-      checkers.fail(`${this.id} applied ${entry.index} after ${this.appliedIndex}`)
-    }
-    if (entry.type === 'conf-change') {
-      this.conf = applyConfChange(this.conf, decodeConfChange(entry.data))
-      this.replica.skip(entry.index)
-    } else if (entry.data.byteLength > 0) {
-      const { proposal, violation } = this.replica.apply(entry.index, entry.data)
-      if (violation !== undefined) checkers.fail(`${this.id}: ${violation}`)
-      this.#host.applied(this, entry, proposal)
-    } else {
-      this.replica.skip(entry.index)
-    }
-    this.appliedIndex = entry.index
-    // The entry applied is compared at every index; the whole encoded state, which costs as
-    // much as the state is large, at every STATE_CHECK_EVERY_ENTRIES-th: a divergence persists,
-    // so a sampled comparison still finds it, a few entries later at most.
-    const state =
-      entry.index % STATE_CHECK_EVERY_ENTRIES === 0 ? this.replica.encodedState() : undefined
-    checkers.applied(this.id, entry.index, this.hashAt(entry.index), state)
-  }
-
   /** Snapshots the ledger and compacts the log every so many applied entries. */
   #maybeCompact(): void {
     const storage = this.disk.storage
+    const { appliedIndex } = this.ledger
     const snapshotIndex = storage.snapshot().metadata.index
-    if (this.#compacting || this.appliedIndex - snapshotIndex < this.#host.snapshotEveryEntries) {
-      return
-    }
-    if (this.appliedIndex > storage.lastIndex()) return
-    // The snapshot records the membership the core reports as of the applied index (issue 8,
-    // bug 5), which must be the one the applied entries built.
+    if (this.#compacting || appliedIndex - snapshotIndex < this.#host.snapshotEveryEntries) return
+    if (appliedIndex > storage.lastIndex()) return
     const { appliedConf } = (this.node as RawNode).status()
-    if (!sameConf(appliedConf, this.conf)) {
-      this.#host.checkers.fail(
-        `snapshot membership: ${this.id} at ${this.appliedIndex} reports ` +
-          `${describeConf(appliedConf)}, its applied entries make ${describeConf(this.conf)}`,
-      )
-    }
-    const snapshot = {
-      metadata: {
-        index: this.appliedIndex,
-        term: storage.term(this.appliedIndex),
-        confState: appliedConf,
-      },
-      data: this.replica.encode(),
-    }
+    const snapshot = this.ledger.snapshot(storage.term(appliedIndex), appliedConf)
     const compacted = this.disk.compact(snapshot, this.#host.retainEntries)
     if (compacted === undefined) return
     this.#compacting = true
@@ -366,13 +309,4 @@ export class SimNode {
       }),
     )
   }
-}
-
-function sameConf(a: ConfState, b: ConfState): boolean {
-  return describeConf(a) === describeConf(b)
-}
-
-function describeConf(conf: ConfState): string {
-  const sorted = (ids: readonly string[]): string => [...ids].sort().join(',')
-  return `voters {${sorted(conf.voters)}} learners {${sorted(conf.learners)}}`
 }
