@@ -274,8 +274,10 @@ export class Raft {
         this.becomeFollower(m.term, NONE)
       }
     } else if (m.term < this.term && m.term !== 0) {
-      if ((this.config.checkQuorum || this.config.preVote) && isLeaderMessage(m)) {
-        // Tell a stale leader about the newer term, or it would never step down.
+      if (isLeaderMessage(m)) {
+        // Tell a stale leader about the newer term (paper Figure 2), or it would never step
+        // down when no peer of the newer term writes to it (a learner, or a voter outside
+        // the others' membership, never does).
         this.send({ type: 'append-response', to: m.from })
       } else if (m.type === 'pre-vote') {
         this.send({ type: 'pre-vote-response', to: m.from, reject: true })

@@ -131,7 +131,11 @@ export class RawNode {
     else if (r.lead !== NONE) r.messages.push(message('transfer-leader', target, r.lead, {}))
   }
 
-  /** The transport's word on a snapshot sent to `to`. */
+  /**
+   * The transport's word on a snapshot message sent to `to`: delivered (once the follower
+   * persisted it) or lost. The driver must report every snapshot it was given to send, also
+   * one it dropped: until it does, the leader sends `to` nothing more.
+   */
   reportSnapshot(to: NodeId, delivered: boolean): void {
     reportSnapshot(this.#raft, to, delivered)
   }
