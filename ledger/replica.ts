@@ -11,6 +11,7 @@ import {
   ledgerViolations,
 } from './state/index.ts'
 import type { ApplyResult, Command, Entry, ProposalId, State } from './state/index.ts'
+import { SNAPSHOT_LOG_BYTES_MAX } from '../protocol/index.ts'
 import type { Clock } from './clock.ts'
 import type { CommandLog } from './storage/command-log.ts'
 
@@ -21,6 +22,9 @@ export interface ReplicaInit {
   readonly proposer: string
   /** Entries between snapshots; a snapshot bounds the log replayed at start. */
   readonly snapshotEveryEntries?: number
+  /** Bytes of entries between snapshots (SNAPSHOT_LOG_BYTES_MAX by default), whichever of the
+   * two bounds is reached first: big submissions must not fill the disk between snapshots. */
+  readonly snapshotEveryBytes?: number
 }
 
 export type AppliedListener = (entry: Entry, result: ApplyResult) => void
@@ -36,6 +40,13 @@ interface Pending {
 const PENDING_PROPOSALS_MAX = 10_000
 
 const INCARNATION_KEY = 'incarnation'
+
+/** An entry's size in the log, near enough: the log stores it as this JSON. Only a submission
+ * is big, so the rest are counted at a flat rate instead of being encoded twice. */
+function entryBytes(entry: Entry): number {
+  if (entry.command.type !== 'job.submit') return 256
+  return 512 + entry.command.spec.code.length
+}
 
 /** Entries stored before proposal ids existed get one from their index: each was applied once
  * already, and nothing can deliver them again. */
@@ -64,11 +75,13 @@ export class Replica {
   readonly #clock: Clock
   readonly #proposer: string
   readonly #snapshotEveryEntries: number
+  readonly #snapshotEveryBytes: number
   readonly #listeners = new Set<AppliedListener>()
   #state: State = createState()
   #pending: Pending[] = []
   #flushing: Promise<void> | null = null
   #sinceSnapshot = 0
+  #sinceSnapshotBytes = 0
   #running = false
   /** Counts this proposer's starts (kept in the log's metadata), so ids never repeat. */
   #incarnation = 0
@@ -79,6 +92,7 @@ export class Replica {
     this.#clock = init.clock
     this.#proposer = init.proposer
     this.#snapshotEveryEntries = init.snapshotEveryEntries ?? 1000
+    this.#snapshotEveryBytes = init.snapshotEveryBytes ?? SNAPSHOT_LOG_BYTES_MAX
   }
 
   /** Loads the snapshot and replays the log after it; the state is then as before the stop. */
@@ -92,6 +106,7 @@ export class Replica {
       `ledger does not add up after restart: ${violations.join('; ')}`,
     )
     this.#sinceSnapshot = stored.entries.length
+    this.#sinceSnapshotBytes = stored.entries.reduce((sum, entry) => sum + entryBytes(entry), 0)
     // Durable before the first proposal: a crash must not let the next start reuse its ids.
     this.#incarnation = Number((await this.#log.getMeta(INCARNATION_KEY)) ?? '0') + 1
     await this.#log.putMeta(INCARNATION_KEY, String(this.#incarnation))
@@ -173,11 +188,18 @@ export class Replica {
       batch[offset]?.resolve(result)
     })
     this.#sinceSnapshot += entries.length
-    if (this.#sinceSnapshot >= this.#snapshotEveryEntries) await this.#snapshot()
+    this.#sinceSnapshotBytes += entries.reduce((sum, entry) => sum + entryBytes(entry), 0)
+    if (
+      this.#sinceSnapshot >= this.#snapshotEveryEntries ||
+      this.#sinceSnapshotBytes >= this.#snapshotEveryBytes
+    ) {
+      await this.#snapshot()
+    }
   }
 
   async #snapshot(): Promise<void> {
     await this.#log.saveSnapshot(this.#state.appliedIndex, encodeState(this.#state))
     this.#sinceSnapshot = 0
+    this.#sinceSnapshotBytes = 0
   }
 }

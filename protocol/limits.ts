@@ -86,6 +86,12 @@ export const PROPOSAL_WINDOW_MS = 2 * 60 * 1000
  * oldest are forgotten early and proposals stamped at or before them are refused instead. */
 export const PROPOSALS_REMEMBERED_MAX = 20_000
 
+/** Bytes of log entries a replica keeps after its newest snapshot before it takes another and
+ * drops them. A submission carries up to CODE_BYTES_MAX of code, so counting entries alone let
+ * a thousand of them pile up a gigabyte; 32 MiB bounds the disk the log holds and the replay at
+ * start, while a snapshot (the state without ended jobs' code) costs far less to write. */
+export const SNAPSHOT_LOG_BYTES_MAX = 32 * MIB
+
 /** Idempotency ids and transfer ids: long enough for a UUID or a hash, short enough to index. */
 export const IDEMPOTENCY_ID_BYTES_MAX = 128
 

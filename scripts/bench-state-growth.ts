@@ -12,6 +12,7 @@ import { LEDGER_DIR } from '../node/local/index.ts'
 import { Daemon } from '../node/daemon/index.ts'
 import type { LocalExecutor } from '../node/daemon/index.ts'
 import { RpcClient } from '../protocol/client.ts'
+import { GridxError } from '../protocol/index.ts'
 
 export interface StateGrowthOptions {
   readonly cycles: number
@@ -80,6 +81,23 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 /** A Python comment of `bytes` seeded pseudo-random characters: LevelDB compresses its blocks,
  * and code that compresses to nothing would hide what real code costs. */
+/** Waits this long after a RATE_LIMITED answer: the token's bucket refills at 200 a second. */
+const RATE_LIMITED_WAIT_MS = 100
+
+/** Makes a call, waiting out the API's rate limit: both calls the bench makes are idempotent
+ * by their idempotency id, so a retry is the same request. Counts the waits in `rate`. */
+async function paced<T>(call: () => Promise<T>, rate: { waits: number }): Promise<T> {
+  for (;;) {
+    try {
+      return await call()
+    } catch (error) {
+      if (!(error instanceof GridxError) || error.name !== 'RATE_LIMITED') throw error
+      rate.waits++
+      await new Promise((resolve) => setTimeout(resolve, RATE_LIMITED_WAIT_MS))
+    }
+  }
+}
+
 function codeOf(cycle: number, bytes: number): string {
   const head = `# cycle ${cycle}\n# `
   const chars: string[] = [head]
@@ -107,6 +125,7 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
   await daemon.start()
   const client = new RpcClient({ url: daemon.address.url, token: daemon.token })
   const samples: { cycles: number; rssMb: number; heapMb: number; ledgerMb: number }[] = []
+  const rate = { waits: 0 }
   const began = performance.now()
   try {
     await client.connect()
@@ -116,18 +135,15 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
       spec: { runtime: 'python', code: 'pass', cpus: 1, memoryMb: 16, timeoutS: 60 },
     })
     for (let cycle = 1; cycle <= options.cycles; cycle++) {
-      const { job } = await client.call('job.submit', {
+      const spec = { runtime: 'python', code: codeOf(cycle, options.codeBytes), cpus: 1 } as const
+      const submit = {
         idempotencyId: `cycle-${cycle}`,
-        spec: {
-          runtime: 'python',
-          code: codeOf(cycle, options.codeBytes),
-          cpus: 1,
-          memoryMb: 16,
-          timeoutS: 1,
-        },
-      })
+        spec: { ...spec, memoryMb: 16, timeoutS: 1 },
+      }
+      const { job } = await paced(() => client.call('job.submit', submit), rate)
       if (job.state !== 'queued') throw new Error(`cycle ${cycle}: job is ${job.state}`)
-      await client.call('job.cancel', { id: job.id, idempotencyId: `cancel-${cycle}` })
+      const cancel = { id: job.id, idempotencyId: `cancel-${cycle}` }
+      await paced(() => client.call('job.cancel', cancel), rate)
       if (cycle % options.every === 0) {
         const memory = process.memoryUsage()
         samples.push({
@@ -143,7 +159,7 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
     await daemon.stop()
     await rm(dataDir, { recursive: true, force: true })
   }
-  return report(options, samples, performance.now() - began)
+  return { ...report(options, samples, performance.now() - began), rateLimitedWaits: rate.waits }
 }
 
 function report(

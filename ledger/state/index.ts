@@ -3,7 +3,6 @@ export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
 export { ledgerViolations } from './invariants.ts'
 export { checkCancel, checkSubmit, escrowExpiresAt, maxPriceOf } from './jobs.ts'
-export { forgetProposals } from './proposals.ts'
 export { decodeState, encodeState, restoreState, snapshotState } from './snapshot.ts'
 export type { StateSnapshot } from './snapshot.ts'
 export {

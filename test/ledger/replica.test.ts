@@ -207,4 +207,51 @@ describe('Replica', () => {
     expect((await replica.propose({ type: 'account.open', account: 'bob' })).ok).toBe(true)
     await replica.stop()
   })
+
+  it('should snapshot and drop the log when the entries since the last snapshot pass a byte bound', async () => {
+    const path = join(await tempDir(), 'db')
+    const replica = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      proposer: 'peer-a',
+      snapshotEveryBytes: 1024 * 1024,
+    })
+    await replica.start()
+    await replica.propose({ type: 'account.open', account: 'alice' })
+    const code = `# ${'x'.repeat(100 * 1024)}`
+    for (let i = 0; i < 30; i++) {
+      const submitted = await replica.propose({
+        type: 'job.submit',
+        jobId: `jaaaaaaaaa${String(i).padStart(3, '0')}`,
+        submitter: 'alice',
+        idempotencyId: `job-${i}`,
+        spec: { ...spec, code },
+      })
+      expect(submitted.ok).toBe(true)
+      await replica.propose({
+        type: 'job.cancel',
+        jobId: `jaaaaaaaaa${String(i).padStart(3, '0')}`,
+        by: 'alice',
+      })
+    }
+    const before = encodeState(replica.state)
+    await replica.stop()
+    const log = new LevelCommandLog(new ClassicLevel(path))
+    const stored = await log.open()
+    await log.close()
+    // About ten submissions of 100 KiB fill a megabyte; the log never holds many more.
+    expect(stored.snapshot).not.toBeNull()
+    const bytes = stored.entries.reduce((sum, entry) => sum + JSON.stringify(entry).length, 0)
+    expect(bytes).toBeLessThan(1024 * 1024)
+    // Ended jobs left their code out of the snapshot: it holds at most the one job still open.
+    expect(stored.snapshot?.encoded.length).toBeLessThan(2 * code.length)
+    const again = new Replica({
+      log: new LevelCommandLog(new ClassicLevel(path)),
+      clock,
+      proposer: 'peer-a',
+    })
+    await again.start()
+    expect(encodeState(again.state)).toBe(before)
+    await again.stop()
+  })
 })

@@ -47,6 +47,8 @@ const EXECUTORS = [
 const HOUR_MS = 3_600_000
 
 const EXPECTED_RESULTS = [
+  'duplicate replayed',
+  'duplicate UNAVAILABLE',
   'account.open ok',
   'executor.register ok',
   'executor.register NOT_FOUND',
@@ -106,6 +108,7 @@ type Step =
   | { readonly kind: 'lag'; readonly ms: number }
   | { readonly kind: 'policy'; readonly sharePpm: number }
   | { readonly kind: 'restart' }
+  | { readonly kind: 'duplicate'; readonly entry: number }
 
 const pick = fc.nat({ max: 10_000 })
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
@@ -158,6 +161,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('policy'), sharePpm: fc.nat({ max: 1_000_000 }) }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart') }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('duplicate'), entry: pick }) },
 )
 
 const SETUP: readonly Step[] = [
@@ -283,6 +287,9 @@ class Run {
         expect(encodeState(this.state)).toBe(text)
         return { command: null, lagMs: 0 }
       }
+      case 'duplicate':
+        // Handled by step(): it re-delivers an earlier entry rather than building a command.
+        return { command: null, lagMs: 0 }
     }
   }
 
@@ -290,8 +297,31 @@ class Run {
     return { command, lagMs: 0 }
   }
 
+  /** Delivers an earlier entry's proposal again, as a duplicated forward or a retry does: it
+   * gets its first result back, or is refused once the window has passed, and changes nothing. */
+  duplicate(choice: number): void {
+    const earlier = this.entries[choice % this.entries.length]
+    if (earlier === undefined) return
+    const before = withoutProposals(encodeState(this.state))
+    const entry: Entry = { ...earlier, index: this.state.appliedIndex + 1, logTime: this.now }
+    const previous = { index: this.state.appliedIndex, logTime: this.state.logTime }
+    const result = apply(this.state, entry)
+    this.entries.push(entry)
+    const key = result.replayed === true ? 'duplicate replayed' : `duplicate ${resultName(result)}`
+    this.results.set(key, (this.results.get(key) ?? 0) + 1)
+    expect(key === 'duplicate replayed' || key === 'duplicate UNAVAILABLE', key).toBe(true)
+    const after = { index: this.state.appliedIndex, logTime: this.state.logTime }
+    this.state.appliedIndex = previous.index
+    this.state.logTime = previous.logTime
+    expect(withoutProposals(encodeState(this.state)), 'a duplicate changed the state').toBe(before)
+    this.state.appliedIndex = after.index
+    this.state.logTime = after.logTime
+    this.check()
+  }
+
   /** Applies one step and checks everything the ledger promises after it. */
   step(step: Step): void {
+    if (step.kind === 'duplicate') return this.duplicate(step.entry)
     const { command, lagMs } = this.command(step)
     if (command !== null) {
       const entry: Entry = {
@@ -376,6 +406,10 @@ class Run {
     for (const entry of this.entries) apply(replica, entry)
     expect(encodeState(replica)).toBe(encodeState(this.state))
   }
+}
+
+function resultName(result: ReturnType<typeof apply>): string {
+  return result.ok ? 'ok' : result.error.name
 }
 
 describe('ledger invariants', () => {

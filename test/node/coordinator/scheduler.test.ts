@@ -1,0 +1,96 @@
+// The scheduler over a real replica (LevelDB in a temp dir) and an in-test executor link.
+import { ClassicLevel } from 'classic-level'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { LevelCommandLog, Replica } from '../../../ledger/index.ts'
+import type { ApplyResult } from '../../../ledger/index.ts'
+import { jobSpecSchema } from '../../../protocol/index.ts'
+import { LiveLogs, Scheduler } from '../../../node/coordinator/index.ts'
+import type { Assignment, ExecutorCapacity, ExecutorLink } from '../../../node/coordinator/index.ts'
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function startReplica(): Promise<Replica> {
+  const dir = await mkdtemp(join(tmpdir(), 'gridx-scheduler-'))
+  const log = new LevelCommandLog(new ClassicLevel<string, string>(join(dir, 'ledger')))
+  const replica = new Replica({ log, clock: { now: () => Date.now() }, proposer: 'peer-a' })
+  await replica.start()
+  cleanups.push(async () => {
+    await replica.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+  return replica
+}
+
+/** An executor that records what it is handed; `onCapacity` runs when the scheduler looks. */
+class RecordingLink implements ExecutorLink {
+  readonly peer = 'peer-a'
+  readonly owner = 'alice'
+  readonly assigned: Assignment[] = []
+  onCapacity: () => void = () => undefined
+
+  capacity(): ExecutorCapacity {
+    this.onCapacity()
+    return { cpus: 4, memoryMb: 4096, runtimes: ['python'] }
+  }
+
+  assign(assignment: Assignment): void {
+    this.assigned.push(assignment)
+  }
+
+  cancel(): void {}
+}
+
+describe('Scheduler', () => {
+  it('should not hand out a job when a cancel lands in the batch that assigned it', async () => {
+    const replica = await startReplica()
+    await replica.propose({ type: 'account.open', account: 'alice' })
+    await replica.propose({ type: 'executor.register', peer: 'peer-a', owner: 'alice' })
+    const spec = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)' })
+    const jobId = 'jaaaaaaaaaaaa'
+    await replica.propose({
+      type: 'job.submit',
+      jobId,
+      submitter: 'alice',
+      idempotencyId: 'a',
+      spec,
+    })
+    const scheduler = new Scheduler({
+      replica,
+      liveLogs: new LiveLogs(),
+      clock: { now: () => Date.now() },
+      logger: pino({ level: 'silent' }),
+    })
+    const link = new RecordingLink()
+    // The scheduler asks for capacity just before it proposes the assignment; a cancel proposed
+    // in a microtask then joins the same batch, right after the assignment.
+    let cancelled: Promise<ApplyResult> | undefined
+    link.onCapacity = () => {
+      link.onCapacity = () => undefined
+      queueMicrotask(() => {
+        cancelled = replica.propose({ type: 'job.cancel', jobId, by: 'alice' })
+      })
+    }
+    const assignedIndex = new Promise<number>((resolve) =>
+      replica.onApplied((entry) => {
+        if (entry.command.type === 'job.assign') resolve(entry.index)
+      }),
+    )
+    scheduler.start()
+    cleanups.push(async () => scheduler.stop())
+    scheduler.addExecutor(link, new Set())
+    const index = await assignedIndex
+    expect((await cancelled)?.ok).toBe(true)
+    // The cancel was the very next entry: both were applied before the assignment returned.
+    expect(replica.state.appliedIndex).toBe(index + 1)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(replica.state.jobs.get(jobId)?.state).toBe('cancelled')
+    expect(link.assigned).toEqual([])
+  })
+})
