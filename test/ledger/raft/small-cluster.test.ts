@@ -8,7 +8,7 @@ const SEEDS = 300
 /** Per bug switch, a seed whose walk finds it, and what it finds. */
 const bugs: [keyof TestingKnobs, number, RegExp][] = [
   ['readBeforeNoopCommit', 88, /served r\d+ at \d+, below a write/],
-  ['removedLeaderNeverCampaigns', 113, /no leader committed/],
+  ['removedLeaderNeverCampaigns', 222, /no leader committed/],
   ['appliedConfIsAppended', 708, /applied .* at \d+, another peer/],
 ]
 
