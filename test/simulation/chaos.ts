@@ -3,6 +3,7 @@
 // membership changes (a random walk, or a mesh's growth from one voter to five and back) and
 // leadership transfers, all while clients keep proposing.
 import { ProposalDroppedError } from '../../ledger/raft/index.ts'
+import type { RawNode } from '../../ledger/raft/index.ts'
 import type { PartitionKind } from './network.ts'
 import { ELECTION_TICKS } from './profile.ts'
 import type { SimNode } from './sim-node.ts'
@@ -21,8 +22,14 @@ const LEARNERS_MAX = 2
 const NODES_CREATED_MAX = 12
 /** Extra chance per tick to crash a node with unsynced writes. */
 const UNSYNCED_CRASH = 0.05
+/** A learner this close to the leader's commit index counts as caught up: under steady
+ * proposals it trails by a round trip's worth (hashicorp/raft-autopilot allows 250). */
+const CAUGHT_UP_ENTRIES = 16
+/** Chance that a growing run promotes a learner that has not caught up: a two-voter cluster
+ * then commits nothing until it has, the narrowest spot a mesh passes through. */
+const PROMOTE_UNREADY = 0.1
 /** Added per tick to a growing run's membership rate, so it walks the whole path in a run. */
-const GROWTH_MEMBERSHIP = 0.02
+const GROWTH_MEMBERSHIP = 0.05
 
 export function chaosEvents(sim: Simulation): void {
   const { random, profile, network } = sim
@@ -75,12 +82,7 @@ function changeMembership(sim: Simulation): void {
   const { voters, learners } = node.status().conf
   const options: (() => void)[] = []
   if (learners.length < LEARNERS_MAX && sim.nextNodeNumber <= NODES_CREATED_MAX) {
-    options.push(() => {
-      const id = sim.newNodeId()
-      node.proposeConfChange({ type: 'add-learner', node: id })
-      // A new peer starts empty and learns the membership from the leader.
-      sim.addNode(id, undefined)
-    })
+    options.push(() => addLearner(sim, node))
   }
   const learner = learners[0]
   if (learner !== undefined && voters.length < VOTERS_MAX) {
@@ -126,21 +128,27 @@ function growMembership(sim: Simulation): void {
     }
     const learner = learners[0]
     if (learner === undefined) {
-      if (sim.nextNodeNumber > NODES_CREATED_MAX) return
-      const id = sim.newNodeId()
-      node.proposeConfChange({ type: 'add-learner', node: id })
-      sim.addNode(id, undefined)
+      if (sim.nextNodeNumber <= NODES_CREATED_MAX) addLearner(sim, node)
       return
     }
     // Autopilot promotes a caught-up learner; now and then one that is not, to be sure the
     // core copes with a voter that needs a snapshot first.
-    const caughtUp = (status.progress[learner]?.match ?? 0) >= status.commit
-    if (caughtUp || sim.random.chance(0.2)) {
+    const caughtUp = (status.progress[learner]?.match ?? 0) + CAUGHT_UP_ENTRIES >= status.commit
+    if (caughtUp || sim.random.chance(PROMOTE_UNREADY)) {
       node.proposeConfChange({ type: 'add-voter', node: learner })
     }
   } catch (error) {
     if (!(error instanceof ProposalDroppedError)) throw error
   }
+}
+
+/** Proposes a new, empty peer as a learner and starts it; it learns the membership from the
+ * leader. Its id is taken only once the leader accepts the change, so refused changes do not
+ * use up the run's NODES_CREATED_MAX. */
+function addLearner(sim: Simulation, node: RawNode): void {
+  const id = `n${sim.nextNodeNumber}`
+  node.proposeConfChange({ type: 'add-learner', node: id })
+  sim.addNode(sim.newNodeId(), undefined)
 }
 
 function transferLeadership(sim: Simulation): void {
