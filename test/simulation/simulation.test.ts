@@ -46,3 +46,12 @@ describe('runSimulation liveness regressions', () => {
     expect(result.electionTicksAfterHeal).toBeDefined()
   })
 })
+
+describe('runSimulation safety regressions', () => {
+  // Seeds that once broke a safety check, each with what broke it.
+  it.each([
+    [1236, 'a snapshot stepped in before advance() made Status.appliedConf the snapshot one'],
+  ])('should find no violation in seed %i (%s)', async (seed) => {
+    expect((await runSimulation({ seed })).violation).toBeUndefined()
+  })
+})
