@@ -5,7 +5,7 @@ import { confChangeError, decodeConfChange, quorumIndex, voteResult } from './me
 import type { Raft } from './raft.ts'
 import { entryBytes } from './storage.ts'
 import type { Entry, Message, NodeId } from './types.ts'
-import { NONE } from './types.ts'
+import { EMPTY_BYTES, NONE } from './types.ts'
 
 type NewEntry = Pick<Entry, 'type' | 'data'>
 
@@ -37,7 +37,7 @@ export function releaseUncommitted(r: Raft, applied: readonly Entry[]): void {
 
 /** Appends proposals on the leader, or throws ProposalDroppedError saying why not. */
 export function propose(r: Raft, entries: readonly NewEntry[]): void {
-  if (r.progress.get(r.id) === undefined) throw new ProposalDroppedError('leader was removed')
+  if (!r.conf.voters.includes(r.id)) throw new ProposalDroppedError('leader was removed')
   if (r.leadTransferee !== NONE) {
     throw new ProposalDroppedError(`leadership is moving to ${r.leadTransferee}`)
   }
@@ -212,8 +212,22 @@ export function maybeCommit(r: Raft): boolean {
     r.becomeFollower(r.term, NONE)
     return false
   }
+  notifyDeparted(r)
   releasePostponedReads(r)
   return true
+}
+
+/** A peer whose removal just committed hears from us once more, with the commit index (an
+ * append, or a heartbeat when its window is full), so it stops campaigning; then no more. */
+function notifyDeparted(r: Raft): void {
+  const members = r.replicatedTo()
+  let departed = false
+  for (const [id, progress] of r.progress) {
+    if (members.has(id)) continue
+    departed = true
+    if (!sendAppend(r, id, true)) sendHeartbeat(r, id, progress.match, EMPTY_BYTES)
+  }
+  if (departed) r.syncProgress()
 }
 
 /** Sends the next append to `to`; returns whether a message went out. */
@@ -272,9 +286,12 @@ export function bcastAppend(r: Raft): void {
 
 export function bcastHeartbeat(r: Raft, context: Uint8Array | undefined): void {
   for (const [id, progress] of r.progress) {
-    if (id === r.id) continue
-    // Never tell a follower to commit past what it is known to hold.
-    const commit = Math.min(progress.match, r.log.committed)
-    r.send({ type: 'heartbeat', to: id, commit, context: context ?? new Uint8Array(0) })
+    if (id !== r.id) sendHeartbeat(r, id, progress.match, context ?? EMPTY_BYTES)
   }
+}
+
+function sendHeartbeat(r: Raft, to: NodeId, match: number, context: Uint8Array): void {
+  // Never tell a follower to commit past what it is known to hold.
+  const commit = Math.min(match, r.log.committed)
+  r.send({ type: 'heartbeat', to, commit, context })
 }

@@ -1,13 +1,14 @@
 // The consensus state machine of one peer. Role-specific handling lives in election.ts,
 // leader.ts and follower.ts; this file holds the state, the role transitions, time, the term
-// rules every message passes through, and membership as read from the log.
+// rules every message passes through, and who is replicated to (conf-history.ts holds the
+// membership as read from the log).
 import type { ValidRaftConfig } from './config.ts'
 import { assert } from './errors.ts'
 import { stepFollower } from './follower.ts'
 import { campaign, handleVoteRequest, stepCandidate } from './election.ts'
 import { appendEntries, bcastAppend, maybeCommit, stepLeader } from './leader.ts'
 import { tickElection, tickHeartbeat } from './tick.ts'
-import { applyConfChange, decodeConfChange } from './membership.ts'
+import { ConfHistory } from './conf-history.ts'
 import { Progress } from './progress.ts'
 import { RaftLog } from './raft-log.ts'
 import { ReadOnly } from './read-only.ts'
@@ -16,13 +17,6 @@ import { EMPTY_BYTES, NONE, message } from './types.ts'
 
 /** Reads a leader queues before it answers more; a bound like every other queue. */
 export const PENDING_READS_MAX = 4096
-/** Conf-change entries are read from storage in chunks of this many bytes at start. */
-const SCAN_BYTES = 4 * 1024 * 1024
-
-interface ConfEntry {
-  readonly index: number
-  readonly conf: ConfState
-}
 
 export class Raft {
   readonly id: NodeId
@@ -34,9 +28,7 @@ export class Raft {
   role: Role = 'follower'
   /** The membership in force: the latest conf-change entry in the log, or the base. */
   conf: ConfState
-  #baseConf: ConfState
-  /** Conf-change entries above the log's start, oldest first. */
-  confEntries: ConfEntry[] = []
+  readonly #confHistory: ConfHistory
   readonly progress = new Map<NodeId, Progress>()
   readonly votes = new Map<NodeId, boolean>()
   messages: Message[] = []
@@ -56,9 +48,9 @@ export class Raft {
     this.config = config
     this.log = new RaftLog(config.storage, config.testingKnobs)
     const { hardState, confState } = config.storage.initialState()
-    this.#baseConf = confState
+    this.#confHistory = new ConfHistory(confState)
     this.conf = confState
-    this.#rescanConf(this.log.firstIndex())
+    this.onLogChanged(this.log.firstIndex())
     this.term = hardState.term
     this.vote = hardState.vote
     // An unsynced commit index may be lost in a crash, but whatever was applied (and so
@@ -119,7 +111,7 @@ export class Raft {
     this.uncommittedBytes = 0
     this.broadcastPending = false
     this.progress.clear()
-    this.#syncProgress()
+    this.syncProgress()
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -161,61 +153,55 @@ export class Raft {
 
   /** Re-reads conf-change entries from `from` on, after the log changed there. */
   onLogChanged(from: number): void {
-    this.#rescanConf(from)
+    this.#setConf(this.#confHistory.rescan(this.log, from))
   }
 
   onSnapshotRestored(conf: ConfState): void {
-    this.#baseConf = conf
-    this.confEntries = []
+    this.#confHistory.restore(conf)
     this.#setConf(conf)
   }
 
   /** The membership as of `index`: the newest conf-change entry at or below it, or the base. */
   confAt(index: number): ConfState {
-    for (let i = this.confEntries.length - 1; i >= 0; i--) {
-      const entry = this.confEntries[i] as ConfEntry
-      if (entry.index <= index) return entry.conf
-    }
-    return this.#baseConf
+    return this.#confHistory.at(index)
   }
 
   /** The index of the newest conf-change entry, or 0. */
   lastConfIndex(): number {
-    return this.confEntries[this.confEntries.length - 1]?.index ?? 0
-  }
-
-  #rescanConf(from: number): void {
-    this.confEntries = this.confEntries.filter((entry) => entry.index < from)
-    let conf = this.confEntries[this.confEntries.length - 1]?.conf ?? this.#baseConf
-    let next = Math.max(from, this.log.firstIndex())
-    const last = this.log.lastIndex()
-    while (next <= last) {
-      const chunk = this.log.slice(next, last + 1, SCAN_BYTES)
-      for (const entry of chunk) {
-        if (entry.type !== 'conf-change') continue
-        conf = applyConfChange(conf, decodeConfChange(entry.data))
-        this.confEntries.push({ index: entry.index, conf })
-      }
-      next += chunk.length
-    }
-    this.#setConf(conf)
+    return this.#confHistory.lastIndex()
   }
 
   #setConf(conf: ConfState): void {
     this.conf = conf
-    this.#syncProgress()
+    this.syncProgress()
     if (this.leadTransferee !== NONE && !conf.voters.includes(this.leadTransferee)) {
       this.leadTransferee = NONE
     }
   }
 
-  /** Gives every member a Progress and drops those of former members. */
-  #syncProgress(): void {
-    const members = new Set([...this.conf.voters, ...this.conf.learners])
+  /**
+   * The peers a leader replicates to: the members, and those whose removal is still
+   * uncommitted, so that they receive their removal and learn that it committed (etcd keeps
+   * them until the removal applies). A peer being removed counts in no quorum.
+   */
+  replicatedTo(): Set<NodeId> {
+    const committed = this.confAt(this.log.committed)
+    return new Set([
+      ...this.conf.voters,
+      ...this.conf.learners,
+      ...committed.voters,
+      ...committed.learners,
+    ])
+  }
+
+  /** Gives every peer replicated to a Progress and drops the others'. */
+  syncProgress(): void {
+    const members = this.replicatedTo()
     for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id)
     const { inflightMessagesMax, inflightBytesMax } = this.config
     for (const id of members) {
-      const isLearner = this.conf.learners.includes(id)
+      // A peer being removed is no voter: no transfer of leadership to it.
+      const isLearner = !this.conf.voters.includes(id)
       const existing = this.progress.get(id)
       if (existing !== undefined) {
         existing.isLearner = isLearner

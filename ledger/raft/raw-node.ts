@@ -36,7 +36,8 @@ export interface Status {
    * after advance(), when `applied` covers the Ready's committed entries and snapshot.
    */
   readonly appliedConf: ConfState
-  /** On a leader: each member's replication state; empty elsewhere. */
+  /** On a leader: the replication state of each member and of each peer whose removal is
+   * still uncommitted (it is replicated to until then); empty elsewhere. */
   readonly progress: Readonly<Record<NodeId, ProgressStatus>>
 }
 
