@@ -145,6 +145,9 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
       const cancel = { id: job.id, idempotencyId: `cancel-${cycle}` }
       await paced(() => client.call('job.cancel', cancel), rate)
       if (cycle % options.every === 0) {
+        // With node --expose-gc (NODE_OPTIONS), collect first, so the sample is what is kept
+        // rather than how much garbage the collector let pile up.
+        ;(globalThis as { gc?: () => void }).gc?.()
         const memory = process.memoryUsage()
         samples.push({
           cycles: cycle,
@@ -184,6 +187,7 @@ function report(
     cycles: options.cycles,
     codeBytes: options.codeBytes,
     elapsedS: Math.round(elapsedMs / 100) / 10,
+    collectedBeforeSamples: typeof (globalThis as { gc?: unknown }).gc === 'function',
     samples,
     growthAfterWarmup: growth,
   }

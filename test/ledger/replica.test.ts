@@ -165,7 +165,7 @@ describe('Replica', () => {
     }
   })
 
-  it('should apply once and answer with the first result when a proposal is proposed again', async () => {
+  it('should apply once and answer with the first result when a proposal comes again', async () => {
     const replica = new Replica({
       log: new LevelCommandLog(new ClassicLevel(join(await tempDir(), 'db'))),
       clock,
@@ -208,7 +208,7 @@ describe('Replica', () => {
     await replica.stop()
   })
 
-  it('should snapshot and drop the log when the entries since the last snapshot pass a byte bound', async () => {
+  it('should snapshot and drop the log when new entries pass a byte bound', async () => {
     const path = join(await tempDir(), 'db')
     const replica = new Replica({
       log: new LevelCommandLog(new ClassicLevel(path)),

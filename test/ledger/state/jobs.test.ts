@@ -571,7 +571,7 @@ describe('job code', () => {
     expect(changed).toMatchObject({ ok: false, error: { name: 'CONFLICT' } })
   })
 
-  it('should refuse with QUEUE_FULL and change nothing when the account holds too much queued code', () => {
+  it('should refuse with QUEUE_FULL when the account’s open jobs hold too much code', () => {
     const ledger = mesh()
     const big = 'x'.repeat(1024 * 1024 - 2)
     const fits = Math.floor(QUEUE_CODE_BYTES_PER_ACCOUNT_MAX / (1024 * 1024))

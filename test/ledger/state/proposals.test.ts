@@ -40,27 +40,27 @@ const submit = (jobId: string): Command => ({
 })
 
 describe('proposal ids', () => {
-  it('should return the first result and change nothing when an account.open is applied twice', () => {
+  it('should answer with the first result and change nothing when account.open comes twice', () => {
     expectReplayed(twice(new Ledger(), { type: 'account.open', account: 'alice' }))
   })
 
-  it('should return the first result and change nothing when an executor.register is applied twice', () => {
+  it('should answer with the first result when executor.register comes twice', () => {
     const ledger = new Ledger().open('bob')
     expectReplayed(twice(ledger, { type: 'executor.register', peer: 'peer-1', owner: 'bob' }))
   })
 
-  it('should return the first result and change nothing when a policy.set is applied twice', () => {
+  it('should answer with the first result when policy.set comes twice', () => {
     const policy = { ...DEFAULT_POLICY, executorSharePpm: 700_000 }
     expectReplayed(twice(new Ledger(), { type: 'policy.set', policy }))
   })
 
-  it('should return the first result and change nothing when a job.submit is applied twice', () => {
+  it('should answer with the first result when job.submit comes twice', () => {
     const pair = twice(ready(), submit('j000001'))
     expectReplayed(pair)
     expect(pair.again).toMatchObject({ ok: true, value: { jobId: 'j000001', created: true } })
   })
 
-  it('should return the first fence and change nothing when a job.assign is applied twice', () => {
+  it('should answer with the first fence when job.assign comes twice', () => {
     const ledger = ready()
     ledger.ok(submit('j000001'))
     const pair = twice(ledger, { type: 'job.assign', jobId: 'j000001', executor: 'peer-1' })
@@ -81,7 +81,7 @@ describe('proposal ids', () => {
     expect(ledger.job('j000001').attempts).toBe(1)
   })
 
-  it('should return the first result and change nothing when job.start, job.finish are applied twice', () => {
+  it('should answer with the first results when job.start and job.finish come twice', () => {
     const ledger = ready()
     ledger.ok(submit('j000001'))
     const fence = ledger.assign('j000001', 'peer-1')
@@ -96,7 +96,7 @@ describe('proposal ids', () => {
     ])
   })
 
-  it('should return the first result and change nothing when a job.lost is applied twice', () => {
+  it('should answer with the first result when job.lost comes twice', () => {
     const ledger = ready()
     ledger.ok(submit('j000001'))
     const fence = ledger.assign('j000001', 'peer-1')
@@ -105,7 +105,7 @@ describe('proposal ids', () => {
     expect(pair.first).toEqual({ ok: true, value: { requeued: true } })
   })
 
-  it('should return the first result and change nothing when a job.cancel is applied twice', () => {
+  it('should answer with the first result when job.cancel comes twice', () => {
     const ledger = ready()
     ledger.ok(submit('j000001'))
     const pair = twice(ledger, { type: 'job.cancel', jobId: 'j000001', by: 'alice' })
@@ -113,7 +113,7 @@ describe('proposal ids', () => {
     expect(pair.again).toMatchObject({ value: { cancelled: true } })
   })
 
-  it('should return the first result and change nothing when a job.expire is applied twice', () => {
+  it('should answer with the first result when job.expire comes twice', () => {
     const ledger = ready()
     ledger.ok(submit('j000001'))
     ledger.advance(spec().timeoutS * 1000 + 25 * 60 * 60 * 1000)
@@ -122,7 +122,7 @@ describe('proposal ids', () => {
     expect(pair.first.ok).toBe(true)
   })
 
-  it('should return the first refusal when a refused proposal is applied again after it would pass', () => {
+  it('should answer with the first refusal when a refused proposal comes again', () => {
     const ledger = new Ledger()
     const proposal = ledger.proposal()
     const first = ledger.run(submit('j000001'), proposal)
@@ -132,7 +132,7 @@ describe('proposal ids', () => {
     expect(ledger.state.jobs.size).toBe(0)
   })
 
-  it('should refuse with UNAVAILABLE and change nothing when a retry comes after the window', () => {
+  it('should refuse with UNAVAILABLE when a retry comes after the window', () => {
     const ledger = ready()
     const proposal = ledger.proposal()
     expect(ledger.run(submit('j000001'), proposal).ok).toBe(true)
@@ -157,7 +157,7 @@ describe('proposal ids', () => {
     expect(ledger.run({ type: 'account.open', account: 'alice' }, edge).ok).toBe(true)
   })
 
-  it('should keep at most the bound and refuse a forgotten id when more proposals arrive at once', () => {
+  it('should stay within the bound and refuse a forgotten id when proposals flood in', () => {
     const ledger = new Ledger()
     const first = ledger.proposal()
     ledger.run({ type: 'account.open', account: 'alice' }, first)
