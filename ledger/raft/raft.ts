@@ -249,6 +249,13 @@ export class Raft {
         // A pre-vote is for a future term: it never moves our term.
       } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
         this.becomeFollower(m.term, m.from)
+      } else if (m.type === 'vote' && this.role === 'follower') {
+        // Figure 2: only the leader's word or a granted vote restarts a follower's election
+        // timer (handleVoteRequest grants); a refused candidate of a higher term must not, or
+        // a stale peer with a faster clock holds the up-to-date ones back for ever.
+        const elapsed = this.electionElapsed
+        this.becomeFollower(m.term, NONE)
+        this.electionElapsed = elapsed
       } else {
         this.becomeFollower(m.term, NONE)
       }

@@ -54,12 +54,18 @@ export class RawNode {
   #prevSoftState: SoftState
   #prevHardState: HardState
   #outstanding: Ready | undefined = undefined
+  /** The membership as of the applied index. Kept, not read from the log on demand: a
+   * snapshot stepped in between ready() and advance() moves the log's start past it. */
+  #appliedConf: ConfState
+  /** What #appliedConf becomes when the outstanding Ready is advanced. */
+  #appliedConfNext: ConfState | undefined = undefined
 
   /** Validates `config` (throws RaftConfigError) and loads the peer's state from storage. */
   constructor(config: RaftConfig) {
     this.#raft = new Raft(validateConfig(config))
     this.#prevSoftState = this.#raft.softState()
     this.#prevHardState = this.#raft.hardState()
+    this.#appliedConf = this.#raft.confAt(this.#raft.log.applied)
   }
 
   /** Advances logical time by one tick: elections and heartbeats are counted in ticks. */
@@ -182,6 +188,9 @@ export class RawNode {
       committedEntries: r.log.nextCommittedEntries(r.config.committedBytesPerReadyMax),
       readStates: r.readStates,
     }
+    const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1]
+    this.#appliedConfNext =
+      lastCommitted !== undefined ? r.confAt(lastCommitted.index) : snapshot?.metadata.confState
     r.messages = []
     r.readStates = []
     this.#prevSoftState = soft
@@ -206,6 +215,7 @@ export class RawNode {
       log.appliedTo(lastApplied.index)
       releaseUncommitted(this.#raft, ready.committedEntries)
     }
+    if (this.#appliedConfNext !== undefined) this.#appliedConf = this.#appliedConfNext
     this.#outstanding = undefined
   }
 
@@ -222,7 +232,7 @@ export class RawNode {
       lastIndex: r.log.lastIndex(),
       conf: r.conf,
       appliedConf:
-        r.config.testingKnobs.appliedConfIsAppended === true ? r.conf : r.confAt(r.log.applied),
+        r.config.testingKnobs.appliedConfIsAppended === true ? r.conf : this.#appliedConf,
       progress: r.role === 'leader' ? progressStatus(r) : {},
     }
   }

@@ -3,7 +3,9 @@
 // `--seed N` replays one seed exactly. A failing seed is printed with its violation and the
 // command that replays it. Exits 1 on any violation.
 import { parseArgs } from 'node:util'
-import type { TestingKnobs } from '../../ledger/raft/index.ts'
+// The daemon's polyfills (Promise.withResolvers on Node 20), as vitest loads them for tests.
+import '../setup/polyfills.ts'
+import { BUG_NAMES, bugOptions, isBugName } from './knobs.ts'
 import { percentile, runSeeds } from './run-seeds.ts'
 import { CHAOS_TICKS_DEFAULT, ELECTION_TICKS } from './profile.ts'
 
@@ -20,13 +22,6 @@ const { values } = parseArgs({
   },
 })
 
-const KNOBS = [
-  'commitPreviousTermByCounting',
-  'voteBeforePersist',
-  'skipConflictTruncation',
-  'applyBeforeCommit',
-] as const
-
 if (values.help) {
   process.stdout.write(
     [
@@ -38,7 +33,7 @@ if (values.help) {
       '  --first N              the first seed (default 1)',
       '  --seed N               replay one seed exactly',
       `  --ticks N              ticks of faults before healing (default ${CHAOS_TICKS_DEFAULT})`,
-      `  --knob NAME            switch a known bug on: ${KNOBS.join(', ')}`,
+      `  --knob NAME            switch a known bug on: ${BUG_NAMES.join(', ')}`,
       '  --stop-at-violation    stop at the first violation',
       '  --json                 the report as one line of JSON (progress stays on stderr)',
       '',
@@ -56,14 +51,12 @@ function integer(name: string, text: string): number {
   return value
 }
 
-let testingKnobs: TestingKnobs | undefined
-if (values.knob !== undefined) {
-  if (!(KNOBS as readonly string[]).includes(values.knob)) {
-    process.stderr.write(`--knob must be one of ${KNOBS.join(', ')}\n`)
-    process.exit(2)
-  }
-  testingKnobs = { [values.knob]: true }
+const knob = values.knob
+if (knob !== undefined && !isBugName(knob)) {
+  process.stderr.write(`--knob must be one of ${BUG_NAMES.join(', ')}\n`)
+  process.exit(2)
 }
+const knobs = knob === undefined ? {} : bugOptions(knob)
 
 const single = values.seed === undefined ? undefined : integer('seed', values.seed)
 const first = single ?? integer('first', values.first)
@@ -75,11 +68,11 @@ let violations = 0
 /** Election ticks after healing to the number of seeds that took them: it lets separate runs
  * (a campaign split over cores) be combined into exact percentiles. */
 const electionTicks = new Map<number, number>()
-const summary = runSeeds({
+const summary = await runSeeds({
   first,
   count,
   chaosTicks,
-  testingKnobs,
+  ...knobs,
   stopAtViolation: values['stop-at-violation'],
   onResult: (result) => {
     done++
@@ -88,6 +81,7 @@ const summary = runSeeds({
     if (result.violation !== undefined) {
       violations++
       process.stderr.write(`seed ${result.seed}: ${result.violation}\n`)
+      process.stderr.write(`  run: ${result.profile}\n`)
       process.stderr.write(`  replay: npm run sim -- --seed ${result.seed}\n`)
     } else if (done % 1000 === 0) {
       // Progress goes to stderr, so a long --json run can be watched without spoiling stdout.

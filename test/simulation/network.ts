@@ -11,6 +11,11 @@ export interface NetworkFaults {
   duplication: number
   /** Delivery happens 1 to this many ticks after sending. */
   delayTicksMax: number
+  /** Probability that a message is held far longer: a retransmission after a stalled link, a
+   * queue behind a paused process; it arrives when its sender's world has moved on. */
+  longDelay: number
+  /** A long-held message arrives up to this many ticks late. */
+  longDelayTicksMax: number
 }
 
 export type PartitionKind = 'symmetric' | 'asymmetric' | 'bridge' | 'isolate'
@@ -37,7 +42,9 @@ export class Network {
   }
 
   #schedule(message: Message, now: number): void {
-    const at = now + 1 + this.#random.nextInt(this.faults.delayTicksMax)
+    const { delayTicksMax, longDelay, longDelayTicksMax } = this.faults
+    const long = longDelay > 0 && this.#random.chance(longDelay)
+    const at = now + 1 + this.#random.nextInt(long ? longDelayTicksMax : delayTicksMax)
     const bucket = this.#inFlight.get(at)
     if (bucket === undefined) this.#inFlight.set(at, [message])
     else bucket.push(message)

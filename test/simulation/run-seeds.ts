@@ -2,12 +2,15 @@
 import type { TestingKnobs } from '../../ledger/raft/index.ts'
 import { runSimulation } from './simulation.ts'
 import type { SimulationResult } from './simulation.ts'
+import type { SimulationOptions } from './profile.ts'
 
 export interface SeedRunOptions {
   readonly first: number
   readonly count: number
   readonly chaosTicks?: number
   readonly testingKnobs?: TestingKnobs
+  readonly storageKnobs?: SimulationOptions['storageKnobs']
+  readonly replicaKnobs?: SimulationOptions['replicaKnobs']
   /** Stop at the first violation (for the bug-switch tests). */
   readonly stopAtViolation?: boolean
   readonly onResult?: (result: SimulationResult) => void
@@ -21,17 +24,19 @@ export interface SeedRunSummary {
   readonly messages: number
 }
 
-export function runSeeds(options: SeedRunOptions): SeedRunSummary {
+export async function runSeeds(options: SeedRunOptions): Promise<SeedRunSummary> {
   const violations: { seed: number; violation: string }[] = []
   const elections: number[] = []
   let acknowledged = 0
   let messages = 0
   let seeds = 0
   for (let seed = options.first; seed < options.first + options.count; seed++) {
-    const result = runSimulation({
+    const result = await runSimulation({
       seed,
       chaosTicks: options.chaosTicks,
       testingKnobs: options.testingKnobs,
+      storageKnobs: options.storageKnobs,
+      replicaKnobs: options.replicaKnobs,
     })
     seeds++
     options.onResult?.(result)

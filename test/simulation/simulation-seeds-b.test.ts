@@ -6,8 +6,8 @@ import { ELECTION_TICKS } from './profile.ts'
 import { ELECTION_TIMEOUTS_TO_ELECT_MAX } from './simulation.ts'
 
 describe('Raft simulator, seeds 1001 to 2000', () => {
-  it('should find no violation and elect after healing when run over 1000 seeds', () => {
-    const summary = runSeeds({ first: 1001, count: 1000 })
+  it('should find no violation and elect after healing when run over 1000 seeds', async () => {
+    const summary = await runSeeds({ first: 1001, count: 1000 })
     expect(summary.violations).toEqual([])
     expect(summary.electionTicksAfterHeal.max).toBeLessThanOrEqual(
       ELECTION_TIMEOUTS_TO_ELECT_MAX * ELECTION_TICKS,

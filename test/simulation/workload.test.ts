@@ -16,8 +16,15 @@ describe('Workload', () => {
       const command = workload.next(replica.ledger)
       kinds.add(command.type)
       expect(
-        replica.apply(index, encodeProposal({ id: `p${index}`, logTime: LOG_TIME_MS, command }))
-          .violation,
+        replica.apply(
+          index,
+          encodeProposal({
+            id: `p${index}`,
+            proposedAt: LOG_TIME_MS,
+            logTime: LOG_TIME_MS,
+            command,
+          }),
+        ).violation,
       ).toBeUndefined()
     }
     expect(ledgerViolations(replica.ledger)).toEqual([])
