@@ -36,6 +36,9 @@ export interface Status {
    * after advance(), when `applied` covers the Ready's committed entries and snapshot.
    */
   readonly appliedConf: ConfState
+  /** The index of the newest conf-change entry, or 0. While it is above `commit`, a leader
+   * refuses another conf change (one at a time). */
+  readonly lastConfIndex: number
   /** On a leader: the replication state of each member and of each peer whose removal is
    * still uncommitted (it is replicated to until then); empty elsewhere. */
   readonly progress: Readonly<Record<NodeId, ProgressStatus>>
@@ -223,6 +226,7 @@ export class RawNode {
       conf: r.conf,
       appliedConf:
         r.config.testingKnobs.appliedConfIsAppended === true ? r.conf : r.confAt(r.log.applied),
+      lastConfIndex: r.lastConfIndex(),
       progress: r.role === 'leader' ? progressStatus(r) : {},
     }
   }
