@@ -96,3 +96,27 @@ export const SHUTDOWN_DRAIN_MS = 10_000
 /** Characters of a client's input (a field path, an unknown key) echoed back in an error:
  * enough to name any real field, so a 3 MiB key costs the reply nothing. */
 export const ERROR_ECHO_CHARS_MAX = 256
+
+/** How often the coordinator's autopilot reviews the voters: a status read a second is cheap,
+ * and quick next to the stabilization time below. */
+export const AUTOPILOT_INTERVAL_MS = 1_000
+
+/** How long a learner must stay healthy, without a break, before it is promoted to voter:
+ * raft-autopilot's default, long enough that a peer that restarts or flaps is never promoted. */
+export const AUTOPILOT_STABILIZATION_MS = 10_000
+
+/** A member the coordinator has not heard from for longer is unhealthy: heartbeats go out
+ * every Raft tick (tens of ms), so two seconds of silence is many lost heartbeats, not jitter. */
+export const AUTOPILOT_CONTACT_MS_MAX = 2_000
+
+/** A voter unheard for longer has failed and may be removed: longer than a daemon's planned
+ * restart, so that costs no membership change, and short enough to refill its seat in a minute. */
+export const AUTOPILOT_FAILED_AFTER_MS = 30_000
+
+/** Entries a member may trail the leader's last index and still count as caught up: about a
+ * second of log at the mesh's target of 500 jobs a second, so load alone is not lag. */
+export const AUTOPILOT_LAG_ENTRIES_MAX = 1_000
+
+/** How long the autopilot waits for one conf change to be accepted before it gives up on it
+ * and reviews again: several election timeouts, so a leader change in between resolves first. */
+export const AUTOPILOT_PROPOSAL_TIMEOUT_MS = 10_000
