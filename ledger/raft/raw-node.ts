@@ -119,7 +119,7 @@ export class RawNode {
   /**
    * Asks for a linearizable read. When a quorum confirms leadership, a ReadState with this
    * `context` (which must be unique) appears in a Ready; serve the read once applied reaches
-   * its index. A new leader holds reads (its own and forwarded ones, up to PENDING_READS_MAX)
+   * its index. A new leader holds reads (its own and forwarded ones, up to RAFT_PENDING_READS_MAX)
    * until its no-op commits, then answers them. Dropped silently when there is no leader, the
    * leader steps down first, or the queue is full: retry after a timeout.
    */
