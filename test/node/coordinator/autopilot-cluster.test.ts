@@ -11,27 +11,89 @@ import { ManualClock, ManualTimer } from './autopilot-timer.ts'
 
 const ROUND_MS = 100
 
+/** A cluster where every peer runs an autopilot, as every daemon does; only the leader's acts. */
 class Mesh {
   readonly h: Harness
   readonly clock = new ManualClock()
-  readonly timer = new ManualTimer()
   readonly dead = new Set<string>()
   readonly events: AutopilotEvent[] = []
-  readonly autopilot: Autopilot
-  readonly #contacts = new Map<string, number>()
+  readonly #voterTarget: VoterTarget
+  readonly #autopilots = new Map<string, { autopilot: Autopilot; timer: ManualTimer }>()
+  /** Per receiving peer: when it last received a message from each other peer. */
+  readonly #contacts = new Map<string, Map<string, number>>()
 
   constructor(voterTarget: VoterTarget) {
+    this.#voterTarget = voterTarget
     this.h = new Harness(['1'], {}, ['2', '3', '4', '5'])
     this.h.node('1').campaign()
     this.#settle()
-    this.autopilot = new Autopilot({
-      status: () => this.h.node('1').status(),
-      contacts: () => this.#contactMap(),
-      proposeConfChange: async (change) => this.h.node('1').proposeConfChange(change),
+    for (const id of this.h.peers.keys()) this.#startAutopilot(id)
+  }
+
+  /** Admits a new peer as a learner, as the join protocol's admission does. */
+  admit(id: string): void {
+    this.h.addPeer(id, new MemoryRaftStorage())
+    this.h.node(this.leader()).proposeConfChange({ type: 'add-learner', node: id })
+    this.#settle()
+    this.#startAutopilot(id)
+  }
+
+  /** Kills the peer: it is cut off from every other and runs nothing any more. */
+  kill(id: string): void {
+    this.dead.add(id)
+    this.h.isolate(id)
+  }
+
+  /** Runs `ms` of rounds: live peers tick, the leader takes a write, autopilots review. */
+  async run(ms: number): Promise<void> {
+    for (let passed = 0; passed < ms; passed += ROUND_MS) {
+      this.clock.nowMs += ROUND_MS
+      for (const [id, peer] of this.h.peers) if (!this.dead.has(id)) peer.node.tick()
+      const leader = this.#liveLeader()
+      if (leader !== undefined) this.h.node(leader).propose(bytes(`w${this.clock.nowMs}`))
+      this.#settle()
+      for (const [id, { autopilot, timer }] of this.#autopilots) {
+        if (this.dead.has(id)) continue
+        timer.fire()
+        await autopilot.idle()
+      }
+      this.#settle()
+    }
+  }
+
+  leader(): string {
+    const leader = this.#liveLeader()
+    if (leader === undefined) throw new Error('no live leader')
+    return leader
+  }
+
+  voters(): readonly string[] {
+    return this.h.node(this.leader()).status().conf.voters
+  }
+
+  changes(): string[] {
+    return this.events.flatMap((e) =>
+      e.type === 'accepted' ? [`${e.change.type} ${e.change.node}`] : [],
+    )
+  }
+
+  #liveLeader(): string | undefined {
+    for (const [id, peer] of this.h.peers) {
+      if (!this.dead.has(id) && peer.node.status().role === 'leader') return id
+    }
+    return undefined
+  }
+
+  #startAutopilot(id: string): void {
+    const timer = new ManualTimer()
+    const autopilot = new Autopilot({
+      status: () => this.h.node(id).status(),
+      contacts: () => this.#contactMap(id),
+      proposeConfChange: async (change) => this.h.node(id).proposeConfChange(change),
       clock: this.clock,
-      timer: this.timer,
+      timer,
       config: {
-        voterTarget,
+        voterTarget: this.#voterTarget,
         stabilizationMs: 2_000,
         contactMsMax: 500,
         failedAfterMs: 3_000,
@@ -40,42 +102,8 @@ class Mesh {
       intervalMs: ROUND_MS,
       onEvent: (event) => this.events.push(event),
     })
-    this.autopilot.start()
-  }
-
-  /** Admits a new peer as a learner, as the join protocol's admission does. */
-  admit(id: string): void {
-    this.h.addPeer(id, new MemoryRaftStorage())
-    this.h.node('1').proposeConfChange({ type: 'add-learner', node: id })
-    this.#settle()
-  }
-
-  kill(id: string): void {
-    this.dead.add(id)
-    this.h.isolate(id)
-  }
-
-  /** Runs `ms` of rounds: every live peer ticks, the leader takes a write, the autopilot acts. */
-  async run(ms: number): Promise<void> {
-    for (let passed = 0; passed < ms; passed += ROUND_MS) {
-      this.clock.nowMs += ROUND_MS
-      for (const [id, peer] of this.h.peers) if (!this.dead.has(id)) peer.node.tick()
-      this.h.node('1').propose(bytes(`w${this.clock.nowMs}`))
-      this.#settle()
-      this.timer.fire()
-      await this.autopilot.idle()
-      this.#settle()
-    }
-  }
-
-  voters(): readonly string[] {
-    return this.h.node('1').status().conf.voters
-  }
-
-  changes(): string[] {
-    return this.events.flatMap((e) =>
-      e.type === 'accepted' ? [`${e.change.type} ${e.change.node}`] : [],
-    )
+    this.#autopilots.set(id, { autopilot, timer })
+    autopilot.start()
   }
 
   #settle(): void {
@@ -85,7 +113,9 @@ class Mesh {
         if (!this.dead.has(id)) moved = this.h.processReady(id) || moved
       }
       for (const message of this.h.queue) {
-        if (message.to === '1') this.#contacts.set(message.from, this.clock.nowMs)
+        const heard = this.#contacts.get(message.to) ?? new Map<string, number>()
+        heard.set(message.from, this.clock.nowMs)
+        this.#contacts.set(message.to, heard)
       }
       moved = this.h.deliverAll() > 0 || moved
       if (!moved) return
@@ -93,10 +123,11 @@ class Mesh {
     throw new Error('the cluster did not settle')
   }
 
-  #contactMap(): Map<string, MemberContact> {
+  #contactMap(receiver: string): Map<string, MemberContact> {
+    const heard = this.#contacts.get(receiver)
     const map = new Map<string, MemberContact>()
     for (const id of this.h.peers.keys()) {
-      map.set(id, { lastContactMs: this.#contacts.get(id), voterCandidate: true })
+      map.set(id, { lastContactMs: heard?.get(id), voterCandidate: true })
     }
     return map
   }
@@ -138,5 +169,19 @@ describe('Autopilot on a cluster of RawNodes', () => {
     await mesh.run(1_000)
     expect(mesh.voters()).toEqual(['1', '3', '6'])
     expect(mesh.changes()).toEqual(['add-voter 2', 'add-voter 3', 'remove-node 2', 'add-voter 6'])
+  })
+
+  it('should replace a dead leader once the new leader has tracked it past the threshold', async () => {
+    const mesh = new Mesh(3)
+    await mesh.run(5_000)
+    expect(mesh.voters()).toEqual(['1', '2', '3'])
+    mesh.kill('1')
+    await mesh.run(3_000)
+    const leader = mesh.leader()
+    expect(['2', '3']).toContain(leader)
+    expect(mesh.voters()).toContain('1')
+    await mesh.run(4_000)
+    expect(mesh.voters()).toEqual([...new Set([leader, '2', '3', '4'])].sort())
+    expect(mesh.changes().slice(2)).toEqual(['remove-node 1', 'add-voter 4'])
   })
 })
