@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { raft } from '../../../ledger/index.ts'
-import { Autopilot, AutopilotProposalTimeoutError } from '../../../node/coordinator/autopilot.ts'
+import {
+  Autopilot,
+  AutopilotProposalTimeoutError,
+  systemIntervalTimer,
+} from '../../../node/coordinator/autopilot.ts'
 import type { AutopilotEvent, AutopilotInit } from '../../../node/coordinator/autopilot.ts'
 import { AutopilotConfigError } from '../../../node/coordinator/autopilot-rules.ts'
 import type { AutopilotStatus, MemberContact } from '../../../node/coordinator/autopilot-rules.ts'
@@ -167,5 +171,27 @@ describe('Autopilot', () => {
   it('should refuse an invalid config when created', () => {
     const config = { voterTarget: 4 as 3 }
     expect(() => new Scene({ config })).toThrow(AutopilotConfigError)
+  })
+
+  it('should run the callback until cancelled when the system timer is used', async () => {
+    let runs = 0
+    await new Promise<void>((resolve) => {
+      const cancel = systemIntervalTimer.every(1, () => {
+        runs++
+        if (runs < 3) return
+        cancel()
+        resolve()
+      })
+    })
+    // A second timer of the same interval runs three times more: the cancelled one, not once.
+    await new Promise<void>((resolve) => {
+      let others = 0
+      const cancel = systemIntervalTimer.every(1, () => {
+        if (++others < 3) return
+        cancel()
+        resolve()
+      })
+    })
+    expect(runs).toBe(3)
   })
 })
