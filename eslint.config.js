@@ -3,6 +3,7 @@
 // purity of the consensus core and state machine.
 import js from '@eslint/js'
 import { dirname, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import tseslint from 'typescript-eslint'
 
 /** Import patterns an area may not use, keyed by area. */
@@ -33,6 +34,9 @@ function areaOf(path) {
   return undefined
 }
 
+/** The repository's root, where this file lives, whatever directory ESLint runs from. */
+const root = dirname(fileURLToPath(import.meta.url))
+
 /** Reports a relative import that enters another area anywhere but at its index.ts. */
 const areaIndexRule = {
   meta: {
@@ -41,7 +45,7 @@ const areaIndexRule = {
     schema: [],
   },
   create(context) {
-    const toRepo = (absolute) => relative(context.cwd, absolute).split(sep).join('/')
+    const toRepo = (absolute) => relative(root, absolute).split(sep).join('/')
     const from = toRepo(context.filename)
     if (from.startsWith('test/')) return {}
     const fromArea = areaOf(from)
