@@ -5,8 +5,7 @@ import { CommanderError } from 'commander'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { GridxError } from '../protocol/index.ts'
-import { buildProgram } from './cli/program.ts'
-import { CliError } from './cli/connect.ts'
+import { buildProgram, CliError } from './cli/index.ts'
 import { defaultDataDir } from './local/index.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')

@@ -205,3 +205,51 @@ export const RAFT_FRAMES_PER_WRITE_MAX = 256
 /** Join streams per connection: a join is one request and one reply, so two at once from one
  * connection is already more than a joiner needs. */
 export const JOIN_STREAMS_PER_CONNECTION_MAX = 2
+
+/** How often the coordinator's autopilot reviews the voters: a status read a second is cheap,
+ * and quick next to the stabilization time below. */
+export const AUTOPILOT_INTERVAL_MS = 1_000
+
+/** How long a learner must stay healthy, without a break, before it is promoted to voter:
+ * raft-autopilot's default, long enough that a peer that restarts or flaps is never promoted. */
+export const AUTOPILOT_STABILIZATION_MS = 10_000
+
+/** A member the coordinator has not heard from for longer is unhealthy: heartbeats go out
+ * every Raft tick (tens of ms), so two seconds of silence is many lost heartbeats, not jitter. */
+export const AUTOPILOT_CONTACT_MS_MAX = 2_000
+
+/** A voter unheard for longer has failed and may be removed: longer than a daemon's planned
+ * restart, so that costs no membership change, and short enough to refill its seat in a minute. */
+export const AUTOPILOT_FAILED_AFTER_MS = 30_000
+
+/** Entries a member may trail the leader's last index and still count as caught up: about a
+ * second of log at the mesh's target of 500 jobs a second, so load alone is not lag. */
+export const AUTOPILOT_LAG_ENTRIES_MAX = 1_000
+
+/** How long the autopilot waits for one conf change to be accepted before it gives up on it
+ * and reviews again: several election timeouts, so a leader change in between resolves first. */
+export const AUTOPILOT_PROPOSAL_TIMEOUT_MS = 10_000
+
+/** Raft: bytes of entries in one append message, by default: 1 MiB keeps a message well under
+ * any transport frame limit while one append still carries thousands of small commands. */
+export const RAFT_APPEND_BYTES_MAX_DEFAULT = 1 * MIB
+
+/** Raft: append messages in flight to one follower, by default: 256 keeps a long fat pipe
+ * busy while the bytes a slow follower can pin stay bounded (256 of 1 MiB). */
+export const RAFT_INFLIGHT_MESSAGES_MAX_DEFAULT = 256
+
+/** Raft: bytes of uncommitted entries a leader holds, by default: past 64 MiB (seconds of
+ * writes) it refuses proposals, pushing back on proposers rather than growing without end. */
+export const RAFT_UNCOMMITTED_BYTES_MAX_DEFAULT = 64 * MIB
+
+/** Raft: bytes of committed entries handed out in one Ready, by default: 16 MiB bounds how long
+ * one Ready holds the state machine, so ticks and messages are not starved behind it. */
+export const RAFT_COMMITTED_BYTES_PER_READY_MAX_DEFAULT = 16 * MIB
+
+/** Raft: read requests a leader queues before it answers more: a new leader holds reads until
+ * it commits in its term, and 4096 covers a burst of them without unbounded memory. */
+export const RAFT_PENDING_READS_MAX = 4096
+
+/** Raft: bytes of log read per chunk when membership is rebuilt from the log at start: 4 MiB
+ * keeps the scan's memory flat whatever the log's length. */
+export const RAFT_CONF_SCAN_BYTES_MAX = 4 * MIB

@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
-import { RawNode, SeededRandom, bootstrapState } from '../ledger/raft/index.ts'
-import type { Message } from '../ledger/raft/index.ts'
-import { LevelRaftStorage } from '../ledger/storage/index.ts'
+import { LevelRaftStorage, raft } from '../ledger/index.ts'
 
 export interface BenchRaftOptions {
   /** Seconds of measured load after the warm-up. */
@@ -30,9 +28,9 @@ const WARMUP_MS = 500
 
 interface Peer {
   readonly id: string
-  readonly node: RawNode
+  readonly node: raft.RawNode
   readonly storage: LevelRaftStorage
-  readonly inbox: Message[]
+  readonly inbox: raft.Message[]
   saves: number
 }
 
@@ -65,12 +63,12 @@ async function startPeers(root: string): Promise<Peer[]> {
   const peers: Peer[] = []
   for (const id of VOTERS) {
     const storage = await LevelRaftStorage.open(join(root, `voter-${id}`))
-    const boot = bootstrapState({ voters: VOTERS, learners: [] })
+    const boot = raft.bootstrapState({ voters: VOTERS, learners: [] })
     await storage.save({ ...boot, snapshot: undefined }, { sync: true })
-    const node = new RawNode({
+    const node = new raft.RawNode({
       id,
       storage,
-      random: new SeededRandom(Number(id)),
+      random: new raft.SeededRandom(Number(id)),
       electionTicks: 10,
       heartbeatTicks: 1,
       // Big appends and a deep window: the benchmark measures batching, not flow control.

@@ -11,8 +11,7 @@ import type { RunOutcome } from '../ledger/index.ts'
 import { LEDGER_DIR } from '../node/local/index.ts'
 import { Daemon } from '../node/daemon/index.ts'
 import type { LocalExecutor } from '../node/daemon/index.ts'
-import { RpcClient } from '../protocol/client.ts'
-import { GridxError } from '../protocol/index.ts'
+import { GridxError, RpcClient } from '../protocol/index.ts'
 
 export interface StateGrowthOptions {
   readonly cycles: number

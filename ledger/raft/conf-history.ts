@@ -1,12 +1,10 @@
 // Membership as read from the log: the base (the snapshot's) and the membership after every
 // conf-change entry above it, so the membership as of any index in the log can be told: the
 // appended one (in force), the committed one (who may campaign), the applied one (snapshots).
+import { RAFT_CONF_SCAN_BYTES_MAX } from '../../protocol/index.ts'
 import { applyConfChange, decodeConfChange } from './membership.ts'
 import type { RaftLog } from './raft-log.ts'
 import type { ConfState } from './types.ts'
-
-/** Conf-change entries are read from the log in chunks of this many bytes. */
-const SCAN_BYTES = 4 * 1024 * 1024
 
 interface ConfEntry {
   readonly index: number
@@ -30,7 +28,7 @@ export class ConfHistory {
     let next = Math.max(from, log.firstIndex())
     const last = log.lastIndex()
     while (next <= last) {
-      const chunk = log.slice(next, last + 1, SCAN_BYTES)
+      const chunk = log.slice(next, last + 1, RAFT_CONF_SCAN_BYTES_MAX)
       for (const entry of chunk) {
         if (entry.type !== 'conf-change') continue
         conf = applyConfChange(conf, decodeConfChange(entry.data))

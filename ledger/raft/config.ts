@@ -1,5 +1,11 @@
 // The configuration of one peer, validated up front (etcd's Config.validate) so the core never
 // runs with a setting that cannot work.
+import {
+  RAFT_APPEND_BYTES_MAX_DEFAULT,
+  RAFT_COMMITTED_BYTES_PER_READY_MAX_DEFAULT,
+  RAFT_INFLIGHT_MESSAGES_MAX_DEFAULT,
+  RAFT_UNCOMMITTED_BYTES_MAX_DEFAULT,
+} from '../../protocol/index.ts'
 import { RaftConfigError } from './errors.ts'
 import type { RandomSource } from './random.ts'
 import type { RaftStorage } from './storage.ts'
@@ -69,15 +75,6 @@ export type ValidRaftConfig = Required<Omit<RaftConfig, 'testingKnobs'>> & {
   readonly testingKnobs: TestingKnobs
 }
 
-/** 1 MiB per append keeps a message well under any transport frame limit. */
-const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024
-/** 256 appends in flight keeps a long fat pipe busy without unbounded memory. */
-const INFLIGHT_MESSAGES_MAX_DEFAULT = 256
-/** 64 MiB of uncommitted entries: past it the leader pushes back on proposers. */
-const UNCOMMITTED_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
-/** 16 MiB applied per Ready bounds the time one Ready holds the state machine. */
-const COMMITTED_BYTES_PER_READY_MAX_DEFAULT = 16 * 1024 * 1024
-
 /** Fills defaults and checks every rule; throws RaftConfigError naming the field. */
 export function validateConfig(config: RaftConfig): ValidRaftConfig {
   const valid: ValidRaftConfig = {
@@ -87,12 +84,12 @@ export function validateConfig(config: RaftConfig): ValidRaftConfig {
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
     applied: config.applied ?? 0,
-    appendBytesMax: config.appendBytesMax ?? APPEND_BYTES_MAX_DEFAULT,
-    inflightMessagesMax: config.inflightMessagesMax ?? INFLIGHT_MESSAGES_MAX_DEFAULT,
+    appendBytesMax: config.appendBytesMax ?? RAFT_APPEND_BYTES_MAX_DEFAULT,
+    inflightMessagesMax: config.inflightMessagesMax ?? RAFT_INFLIGHT_MESSAGES_MAX_DEFAULT,
     inflightBytesMax: config.inflightBytesMax ?? 0,
-    uncommittedBytesMax: config.uncommittedBytesMax ?? UNCOMMITTED_BYTES_MAX_DEFAULT,
+    uncommittedBytesMax: config.uncommittedBytesMax ?? RAFT_UNCOMMITTED_BYTES_MAX_DEFAULT,
     committedBytesPerReadyMax:
-      config.committedBytesPerReadyMax ?? COMMITTED_BYTES_PER_READY_MAX_DEFAULT,
+      config.committedBytesPerReadyMax ?? RAFT_COMMITTED_BYTES_PER_READY_MAX_DEFAULT,
     preVote: config.preVote ?? true,
     checkQuorum: config.checkQuorum ?? true,
     disableProposalForwarding: config.disableProposalForwarding ?? false,

@@ -10,6 +10,7 @@ export type { InitialState, RaftStorage, StorageUpdate } from './storage.ts'
 export { entryBytes, limitBytes } from './storage.ts'
 export {
   applyConfChange,
+  majority,
   bootstrapState,
   confChangeError,
   decodeConfChange,

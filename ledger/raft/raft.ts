@@ -2,6 +2,7 @@
 // leader.ts and follower.ts; this file holds the state, the role transitions, time, the term
 // rules every message passes through, and who is replicated to (conf-history.ts holds the
 // membership as read from the log).
+import { RAFT_PENDING_READS_MAX } from '../../protocol/index.ts'
 import type { ValidRaftConfig } from './config.ts'
 import { assert } from './errors.ts'
 import { stepFollower } from './follower.ts'
@@ -14,9 +15,6 @@ import { RaftLog } from './raft-log.ts'
 import { ReadOnly } from './read-only.ts'
 import type { ConfState, HardState, Message, NodeId, ReadState, Role, SoftState } from './types.ts'
 import { EMPTY_BYTES, NONE, message } from './types.ts'
-
-/** Reads a leader queues before it answers more; a bound like every other queue. */
-export const PENDING_READS_MAX = 4096
 
 export class Raft {
   readonly id: NodeId
@@ -33,7 +31,7 @@ export class Raft {
   readonly votes = new Map<NodeId, boolean>()
   messages: Message[] = []
   readStates: ReadState[] = []
-  readonly readOnly = new ReadOnly(PENDING_READS_MAX)
+  readonly readOnly = new ReadOnly(RAFT_PENDING_READS_MAX)
   electionElapsed = 0
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0

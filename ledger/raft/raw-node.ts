@@ -36,6 +36,9 @@ export interface Status {
    * after advance(), when `applied` covers the Ready's committed entries and snapshot.
    */
   readonly appliedConf: ConfState
+  /** The index of the newest conf-change entry, or 0. While it is above `commit`, a leader
+   * refuses another conf change (one at a time). */
+  readonly lastConfIndex: number
   /** On a leader: the replication state of each member and of each peer whose removal is
    * still uncommitted (it is replicated to until then); empty elsewhere. */
   readonly progress: Readonly<Record<NodeId, ProgressStatus>>
@@ -122,7 +125,7 @@ export class RawNode {
   /**
    * Asks for a linearizable read. When a quorum confirms leadership, a ReadState with this
    * `context` (which must be unique) appears in a Ready; serve the read once applied reaches
-   * its index. A new leader holds reads (its own and forwarded ones, up to PENDING_READS_MAX)
+   * its index. A new leader holds reads (its own and forwarded ones, up to RAFT_PENDING_READS_MAX)
    * until its no-op commits, then answers them. Dropped silently when there is no leader, the
    * leader steps down first, or the queue is full: retry after a timeout.
    */
@@ -233,6 +236,7 @@ export class RawNode {
       conf: r.conf,
       appliedConf:
         r.config.testingKnobs.appliedConfIsAppended === true ? r.conf : this.#appliedConf,
+      lastConfIndex: r.lastConfIndex(),
       progress: r.role === 'leader' ? progressStatus(r) : {},
     }
   }

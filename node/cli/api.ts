@@ -1,7 +1,7 @@
 // The CLI's calls to the daemon: one-shot calls over HTTP, follows over the WebSocket.
 import { GridxError } from '../../protocol/index.ts'
 import type { Method, ParamsInput, Results } from '../../protocol/index.ts'
-import { httpCall, RpcClient } from '../../protocol/client.ts'
+import { httpCall, RpcClient } from '../../protocol/index.ts'
 import { CliError, resolveApiTarget } from './connect.ts'
 import type { ApiTarget } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'

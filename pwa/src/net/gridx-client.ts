@@ -3,8 +3,8 @@
 // browser sees a refused WebSocket upgrade only as a close, without its status).
 import { GridxError, isGridxError } from '../../../protocol/index.ts'
 import type { Method, ParamsInput, Results } from '../../../protocol/index.ts'
-import { httpCall, RpcClient } from '../../../protocol/client.ts'
-import type { CallOptions, ConnectionState, TopicEvent } from '../../../protocol/client.ts'
+import { httpCall, RpcClient } from '../../../protocol/index.ts'
+import type { CallOptions, ConnectionState, TopicEvent } from '../../../protocol/index.ts'
 import type { SubscriptionTopic } from '../../../protocol/index.ts'
 
 /** What the app shows: `open`, `connecting` (first attempt), `offline` (lost or never

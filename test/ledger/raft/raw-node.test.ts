@@ -127,6 +127,17 @@ describe('RawNode', () => {
     }
   })
 
+  it('should report a conf change index above commit when the change is uncommitted', () => {
+    const h = learnerAppended()
+    const before = h.node('1').status()
+    expect(before.lastConfIndex).toBe(before.lastIndex)
+    expect(before.lastConfIndex).toBeGreaterThan(before.commit)
+    h.stabilize()
+    const after = h.node('1').status()
+    expect(after.lastConfIndex).toBe(before.lastConfIndex)
+    expect(after.commit).toBeGreaterThanOrEqual(after.lastConfIndex)
+  })
+
   it('should report the appended membership as applied when appliedConfIsAppended is on', () => {
     const h = learnerAppended({ testingKnobs: { appliedConfIsAppended: true } })
     expect(h.node('1').status().appliedConf.learners).toEqual(['4'])

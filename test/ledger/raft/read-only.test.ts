@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { message } from '../../../ledger/raft/index.ts'
-import { PENDING_READS_MAX } from '../../../ledger/raft/raft.ts'
+import { RAFT_PENDING_READS_MAX } from '../../../protocol/index.ts'
 import { ReadOnly } from '../../../ledger/raft/read-only.ts'
 import { Harness, bytes } from './harness.ts'
 
@@ -47,15 +47,15 @@ describe('ReadOnly', () => {
 })
 
 describe('reads before the no-op commits', () => {
-  it('should answer at most PENDING_READS_MAX early reads when more arrive', () => {
+  it('should answer at most RAFT_PENDING_READS_MAX early reads when more arrive', () => {
     const h = leaderWithUncommittedNoop()
-    for (let i = 0; i <= PENDING_READS_MAX; i++) h.node('1').readIndex(bytes(`r${i}`))
+    for (let i = 0; i <= RAFT_PENDING_READS_MAX; i++) h.node('1').readIndex(bytes(`r${i}`))
     h.stabilize()
     expect(h.peer('1').readStates).toHaveLength(0)
     h.heal()
     h.tickAll(3)
     const answered = h.peer('1').readStates
-    expect(answered).toHaveLength(PENDING_READS_MAX)
+    expect(answered).toHaveLength(RAFT_PENDING_READS_MAX)
     expect(new TextDecoder().decode(answered[0]?.context)).toBe('r0')
     // Answered at the no-op's index (two bootstrap entries, then the no-op).
     expect(answered.every((state) => state.index === 3)).toBe(true)
