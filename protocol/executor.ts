@@ -145,4 +145,30 @@ export const coordinatorFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel'), jobId: jobIdSchema }).strict(),
   z.object({ type: z.literal('report-ack'), jobId: jobIdSchema, fence }).strict(),
 ])
-export type CoordinatorFrame = DeepReadonly<z.infer<typeof coordinatorFrameSchema>>
+// Left mutable: an assignment's spec goes on to runners that take a JobSpec as it is.
+export type CoordinatorFrame = z.infer<typeof coordinatorFrameSchema>
+
+/** A failure the executor caused (refused, unreachable, crashed): nothing is charged and the
+ * job may run elsewhere. */
+export function executorFailure(reason: string): RunOutcome {
+  return {
+    state: 'failed',
+    cause: 'executor',
+    error: reason.slice(0, limits.EXECUTOR_REASON_CHARS_MAX),
+    result: {
+      exitCode: null,
+      stdoutTail: '',
+      stderrTail: '',
+      stdoutBytes: 0,
+      stderrBytes: 0,
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      outputCapBytes: 0,
+      wallMs: 0,
+      cpuMs: null,
+      memoryPeakBytes: null,
+      oomKilled: false,
+      timedOut: false,
+    },
+  }
+}

@@ -1,0 +1,286 @@
+// The executor's side of `/gridx/executor/1.0.0`, a libp2p service in the js-libp2p shape
+// (`executorClient(init)(components)`, start/stop). It dials out to the coordinator (so the
+// executor needs no open port), keeps one stream, says hello with the jobs it runs, pushes
+// heartbeats, runs assignments through the injected runner and reports with their fence.
+// When the stream breaks it asks `findCoordinator` again and reconnects with backoff; jobs go
+// on running meanwhile and their reports wait in a bounded buffer for the next coordinator.
+import type { ComponentLogger, Connection, PeerId } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from 'pino'
+import { backoffDelayMs } from '../../protocol/client.ts'
+import {
+  coordinatorFrameSchema,
+  EXECUTOR_ACK_TIMEOUT_MS,
+  EXECUTOR_DIAL_TIMEOUT_MS,
+  EXECUTOR_HEARTBEAT_MS,
+  EXECUTOR_PROTOCOL,
+  EXECUTOR_RECONNECT_MS_MAX,
+  EXECUTOR_RECONNECT_MS_MIN,
+  type CoordinatorFrame,
+  type ExecutorCapacity,
+  type ExecutorFrame,
+  type ExecutorLoad,
+  type ExecutorReport,
+} from '../../protocol/index.ts'
+import { FrameChannel } from '../coordinator/index.ts'
+import { ExecutorJobs, type JobRunner } from './executor-jobs.ts'
+import { ReportBuffer } from './executor-reports.ts'
+
+/** Where the coordinator is now, as any peer of the mesh knows it. */
+export interface CoordinatorAddress {
+  readonly peerId: PeerId
+  readonly addresses: readonly Multiaddr[]
+}
+
+/** The coordinator's first frame was not its welcome. */
+export class NoWelcomeError extends Error {
+  override name = 'NoWelcomeError'
+}
+
+export interface ExecutorClientInit {
+  /** Asked before every connection attempt, since the coordinator changes; undefined when no
+   * coordinator is known yet (the client backs off and asks again). */
+  readonly findCoordinator: (signal: AbortSignal) => Promise<CoordinatorAddress | undefined>
+  readonly runner: JobRunner
+  /** What this executor offers; all zero when it has no engine. */
+  readonly capacity: () => ExecutorCapacity
+  /** By default the sum of the running jobs' reservations. */
+  readonly load?: () => ExecutorLoad
+  readonly logger: Logger
+  /** Told of each stream that passed its welcome and of each that ended. */
+  readonly onConnected?: (coordinator: string) => void
+  readonly onDisconnected?: (coordinator: string, reason: string) => void
+  readonly heartbeatMs?: number
+  readonly ackTimeoutMs?: number
+  readonly dialTimeoutMs?: number
+  readonly reconnectMsMin?: number
+  readonly reconnectMsMax?: number
+  readonly reportBufferMax?: number
+  /** In [0, 1), for the backoff's jitter. */
+  readonly random?: () => number
+}
+
+export interface ExecutorClientComponents {
+  readonly connectionManager: {
+    openConnection(target: Multiaddr[], options?: { signal?: AbortSignal }): Promise<Connection>
+  }
+  readonly logger?: ComponentLogger
+}
+
+type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
+
+export class ExecutorClient {
+  readonly #components: ExecutorClientComponents
+  readonly #init: ExecutorClientInit
+  readonly #reports: ReportBuffer
+  readonly #jobs: ExecutorJobs
+  #channel: Channel | null = null
+  #abort = new AbortController()
+  #loop: Promise<void> = Promise.resolve()
+  #streamsOpened = 0
+
+  constructor(components: ExecutorClientComponents, init: ExecutorClientInit) {
+    this.#components = components
+    this.#init = init
+    this.#reports = new ReportBuffer(init.reportBufferMax)
+    this.#jobs = new ExecutorJobs({
+      runner: init.runner,
+      report: (report) => this.#report(report),
+      logger: init.logger,
+    })
+  }
+
+  readonly [Symbol.toStringTag] = 'gridx:executor-client'
+
+  get connected(): boolean {
+    return this.#channel !== null && !this.#channel.closed
+  }
+
+  /** Streams opened since start: one per connection to a coordinator. */
+  get streamsOpened(): number {
+    return this.#streamsOpened
+  }
+
+  /** Reports waiting for a coordinator (finished ones until acknowledged), and those the
+   * bound made it drop. */
+  get reportBuffer(): { readonly size: number; readonly dropped: number } {
+    return this.#reports
+  }
+
+  runningJobs(): ReadonlyMap<string, number> {
+    return this.#jobs.fences()
+  }
+
+  start(): void {
+    this.#abort = new AbortController()
+    this.#jobs.accepting = true
+    this.#loop = this.#run(this.#abort.signal)
+  }
+
+  /** Stops taking jobs, cancels the running ones (the coordinator's lease on this executor
+   * runs out and it requeues them), closes the stream and waits for all of it. */
+  async stop(): Promise<void> {
+    this.#jobs.accepting = false
+    this.#abort.abort(new Error('the executor client stopped'))
+    await this.#jobs.cancelAll()
+    await this.#channel?.close(this.#ackTimeoutMs())
+    await this.#loop
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let attempt = 0
+    while (!signal.aborted) {
+      try {
+        if (await this.#connect(signal)) attempt = 0
+      } catch (error) {
+        if (!signal.aborted) this.#init.logger.debug({ err: error }, 'coordinator unreachable')
+      }
+      if (signal.aborted) break
+      const delayMs = backoffDelayMs(
+        attempt,
+        this.#init.reconnectMsMin ?? EXECUTOR_RECONNECT_MS_MIN,
+        this.#init.reconnectMsMax ?? EXECUTOR_RECONNECT_MS_MAX,
+        (this.#init.random ?? Math.random)(),
+      )
+      attempt += 1
+      await sleep(delayMs, signal)
+    }
+  }
+
+  /** One connection, from the dial to the end of its stream. True if it got a welcome. */
+  async #connect(signal: AbortSignal): Promise<boolean> {
+    const dialSignal = () =>
+      AbortSignal.any([
+        signal,
+        AbortSignal.timeout(this.#init.dialTimeoutMs ?? EXECUTOR_DIAL_TIMEOUT_MS),
+      ])
+    const target = await this.#init.findCoordinator(dialSignal())
+    if (target === undefined) return false
+    const coordinator = target.peerId.toString()
+    const connection = await this.#components.connectionManager.openConnection(
+      dialTargets(target),
+      { signal: dialSignal() },
+    )
+    const stream = await connection.newStream(EXECUTOR_PROTOCOL, { signal: dialSignal() })
+    this.#streamsOpened += 1
+    const channel: Channel = new FrameChannel({
+      stream,
+      schema: coordinatorFrameSchema,
+      writeTimeoutMs: this.#ackTimeoutMs(),
+    })
+    try {
+      channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
+      const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
+      const welcome = await channel.read(AbortSignal.any([signal, timeout]))
+      if (welcome?.type !== 'welcome') throw new NoWelcomeError(`got ${welcome?.type ?? 'EOF'}`)
+    } catch (error) {
+      channel.abort(error instanceof Error ? error : new Error(String(error)))
+      throw error
+    }
+    await this.#serve(coordinator, channel, signal)
+    return true
+  }
+
+  async #serve(coordinator: string, channel: Channel, signal: AbortSignal): Promise<void> {
+    this.#channel = channel
+    this.#reports.resend((report) => this.#trySend(channel, { type: 'report', report }))
+    const heartbeat = setInterval(
+      () => this.#trySend(channel, { type: 'heartbeat', ...this.#status() }),
+      this.#init.heartbeatMs ?? EXECUTOR_HEARTBEAT_MS,
+    )
+    this.#init.onConnected?.(coordinator)
+    let reason = 'the coordinator closed the stream'
+    try {
+      for (;;) {
+        const frame = await channel.read(signal)
+        if (frame === null) break
+        this.#handle(channel, frame)
+      }
+    } catch (error) {
+      reason = String((error as Error).message)
+      channel.abort(error instanceof Error ? error : new Error(reason))
+    } finally {
+      clearInterval(heartbeat)
+      this.#channel = null
+    }
+    await channel.close(this.#ackTimeoutMs())
+    this.#init.onDisconnected?.(coordinator, reason)
+  }
+
+  #handle(channel: Channel, frame: CoordinatorFrame): void {
+    switch (frame.type) {
+      case 'assign': {
+        const refusal = this.#jobs.assign(frame)
+        const { jobId, fence } = frame
+        if (refusal === null) this.#trySend(channel, { type: 'ack', jobId, fence })
+        else this.#trySend(channel, { type: 'refuse', jobId, fence, reason: refusal })
+        // The ack goes out before the job can report, so the coordinator sees them in order.
+        if (refusal === null) this.#jobs.run(jobId)
+        return
+      }
+      case 'cancel':
+        this.#jobs.cancel(frame.jobId)
+        return
+      case 'report-ack':
+        this.#reports.acknowledge(frame.jobId, frame.fence)
+        return
+      case 'welcome':
+        return
+    }
+  }
+
+  #report(report: ExecutorReport): void {
+    const channel = this.#channel
+    const sent = channel !== null && this.#trySend(channel, { type: 'report', report })
+    if (!sent || report.type === 'finished') this.#reports.keep(report)
+  }
+
+  #trySend(channel: Channel, frame: ExecutorFrame): boolean {
+    if (channel.closed) return false
+    try {
+      channel.send(frame)
+      return true
+    } catch (error) {
+      this.#init.logger.debug({ err: error }, 'frame not sent to the coordinator')
+      return false
+    }
+  }
+
+  #status(): { capacity: ExecutorCapacity; load: ExecutorLoad } {
+    return { capacity: this.#init.capacity(), load: this.#init.load?.() ?? this.#jobs.load() }
+  }
+
+  #ackTimeoutMs(): number {
+    return this.#init.ackTimeoutMs ?? EXECUTOR_ACK_TIMEOUT_MS
+  }
+}
+
+/** The coordinator's addresses, each naming its PeerId, so the Noise handshake proves that
+ * the peer that answers is the one `findCoordinator` named. */
+function dialTargets(target: CoordinatorAddress): Multiaddr[] {
+  const peer = target.peerId.toString()
+  return target.addresses.map((address) =>
+    address.getComponents().some((component) => component.name === 'p2p')
+      ? address
+      : address.encapsulate(multiaddr(`/p2p/${peer}`)),
+  )
+}
+
+function sleep(delayMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, delayMs)
+    signal.addEventListener('abort', done, { once: true })
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}
+
+/** The libp2p service factory: `services: { executorClient: executorClient(init) }`. */
+export function executorClient(
+  init: ExecutorClientInit,
+): (components: ExecutorClientComponents) => ExecutorClient {
+  return (components) => new ExecutorClient(components, init)
+}
