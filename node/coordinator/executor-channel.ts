@@ -136,6 +136,7 @@ export class FrameChannel<In, Out> {
   /** Closes both ends gracefully, bounded by `timeoutMs`, aborting if that runs out. */
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true
+    if (this.stream.status !== 'open') return
     try {
       await this.stream.close({ signal: AbortSignal.timeout(timeoutMs) })
     } catch (error) {
