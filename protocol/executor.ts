@@ -131,7 +131,8 @@ export const executorFrameSchema = z.discriminatedUnion('type', [
 ])
 export type ExecutorFrame = DeepReadonly<z.infer<typeof executorFrameSchema>>
 
-/** Frames a coordinator sends. The welcome answers the hello; a finished report is kept by
+/** Frames a coordinator sends. The welcome answers the hello, `renewed` each heartbeat; a
+ * finished report is kept by
  * the executor until its report-ack arrives, so a coordinator change cannot lose it. */
 export const coordinatorFrameSchema = z.discriminatedUnion('type', [
   z
@@ -142,6 +143,9 @@ export const coordinatorFrameSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('assign'), jobId: jobIdSchema, fence, spec: jobSpecSchema }).strict(),
+  // The answer to every heartbeat: an executor that hears nothing for a lease knows the
+  // coordinator is gone even when no connection reset says so (a partition).
+  z.object({ type: z.literal('renewed'), leaseMs: z.number().int().positive() }).strict(),
   z.object({ type: z.literal('cancel'), jobId: jobIdSchema }).strict(),
   z.object({ type: z.literal('report-ack'), jobId: jobIdSchema, fence }).strict(),
 ])

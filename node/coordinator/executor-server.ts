@@ -227,6 +227,7 @@ export class ExecutorServer {
         if (!link.handle(frame)) throw new InvalidFrameError(`a ${frame.type} out of place`)
         if (frame.type !== 'heartbeat') continue
         this.#leases.renew(peer)
+        link.channel.send({ type: 'renewed', leaseMs: this.#leaseMs })
         if (JSON.stringify(link.status()) !== before) {
           this.#emit('capacityChanged', () => this.#init.events.capacityChanged?.(link))
         }

@@ -5,7 +5,7 @@
 // When the stream breaks it asks `findCoordinator` again and reconnects with backoff; jobs go
 // on running meanwhile and their reports wait in a bounded buffer for the next coordinator.
 import type { ComponentLogger, Connection, PeerId } from '@libp2p/interface'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import { backoffDelayMs } from '../../protocol/client.ts'
 import {
@@ -24,6 +24,7 @@ import {
 } from '../../protocol/index.ts'
 import { FrameChannel } from '../coordinator/index.ts'
 import { ExecutorJobs, type JobRunner } from './executor-jobs.ts'
+import { dialTargets, sleep } from './executor-dial.ts'
 import { ReportBuffer } from './executor-reports.ts'
 
 /** Where the coordinator is now, as any peer of the mesh knows it. */
@@ -35,6 +36,14 @@ export interface CoordinatorAddress {
 /** The coordinator's first frame was not its welcome. */
 export class NoWelcomeError extends Error {
   override name = 'NoWelcomeError'
+}
+
+/** The coordinator renewed no lease for a lease's time: it is gone or cut off. */
+export class SilentCoordinatorError extends Error {
+  override name = 'SilentCoordinatorError'
+  constructor() {
+    super('the coordinator went silent')
+  }
 }
 
 export interface ExecutorClientInit {
@@ -168,20 +177,29 @@ export class ExecutorClient {
       schema: coordinatorFrameSchema,
       writeTimeoutMs: this.#ackTimeoutMs(),
     })
+    let leaseMs: number
     try {
       channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
       const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
       const welcome = await channel.read(AbortSignal.any([signal, timeout]))
       if (welcome?.type !== 'welcome') throw new NoWelcomeError(`got ${welcome?.type ?? 'EOF'}`)
+      leaseMs = welcome.leaseMs
     } catch (error) {
       channel.abort(error instanceof Error ? error : new Error(String(error)))
       throw error
     }
-    await this.#serve(coordinator, channel, signal)
+    await this.#serve(coordinator, channel, leaseMs, signal)
     return true
   }
 
-  async #serve(coordinator: string, channel: Channel, signal: AbortSignal): Promise<void> {
+  /** Serves one stream until it ends, or until the coordinator has said nothing for a lease
+   * (it renews on every heartbeat), which is how a partition shows. */
+  async #serve(
+    coordinator: string,
+    channel: Channel,
+    leaseMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     this.#channel = channel
     this.#reports.resend((report) => this.#trySend(channel, { type: 'report', report }))
     const heartbeat = setInterval(
@@ -190,16 +208,22 @@ export class ExecutorClient {
     )
     this.#init.onConnected?.(coordinator)
     let reason = 'the coordinator closed the stream'
+    // One timer for the stream's life, pushed back by every frame, rather than one per read.
+    const silence = new AbortController()
+    const watchdog = setTimeout(() => silence.abort(new SilentCoordinatorError()), leaseMs)
+    const readSignal = AbortSignal.any([signal, silence.signal])
     try {
       for (;;) {
-        const frame = await channel.read(signal)
+        const frame = await channel.read(readSignal)
         if (frame === null) break
+        watchdog.refresh()
         this.#handle(channel, frame)
       }
     } catch (error) {
       reason = String((error as Error).message)
       channel.abort(error instanceof Error ? error : new Error(reason))
     } finally {
+      clearTimeout(watchdog)
       clearInterval(heartbeat)
       this.#channel = null
     }
@@ -225,6 +249,7 @@ export class ExecutorClient {
         this.#reports.acknowledge(frame.jobId, frame.fence)
         return
       case 'welcome':
+      case 'renewed':
         return
     }
   }
@@ -253,29 +278,6 @@ export class ExecutorClient {
   #ackTimeoutMs(): number {
     return this.#init.ackTimeoutMs ?? EXECUTOR_ACK_TIMEOUT_MS
   }
-}
-
-/** The coordinator's addresses, each naming its PeerId, so the Noise handshake proves that
- * the peer that answers is the one `findCoordinator` named. */
-function dialTargets(target: CoordinatorAddress): Multiaddr[] {
-  const peer = target.peerId.toString()
-  return target.addresses.map((address) =>
-    address.getComponents().some((component) => component.name === 'p2p')
-      ? address
-      : address.encapsulate(multiaddr(`/p2p/${peer}`)),
-  )
-}
-
-function sleep(delayMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, delayMs)
-    signal.addEventListener('abort', done, { once: true })
-    function done(): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }
 
 /** The libp2p service factory: `services: { executorClient: executorClient(init) }`. */

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { CoordinatorAddress } from '../../../node/executor/index.ts'
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
+import type { CoordinatorAddress, DockerExecutor, JobRunner } from '../../../node/executor/index.ts'
 import {
   FakeRunner,
   jobId,
@@ -140,5 +140,11 @@ describe('ExecutorClient', () => {
     expect(twice.map((result) => result.acknowledged)).toEqual([false, true])
     await runner.started(jobId(6))
     expect(runner.runs.seen).toHaveLength(1)
+  })
+})
+
+describe('JobRunner', () => {
+  it('should be what the Docker executor implements when the client is wired to it', () => {
+    expectTypeOf<DockerExecutor>().toMatchTypeOf<JobRunner>()
   })
 })
