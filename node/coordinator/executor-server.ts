@@ -11,9 +11,7 @@
 // so it must not declare any executor's jobs lost before each had one lease to reconnect.
 // `graceUntil` (on the injected clock) is that instant and `whenGraceOver()` resolves at it;
 // after it, an executor of the replicated state with no lease here (`hasLease`) is gone.
-import type { Connection, ComponentLogger, Stream, StreamHandler } from '@libp2p/interface'
-import type { StreamHandlerOptions } from '@libp2p/interface'
-import type { Logger } from 'pino'
+import type { Connection, Stream } from '@libp2p/interface'
 import {
   EXECUTOR_ACK_TIMEOUT_MS,
   EXECUTOR_FRAME_BYTES_MAX,
@@ -29,52 +27,12 @@ import {
 import { FrameChannel, InvalidFrameError } from './executor-channel.ts'
 import { RemoteExecutorLink, type RunningJob } from './executor-session.ts'
 import { ExecutorLeases } from './executor-leases.ts'
-
-/** What the scheduler hears. Callbacks run on the server's read loop: they should queue work,
- * not do it. A throw is logged and changes nothing else. */
-export interface ExecutorServerEvents {
-  /** A stream passed its hello; `running` is what the executor says it runs. */
-  readonly joined?: (link: RemoteExecutorLink, running: readonly RunningJob[]) => void
-  /** The link's stream ended. Its lease may still run: see the lease contract above. */
-  readonly left?: (link: RemoteExecutorLink, reason: string) => void
-  /** A heartbeat changed the link's capacity or load: the queue may fit somewhere now. */
-  readonly capacityChanged?: (link: RemoteExecutorLink) => void
-  /** No heartbeat for a lease: the jobs believed to run on `peer` are lost. */
-  readonly leaseExpired?: (peer: string, running: readonly RunningJob[]) => void
-  /** A report, with its fence unchecked (the log checks it). For a finished report the
-   * executor keeps resending until the returned promise resolves: resolve it once the report
-   * is committed (or refused as stale), not before. */
-  readonly report?: (link: RemoteExecutorLink, report: ExecutorReport) => void | Promise<void>
-}
-
-export interface ExecutorServerInit {
-  /** Admission, from the replicated state. Streams of other peers are closed at once. */
-  readonly isAdmitted: (peerId: string) => boolean
-  /** Account paid for a peer's work; by default the peer's own key (DESIGN section 7). */
-  readonly ownerOf?: (peerId: string) => string
-  readonly events: ExecutorServerEvents
-  readonly logger: Logger
-  readonly leaseMs?: number
-  readonly heartbeatMs?: number
-  readonly ackTimeoutMs?: number
-  readonly frameBytesMax?: number
-  readonly executorsMax?: number
-  readonly now?: () => number
-}
-
-export interface ExecutorServerComponents {
-  readonly registrar: {
-    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
-    unhandle(protocol: string): Promise<void>
-  }
-  readonly logger?: ComponentLogger
-}
-
-/** Counts of what was refused at the door or cut off for bad frames, for tests and metrics. */
-export interface ExecutorServerStats {
-  refusedStreams: number
-  invalidFrames: number
-}
+import type {
+  ExecutorServerComponents,
+  ExecutorServerEvents,
+  ExecutorServerInit,
+  ExecutorServerStats,
+} from './executor-server-init.ts'
 
 export class ExecutorServer {
   readonly protocol = EXECUTOR_PROTOCOL
@@ -134,11 +92,15 @@ export class ExecutorServer {
   whenGraceOver(signal?: AbortSignal): Promise<void> {
     const waitMs = Math.max(0, this.#graceUntil - this.#now())
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, waitMs)
-      signal?.addEventListener('abort', () => {
+      const aborted = () => {
         clearTimeout(timer)
-        reject(signal.reason)
-      })
+        reject(signal?.reason)
+      }
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', aborted)
+        resolve()
+      }, waitMs)
+      signal?.addEventListener('abort', aborted, { once: true })
     })
   }
 
@@ -212,7 +174,12 @@ export class ExecutorServer {
     this.#links.get(peer)?.channel.abort(new Error('replaced by a new stream'))
     this.#links.set(peer, link)
     this.#leases.renew(peer, hello.running)
-    channel.send({ type: 'welcome', leaseMs: this.#leaseMs, heartbeatMs: this.#heartbeatMs() })
+    try {
+      channel.send({ type: 'welcome', leaseMs: this.#leaseMs, heartbeatMs: this.#heartbeatMs() })
+    } catch (error) {
+      // Gone between its hello and our answer: its read loop sees the end and reports it left.
+      this.#init.logger.debug({ peer, err: error }, 'welcome not sent')
+    }
     this.#emit('joined', () => this.#init.events.joined?.(link, hello.running))
     return link
   }

@@ -133,7 +133,13 @@ export class RemoteExecutorLink implements ExecutorLink {
 
   /** Sends the ack that lets the executor forget a finished report. */
   acknowledgeReport(jobId: string, fence: number): void {
-    if (this.connected) this.#init.channel.send({ type: 'report-ack', jobId, fence })
+    if (!this.connected) return
+    try {
+      this.#init.channel.send({ type: 'report-ack', jobId, fence })
+    } catch (error) {
+      // The executor resends the report to whoever is coordinator next; that one acks it.
+      this.#init.logger.debug({ peer: this.peer, jobId, err: error }, 'report ack not sent')
+    }
   }
 
   #answer(frame: Extract<ExecutorFrame, { type: 'ack' | 'refuse' }>): boolean {

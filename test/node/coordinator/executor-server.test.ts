@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { EXECUTOR_PROTOCOL } from '../../../protocol/index.ts'
+import { ExecutorServer } from '../../../node/coordinator/index.ts'
 import {
+  capturingLogger,
   FakeRunner,
+  Recorder,
+  recordServer,
   jobId,
   spec,
   startCoordinator,
@@ -147,5 +151,28 @@ describe('ExecutorServer', () => {
     expect(server.graceUntil).toBe(1_250)
     now = 1_250
     await server.whenGraceOver()
+  })
+
+  it('should drop its executors and take them back when leadership goes and comes back', async () => {
+    const coordinator = await startCoordinator()
+    nodes.push(coordinator)
+    const runner = new FakeRunner()
+    const executor = await startExecutor(() => Promise.resolve(coordinator.address), runner)
+    nodes.push(executor)
+    await joined(coordinator)
+    // The role's own server on the same node, started and stopped as leadership comes and
+    // goes: the node itself is the registrar.
+    await coordinator.server.stop()
+    const again = new Recorder<ServerEvent>()
+    const role = new ExecutorServer(
+      { registrar: coordinator.node },
+      { isAdmitted: () => true, logger: capturingLogger().logger, events: recordServer(again) },
+    )
+    await role.start()
+    const rejoined = await again.next((event) => event.type === 'joined')
+    expect(rejoined.peer).toBe(executor.node.peerId.toString())
+    expect(executor.client.streamsOpened).toBe(2)
+    await role.stop()
+    expect(role.links()).toEqual([])
   })
 })
