@@ -80,6 +80,7 @@ export type RunOutcome = DeepReadonly<z.infer<typeof runOutcomeSchema>>
 export type RunnerOutcome = Omit<RunOutcome, 'state'> & {
   readonly state: RunOutcome['state'] | 'cancelled'
 }
+export type RunState = RunnerOutcome['state']
 
 const fence = z.number().int().positive()
 const outputData = z
@@ -154,7 +155,7 @@ export type CoordinatorFrame = z.infer<typeof coordinatorFrameSchema>
 
 /** A failure the executor caused (refused, unreachable, crashed): nothing is charged and the
  * job may run elsewhere. */
-export function executorFailure(reason: string): RunOutcome {
+export function handedBack(reason: string): RunOutcome {
   return {
     state: 'failed',
     cause: 'executor',

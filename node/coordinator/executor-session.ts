@@ -3,7 +3,7 @@
 // load. The lease and the events live in the server; this file speaks the frames.
 import type { Logger } from 'pino'
 import {
-  executorFailure,
+  handedBack,
   type CoordinatorFrame,
   type ExecutorCapacity,
   type ExecutorFrame,
@@ -157,7 +157,7 @@ export class RemoteExecutorLink implements ExecutorLink {
   }
 
   #refused(jobId: string, fence: number, reason: string): void {
-    const outcome = executorFailure(reason)
+    const outcome = handedBack(reason)
     this.#init.report({ type: 'finished', jobId, fence, outcome }, true)
   }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import {
   EXECUTOR_JOBS_MAX,
   EXECUTOR_OUTPUT_CHUNK_BYTES_MAX,
-  executorFailure,
+  handedBack,
   type ExecutorLoad,
   type ExecutorReport,
   type JobSpec,
@@ -115,7 +115,7 @@ export class ExecutorJobs {
         },
         (error: unknown) => {
           this.#init.logger.error({ err: error, jobId }, 'runner failed')
-          const outcome = executorFailure(`executor error: ${String(error)}`)
+          const outcome = handedBack(`executor error: ${String(error)}`)
           report({ type: 'finished', jobId, fence, outcome })
         },
       )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ReportBuffer, splitOutput } from '../../../node/executor/executor-reports.ts'
 import type { ExecutorReport } from '../../../protocol/index.ts'
-import { executorFailure, utf8Bytes } from '../../../protocol/index.ts'
+import { handedBack, utf8Bytes } from '../../../protocol/index.ts'
 
 const output = (n: number): ExecutorReport => ({
   type: 'output',
@@ -14,7 +14,7 @@ const finished = (jobId: string, fence = 1): ExecutorReport => ({
   type: 'finished',
   jobId,
   fence,
-  outcome: executorFailure('test'),
+  outcome: handedBack('test'),
 })
 
 describe('ReportBuffer', () => {
