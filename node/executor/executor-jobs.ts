@@ -5,10 +5,13 @@ import type { Logger } from 'pino'
 import {
   EXECUTOR_JOBS_MAX,
   EXECUTOR_OUTPUT_CHUNK_BYTES_MAX,
+  EXECUTOR_REASON_CHARS_MAX,
   handedBack,
+  runOutcomeSchema,
   type ExecutorLoad,
   type ExecutorReport,
   type JobSpec,
+  type RunOutcome,
   type RunnerOutcome,
 } from '../../protocol/index.ts'
 import { splitOutput } from './executor-reports.ts'
@@ -111,7 +114,7 @@ export class ExecutorJobs {
         (outcome) => {
           // A cancelled run was ended by the log already: there is nothing left to report.
           if (outcome.state === 'cancelled') return
-          report({ type: 'finished', jobId, fence, outcome: { ...outcome, state: outcome.state } })
+          report({ type: 'finished', jobId, fence, outcome: reportable(outcome, jobId) })
         },
         (error: unknown) => {
           this.#init.logger.error({ err: error, jobId }, 'runner failed')
@@ -132,4 +135,15 @@ export class ExecutorJobs {
     for (const running of all) running.controller.abort(new Error('the executor stopped'))
     await Promise.all(all.map((running) => running.done))
   }
+}
+
+/** The outcome as the wire takes it. A runner's error message may be any length, so it is cut
+ * to the limit; anything else the schema refuses would get the stream cut and the report sent
+ * again on every reconnect, so it becomes the executor's own failure instead. */
+function reportable(outcome: RunnerOutcome, jobId: string): RunOutcome {
+  const error = outcome.error?.slice(0, EXECUTOR_REASON_CHARS_MAX) ?? null
+  const parsed = runOutcomeSchema.safeParse({ ...outcome, error })
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  return handedBack(`job ${jobId}: the runner's outcome is invalid at ${issue?.path.join('.')}`)
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
+import { EXECUTOR_REASON_CHARS_MAX } from '../../../protocol/index.ts'
 import type { CoordinatorAddress, DockerExecutor, JobRunner } from '../../../node/executor/index.ts'
 import {
   FakeRunner,
@@ -6,6 +7,7 @@ import {
   spec,
   startCoordinator,
   startExecutor,
+  succeeded,
   type ServerEvent,
   type TestCoordinator,
 } from '../coordinator/fixtures/executor-mesh.ts'
@@ -140,6 +142,25 @@ describe('ExecutorClient', () => {
     expect(twice.map((result) => result.acknowledged)).toEqual([false, true])
     await runner.started(jobId(6))
     expect(runner.runs.seen).toHaveLength(1)
+  })
+
+  it('should keep its stream and report a sane outcome when the runner returns one too big', async () => {
+    const at = await coordinator()
+    const { client, runner } = await executor(() => at.address)
+    const { link } = await joined(at)
+    await link.assign({ jobId: jobId(7), fence: 2, spec })
+    await link.assign({ jobId: jobId(8), fence: 3, spec })
+    const long = succeeded('')
+    ;(await runner.started(jobId(7))).finish({ ...long, state: 'failed', error: 'e'.repeat(5000) })
+    ;(await runner.started(jobId(8))).finish({ ...long, result: { ...long.result, wallMs: -1 } })
+    const first = await finishedOn(at, jobId(7))
+    const second = await finishedOn(at, jobId(8))
+    expect(first).toMatchObject({ report: { outcome: { state: 'failed', cause: null } } })
+    if (first.type !== 'report' || first.report.type !== 'finished') throw new Error('not a report')
+    expect(first.report.outcome.error).toHaveLength(EXECUTOR_REASON_CHARS_MAX)
+    expect(second).toMatchObject({ report: { outcome: { state: 'failed', cause: 'executor' } } })
+    expect(client.streamsOpened).toBe(1)
+    expect(at.server.stats.invalidFrames).toBe(0)
   })
 })
 
