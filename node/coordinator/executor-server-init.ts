@@ -8,7 +8,9 @@ import type { RemoteExecutorLink, RunningJob } from './executor-session.ts'
 /** What the scheduler hears. Callbacks run on the server's read loop: they should queue work,
  * not do it. A throw is logged and changes nothing else. */
 export interface ExecutorServerEvents {
-  /** A stream passed its hello; `running` is what the executor says it runs. */
+  /** A stream passed its hello; `running` is what the executor says it runs. A second
+   * `joined` for a peer replaces its link (it reconnected before its old stream was reaped):
+   * no `left` comes for the replaced one. */
   readonly joined?: (link: RemoteExecutorLink, running: readonly RunningJob[]) => void
   /** The link's stream ended. Its lease may still run: see the lease contract above. */
   readonly left?: (link: RemoteExecutorLink, reason: string) => void
