@@ -19,11 +19,8 @@ export type DeepReadonly<T> = T extends (infer U)[]
 /** What an executor could run if it were idle. All zero when it has no engine. */
 export const executorCapacitySchema = z
   .object({
-    cpus: z
-      .number()
-      .min(0)
-      .max(limits.JOB_CPUS_MAX * 64),
-    memoryMb: z.number().int().min(0),
+    cpus: z.number().min(0).max(limits.EXECUTOR_CPUS_MAX),
+    memoryMb: z.number().int().min(0).max(limits.EXECUTOR_MEMORY_MB_MAX),
     runtimes: z.array(z.enum(RUNTIMES)).max(RUNTIMES.length),
   })
   .strict()

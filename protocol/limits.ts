@@ -143,3 +143,12 @@ export const EXECUTOR_RECONNECT_MS_MAX = 5000
 
 /** Characters of a refusal reason or an error carried in a frame: a sentence, not a log. */
 export const EXECUTOR_REASON_CHARS_MAX = 1024
+
+/** Executor streams one connection may hold: the live one, plus the one that replaces it when
+ * an executor reconnects before its old stream is reaped. */
+export const EXECUTOR_STREAMS_PER_CONNECTION_MAX = 2
+
+/** What one executor may claim to offer: above any single machine sold today, so a claim past
+ * it is a forged or broken heartbeat, not a big server. */
+export const EXECUTOR_CPUS_MAX = 4096
+export const EXECUTOR_MEMORY_MB_MAX = 64 * MIB

@@ -19,6 +19,7 @@ import {
   EXECUTOR_LEASE_MS,
   EXECUTOR_PROTOCOL,
   EXECUTORS_MAX,
+  EXECUTOR_STREAMS_PER_CONNECTION_MAX,
   executorFrameSchema,
   type CoordinatorFrame,
   type ExecutorFrame,
@@ -62,9 +63,8 @@ export class ExecutorServer {
   async start(): Promise<void> {
     this.#abort = new AbortController()
     this.#graceUntil = this.#now() + this.#leaseMs
-    // Two per connection: an executor's new stream may arrive before its old one is reaped.
     await this.#components.registrar.handle(this.protocol, this.#onStream, {
-      maxInboundStreams: 2,
+      maxInboundStreams: EXECUTOR_STREAMS_PER_CONNECTION_MAX,
       maxOutboundStreams: 0,
     })
     this.#started = true

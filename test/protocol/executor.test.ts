@@ -56,6 +56,7 @@ describe('executor frames', () => {
       { type: 'ack', jobId: 'jabcdef1', fence: '1' },
       { type: 'assign', jobId: 'jabcdef1', fence: 1, spec: { runtime: 'bash', code: '' } },
       { type: 'heartbeat', capacity: { ...capacity, runtimes: ['cobol'] }, load },
+      { type: 'heartbeat', capacity: { ...capacity, cpus: 1e9 }, load },
       finished({ ...succeeded, state: 'cancelled' }),
       finished({ ...succeeded, result: { ...result, wallMs: -1 } }),
       null,
