@@ -1,6 +1,6 @@
 // What the executor server is given and what it tells: its init, its events, the libp2p
 // components it uses. Its contract (leases, grace) is documented in executor-server.ts.
-import type { ComponentLogger, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { ExecutorReport } from '../../protocol/index.ts'
 import type { RemoteExecutorLink, RunningJob } from './executor-session.ts'
@@ -47,7 +47,6 @@ export interface ExecutorServerComponents {
     handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
     unhandle(protocol: string): Promise<void>
   }
-  readonly logger?: ComponentLogger
 }
 
 /** Counts of what was refused at the door or cut off for bad frames, for tests and metrics. */

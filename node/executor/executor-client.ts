@@ -4,7 +4,7 @@
 // heartbeats, runs assignments through the injected runner and reports with their fence.
 // When the stream breaks it asks `findCoordinator` again and reconnects with backoff; jobs go
 // on running meanwhile and their reports wait in a bounded buffer for the next coordinator.
-import type { ComponentLogger, Connection, PeerId } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import { backoffDelayMs } from '../../protocol/client.ts'
@@ -12,7 +12,6 @@ import {
   coordinatorFrameSchema,
   EXECUTOR_ACK_TIMEOUT_MS,
   EXECUTOR_DIAL_TIMEOUT_MS,
-  EXECUTOR_HEARTBEAT_MS,
   EXECUTOR_PROTOCOL,
   EXECUTOR_RECONNECT_MS_MAX,
   EXECUTOR_RECONNECT_MS_MIN,
@@ -56,10 +55,11 @@ export interface ExecutorClientInit {
   /** By default the sum of the running jobs' reservations. */
   readonly load?: () => ExecutorLoad
   readonly logger: Logger
+  /** By default the coordinator's, from its welcome. */
+  readonly heartbeatMs?: number
   /** Told of each stream that passed its welcome and of each that ended. */
   readonly onConnected?: (coordinator: string) => void
   readonly onDisconnected?: (coordinator: string, reason: string) => void
-  readonly heartbeatMs?: number
   readonly ackTimeoutMs?: number
   readonly dialTimeoutMs?: number
   readonly reconnectMsMin?: number
@@ -69,11 +69,12 @@ export interface ExecutorClientInit {
   readonly random?: () => number
 }
 
+/** What the client needs of libp2p. A libp2p node fits through its `dial`:
+ * `{ connectionManager: { openConnection: (target, options) => node.dial(target, options) } }`. */
 export interface ExecutorClientComponents {
   readonly connectionManager: {
     openConnection(target: Multiaddr[], options?: { signal?: AbortSignal }): Promise<Connection>
   }
-  readonly logger?: ComponentLogger
 }
 
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
@@ -177,34 +178,36 @@ export class ExecutorClient {
       schema: coordinatorFrameSchema,
       writeTimeoutMs: this.#ackTimeoutMs(),
     })
-    let leaseMs: number
+    let welcome: Extract<CoordinatorFrame, { type: 'welcome' }>
     try {
       channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
       const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
-      const welcome = await channel.read(AbortSignal.any([signal, timeout]))
-      if (welcome?.type !== 'welcome') throw new NoWelcomeError(`got ${welcome?.type ?? 'EOF'}`)
-      leaseMs = welcome.leaseMs
+      const first = await channel.read(AbortSignal.any([signal, timeout]))
+      if (first?.type !== 'welcome') throw new NoWelcomeError(`got ${first?.type ?? 'EOF'}`)
+      welcome = first
     } catch (error) {
       channel.abort(error instanceof Error ? error : new Error(String(error)))
       throw error
     }
-    await this.#serve(coordinator, channel, leaseMs, signal)
+    await this.#serve(coordinator, channel, welcome, signal)
     return true
   }
 
   /** Serves one stream until it ends, or until the coordinator has said nothing for a lease
-   * (it renews on every heartbeat), which is how a partition shows. */
+   * (it renews on every heartbeat), which is how a partition shows. Heartbeats go at the
+   * coordinator's pace, since its lease is the one they must keep, unless `heartbeatMs` is
+   * set. */
   async #serve(
     coordinator: string,
     channel: Channel,
-    leaseMs: number,
+    { leaseMs, heartbeatMs }: Extract<CoordinatorFrame, { type: 'welcome' }>,
     signal: AbortSignal,
   ): Promise<void> {
     this.#channel = channel
     this.#reports.resend((report) => this.#trySend(channel, { type: 'report', report }))
     const heartbeat = setInterval(
       () => this.#trySend(channel, { type: 'heartbeat', ...this.#status() }),
-      this.#init.heartbeatMs ?? EXECUTOR_HEARTBEAT_MS,
+      this.#init.heartbeatMs ?? heartbeatMs,
     )
     this.#init.onConnected?.(coordinator)
     let reason = 'the coordinator closed the stream'

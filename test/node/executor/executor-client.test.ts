@@ -144,6 +144,17 @@ describe('ExecutorClient', () => {
     expect(runner.runs.seen).toHaveLength(1)
   })
 
+  it('should heartbeat at the coordinator pace when it is given none of its own', async () => {
+    const at = await startCoordinator({ leaseMs: 200, heartbeatMs: 30 })
+    stops.push(() => at.node.stop())
+    const { client } = await executor(() => at.address, { heartbeatMs: undefined })
+    const { link } = await joined(at)
+    // Nothing may happen for three leases: this wait is what the test is about.
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(at.server.hasLease(link.peer)).toBe(true)
+    expect(client.streamsOpened).toBe(1)
+  })
+
   it('should keep its stream and report a sane outcome when the runner returns one too big', async () => {
     const at = await coordinator()
     const { client, runner } = await executor(() => at.address)
