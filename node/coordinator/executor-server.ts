@@ -117,7 +117,12 @@ export class ExecutorServer {
   }
 
   readonly #onStream = (stream: Stream, connection: Connection): void => {
-    void this.#serve(stream, connection.remotePeer.toString())
+    const peer = connection.remotePeer.toString()
+    this.#serve(stream, peer).catch((error: unknown) => {
+      // Every expected failure is handled inside; this is a bug, and the stream must not live.
+      this.#init.logger.error({ err: error, peer }, 'executor stream failed')
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    })
   }
 
   async #serve(stream: Stream, peer: string): Promise<void> {
