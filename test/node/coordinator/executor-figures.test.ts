@@ -1,6 +1,7 @@
 // Figures of the executor protocol on loopback: the assign -> ack round trip, and reports per
 // second. Printed as one JSON line each; the bounds only catch a protocol gone badly wrong
-// (a stream or a round trip per message), not a slow machine.
+// (a stream or a round trip per message), not a slow machine: the test machine is shared,
+// its load average was 16 to 34 on 2 cores when these bounds were set.
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   FakeRunner,
@@ -96,7 +97,7 @@ describe('executor protocol figures', () => {
       finishedPerS: Math.round((jobs / finishMs) * 1000),
     }
     console.log(JSON.stringify(figure))
-    expect(figure.outputPerS).toBeGreaterThan(1000)
-    expect(figure.finishedPerS).toBeGreaterThan(500)
+    expect(figure.outputPerS).toBeGreaterThan(2000)
+    expect(figure.finishedPerS).toBeGreaterThan(200)
   })
 })
