@@ -6,7 +6,7 @@ import { lpStream } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { EXECUTOR_PROTOCOL } from '../../../protocol/index.ts'
+import { EXECUTOR_PROTOCOL, EXECUTOR_WRITE_QUEUE_MAX } from '../../../protocol/index.ts'
 import {
   capacity,
   jobId,
@@ -96,5 +96,29 @@ describe('ExecutorServer with a faulty executor', () => {
     await closed
     expect(at.server.stats.refusedStreams).toBe(1)
     expect(at.server.links()).toHaveLength(1)
+  })
+
+  it('should cut off an executor that stops reading when its write queue is full', async () => {
+    const at = await coordinator({ ackTimeoutMs: 60_000 })
+    const { stream, lp } = await (await handmade(at)).open()
+    expect(decode(await lp.read()).type).toBe('welcome')
+    // It reads nothing more: libp2p stops its window, and frames pile up on our side.
+    stream.maxReadBufferLength = 1024 * 1024 * 1024
+    stream.pause()
+    const { link } = (await at.events.next((event) => event.type === 'joined')) as Joined
+    const big = { ...spec, code: 'x'.repeat(4096) }
+    const results = Array.from({ length: EXECUTOR_WRITE_QUEUE_MAX + 2000 }, (_, at) =>
+      link.assign({ jobId: jobId(at), fence: at + 1, spec: big }),
+    )
+    const refused = await Promise.race(results.map((result) => result.then(() => result)))
+    expect(await refused).toMatchObject({ acknowledged: false, reason: 'unreachable' })
+    const first = at.events.seen.find((event) => event.type === 'report')
+    expect(first).toMatchObject({
+      report: { outcome: { error: expect.stringContaining('not reading') as unknown } },
+    })
+    await at.events.next((event) => event.type === 'left')
+    expect(link.connected).toBe(false)
+    const all = await Promise.all(results)
+    expect(all.every((result) => !result.acknowledged)).toBe(true)
   })
 })
