@@ -69,7 +69,7 @@ describe('ExecutorServer with a faulty executor', () => {
     expect(decode(await lp.read())).toEqual({ type: 'cancel', jobId: jobId(1) })
   })
 
-  it('should replace the link without a left event when the executor opens a second stream', async () => {
+  it('should replace the link, with no left event, when a second stream opens', async () => {
     const at = await coordinator()
     const peer = await handmade(at)
     const first = await peer.open()

@@ -57,7 +57,7 @@ describe('ExecutorServer refusals', () => {
     expect(coordinator.lines).toHaveLength(logLines)
   }
 
-  it('should close the stream of a peer that is not admitted, even with a valid hello', async () => {
+  it('should close the stream when the peer is not admitted, hello or not', async () => {
     const { coordinator, lp, closed } = await setUp({ isAdmitted: () => false })
     await lp.write(json(hello)).catch(() => undefined)
     await closed

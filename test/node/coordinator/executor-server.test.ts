@@ -129,7 +129,7 @@ describe('ExecutorServer', () => {
     expect(coordinator.events.seen.some((event) => event.type === 'leaseExpired')).toBe(false)
   })
 
-  it('should hand a refused assignment back as the executor failure when fences clash', async () => {
+  it('should hand a refused job back as executor failure when fences clash', async () => {
     const { coordinator, runner } = await mesh()
     const { link } = await joined(coordinator)
     await link.assign({ jobId: jobId(5), fence: 3, spec })
@@ -153,7 +153,7 @@ describe('ExecutorServer', () => {
     await server.whenGraceOver()
   })
 
-  it('should drop its executors and take them back when leadership goes and comes back', async () => {
+  it('should drop executors and take them back when leadership comes back', async () => {
     const coordinator = await startCoordinator()
     nodes.push(coordinator)
     const runner = new FakeRunner()

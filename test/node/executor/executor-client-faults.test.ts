@@ -53,7 +53,7 @@ describe('ExecutorClient against a faulty coordinator', () => {
     expect(client.streamsOpened).toBe(2)
   })
 
-  it('should drop the stream, and run nothing, when the coordinator sends a bad frame', async () => {
+  it('should drop the stream and run nothing when the coordinator sends junk', async () => {
     const coordinator = await fakeCoordinator(async (stream, at) => {
       const lp = lpStream(stream)
       if (at === 1) await lp.write(json({ type: 'assign', jobId: jobId(1), fence: 0, spec }))
