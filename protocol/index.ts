@@ -6,3 +6,5 @@ export * from './account.ts'
 export * from './rpc.ts'
 export * from './mesh.ts'
 export * from './client.ts'
+
+export * from './executor.ts'

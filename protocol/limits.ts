@@ -253,3 +253,59 @@ export const RAFT_PENDING_READS_MAX = 4096
 /** Raft: bytes of log read per chunk when membership is rebuilt from the log at start: 4 MiB
  * keeps the scan's memory flat whatever the log's length. */
 export const RAFT_CONF_SCAN_BYTES_MAX = 4 * MIB
+
+/** One frame of the executor protocol. An assignment carries a job's spec, which the API
+ * already bounds at RPC_MESSAGE_BYTES_MAX; 64 KiB more leaves room for the envelope. */
+export const EXECUTOR_FRAME_BYTES_MAX = RPC_MESSAGE_BYTES_MAX + 64 * KIB
+
+/** Text of one output report: a page of output per frame keeps a chatty job from holding
+ * the stream, and reports of other jobs go between its chunks. */
+export const EXECUTOR_OUTPUT_CHUNK_BYTES_MAX = 16 * KIB
+
+/** Jobs one executor runs at once, and so lists in its hello: far above what its cores fit,
+ * small enough that a hello stays a small frame. */
+export const EXECUTOR_JOBS_MAX = 1024
+
+/** Reports an executor holds while no coordinator takes them. At most one finished report
+ * per running job must survive, plus room for the started and output reports beside them. */
+export const EXECUTOR_REPORT_BUFFER_MAX = 4 * EXECUTOR_JOBS_MAX
+
+/** Frames queued for one executor stream before the peer is deemed too slow and cut off:
+ * well above one burst of assignments or reports, well below a memory problem. */
+export const EXECUTOR_WRITE_QUEUE_MAX = 4096
+
+/** Executors one coordinator serves at once (DESIGN section 1: well below Nomad's 6,000). */
+export const EXECUTORS_MAX = 1024
+
+/** An executor's heartbeat period. One a second keeps load fresh for the scheduler at a cost
+ * of one small frame a second per executor. */
+export const EXECUTOR_HEARTBEAT_MS = 1000
+
+/** An executor's lease: heartbeats renew it, and its jobs are lost once it runs out. Five
+ * periods ride out a lost frame and a slow loop, and still requeue jobs within seconds. */
+export const EXECUTOR_LEASE_MS = 5 * EXECUTOR_HEARTBEAT_MS
+
+/** How long the coordinator waits for an executor to acknowledge an assignment (and an
+ * executor for the coordinator's welcome): a loopback round trip is a millisecond, a bad
+ * link a second; past this the executor is treated as unable to take the job. */
+export const EXECUTOR_ACK_TIMEOUT_MS = 5000
+
+/** Dialling the coordinator and opening the stream, as a Noise handshake on a slow link. */
+export const EXECUTOR_DIAL_TIMEOUT_MS = 5000
+
+/** Reconnect backoff of an executor: fast after a coordinator change, which takes well under
+ * a second, and capped so that a lost mesh is retried every few seconds. */
+export const EXECUTOR_RECONNECT_MS_MIN = 100
+export const EXECUTOR_RECONNECT_MS_MAX = 5000
+
+/** Characters of a refusal reason or an error carried in a frame: a sentence, not a log. */
+export const EXECUTOR_REASON_CHARS_MAX = 1024
+
+/** Executor streams one connection may hold: the live one, plus the one that replaces it when
+ * an executor reconnects before its old stream is reaped. */
+export const EXECUTOR_STREAMS_PER_CONNECTION_MAX = 2
+
+/** What one executor may claim to offer: above any single machine sold today, so a claim past
+ * it is a forged or broken heartbeat, not a big server. */
+export const EXECUTOR_CPUS_MAX = 4096
+export const EXECUTOR_MEMORY_MB_MAX = 64 * MIB

@@ -2,11 +2,11 @@
 // replicas that applied the same entries encode to the same bytes (see snapshot.ts).
 import type {
   ErrorName,
-  FailureCause,
   JobResult,
   JobSpec,
   JobState,
   MeshPolicy,
+  RunOutcome,
   TransferView,
 } from '../../protocol/index.ts'
 
@@ -96,13 +96,7 @@ export interface State {
   logTime: number
 }
 
-/** What an executor reports at the end of a run. */
-export interface RunOutcome {
-  readonly state: 'succeeded' | 'failed' | 'timed_out'
-  readonly cause: FailureCause | null
-  readonly result: JobResult
-  readonly error: string | null
-}
+export type { RunOutcome } from '../../protocol/index.ts'
 
 export type Command =
   | { readonly type: 'account.open'; readonly account: string }

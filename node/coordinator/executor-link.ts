@@ -1,13 +1,16 @@
 // What the coordinator needs of an executor, wherever it runs. The local executor implements
-// it in-process; a remote one will implement it over a libp2p stream.
-import type { JobSpec, Runtime } from '../../protocol/index.ts'
-import type { RunOutcome } from '../../ledger/index.ts'
+// it in-process; a remote one implements it over `/gridx/executor/1.0.0` (executor-server.ts).
+import type {
+  ExecutorCapacity,
+  ExecutorLoad,
+  ExecutorReport,
+  JobSpec,
+  RunOutcome,
+} from '../../protocol/index.ts'
 
-export interface ExecutorCapacity {
-  readonly cpus: number
-  readonly memoryMb: number
-  readonly runtimes: readonly Runtime[]
-}
+// Defined once, in protocol/executor.ts, as the schemas the wire checks; re-exported here so
+// the scheduler and the local link keep importing them from the coordinator.
+export type { ExecutorCapacity, ExecutorLoad, ExecutorReport, RunOutcome }
 
 export interface Assignment {
   readonly jobId: string
@@ -15,23 +18,6 @@ export interface Assignment {
   readonly fence: number
   readonly spec: JobSpec
 }
-
-/** Reports an executor sends back about one assignment. */
-export type ExecutorReport =
-  | { readonly type: 'started'; readonly jobId: string; readonly fence: number }
-  | {
-      readonly type: 'output'
-      readonly jobId: string
-      readonly fence: number
-      readonly stream: 'stdout' | 'stderr'
-      readonly data: string
-    }
-  | {
-      readonly type: 'finished'
-      readonly jobId: string
-      readonly fence: number
-      readonly outcome: RunOutcome
-    }
 
 export interface ExecutorLink {
   /** PeerId of the executor. */

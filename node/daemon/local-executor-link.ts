@@ -1,7 +1,7 @@
 // The coordinator's link to the executor in this same process. It runs each assignment on the
 // Docker runner and turns what happens into reports, exactly as a remote executor will.
 import type { RunOutcome } from '../../ledger/index.ts'
-import type { JobSpec } from '../../protocol/index.ts'
+import { handedBack } from '../../protocol/index.ts'
 import type {
   Assignment,
   ExecutorCapacity,
@@ -9,22 +9,8 @@ import type {
   ExecutorReport,
 } from '../coordinator/index.ts'
 
-/** What this link needs of a job runner (the Docker executor implements it). */
-export interface JobRunner {
-  run(
-    request: { readonly jobId: string; readonly fence: number; readonly spec: JobSpec },
-    hooks: {
-      readonly signal: AbortSignal
-      readonly onStarted?: () => void
-      readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
-    },
-  ): Promise<{
-    readonly state: RunOutcome['state'] | 'cancelled'
-    readonly cause: RunOutcome['cause']
-    readonly result: RunOutcome['result']
-    readonly error: string | null
-  }>
-}
+import type { JobRunner } from '../executor/index.ts'
+export type { JobRunner }
 
 interface Running {
   readonly fence: number
@@ -128,28 +114,5 @@ export class LocalExecutorLink implements ExecutorLink {
       running.controller.abort()
     }
     await all
-  }
-}
-
-function handedBack(reason: string): RunOutcome {
-  return {
-    state: 'failed',
-    cause: 'executor',
-    error: reason,
-    result: {
-      exitCode: null,
-      stdoutTail: '',
-      stderrTail: '',
-      stdoutBytes: 0,
-      stderrBytes: 0,
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      outputCapBytes: 0,
-      wallMs: 0,
-      cpuMs: null,
-      memoryPeakBytes: null,
-      oomKilled: false,
-      timedOut: false,
-    },
   }
 }

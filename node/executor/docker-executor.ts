@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict'
 import { setTimeout } from 'node:timers/promises'
 import type Docker from 'dockerode'
-import { RUNTIMES, type Runtime } from '../../protocol/index.ts'
+import {
+  RUNTIMES,
+  type ExecutorCapacity,
+  type ExecutorLoad,
+  type Runtime,
+} from '../../protocol/index.ts'
 import { type CgroupLayout, cgroupLayout } from './cgroup-sampler.ts'
 import { ENGINE_CALL_TIMEOUT_MS, ENGINE_RECHECK_MS, STOP_TIMEOUT_MS } from './constants.ts'
 import { type SweptContainer, sweepContainers } from './container-sweep.ts'
@@ -35,17 +40,7 @@ export interface DockerExecutorInit {
   readonly recheckMs?: number
 }
 
-export interface ExecutorCapacity {
-  readonly cpus: number
-  readonly memoryMb: number
-  readonly runtimes: readonly Runtime[]
-}
-
-export interface ExecutorLoad {
-  readonly runningJobs: number
-  readonly cpusInUse: number
-  readonly memoryMbInUse: number
-}
+export type { ExecutorCapacity, ExecutorLoad } from '../../protocol/index.ts'
 
 export interface ExecutorStatus {
   /** True when at least one runtime can run jobs here. */

@@ -1,6 +1,6 @@
 // What the executor takes and gives back for one run of a job.
 
-import type { FailureCause, JobResult, JobSpec } from '../../protocol/index.ts'
+import type { JobSpec } from '../../protocol/index.ts'
 import type { OutputListener } from './output-capture.ts'
 
 /** One assignment of a job to this executor. `fence` is the assignment's log index. */
@@ -19,18 +19,4 @@ export interface RunHooks {
   readonly onOutput?: OutputListener
 }
 
-export type RunState = 'succeeded' | 'failed' | 'timed_out' | 'cancelled'
-
-/**
- * How a run ended. `cause` says who pays for a failure: 'code' (non-zero exit, timeout, out of
- * memory: the submitter is charged for what was used), 'executor' (engine error, missing
- * image: nothing is charged and the job may be retried elsewhere). It is null on success and
- * on cancellation, which the submitter asked for and settlement treats on its own.
- */
-export interface RunOutcome {
-  readonly state: RunState
-  readonly cause: FailureCause | null
-  readonly result: JobResult
-  /** A sentence the user can act on; null on success. */
-  readonly error: string | null
-}
+export type { RunnerOutcome as RunOutcome, RunState } from '../../protocol/index.ts'

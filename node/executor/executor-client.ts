@@ -1,0 +1,291 @@
+// The executor's side of `/gridx/executor/1.0.0`, a libp2p service in the js-libp2p shape
+// (`executorClient(init)(components)`, start/stop). It dials out to the coordinator (so the
+// executor needs no open port), keeps one stream, says hello with the jobs it runs, pushes
+// heartbeats, runs assignments through the injected runner and reports with their fence.
+// When the stream breaks it asks `findCoordinator` again and reconnects with backoff; jobs go
+// on running meanwhile and their reports wait in a bounded buffer for the next coordinator.
+import type { Connection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from 'pino'
+import {
+  backoffDelayMs,
+  coordinatorFrameSchema,
+  EXECUTOR_ACK_TIMEOUT_MS,
+  EXECUTOR_DIAL_TIMEOUT_MS,
+  EXECUTOR_PROTOCOL,
+  EXECUTOR_RECONNECT_MS_MAX,
+  EXECUTOR_RECONNECT_MS_MIN,
+  type CoordinatorFrame,
+  type ExecutorCapacity,
+  type ExecutorFrame,
+  type ExecutorLoad,
+  type ExecutorReport,
+} from '../../protocol/index.ts'
+import { FrameChannel } from '../coordinator/index.ts'
+import { ExecutorJobs, type JobRunner } from './executor-jobs.ts'
+import { dialTargets, sleep } from './executor-dial.ts'
+import { ReportBuffer } from './executor-reports.ts'
+
+/** Where the coordinator is now, as any peer of the mesh knows it. */
+export interface CoordinatorAddress {
+  readonly peerId: PeerId
+  readonly addresses: readonly Multiaddr[]
+}
+
+/** The coordinator's first frame was not its welcome. */
+export class NoWelcomeError extends Error {
+  override name = 'NoWelcomeError'
+}
+
+/** The coordinator renewed no lease for a lease's time: it is gone or cut off. */
+export class SilentCoordinatorError extends Error {
+  override name = 'SilentCoordinatorError'
+  constructor() {
+    super('the coordinator went silent')
+  }
+}
+
+export interface ExecutorClientInit {
+  /** Asked before every connection attempt, since the coordinator changes; undefined when no
+   * coordinator is known yet (the client backs off and asks again). */
+  readonly findCoordinator: (signal: AbortSignal) => Promise<CoordinatorAddress | undefined>
+  readonly runner: JobRunner
+  /** What this executor offers; all zero when it has no engine. */
+  readonly capacity: () => ExecutorCapacity
+  /** By default the sum of the running jobs' reservations. */
+  readonly load?: () => ExecutorLoad
+  readonly logger: Logger
+  /** By default the coordinator's, from its welcome. */
+  readonly heartbeatMs?: number
+  /** Told of each stream that passed its welcome and of each that ended. */
+  readonly onConnected?: (coordinator: string) => void
+  readonly onDisconnected?: (coordinator: string, reason: string) => void
+  readonly ackTimeoutMs?: number
+  readonly dialTimeoutMs?: number
+  readonly reconnectMsMin?: number
+  readonly reconnectMsMax?: number
+  readonly reportBufferMax?: number
+  /** In [0, 1), for the backoff's jitter. */
+  readonly random?: () => number
+}
+
+/** What the client needs of libp2p. A libp2p node fits through its `dial`:
+ * `{ connectionManager: { openConnection: (target, options) => node.dial(target, options) } }`. */
+export interface ExecutorClientComponents {
+  readonly connectionManager: {
+    openConnection(target: Multiaddr[], options?: { signal?: AbortSignal }): Promise<Connection>
+  }
+}
+
+type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
+
+export class ExecutorClient {
+  readonly #components: ExecutorClientComponents
+  readonly #init: ExecutorClientInit
+  readonly #reports: ReportBuffer
+  readonly #jobs: ExecutorJobs
+  #channel: Channel | null = null
+  #abort = new AbortController()
+  #loop: Promise<void> = Promise.resolve()
+  #streamsOpened = 0
+
+  constructor(components: ExecutorClientComponents, init: ExecutorClientInit) {
+    this.#components = components
+    this.#init = init
+    this.#reports = new ReportBuffer(init.reportBufferMax)
+    this.#jobs = new ExecutorJobs({
+      runner: init.runner,
+      report: (report) => this.#report(report),
+      logger: init.logger,
+    })
+  }
+
+  readonly [Symbol.toStringTag] = 'gridx:executor-client'
+
+  get connected(): boolean {
+    return this.#channel !== null && !this.#channel.closed
+  }
+
+  /** Streams opened since start: one per connection to a coordinator. */
+  get streamsOpened(): number {
+    return this.#streamsOpened
+  }
+
+  /** Reports waiting for a coordinator (finished ones until acknowledged), and those the
+   * bound made it drop. */
+  get reportBuffer(): { readonly size: number; readonly dropped: number } {
+    return this.#reports
+  }
+
+  runningJobs(): ReadonlyMap<string, number> {
+    return this.#jobs.fences()
+  }
+
+  start(): void {
+    this.#abort = new AbortController()
+    this.#jobs.accepting = true
+    this.#loop = this.#run(this.#abort.signal)
+  }
+
+  /** Stops taking jobs, cancels the running ones (the coordinator's lease on this executor
+   * runs out and it requeues them), closes the stream and waits for all of it. */
+  async stop(): Promise<void> {
+    this.#jobs.accepting = false
+    this.#abort.abort(new Error('the executor client stopped'))
+    await this.#jobs.cancelAll()
+    await this.#channel?.close(this.#ackTimeoutMs())
+    await this.#loop
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let attempt = 0
+    while (!signal.aborted) {
+      try {
+        if (await this.#connect(signal)) attempt = 0
+      } catch (error) {
+        if (!signal.aborted) this.#init.logger.debug({ err: error }, 'coordinator unreachable')
+      }
+      if (signal.aborted) break
+      const delayMs = backoffDelayMs(
+        attempt,
+        this.#init.reconnectMsMin ?? EXECUTOR_RECONNECT_MS_MIN,
+        this.#init.reconnectMsMax ?? EXECUTOR_RECONNECT_MS_MAX,
+        (this.#init.random ?? Math.random)(),
+      )
+      attempt += 1
+      await sleep(delayMs, signal)
+    }
+  }
+
+  /** One connection, from the dial to the end of its stream. True if it got a welcome. */
+  async #connect(signal: AbortSignal): Promise<boolean> {
+    const dialSignal = () =>
+      AbortSignal.any([
+        signal,
+        AbortSignal.timeout(this.#init.dialTimeoutMs ?? EXECUTOR_DIAL_TIMEOUT_MS),
+      ])
+    const target = await this.#init.findCoordinator(dialSignal())
+    if (target === undefined) return false
+    const coordinator = target.peerId.toString()
+    const connection = await this.#components.connectionManager.openConnection(
+      dialTargets(target),
+      { signal: dialSignal() },
+    )
+    const stream = await connection.newStream(EXECUTOR_PROTOCOL, { signal: dialSignal() })
+    this.#streamsOpened += 1
+    const channel: Channel = new FrameChannel({
+      stream,
+      schema: coordinatorFrameSchema,
+      writeTimeoutMs: this.#ackTimeoutMs(),
+    })
+    let welcome: Extract<CoordinatorFrame, { type: 'welcome' }>
+    try {
+      channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
+      const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
+      const first = await channel.read(AbortSignal.any([signal, timeout]))
+      if (first?.type !== 'welcome') throw new NoWelcomeError(`got ${first?.type ?? 'EOF'}`)
+      welcome = first
+    } catch (error) {
+      channel.abort(error instanceof Error ? error : new Error(String(error)))
+      throw error
+    }
+    await this.#serve(coordinator, channel, welcome, signal)
+    return true
+  }
+
+  /** Serves one stream until it ends, or until the coordinator has said nothing for a lease
+   * (it renews on every heartbeat), which is how a partition shows. Heartbeats go at the
+   * coordinator's pace, since its lease is the one they must keep, unless `heartbeatMs` is
+   * set. */
+  async #serve(
+    coordinator: string,
+    channel: Channel,
+    { leaseMs, heartbeatMs }: Extract<CoordinatorFrame, { type: 'welcome' }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.#channel = channel
+    this.#reports.resend((report) => this.#trySend(channel, { type: 'report', report }))
+    const heartbeat = setInterval(
+      () => this.#trySend(channel, { type: 'heartbeat', ...this.#status() }),
+      this.#init.heartbeatMs ?? heartbeatMs,
+    )
+    this.#init.onConnected?.(coordinator)
+    let reason = 'the coordinator closed the stream'
+    // One timer for the stream's life, pushed back by every frame, rather than one per read.
+    const silence = new AbortController()
+    const watchdog = setTimeout(() => silence.abort(new SilentCoordinatorError()), leaseMs)
+    const readSignal = AbortSignal.any([signal, silence.signal])
+    try {
+      for (;;) {
+        const frame = await channel.read(readSignal)
+        if (frame === null) break
+        watchdog.refresh()
+        this.#handle(channel, frame)
+      }
+    } catch (error) {
+      reason = String((error as Error).message)
+      channel.abort(error instanceof Error ? error : new Error(reason))
+    } finally {
+      clearTimeout(watchdog)
+      clearInterval(heartbeat)
+      this.#channel = null
+    }
+    await channel.close(this.#ackTimeoutMs())
+    this.#init.onDisconnected?.(coordinator, reason)
+  }
+
+  #handle(channel: Channel, frame: CoordinatorFrame): void {
+    switch (frame.type) {
+      case 'assign': {
+        const refusal = this.#jobs.assign(frame)
+        const { jobId, fence } = frame
+        if (refusal === null) this.#trySend(channel, { type: 'ack', jobId, fence })
+        else this.#trySend(channel, { type: 'refuse', jobId, fence, reason: refusal })
+        // The ack goes out before the job can report, so the coordinator sees them in order.
+        if (refusal === null) this.#jobs.run(jobId)
+        return
+      }
+      case 'cancel':
+        this.#jobs.cancel(frame.jobId)
+        return
+      case 'report-ack':
+        this.#reports.acknowledge(frame.jobId, frame.fence)
+        return
+      case 'welcome':
+      case 'renewed':
+        return
+    }
+  }
+
+  #report(report: ExecutorReport): void {
+    const channel = this.#channel
+    const sent = channel !== null && this.#trySend(channel, { type: 'report', report })
+    if (!sent || report.type === 'finished') this.#reports.keep(report)
+  }
+
+  #trySend(channel: Channel, frame: ExecutorFrame): boolean {
+    if (channel.closed) return false
+    try {
+      channel.send(frame)
+      return true
+    } catch (error) {
+      this.#init.logger.debug({ err: error }, 'frame not sent to the coordinator')
+      return false
+    }
+  }
+
+  #status(): { capacity: ExecutorCapacity; load: ExecutorLoad } {
+    return { capacity: this.#init.capacity(), load: this.#init.load?.() ?? this.#jobs.load() }
+  }
+
+  #ackTimeoutMs(): number {
+    return this.#init.ackTimeoutMs ?? EXECUTOR_ACK_TIMEOUT_MS
+  }
+}
+
+/** The libp2p service factory: `services: { executorClient: executorClient(init) }`. */
+export function executorClient(
+  init: ExecutorClientInit,
+): (components: ExecutorClientComponents) => ExecutorClient {
+  return (components) => new ExecutorClient(components, init)
+}
