@@ -7,7 +7,7 @@
 export { loadOrCreateIdentity, PEER_KEY_FILE } from './identity.ts'
 export type { Identity } from './identity.ts'
 export { defaultWsPort, MeshNode } from './mesh-node.ts'
-export type { MeshNodeInit, MeshPeer } from './mesh-node.ts'
+export type { MeshConnectionEvent, MeshNodeInit, MeshPeer, MeshProtocolsInit } from './mesh-node.ts'
 export { Libp2pRaftTransport, raftTransport } from './raft-transport.ts'
 export type { RaftTransportComponents, RaftTransportInit } from './raft-transport.ts'
 export type { RaftLinkLimits, RaftPeerLinkStats } from './raft-peer-link.ts'
