@@ -8,3 +8,4 @@ export {
 } from './mesh-start-options.ts'
 export type { MeshStartFlags, MeshStartOptions } from './mesh-start-options.ts'
 export { ago, meshInfoText, peersText } from './mesh-format.ts'
+export { DAEMON_LOG_FILE } from './logger.ts'
