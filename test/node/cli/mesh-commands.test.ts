@@ -3,9 +3,20 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MESH_NOT_WIRED_MESSAGE, buildProgram } from '../../../node/cli/index.ts'
 import type { CliContext } from '../../../node/cli/context.ts'
+import { generateJoinSecret } from '../../../node/mesh/index.ts'
+import { formatJoinToken } from '../../../protocol/index.ts'
+
+const token = formatJoinToken({
+  role: 'voter',
+  meshId: 'mesh-test',
+  issuer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString(),
+  secret: generateJoinSecret(),
+})
 
 const dirs: string[] = []
 
@@ -55,6 +66,7 @@ describe('gridx mesh commands before the mesh is wired', () => {
 
   it('should refuse gridx start with a mesh flag and write nothing when the flag is good', async () => {
     for (const flags of [
+      ['--join', '127.0.0.2:4001', '--token', token],
       ['--voters', '3'],
       ['--raft-tick-ms', '20'],
       ['--election-ticks', '9'],
