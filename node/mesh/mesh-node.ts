@@ -2,7 +2,7 @@
 // section 1), and, when the daemon hands it `protocols`, our mesh protocols as libp2p services
 // (/gridx/raft/1.0.0, /gridx/join/1.0.0) behind the admission gate.
 import { identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
@@ -20,7 +20,14 @@ import type { JoinOptions, Joined } from './join-mesh.ts'
 import { joinService } from './join-service.ts'
 import type { JoinService, JoinServiceInit } from './join-service.ts'
 import { raftTransport } from './raft-transport.ts'
-import type { Libp2pRaftTransport, RaftTransportInit } from './raft-transport.ts'
+import type {
+  Libp2pRaftTransport,
+  RaftTransportComponents,
+  RaftTransportInit,
+} from './raft-transport.ts'
+
+/** The parts of libp2p's components our protocol services use. */
+export type MeshComponents = RaftTransportComponents
 
 /** What the daemon hands MeshNode to make it a member of a mesh. */
 export interface MeshProtocolsInit {
@@ -34,6 +41,10 @@ export interface MeshProtocolsInit {
   readonly raftLimits?: RaftTransportInit['limits']
   /** How long a stranger may stay connected to join; protocol's JOIN_WINDOW_MS. */
   readonly joinWindowMs?: number
+  /** More of our protocols as libp2p services by name (the executor server or client), each
+   * a `factory(init)` already given its init. The caller keeps the instance its factory
+   * returns; libp2p starts and stops it with the node. */
+  readonly services?: Readonly<Record<string, (components: MeshComponents) => Startable>>
   /** Test-only: peers this node refuses to or from while they are in the set, to partition a
    * mesh. Never set by the daemon. */
   readonly partition?: ReadonlySet<string>
@@ -72,6 +83,9 @@ export interface MeshConnectionEvent {
   readonly type: 'connect' | 'disconnect'
   readonly peerId: string
 }
+
+/** Service names MeshNode fills itself; a caller's service may not take one. */
+const RESERVED_SERVICES = ['identify', 'ping', 'raft', 'join'] as const
 
 interface Protocols {
   raft: Libp2pRaftTransport | undefined
@@ -119,6 +133,8 @@ export class MeshNode {
 
   #create(listen: string[]): Promise<Libp2p> {
     const protocols = this.#init.protocols
+    const clash = RESERVED_SERVICES.filter((name) => protocols?.services?.[name] !== undefined)
+    if (clash.length > 0) throw new Error(`services ${clash.join(', ')} are MeshNode's own`)
     const gater = protocols === undefined ? undefined : this.#gater(protocols)
     // The factories keep the instances libp2p builds, so their types need no cast.
     const found: Protocols = { raft: undefined, join: undefined }
@@ -132,6 +148,7 @@ export class MeshNode {
       connectionManager: { maxConnections: constants.MESH_CONNECTIONS_MAX },
       ...(gater === undefined ? {} : { connectionGater: gater }),
       services: {
+        ...protocols?.services,
         identify: identify(),
         ping: ping(),
         ...(protocols === undefined

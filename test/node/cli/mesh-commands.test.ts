@@ -64,7 +64,7 @@ describe('gridx mesh commands before the mesh is wired', () => {
     }
   })
 
-  it('should refuse gridx start with a mesh flag and write nothing when the flag is good', async () => {
+  it('should refuse gridx start and write nothing when a mesh flag is good', async () => {
     for (const flags of [
       ['--join', '127.0.0.2:4001', '--token', token],
       ['--voters', '3'],

@@ -111,6 +111,28 @@ async function member(secret: string) {
 }
 
 describe('MeshNode', () => {
+  it('should start and stop an extra protocol service when one is handed in', async () => {
+    const calls: string[] = []
+    const protocol = '/gridx/test-echo/1.0.0'
+    const host = await peer({
+      services: {
+        echo: (components) => ({
+          start: async () => {
+            calls.push('start')
+            await components.registrar.handle(protocol, (stream) => stream.abort(new Error('no')))
+          },
+          stop: async () => {
+            calls.push('stop')
+            await components.registrar.unhandle(protocol)
+          },
+        }),
+      },
+    })
+    expect(calls).toEqual(['start'])
+    await host.node.stop()
+    expect(calls).toEqual(['start', 'stop'])
+  })
+
   it('should keep the one-machine shape when started with no protocols', async () => {
     const plain = await peer()
     expect(plain.node.peerId).toMatch(/^12D3KooW/)
