@@ -53,7 +53,10 @@ describe('mesh cluster on loopback', () => {
     expect(cluster.peers[1]?.daemon).toBeNull()
     const restarted = await cluster.start(1)
     expect(restarted.apiUrl).toBe(daemon?.apiUrl)
-    expect(await meshInfo(cluster, 1)).toEqual(before)
+    const again = await cluster.waitFor<MeshInfoJson>(1, ['mesh'], (info) => {
+      return info.peerId === before.peerId
+    })
+    expect(again.meshId).toBe(before.meshId)
     // The others never noticed.
     expect((await meshInfo(cluster, 0)).peerId).toBe(cluster.peers[0]?.daemon?.peerId)
     const log = await readFile(cluster.peers[1]?.logFile ?? '', 'utf8')
@@ -74,7 +77,60 @@ describe('mesh cluster on loopback', () => {
     await expect(cluster.join(2, 0, 'executor')).rejects.toThrow(MESH_NOT_WIRED_MESSAGE)
     expect(cluster.peers[2]?.daemon).toBeNull()
   })
+})
 
-  it.todo('should join every peer into one mesh through the CLI when the driver lands')
-  it.todo('should elect a new coordinator when the coordinator is killed with -9')
+interface MeshMembersJson {
+  readonly meshId: string
+  readonly coordinator: string | null
+  readonly members?: readonly { readonly peerId: string; readonly role: string }[]
+}
+
+// Pending: the daemon runs one machine only until the Raft driver lands, and refuses the
+// flags these use. Turn it on with the wiring.
+describe.skip('mesh cluster joined through the CLI', () => {
+  let cluster: MeshCluster
+
+  beforeAll(async () => {
+    cluster = await MeshCluster.create({ peers: 4 })
+    await cluster.startMesh(3)
+  })
+
+  afterAll(async () => {
+    await cluster.stopAll()
+    await rm(cluster.root, { recursive: true, force: true })
+  })
+
+  const voters = (info: MeshMembersJson) =>
+    (info.members ?? []).filter((member) => member.role === 'voter').map((m) => m.peerId)
+
+  it('should join every peer into one mesh when each joins with a token', async () => {
+    const first = await cluster.waitFor<MeshMembersJson>(0, ['mesh'], (info) => {
+      return voters(info).length === 3 && (info.members ?? []).length === 4
+    })
+    for (const peer of cluster.peers.slice(1)) {
+      const info = await cluster.waitFor<MeshMembersJson>(peer.index, ['mesh'], (seen) => {
+        return seen.coordinator !== null && voters(seen).length === 3
+      })
+      expect(info.meshId).toBe(first.meshId)
+    }
+  })
+
+  it('should elect a new coordinator when the coordinator is killed with -9', async () => {
+    const info = await cluster.waitFor<MeshMembersJson>(0, ['mesh'], (seen) => {
+      return seen.coordinator !== null
+    })
+    const dead = cluster.peers.findIndex((peer) => peer.daemon?.peerId === info.coordinator)
+    expect(dead).toBeGreaterThanOrEqual(0)
+    await cluster.kill(dead)
+    const witness = cluster.peers.find((peer) => peer.index !== dead)?.index ?? 0
+    const after = await cluster.waitFor<MeshMembersJson>(witness, ['mesh'], (seen) => {
+      return seen.coordinator !== null && seen.coordinator !== info.coordinator
+    })
+    expect(after.meshId).toBe(info.meshId)
+    // Back from its data dir with no flags, it rejoins as what it was.
+    await cluster.start(dead)
+    await cluster.waitFor<MeshMembersJson>(dead, ['mesh'], (seen) => {
+      return seen.coordinator === after.coordinator
+    })
+  })
 })
