@@ -194,6 +194,28 @@ export const JOIN_WINDOW_MS = 15_000
  * handful of machines join at a time, so 64 is generous and a flood cannot hold more. */
 export const JOIN_STRANGERS_MAX = 64
 
+/** Connections a mesh peer keeps open: one to each peer of a mesh of a few hundred machines
+ * (1,000 executors is a later issue) plus JOIN_STRANGERS_MAX in their join windows. */
+export const MESH_CONNECTIONS_MAX = 512
+
+/** Opening a connection to a known peer: dial and handshake. A LAN takes milliseconds; five
+ * seconds covers a slow link, as RAFT_STREAM_OPEN_TIMEOUT_MS does for a stream. */
+export const MESH_DIAL_TIMEOUT_MS = 5_000
+
+/** `gridx start --raft-tick-ms`: one millisecond is the finest a timer resolves; above ten
+ * seconds a single tick is slower than any link a mesh should be built over. */
+export const RAFT_TICK_MS_MIN = 1
+export const RAFT_TICK_MS_MAX = 10_000
+
+/** `gridx start --election-ticks`: more than the one heartbeat tick (Raft needs heartbeats
+ * inside the election timeout); a thousand is far past any use. */
+export const RAFT_ELECTION_TICKS_MIN = 2
+export const RAFT_ELECTION_TICKS_MAX = 1_000
+
+/** The election timeout those two make: past a minute without a coordinator every write
+ * would run into its own timeout, so a slower setting is a mistake. */
+export const RAFT_ELECTION_TIMEOUT_MS_MAX = 60_000
+
 /** Raft streams per connection and direction: one in use, and one more while a stream that
  * broke is replaced before the peer has noticed (the libp2p ping spec allows two as well). */
 export const RAFT_STREAMS_PER_CONNECTION_MAX = 2

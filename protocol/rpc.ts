@@ -77,6 +77,21 @@ export interface PeerView {
   } | null
   /** Why this peer cannot run jobs, if it cannot. */
   readonly executorProblem: string | null
+  /** When the coordinator last had this peer's heartbeat (ms since the epoch); null if never.
+   * Absent from a peer that is not part of a mesh. */
+  readonly lastHeartbeatMs?: number | null
+}
+
+/** One member of the Raft group as the coordinator sees it (autopilot's health rules). */
+export interface MeshMemberView {
+  readonly peerId: string
+  readonly role: 'voter' | 'learner'
+  /** Reachable and caught up, by the autopilot's rules. */
+  readonly healthy: boolean
+  /** The highest log index known to be replicated on it. */
+  readonly matchIndex: number
+  /** When the coordinator last heard from it (ms since the epoch); null if never. */
+  readonly lastContactMs: number | null
 }
 
 export interface MeshInfo {
@@ -90,6 +105,12 @@ export interface MeshInfo {
   readonly policy: MeshPolicy
   readonly queueLength: number
   readonly jobsByState: Readonly<Record<JobState, number>>
+  /** Fields of a mesh of several machines; absent from a one-machine peer. */
+  readonly commitIndex?: number
+  /** Voters the mesh keeps (1, 3 or 5). */
+  readonly voterTarget?: number
+  /** Every voter and learner, as the coordinator last reported them. */
+  readonly members?: readonly MeshMemberView[]
 }
 
 /** Result types by method. */

@@ -6,6 +6,9 @@ import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { Logger } from 'pino'
 
+/** The daemon's own log in its data dir, one JSON object a line. */
+export const DAEMON_LOG_FILE = 'daemon.log'
+
 const WARN_LEVEL = 40
 const LEVEL_NAMES: Readonly<Record<number, string>> = {
   40: 'warning',
@@ -39,7 +42,7 @@ export function createDaemonLogger(
   stderr: NodeJS.WritableStream,
   level: string,
 ): Logger {
-  const file = pino.destination({ dest: join(dataDir, 'daemon.log'), mkdir: true, sync: false })
+  const file = pino.destination({ dest: join(dataDir, DAEMON_LOG_FILE), mkdir: true, sync: false })
   return pino(
     { level, base: undefined },
     pino.multistream([

@@ -8,8 +8,10 @@ import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 import { createDaemonLogger } from './logger.ts'
+import { parseMeshStartOptions, refuseUntilMeshWired } from './mesh-start-options.ts'
+import type { MeshStartFlags } from './mesh-start-options.ts'
 
-interface StartOptions extends CommonOptions {
+interface StartOptions extends CommonOptions, MeshStartFlags {
   readonly apiHost: string
   readonly apiPort: string
   readonly p2pHost: string
@@ -69,12 +71,19 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
       'on stop, how long running jobs may finish before they are handed back',
       String(SHUTDOWN_DRAIN_MS / 1000),
     )
+    .option('--join <host[:port]>', 'join the mesh of the member at this address (any member)')
+    .option('--token <token>', 'the join token for --join, from `gridx token` on a member')
+    .option('--voters <n>', 'voters a new mesh keeps: 1, 3 or 5 (default 3)')
+    .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick, for slow links')
+    .option('--election-ticks <n>', 'Raft ticks without a coordinator before an election')
     .addOption(
       new Option('--log-level <level>', 'detail of daemon.log')
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
     .action(async (options: StartOptions) => {
+      // Checked before anything is written, so that a bad flag leaves no trace.
+      refuseUntilMeshWired(parseMeshStartOptions(options))
       await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
       const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
       // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.

@@ -1,13 +1,14 @@
 // The peer's libp2p side (DESIGN sections 1 and 7). Each protocol is a libp2p service in the
-// `factory(init)(components)` shape, to be listed inline in createLibp2p's `services`:
+// `factory(init)(components)` shape:
 //   raftTransport({ isAdmitted, logger })  /gridx/raft/1.0.0, the ledger's RaftTransport
 //   joinService({ meshId, admit, logger })  /gridx/join/1.0.0, the member side of a join
-// with `connectionGater: admissionGate({ isAdmitted, logger })` (combined with `denyPeers` in
-// partition tests), and `joinMesh(node, address, token, { owner })` on the joiner's side.
+// MeshNode lists them in createLibp2p's `services` when given `protocols`, with
+// `admissionGate` as the connection gater (combined with `denyPeers` in partition tests), and
+// joins through `joinMesh` on the joiner's side.
 export { loadOrCreateIdentity, PEER_KEY_FILE } from './identity.ts'
 export type { Identity } from './identity.ts'
 export { defaultWsPort, MeshNode } from './mesh-node.ts'
-export type { MeshNodeInit, MeshPeer } from './mesh-node.ts'
+export type { MeshConnectionEvent, MeshNodeInit, MeshPeer, MeshProtocolsInit } from './mesh-node.ts'
 export { Libp2pRaftTransport, raftTransport } from './raft-transport.ts'
 export type { RaftTransportComponents, RaftTransportInit } from './raft-transport.ts'
 export type { RaftLinkLimits, RaftPeerLinkStats } from './raft-peer-link.ts'

@@ -1,14 +1,54 @@
 // The peer's libp2p host: TCP and WebSockets, Noise, Yamux, identify and ping (DESIGN
-// section 1). Consensus and executor streams will ride on it; today it identifies the peer
-// and keeps track of who is connected.
+// section 1), and, when the daemon hands it `protocols`, our mesh protocols as libp2p services
+// (/gridx/raft/1.0.0, /gridx/join/1.0.0) behind the admission gate.
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import type { Logger } from 'pino'
+import type { JoinToken } from '../../protocol/index.ts'
+import { admissionGate, combineGaters, denyPeers } from './connection-gate.ts'
+import * as constants from './constants.ts'
+import { joinAddress, joinMesh } from './join-mesh.ts'
+import type { JoinOptions, Joined } from './join-mesh.ts'
+import { joinService } from './join-service.ts'
+import type { JoinService, JoinServiceInit } from './join-service.ts'
+import { raftTransport } from './raft-transport.ts'
+import type {
+  Libp2pRaftTransport,
+  RaftTransportComponents,
+  RaftTransportInit,
+} from './raft-transport.ts'
+
+/** The parts of libp2p's components our protocol services use. */
+export type MeshComponents = RaftTransportComponents
+
+/** What the daemon hands MeshNode to make it a member of a mesh. */
+export interface MeshProtocolsInit {
+  /** Whether a peer is admitted, from the replicated state. The gate and every protocol of
+   * ours ask it; it must answer at once (it runs inside libp2p's upgrade). */
+  readonly isAdmitted: (peerId: string) => boolean
+  readonly logger: Logger
+  /** The member side of joins; absent, this peer turns every join away. */
+  readonly join?: Omit<JoinServiceInit, 'logger'>
+  /** Overrides of protocol/limits.ts, for tests that need a bound to bite quickly. */
+  readonly raftLimits?: RaftTransportInit['limits']
+  /** How long a stranger may stay connected to join; protocol's JOIN_WINDOW_MS. */
+  readonly joinWindowMs?: number
+  /** More of our protocols as libp2p services by name (the executor server or client), each
+   * a `factory(init)` already given its init. The caller keeps the instance its factory
+   * returns; libp2p starts and stops it with the node. */
+  readonly services?: Readonly<Record<string, (components: MeshComponents) => Startable>>
+  /** Test-only: peers this node refuses to or from while they are in the set, to partition a
+   * mesh. Never set by the daemon. */
+  readonly partition?: ReadonlySet<string>
+}
 
 export interface MeshNodeInit {
   readonly privateKey: PrivateKey
@@ -17,6 +57,8 @@ export interface MeshNodeInit {
   readonly port: number
   /** WebSocket port; by default the TCP port + 1 (a free one when `port` is 0). */
   readonly wsPort?: number
+  /** Absent: identify and ping only and every connection accepted (the one-machine peer). */
+  readonly protocols?: MeshProtocolsInit
 }
 
 /** The WebSocket port a mesh node listens on unless told otherwise. */
@@ -36,12 +78,40 @@ export interface MeshPeer {
   readonly addresses: readonly string[]
 }
 
+/** A peer's first connection opened, or its last one closed. */
+export interface MeshConnectionEvent {
+  readonly type: 'connect' | 'disconnect'
+  readonly peerId: string
+}
+
+/** Service names MeshNode fills itself; a caller's service may not take one. */
+const RESERVED_SERVICES = ['identify', 'ping', 'raft', 'join'] as const
+
+interface Protocols {
+  raft: Libp2pRaftTransport | undefined
+  join: JoinService | undefined
+}
+
 export class MeshNode {
   readonly #init: MeshNodeInit
+  readonly #peerId: PeerId
   #node: Libp2p | null = null
+  #protocols: Protocols = { raft: undefined, join: undefined }
 
   constructor(init: MeshNodeInit) {
     this.#init = init
+    this.#peerId = peerIdFromPrivateKey(init.privateKey)
+  }
+
+  get peerId(): string {
+    return this.#peerId.toString()
+  }
+
+  /** The Raft transport the ledger's driver sends on. Throws unless started with protocols. */
+  get raft(): Libp2pRaftTransport {
+    const { raft } = this.#protocols
+    if (raft === undefined) throw new Error('this mesh node was started with no mesh protocols')
+    return raft
   }
 
   async start(): Promise<void> {
@@ -62,22 +132,55 @@ export class MeshNode {
   }
 
   #create(listen: string[]): Promise<Libp2p> {
+    const protocols = this.#init.protocols
+    const clash = RESERVED_SERVICES.filter((name) => protocols?.services?.[name] !== undefined)
+    if (clash.length > 0) throw new Error(`services ${clash.join(', ')} are MeshNode's own`)
+    const gater = protocols === undefined ? undefined : this.#gater(protocols)
+    // The factories keep the instances libp2p builds, so their types need no cast.
+    const found: Protocols = { raft: undefined, join: undefined }
+    this.#protocols = found
     return createLibp2p({
       privateKey: this.#init.privateKey,
       addresses: { listen },
       transports: [tcp(), webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
+      connectionManager: { maxConnections: constants.MESH_CONNECTIONS_MAX },
+      ...(gater === undefined ? {} : { connectionGater: gater }),
       services: {
+        ...protocols?.services,
         identify: identify(),
         ping: ping(),
+        ...(protocols === undefined
+          ? {}
+          : {
+              raft: (components: Parameters<ReturnType<typeof raftTransport>>[0]) =>
+                (found.raft = raftTransport(raftInit(protocols))(components)),
+            }),
+        ...(protocols?.join === undefined
+          ? {}
+          : {
+              join: (components: Parameters<ReturnType<typeof joinService>>[0]) =>
+                (found.join = joinService({ ...joinInit(protocols) })(components)),
+            }),
       },
     })
+  }
+
+  #gater(protocols: MeshProtocolsInit): ConnectionGater {
+    const admission = admissionGate({
+      isAdmitted: protocols.isAdmitted,
+      logger: protocols.logger,
+      ...(protocols.joinWindowMs === undefined ? {} : { joinWindowMs: protocols.joinWindowMs }),
+    })
+    const { partition } = protocols
+    return partition === undefined ? admission : combineGaters(denyPeers(partition), admission)
   }
 
   async stop(): Promise<void> {
     await this.#node?.stop()
     this.#node = null
+    this.#protocols = { raft: undefined, join: undefined }
   }
 
   addresses(): string[] {
@@ -93,4 +196,66 @@ export class MeshNode {
       addresses: node.getConnections(peer).map((connection) => connection.remoteAddr.toString()),
     }))
   }
+
+  /** Joins the mesh `token` names through the member at `address` (`HOST[:PORT]` or a
+   * multiaddr), then records every member's addresses so that our protocols can dial them by
+   * PeerId. Errors are joinMesh's: JoinTokenError, ImpostorError, JoinRefusedError,
+   * JoinFailedError. */
+  async join(address: string, token: string | JoinToken, options: JoinOptions): Promise<Joined> {
+    const node = this.#started()
+    const joined = await joinMesh(node, address, token, options)
+    for (const member of joined.members) {
+      if (member.peerId === this.peerId) continue
+      const multiaddrs = member.addresses.map((text) => multiaddr(text))
+      await node.peerStore.merge(peerIdFromString(member.peerId), { multiaddrs })
+    }
+    return joined
+  }
+
+  /** Opens a connection to `peerId` at `address`, refusing any other peer found there. */
+  async dial(address: string, peerId: string, signal?: AbortSignal): Promise<void> {
+    const target = joinAddress(address).encapsulate(`/p2p/${peerId}`)
+    const timeout = AbortSignal.timeout(constants.MESH_DIAL_TIMEOUT_MS)
+    await this.#started().dial(target, {
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+    })
+  }
+
+  /** Closes every connection with `peerId` (a partition test cuts them after the gate). */
+  async hangUp(peerId: string): Promise<void> {
+    await this.#started().hangUp(peerIdFromString(peerId))
+  }
+
+  /** Calls `listener` when a peer's first connection opens or its last one closes; returns
+   * the call that stops it. The listener runs inside libp2p's event dispatch: it should queue
+   * work, not do it. */
+  onConnection(listener: (event: MeshConnectionEvent) => void): () => void {
+    const node = this.#started()
+    const connect = (event: CustomEvent<PeerId>) =>
+      listener({ type: 'connect', peerId: event.detail.toString() })
+    const disconnect = (event: CustomEvent<PeerId>) =>
+      listener({ type: 'disconnect', peerId: event.detail.toString() })
+    node.addEventListener('peer:connect', connect)
+    node.addEventListener('peer:disconnect', disconnect)
+    return () => {
+      node.removeEventListener('peer:connect', connect)
+      node.removeEventListener('peer:disconnect', disconnect)
+    }
+  }
+
+  #started(): Libp2p {
+    if (this.#node === null) throw new Error('the mesh node is not started')
+    return this.#node
+  }
+}
+
+function raftInit(protocols: MeshProtocolsInit): RaftTransportInit {
+  const { isAdmitted, logger, raftLimits } = protocols
+  return { isAdmitted, logger, ...(raftLimits === undefined ? {} : { limits: raftLimits }) }
+}
+
+function joinInit(protocols: MeshProtocolsInit): JoinServiceInit {
+  const join = protocols.join
+  if (join === undefined) throw new Error('joinInit needs protocols.join')
+  return { ...join, logger: protocols.logger }
 }

@@ -1,0 +1,81 @@
+// Plain-text rendering of `gridx mesh` and `gridx peers`. The member table and the heartbeat
+// column appear only when the API reports them, so a one-machine peer prints what it always
+// has.
+import type { MeshInfo, MeshMemberView, PeerView } from '../../protocol/index.ts'
+import { credits, table } from './format.ts'
+
+/** How long ago `thenMs` was, for people: "now" under 100 ms, else seconds to one decimal. */
+export function ago(thenMs: number | null | undefined, nowMs: number): string {
+  if (thenMs === null || thenMs === undefined) return 'never'
+  const elapsedMs = Math.max(0, nowMs - thenMs)
+  return elapsedMs < 100 ? 'now' : `${(elapsedMs / 1000).toFixed(1).replace(/\.0$/, '')} s ago`
+}
+
+export function meshInfoText(info: MeshInfo, nowMs: number): string {
+  const counts = Object.entries(info.jobsByState)
+    .filter(([, count]) => count > 0)
+    .map(([state, count]) => `${state} ${count}`)
+    .join(', ')
+  const { policy } = info
+  const lines = [
+    ['mesh', info.meshId],
+    ['this peer', info.peerId],
+    ['coordinator', info.coordinator ?? 'none (no quorum)'],
+    ['term', String(info.term)],
+    ...(info.commitIndex === undefined ? [] : [['commit index', String(info.commitIndex)]]),
+    ['applied index', String(info.appliedIndex)],
+    ...(info.members === undefined ? [] : [['voters', voterSummary(info, info.members)]]),
+    ['queue', `${info.queueLength} waiting`],
+    ['jobs', counts || 'none'],
+    [
+      'price',
+      `${credits(policy.cpuSecondMc)} per cpu-second, ${credits(policy.gibSecondMc)} per ` +
+        `GiB-second, at least ${credits(policy.jobMinimumMc)} per job`,
+    ],
+    ['executor share', `${policy.executorSharePpm / 10_000} %`],
+    ['version', info.version],
+  ]
+  const text = table(lines)
+  if (info.members === undefined) return text
+  return `${text}\n\n${membersTable(info.members, info.coordinator, nowMs)}`
+}
+
+function voterSummary(info: MeshInfo, members: readonly MeshMemberView[]): string {
+  const voters = members.filter((member) => member.role === 'voter').length
+  const learners = members.length - voters
+  const wanted = info.voterTarget === undefined ? '' : ` of ${info.voterTarget} wanted`
+  return `${voters}${wanted}, ${learners} learner${learners === 1 ? '' : 's'}`
+}
+
+function membersTable(
+  members: readonly MeshMemberView[],
+  coordinator: string | null,
+  nowMs: number,
+): string {
+  const rows = members.map((member) => [
+    member.peerId + (member.peerId === coordinator ? ' (coordinator)' : ''),
+    member.role,
+    member.healthy ? 'healthy' : 'unhealthy',
+    String(member.matchIndex),
+    ago(member.lastContactMs, nowMs),
+  ])
+  return table([['MEMBER', 'ROLE', 'HEALTH', 'MATCH INDEX', 'LAST CONTACT'], ...rows])
+}
+
+export function peersText(peers: readonly PeerView[], nowMs: number): string {
+  const heartbeats = peers.some((peer) => peer.lastHeartbeatMs !== undefined)
+  const rows = peers.map((peer) => [
+    peer.peerId + (peer.self ? ' (this peer)' : ''),
+    peer.roles.join(','),
+    peer.reachable ? 'yes' : 'no',
+    peer.capacity ? `${peer.capacity.cpus} cpus, ${peer.capacity.memoryMb} MB` : '-',
+    peer.load ? `${peer.load.runningJobs} jobs` : '-',
+    ...(heartbeats ? [ago(peer.lastHeartbeatMs, nowMs)] : []),
+  ])
+  const header = ['PEER', 'ROLES', 'REACHABLE', 'CAPACITY', 'LOAD']
+  const lines = [table([heartbeats ? [...header, 'LAST HEARTBEAT'] : header, ...rows])]
+  for (const peer of peers) {
+    if (peer.executorProblem) lines.push(`\n${peer.peerId} runs no jobs: ${peer.executorProblem}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,84 @@
+// The mesh commands refuse, with one clear message, until the daemon runs the Raft driver.
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MESH_NOT_WIRED_MESSAGE, buildProgram } from '../../../node/cli/index.ts'
+import type { CliContext } from '../../../node/cli/context.ts'
+import { generateJoinSecret } from '../../../node/mesh/index.ts'
+import { formatJoinToken } from '../../../protocol/index.ts'
+
+const token = formatJoinToken({
+  role: 'voter',
+  meshId: 'mesh-test',
+  issuer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString(),
+  secret: generateJoinSecret(),
+})
+
+const dirs: string[] = []
+
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+})
+
+/** A context whose output is captured; nothing here may start a daemon. */
+function context(dataDir: string): CliContext & { out: () => string } {
+  let out = ''
+  const sink = new PassThrough()
+  sink.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  return {
+    env: {},
+    stdin: () => new PassThrough(),
+    stdout: sink as unknown as NodeJS.WriteStream,
+    stderr: sink as unknown as NodeJS.WriteStream,
+    defaultDataDir: dataDir,
+    clock: { now: () => Date.now() },
+    setExitCode: () => undefined,
+    stopSignal: new AbortController().signal,
+    staticDir: dataDir,
+    createExecutor: () => Promise.reject(new Error('no executor in this test')),
+    out: () => out,
+  }
+}
+
+async function run(args: readonly string[]): Promise<{ error: unknown; dataDir: string }> {
+  const parent = await mkdtemp(join(tmpdir(), 'gridx-mesh-cli-'))
+  dirs.push(parent)
+  const dataDir = join(parent, 'data')
+  const program = buildProgram(context(dataDir))
+  const error = await program.parseAsync(['node', 'gridx', ...args]).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  return { error, dataDir }
+}
+
+describe('gridx mesh commands before the mesh is wired', () => {
+  it('should refuse gridx token and gridx leave when run', async () => {
+    for (const args of [['token'], ['token', '--voter', '--rotate'], ['leave']]) {
+      const { error } = await run(args)
+      expect((error as Error).message).toBe(MESH_NOT_WIRED_MESSAGE)
+    }
+  })
+
+  it('should refuse gridx start and write nothing when a mesh flag is good', async () => {
+    for (const flags of [
+      ['--join', '127.0.0.2:4001', '--token', token],
+      ['--voters', '3'],
+      ['--raft-tick-ms', '20'],
+      ['--election-ticks', '9'],
+    ]) {
+      const { error, dataDir } = await run(['start', ...flags])
+      expect((error as Error).message).toBe(MESH_NOT_WIRED_MESSAGE)
+      await expect(readdir(dataDir)).rejects.toThrow(/ENOENT/)
+    }
+  })
+
+  it('should name the bad flag before the wiring refusal when a value is bad', async () => {
+    const { error } = await run(['start', '--voters', '4'])
+    expect((error as Error).message).toMatch(/--voters takes 1, 3 or 5/)
+  })
+})

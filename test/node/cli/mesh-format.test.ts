@@ -1,0 +1,90 @@
+// How `gridx mesh` and `gridx peers` print the mesh for people.
+import { describe, expect, it } from 'vitest'
+import { meshInfoText, peersText } from '../../../node/cli/index.ts'
+import type { MeshInfo, PeerView } from '../../../protocol/index.ts'
+
+const NOW_MS = Date.UTC(2026, 11, 1, 12)
+
+const info: MeshInfo = {
+  meshId: 'mesh-test',
+  peerId: 'peer-a',
+  owner: 'alice',
+  coordinator: 'peer-a',
+  term: 4,
+  appliedIndex: 41,
+  version: '0.1.0',
+  policy: {
+    cpuSecondMc: 10,
+    gibSecondMc: 5,
+    jobMinimumMc: 100,
+    executorSharePpm: 900_000,
+    joinGrantMc: 100_000,
+  },
+  queueLength: 2,
+  jobsByState: { queued: 2, running: 1 } as MeshInfo['jobsByState'],
+}
+
+const peer: PeerView = {
+  peerId: 'peer-b',
+  owner: 'bob',
+  roles: ['peer', 'executor'],
+  addresses: ['/ip4/127.0.0.3/tcp/4001'],
+  reachable: true,
+  self: false,
+  capacity: { cpus: 4, memoryMb: 8192, runtimes: ['python'] },
+  load: { runningJobs: 1, cpusInUse: 1, memoryMbInUse: 512 },
+  executorProblem: null,
+}
+
+describe('gridx mesh output', () => {
+  it('should show no member table when the peer is not part of a mesh', () => {
+    const text = meshInfoText(info, NOW_MS)
+    expect(text).toMatch(/^coordinator\s+peer-a$/m)
+    expect(text).toMatch(/^jobs\s+queued 2, running 1$/m)
+    expect(text).not.toMatch(/MEMBER|commit index|voters/)
+  })
+
+  it('should list each voter and learner with health, match and contact when reported', () => {
+    const text = meshInfoText(
+      {
+        ...info,
+        commitIndex: 42,
+        voterTarget: 3,
+        members: [
+          { peerId: 'peer-a', role: 'voter', healthy: true, matchIndex: 42, lastContactMs: NOW_MS },
+          {
+            peerId: 'peer-b',
+            role: 'learner',
+            healthy: false,
+            matchIndex: 7,
+            lastContactMs: NOW_MS - 12_500,
+          },
+          { peerId: 'peer-c', role: 'voter', healthy: false, matchIndex: 0, lastContactMs: null },
+        ],
+      },
+      NOW_MS,
+    )
+    expect(text).toMatch(/^commit index\s+42$/m)
+    expect(text).toMatch(/^voters\s+2 of 3 wanted, 1 learner$/m)
+    expect(text).toMatch(/^MEMBER\s+ROLE\s+HEALTH\s+MATCH INDEX\s+LAST CONTACT$/m)
+    expect(text).toMatch(/^peer-a \(coordinator\)\s+voter\s+healthy\s+42\s+now$/m)
+    expect(text).toMatch(/^peer-b\s+learner\s+unhealthy\s+7\s+12.5 s ago$/m)
+    expect(text).toMatch(/^peer-c\s+voter\s+unhealthy\s+0\s+never$/m)
+  })
+})
+
+describe('gridx peers output', () => {
+  it('should add the last heartbeat column only when the mesh reports heartbeats', () => {
+    const plain = peersText([peer], NOW_MS)
+    expect(plain).toMatch(/^PEER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD$/m)
+    expect(plain).toMatch(/^peer-b\s+peer,executor\s+yes\s+4 cpus, 8192 MB\s+1 jobs$/m)
+    const meshed = peersText([{ ...peer, lastHeartbeatMs: NOW_MS - 800 }], NOW_MS)
+    expect(meshed).toMatch(/^PEER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD\s+LAST HEARTBEAT$/m)
+    expect(meshed).toMatch(/\s+1 jobs\s+0.8 s ago$/m)
+  })
+
+  it('should say why a peer runs no jobs when it reports a problem', () => {
+    const text = peersText([{ ...peer, executorProblem: 'no container engine' }], NOW_MS)
+    expect(text).toMatch(/^peer-b runs no jobs: no container engine$/m)
+  })
+})

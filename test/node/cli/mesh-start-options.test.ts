@@ -1,0 +1,114 @@
+// The mesh flags of `gridx start`, parsed and checked before anything starts.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { describe, expect, it } from 'vitest'
+
+import {
+  CliError,
+  MESH_NOT_WIRED_MESSAGE,
+  parseMeshStartOptions,
+  refuseUntilMeshWired,
+} from '../../../node/cli/index.ts'
+import { generateJoinSecret } from '../../../node/mesh/index.ts'
+import { formatJoinToken } from '../../../protocol/index.ts'
+
+const issuer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+const token = formatJoinToken({
+  role: 'executor',
+  meshId: 'mesh-test',
+  issuer,
+  secret: generateJoinSecret(),
+})
+
+function failure(flags: Parameters<typeof parseMeshStartOptions>[0]): string {
+  try {
+    parseMeshStartOptions(flags)
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliError)
+    return (error as Error).message
+  }
+  throw new Error('the flags were accepted')
+}
+
+describe('gridx start mesh flags', () => {
+  it('should ask for nothing when no mesh flag is given', () => {
+    expect(parseMeshStartOptions({})).toEqual({})
+    expect(() => refuseUntilMeshWired({})).not.toThrow()
+  })
+
+  it('should parse every flag into MeshStartOptions when each value is good', () => {
+    const joining = parseMeshStartOptions({
+      join: '10.0.0.7:4101',
+      token,
+      raftTickMs: '20',
+      electionTicks: '15',
+    })
+    expect(joining).toMatchObject({
+      join: { address: '10.0.0.7:4101', token: { issuer, meshId: 'mesh-test', role: 'executor' } },
+      raftTickMs: 20,
+      electionTicks: 15,
+    })
+    expect(parseMeshStartOptions({ voters: '5' })).toEqual({ votersTarget: 5 })
+    for (const address of ['gridx.example', '[::1]:4001', '::1', '/ip4/10.0.0.7/tcp/4001']) {
+      expect(parseMeshStartOptions({ join: address, token }).join?.address).toBe(address)
+    }
+  })
+
+  it('should say which flag is missing when --join or --token comes alone', () => {
+    expect(failure({ join: '10.0.0.7' })).toMatch(/--join needs --token/)
+    expect(failure({ token })).toMatch(/--token is only for --join/)
+  })
+
+  it('should refuse a join address when it is not HOST[:PORT]', () => {
+    for (const bad of [
+      '10.0.0.7:0',
+      '10.0.0.7:65536',
+      '10.0.0.7:port',
+      ':4001',
+      'a b',
+      '',
+      '/ip9/x',
+    ]) {
+      expect(failure({ join: bad, token })).toMatch(/--join takes HOST\[:PORT\]/)
+    }
+  })
+
+  it('should name what is wrong with the token when it does not parse', () => {
+    expect(failure({ join: '10.0.0.7', token: 'SWMTKN-1-nonsense' })).toMatch(/^--token: /)
+    expect(failure({ join: '10.0.0.7', token: `${token}x` })).toMatch(/^--token: /)
+  })
+
+  it('should refuse a voter target when it is not 1, 3 or 5', () => {
+    for (const bad of ['0', '2', '4', '7', '3.0x', 'three', '-3']) {
+      expect(failure({ voters: bad })).toMatch(/--voters takes 1, 3 or 5/)
+    }
+  })
+
+  it('should refuse --voters when the peer joins, since the mesh already has a target', () => {
+    expect(failure({ join: '10.0.0.7', token, voters: '3' })).toMatch(/--voters .* creates/)
+  })
+
+  it('should refuse raft timings when they are out of range or not integers', () => {
+    for (const bad of ['0', '-5', '1.5', 'fast', '10001']) {
+      expect(failure({ raftTickMs: bad })).toMatch(/--raft-tick-ms takes milliseconds from 1/)
+    }
+    for (const bad of ['1', '0', '2.5', '1001']) {
+      expect(failure({ electionTicks: bad })).toMatch(/--election-ticks takes a count from 2/)
+    }
+    expect(failure({ raftTickMs: '1000', electionTicks: '100' })).toMatch(
+      /election timeout of 100000 ms is over the 60000 ms/,
+    )
+  })
+
+  it('should refuse to run when any mesh option is set, until the mesh is wired', () => {
+    for (const options of [
+      parseMeshStartOptions({ join: '10.0.0.7', token }),
+      parseMeshStartOptions({ voters: '3' }),
+      parseMeshStartOptions({ raftTickMs: '10' }),
+      parseMeshStartOptions({ electionTicks: '10' }),
+    ]) {
+      expect(() => refuseUntilMeshWired(options)).toThrow(CliError)
+      expect(() => refuseUntilMeshWired(options)).toThrow(MESH_NOT_WIRED_MESSAGE)
+    }
+  })
+})
