@@ -11,7 +11,11 @@ import {
   ledgerViolations,
 } from './state/index.ts'
 import type { ApplyResult, Command, Entry, ProposalId, State } from './state/index.ts'
-import { SNAPSHOT_LOG_BYTES_MAX } from '../protocol/index.ts'
+import {
+  SESSION_IDLE_MS,
+  SESSION_PROPOSALS_IN_FLIGHT_MAX,
+  SNAPSHOT_LOG_BYTES_MAX,
+} from '../protocol/index.ts'
 import type { Clock } from './clock.ts'
 import type { CommandLog } from './storage/command-log.ts'
 
@@ -48,12 +52,14 @@ function entryBytes(entry: Entry): number {
   return 512 + entry.command.spec.code.length
 }
 
-/** Entries stored before proposal ids existed get one from their index: each was applied once
- * already, and nothing can deliver them again. */
+/** Entries stored before proposal sessions existed (with no id, or one id string) get a session
+ * of their own from their index: each was applied once already, and nothing can deliver them
+ * again. Such sessions expire like any other. */
 function withProposal(entry: Entry, logTime: number): Entry {
-  if ((entry as Partial<Entry>).proposal !== undefined) return entry
+  if ((entry as Partial<Entry>).proposal?.session !== undefined) return entry
   const proposedAt = Math.max(entry.logTime, logTime)
-  return { ...entry, proposal: { id: `log/${entry.index}`, proposedAt } }
+  const session = `log/${entry.index}`
+  return { ...entry, proposal: { session, sequence: 1, acknowledged: 0, proposedAt } }
 }
 
 export class ReplicaStoppedError extends Error {
@@ -85,7 +91,15 @@ export class Replica {
   #running = false
   /** Counts this proposer's starts (kept in the log's metadata), so ids never repeat. */
   #incarnation = 0
+  /** Counts the sessions opened since the start: one is opened after a silence, since the
+   * ledger forgets a silent session (SESSION_IDLE_MS). */
+  #epoch = 0
   #sequence = 0
+  /** Every sequence of the session at or below it has been answered to its caller. */
+  #settledUpTo = 0
+  /** Sequences above `#settledUpTo` already answered. */
+  readonly #settled = new Set<number>()
+  #activeAt = Number.NEGATIVE_INFINITY
 
   constructor(init: ReplicaInit) {
     this.#log = init.log
@@ -110,7 +124,8 @@ export class Replica {
     // Durable before the first proposal: a crash must not let the next start reuse its ids.
     this.#incarnation = Number((await this.#log.getMeta(INCARNATION_KEY)) ?? '0') + 1
     await this.#log.putMeta(INCARNATION_KEY, String(this.#incarnation))
-    this.#sequence = 0
+    this.#epoch = 0
+    this.#openSession()
     this.#running = true
   }
 
@@ -133,25 +148,64 @@ export class Replica {
     return () => this.#listeners.delete(listener)
   }
 
-  /** A fresh id for a proposal, stamped now. Keep it to propose the same command again. */
+  /** A fresh id for a proposal, stamped now. Keep it to propose the same command again; every
+   * id taken must be proposed, since the session acknowledges results in sequence order. */
   nextProposal(): ProposalId {
+    const proposedAt = Math.max(this.#state.logTime, this.#clock.now())
+    const idle = this.#sequence > 0 && this.#settledUpTo === this.#sequence
+    if (idle && proposedAt - this.#activeAt > SESSION_IDLE_MS / 2) this.#openSession()
+    this.#activeAt = Math.max(this.#activeAt, proposedAt)
     return {
-      id: `${this.#proposer}/${this.#incarnation}/${++this.#sequence}`,
-      proposedAt: Math.max(this.#state.logTime, this.#clock.now()),
+      session: this.#session(),
+      sequence: ++this.#sequence,
+      acknowledged: this.#settledUpTo,
+      proposedAt,
     }
   }
 
   /** Resolves with the command's result once it is durable and applied. Proposed again under
-   * the same `proposal`, it takes effect once and resolves with the first result, `replayed`. */
-  propose(command: Command, proposal: ProposalId = this.nextProposal()): Promise<ApplyResult> {
+   * the same `proposal`, it takes effect once and resolves with the first result, `replayed`
+   * (or "already applied" once the session acknowledged it). */
+  propose(command: Command, proposal?: ProposalId): Promise<ApplyResult> {
     if (!this.#running) return Promise.reject(new ReplicaStoppedError())
-    if (this.#pending.length >= PENDING_PROPOSALS_MAX) {
+    if (
+      this.#pending.length >= PENDING_PROPOSALS_MAX ||
+      (proposal === undefined &&
+        this.#sequence - this.#settledUpTo >= SESSION_PROPOSALS_IN_FLIGHT_MAX)
+    ) {
       return Promise.reject(new ReplicaOverloadedError())
     }
+    const id = proposal ?? this.nextProposal()
     const { promise, resolve, reject } = Promise.withResolvers<ApplyResult>()
-    this.#pending.push({ command, proposal, resolve, reject })
+    const settle = (): void => this.#settle(id)
+    this.#pending.push({
+      command,
+      proposal: id,
+      resolve: (result) => (settle(), resolve(result)),
+      reject: (error) => (settle(), reject(error)),
+    })
     if (this.#flushing === null) this.#flushing = this.#flushLoop()
     return promise
+  }
+
+  #session(): string {
+    return `${this.#proposer}/${this.#incarnation}/${this.#epoch}`
+  }
+
+  #openSession(): void {
+    this.#epoch++
+    this.#sequence = 0
+    this.#settledUpTo = 0
+    this.#settled.clear()
+  }
+
+  /** Marks a proposal of the current session answered, and moves the acknowledgement up over
+   * every sequence answered without a gap. */
+  #settle(proposal: ProposalId): void {
+    if (proposal.session !== this.#session()) return
+    if (proposal.sequence <= this.#settledUpTo) return
+    this.#settled.add(proposal.sequence)
+    while (this.#settled.delete(this.#settledUpTo + 1)) this.#settledUpTo++
   }
 
   async #flushLoop(): Promise<void> {

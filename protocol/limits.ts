@@ -74,17 +74,24 @@ export const JOB_RETRIES_MAX = 3
  * submitter is refunded: a day covers a long queue wait and a coordinator outage. */
 export const ESCROW_GRACE_MS = 24 * 60 * 60 * 1000
 
-/** How long the ledger remembers a proposal it applied, in log time since its proposer stamped
- * it: a duplicate inside the window gets the first result and changes nothing; one stamped
- * before it is refused, so a late duplicate can never apply. It must exceed the longest time a
- * proposal may still be in flight (a client's 30 s call timeout, forwarding, a coordinator
- * failover); a proposal refused for age is safe to propose again under a fresh id. */
-export const PROPOSAL_WINDOW_MS = 2 * 60 * 1000
+/** Log time a proposer session may stay silent before the ledger forgets it (Raft thesis
+ * section 6.3). It must exceed the longest time a proposal may still be in flight (a client's
+ * 30 s call timeout, forwarding, a coordinator failover) so that no live session is forgotten;
+ * a proposer silent for half of it opens a fresh session instead of relying on the old one. A
+ * late first proposal of a session, stamped longer ago than this, is refused, so a forgotten
+ * session can never start again and apply a duplicate. */
+export const SESSION_IDLE_MS = 5 * 60 * 1000
 
-/** Proposals remembered at most, whatever their age: bounds the table (about 150 bytes each in
- * a snapshot) at a sustained ~170 proposals a second across the whole window. Past it the
- * oldest are forgotten early and proposals stamped at or before them are refused instead. */
-export const PROPOSALS_REMEMBERED_MAX = 20_000
+/** Proposals a session may have beyond the last one whose result its proposer acknowledged:
+ * the ledger keeps each of their results (about 100 bytes in a snapshot) for duplicates. 8,192
+ * covers 2,000 proposals a second from one proposer with four seconds between a proposal and
+ * its acknowledgement (an election included); one beyond it is refused. */
+export const SESSION_PROPOSALS_IN_FLIGHT_MAX = 8_192
+
+/** Sessions the ledger keeps at once. Each daemon start opens one, and a daemon opens another
+ * after a silence; 10,000 is far above any mesh this release runs, and bounds the table if a
+ * faulty peer opens sessions in a loop: a new session beyond it is refused. */
+export const SESSIONS_MAX = 10_000
 
 /** Bytes of log entries a replica keeps after its newest snapshot before it takes another and
  * drops them. A submission carries up to CODE_BYTES_MAX of code, so counting entries alone let

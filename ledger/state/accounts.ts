@@ -16,8 +16,7 @@ export function createState(): State {
     submissions: new Map(),
     queue: [],
     executors: new Map(),
-    proposals: new Map(),
-    proposalFloor: 0,
+    sessions: new Map(),
     appliedIndex: 0,
     logTime: 0,
   }

@@ -4,12 +4,12 @@ import { isFinalJobState } from '../../protocol/index.ts'
 import { isSystemAccount, openAccount } from './accounts.ts'
 import { assert } from './assert.ts'
 import { assignJob, cancelJob, expireJob, finishJob, lostJob, startJob, submitJob } from './jobs.ts'
-import { expired, forgetProposals, remember, replayed } from './proposals.ts'
+import { admit, expireSessions, isSession, remember } from './proposals.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, Entry, State } from './types.ts'
 
 /** Applies one committed entry. Entries must come in index order with no gap. A proposal
- * applied before gets its first result, marked `replayed`, and changes nothing. */
+ * applied before changes nothing and gets an answer marked `replayed` (see proposals.ts). */
 export function apply(state: State, entry: Entry): ApplyResult {
   assert(
     entry.index === state.appliedIndex + 1,
@@ -18,13 +18,11 @@ export function apply(state: State, entry: Entry): ApplyResult {
   state.appliedIndex = entry.index
   // Log time is stamped by the coordinator; a new coordinator's clock may lag, so never go back.
   state.logTime = Math.max(state.logTime, entry.logTime)
-  const replay = replayed(state, entry.proposal)
-  if (replay !== undefined) return replay
-  forgetProposals(state)
-  const tooOld = expired(state, entry.proposal)
-  if (tooOld !== undefined) return tooOld
+  expireSessions(state)
+  const session = admit(state, entry.proposal)
+  if (!isSession(session)) return session
   const result = dispatch(state, entry.command)
-  remember(state, entry.proposal, result)
+  remember(session, entry.proposal, result)
   return result
 }
 

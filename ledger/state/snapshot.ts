@@ -6,15 +6,23 @@ import type { JobSpec, MeshPolicy } from '../../protocol/index.ts'
 import { sha256Hex } from './sha256.ts'
 import type {
   Account,
-  AppliedProposal,
+  ApplyResult,
   ExecutorRegistration,
   Job,
+  Session,
   State,
   Transfer,
 } from './types.ts'
 
+/** A session as stored: its results as pairs, in the order they were applied. */
+export interface StoredSession {
+  readonly floor: number
+  readonly results: [number, ApplyResult][]
+  readonly activeAt: number
+}
+
 export interface StateSnapshot {
-  readonly version: 2
+  readonly version: 3
   readonly appliedIndex: number
   readonly logTime: number
   readonly policy: MeshPolicy
@@ -24,14 +32,13 @@ export interface StateSnapshot {
   readonly submissions: [string, string][]
   readonly queue: string[]
   readonly executors: ExecutorRegistration[]
-  /** In apply order, which is the order they are forgotten in. */
-  readonly proposals: [string, AppliedProposal][]
-  readonly proposalFloor: number
+  /** In order of last activity, which is the order they expire in. */
+  readonly sessions: [string, StoredSession][]
 }
 
 export function snapshotState(state: State): StateSnapshot {
   return {
-    version: 2,
+    version: 3,
     appliedIndex: state.appliedIndex,
     logTime: state.logTime,
     policy: state.policy,
@@ -41,8 +48,10 @@ export function snapshotState(state: State): StateSnapshot {
     submissions: [...state.submissions],
     queue: state.queue,
     executors: [...state.executors.values()],
-    proposals: [...state.proposals],
-    proposalFloor: state.proposalFloor,
+    sessions: [...state.sessions].map(([name, session]) => [
+      name,
+      { floor: session.floor, results: [...session.results], activeAt: session.activeAt },
+    ]),
   }
 }
 
@@ -66,28 +75,44 @@ export function restoreState(stored: StoredSnapshot): State {
     submissions: new Map(snapshot.submissions),
     queue: snapshot.queue,
     executors: new Map(snapshot.executors.map((executor) => [executor.peer, executor])),
-    proposals: new Map(snapshot.proposals),
-    proposalFloor: snapshot.proposalFloor,
+    sessions: new Map(
+      snapshot.sessions.map(([name, stored]): [string, Session] => [
+        name,
+        { floor: stored.floor, results: new Map(stored.results), activeAt: stored.activeAt },
+      ]),
+    ),
     appliedIndex: snapshot.appliedIndex,
     logTime: snapshot.logTime,
   }
 }
 
-/** Version 1 predates proposal ids (no proposal table) and kept each job's code in its spec,
- * also once the job had ended. */
+/** Version 2 named proposals by one id, remembered for a window of log time; version 1
+ * predates proposal ids and kept each job's code in its spec, also once the job had ended. */
 type StoredSnapshot =
   | StateSnapshot
-  | (Omit<StateSnapshot, 'version' | 'proposals' | 'proposalFloor' | 'jobs'> & {
+  | (Omit<StateSnapshot, 'version' | 'sessions'> & {
+      readonly version: 2
+      readonly proposals: unknown[]
+      readonly proposalFloor: number
+    })
+  | (Omit<StateSnapshot, 'version' | 'sessions' | 'jobs'> & {
       readonly version: 1
       readonly jobs: (Omit<Job, 'spec' | 'code' | 'codeBytes' | 'codeSha256'> & {
         readonly spec: JobSpec
       })[]
-      readonly proposals?: undefined
-      readonly proposalFloor?: undefined
     })
 
+/** Brings an older snapshot to the current version. The proposal table of version 2 is
+ * dropped: every proposer opens a new session when it starts, so none of its ids can come
+ * again under the new naming. */
 function upgrade(snapshot: StoredSnapshot): StateSnapshot {
-  if (snapshot.version === 2) return snapshot
+  if (snapshot.version === 3) return snapshot
+  if (snapshot.version === 2) {
+    const upgraded: Record<string, unknown> = { ...snapshot, version: 3, sessions: [] }
+    delete upgraded.proposals
+    delete upgraded.proposalFloor
+    return upgraded as unknown as StateSnapshot
+  }
   const jobs = snapshot.jobs.map((job): Job => {
     const { code, ...settings } = job.spec
     return {
@@ -98,7 +123,7 @@ function upgrade(snapshot: StoredSnapshot): StateSnapshot {
       codeSha256: sha256Hex(code),
     }
   })
-  return { ...snapshot, version: 2, jobs, proposals: [], proposalFloor: 0 }
+  return { ...snapshot, version: 3, jobs, sessions: [] }
 }
 
 export function decodeState(text: string): State {

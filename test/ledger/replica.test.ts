@@ -13,7 +13,7 @@ import {
   ReplicaStoppedError,
 } from '../../ledger/index.ts'
 import type { CommandLog, Entry } from '../../ledger/index.ts'
-import { jobSpecSchema } from '../../protocol/index.ts'
+import { jobSpecSchema, SESSION_IDLE_MS } from '../../protocol/index.ts'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -149,7 +149,7 @@ describe('Replica', () => {
     )
   })
 
-  it('should give every proposal an id of its proposer, incarnation and sequence', async () => {
+  it('should name every proposal by a session of its proposer and incarnation, and a sequence', async () => {
     const path = join(await tempDir(), 'db')
     for (const incarnation of [1, 2]) {
       const { log, appends } = countingLog(path)
@@ -157,12 +157,31 @@ describe('Replica', () => {
       await replica.start()
       await replica.propose({ type: 'account.open', account: 'a' })
       await replica.propose({ type: 'account.open', account: 'b' })
+      const session = `peer-a/${incarnation}/1`
       expect(appends.flat().map((entry) => entry.proposal)).toEqual([
-        { id: `peer-a/${incarnation}/1`, proposedAt: clock.now() },
-        { id: `peer-a/${incarnation}/2`, proposedAt: clock.now() },
+        { session, sequence: 1, acknowledged: 0, proposedAt: clock.now() },
+        { session, sequence: 2, acknowledged: 1, proposedAt: clock.now() },
       ])
       await replica.stop()
     }
+  })
+
+  it('should open a fresh session and not be refused when it proposes after a silence', async () => {
+    const moving = { nowMs: clock.now(), now: () => moving.nowMs }
+    const path = join(await tempDir(), 'db')
+    const { log, appends } = countingLog(path)
+    const replica = new Replica({ log, clock: moving, proposer: 'peer-a' })
+    await replica.start()
+    expect((await replica.propose({ type: 'account.open', account: 'a' })).ok).toBe(true)
+    // Another proposer's entry carries log time past the idle limit: ours would be forgotten.
+    moving.nowMs += SESSION_IDLE_MS + 1
+    const result = await replica.propose({ type: 'account.open', account: 'b' })
+    expect(result.ok).toBe(true)
+    expect(appends.flat().map((entry) => entry.proposal.session)).toEqual([
+      'peer-a/1/1',
+      'peer-a/1/2',
+    ])
+    await replica.stop()
   })
 
   it('should apply once and answer with the first result when a proposal comes again', async () => {

@@ -52,7 +52,13 @@ export class Replica {
       apply(this.ledger, {
         index,
         logTime: proposal.logTime,
-        proposal: { id: proposal.id, proposedAt: proposal.logTime },
+        // Each simulated proposal is its own session: the simulator checks exactly once itself.
+        proposal: {
+          session: proposal.id,
+          sequence: 1,
+          acknowledged: 0,
+          proposedAt: proposal.logTime,
+        },
         command: proposal.command,
       })
     } catch (error) {
