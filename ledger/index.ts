@@ -6,3 +6,27 @@ export type { RaftTransport, RaftTransportHandler } from './raft-transport.ts'
 export * from './storage/index.ts'
 /** The Raft core, under its own name: its `Entry` is a log entry, not a ledger entry. */
 export * as raft from './raft/index.ts'
+export {
+  bootstrapStorage,
+  changeMembership,
+  decodeEntry,
+  DriverOverloadedError,
+  DriverStoppedError,
+  encodePayload,
+  intervalTicker,
+  ManualTicker,
+  NoLeaderError,
+  NotCoordinatorError,
+  ProposalAbortedError,
+  proposalKey,
+  RaftDriver,
+  transferLeadership,
+} from './driver/index.ts'
+export type {
+  EntryPayload,
+  LeadershipListener,
+  ProposeOptions,
+  RaftDriverInit,
+  SnapshotPolicy,
+  Ticker,
+} from './driver/index.ts'

@@ -212,3 +212,31 @@ export const RAFT_FRAMES_PER_WRITE_MAX = 256
 /** Join streams per connection: a join is one request and one reply, so two at once from one
  * connection is already more than a joiner needs. */
 export const JOIN_STREAMS_PER_CONNECTION_MAX = 2
+
+/** Default Raft tick: 50 ms with 10 election ticks gives followers a 500–1,000 ms randomized
+ * election timeout and a new coordinator within about a second of a crash on a LAN (the Raft
+ * paper measured 150–300 ms timeouts; etcd's default is 100 ms × 10). Slow links raise both
+ * with `--raft-tick-ms` and `--election-ticks`. */
+export const RAFT_TICK_MS_DEFAULT = 50
+export const RAFT_ELECTION_TICKS_DEFAULT = 10
+/** Heartbeats every 2 ticks (100 ms): five chances to reach a follower before it campaigns. */
+export const RAFT_HEARTBEAT_TICKS_DEFAULT = 2
+
+/** How long a proposal waits to be applied before it fails with a retryable error: it covers
+ * an election (about a second) several times over, and stays under a client's 30 s call. */
+export const PROPOSAL_TIMEOUT_MS_DEFAULT = 10_000
+
+/** Proposals waiting in the driver (unapplied) at most: past it callers get an overload error,
+ * so a stalled leader or disk cannot eat memory. It is the session's in-flight window. */
+export const PROPOSALS_PENDING_MAX = 8_192
+
+/** Ticks a proposal (or a read) may stay unanswered before the driver sends it again under the
+ * same id: an election timeout, so one lost with a dead leader is retried once a new one
+ * leads. The session makes a retry that lands twice apply once. */
+export const PROPOSAL_RETRY_TICKS = 10
+
+/** Entries applied between Raft snapshots (besides SNAPSHOT_LOG_BYTES_MAX): the bound on what
+ * a restart replays. Entries kept below a snapshot let a slightly slow follower catch up by log
+ * instead of by snapshot. */
+export const SNAPSHOT_EVERY_ENTRIES = 10_000
+export const SNAPSHOT_RETAIN_ENTRIES = 1_000

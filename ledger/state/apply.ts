@@ -26,6 +26,13 @@ export function apply(state: State, entry: Entry): ApplyResult {
   return result
 }
 
+/** Advances the applied index over a log entry that carries no command (a Raft no-op or a
+ * membership change): the ledger's index is the Raft index. */
+export function skipEntry(state: State, index: number): void {
+  assert(index === state.appliedIndex + 1, `entry ${index} skipped after ${state.appliedIndex}`)
+  state.appliedIndex = index
+}
+
 function dispatch(state: State, command: Command): ApplyResult {
   switch (command.type) {
     case 'account.open':

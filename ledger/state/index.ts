@@ -1,4 +1,4 @@
-export { apply, activeJobs } from './apply.ts'
+export { apply, activeJobs, skipEntry } from './apply.ts'
 export type { SessionRefusal } from './proposals.ts'
 export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
