@@ -17,6 +17,7 @@ export {
   ManualTicker,
   NoLeaderError,
   NotCoordinatorError,
+  openOneVoterLedger,
   ProposalAbortedError,
   proposalKey,
   RaftDriver,
@@ -25,6 +26,8 @@ export {
 export type {
   EntryPayload,
   LeadershipListener,
+  OpenedLedger,
+  OpenLedgerInit,
   ProposeOptions,
   RaftDriverInit,
   SnapshotPolicy,

@@ -255,7 +255,11 @@ export class RaftDriver {
       this.#again = true
       return
     }
-    this.#turn = this.#loop().finally(() => (this.#turn = null))
+    this.#turn = this.#loop().finally(() => {
+      this.#turn = null
+      // Asked for between the loop's last check and here: run it now rather than lose it.
+      if (this.#again) this.#schedule()
+    })
   }
 
   async #loop(): Promise<void> {

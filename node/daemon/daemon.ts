@@ -1,13 +1,13 @@
 // The daemon: one peer of a mesh. Today the mesh has one voter (this peer), so this peer is
 // also the coordinator and, with a Docker engine, the executor. Start order is the order of
 // dependence; stop is its reverse, with the drain of running jobs first.
-import { ClassicLevel } from 'classic-level'
+import { access, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { LevelCommandLog, Replica } from '../../ledger/index.ts'
-import type { Clock } from '../../ledger/index.ts'
-import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
+import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
+import { RAFT_TICK_MS_DEFAULT, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
@@ -65,12 +65,27 @@ export interface DaemonInit {
   readonly drainMs?: number
   /** Web origins besides the daemon's own that may use the API (`--allow-origin`). */
   readonly allowOrigins?: readonly string[]
+  /** Raft's tick (`--raft-tick-ms`) and election timeout in ticks (`--election-ticks`). */
+  readonly raftTickMs?: number
+  readonly electionTicks?: number
+}
+
+/** The Raft log and its snapshots, in the data dir. */
+const RAFT_DIR = 'raft'
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
 }
 
 export class Daemon {
   readonly #init: DaemonInit
   readonly #stack: StopStep[] = []
-  #replica: Replica | null = null
+  #ledger: RaftDriver | null = null
   #address: GatewayAddress | null = null
   #token = ''
   #peerId = ''
@@ -106,12 +121,12 @@ export class Daemon {
     this.#peerId = identity.peerId
     this.#token = await loadOrCreateApiToken(dataDir)
 
-    const replica = await this.#startLedger(identity.peerId)
+    const ledger = await this.#startLedger(identity.peerId)
     const liveLogs = new LiveLogs()
-    const scheduler = new Scheduler({ replica, liveLogs, clock: this.#init.clock, logger })
+    const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
-    const ledgerMetrics = new LedgerMetrics(registry, replica)
+    const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
 
     const mesh = new MeshNode({
@@ -123,26 +138,34 @@ export class Daemon {
     await mesh.start()
     this.#push('mesh', () => mesh.stop())
 
-    scheduler.start()
-    this.#push('scheduler', () => scheduler.stop())
-    const executor = await this.#startExecutor(replica, scheduler, (report) => {
+    // The scheduler is the coordinator's: it runs while this peer leads.
+    const unsubscribe = ledger.onLeadership((leading) => {
+      if (leading) scheduler.start()
+      else scheduler.stop()
+    })
+    if (ledger.status().role === 'leader') scheduler.start()
+    this.#push('scheduler', () => {
+      unsubscribe()
+      scheduler.stop()
+    })
+    const executor = await this.#startExecutor(ledger, scheduler, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       scheduler.report(report)
     })
 
     const peers = (): Results['mesh.peers'] => peersView({ peerId: this.#peerId, mesh, executor })
     const api = new ApiService({
-      replica,
+      ledger,
       executors: () => {
         const status = executor?.status()
         return status?.available ? [status.capacity] : []
       },
       executorProblem: () =>
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
-      meshInfo: () => meshInfoView({ replica, meshId: this.#meshId, peerId: this.#peerId }),
+      meshInfo: () => meshInfoView({ ledger, meshId: this.#meshId, peerId: this.#peerId }),
       meshPeers: peers,
     })
-    const subscriptions = new Subscriptions({ replica, liveLogs, meshPeers: peers })
+    const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
@@ -171,33 +194,43 @@ export class Daemon {
     this.#stack.push({ name, stop })
   }
 
-  async #startLedger(peerId: string): Promise<Replica> {
-    const db = new ClassicLevel<string, string>(join(this.#init.dataDir, LEDGER_DIR))
-    const log = new LevelCommandLog(db)
-    const replica = new Replica({ log, clock: this.#init.clock, proposer: peerId })
+  async #startLedger(peerId: string): Promise<RaftDriver> {
+    const { dataDir, logger } = this.#init
+    const legacy = join(dataDir, LEDGER_DIR)
+    let opened: OpenedLedger
     try {
-      await replica.start()
+      opened = await openOneVoterLedger({
+        location: join(dataDir, RAFT_DIR),
+        legacyLocation: (await exists(legacy)) ? legacy : null,
+        id: peerId,
+        clock: this.#init.clock,
+        ticker: intervalTicker(this.#init.raftTickMs ?? RAFT_TICK_MS_DEFAULT),
+        ...(this.#init.electionTicks === undefined
+          ? {}
+          : { electionTicks: this.#init.electionTicks }),
+      })
     } catch (error) {
       if (String((error as Error).cause ?? error).includes('LOCK')) {
-        throw new Error(`another Grid-X daemon is using ${this.#init.dataDir}`, { cause: error })
+        throw new Error(`another Grid-X daemon is using ${dataDir}`, { cause: error })
       }
       throw error
     }
-    this.#replica = replica
-    this.#push('ledger', () => replica.stop())
-    let meshId = await log.getMeta('meshId')
-    if (meshId === undefined) {
-      // Genesis: this peer creates a mesh of its own, with itself as the first voter.
-      meshId = `mesh-${peerId.slice(-12)}`
-      await log.putMeta('meshId', meshId)
+    const ledger = opened.driver
+    this.#ledger = ledger
+    this.#push('ledger', () => ledger.stop())
+    if (opened.migratedAt !== null) {
+      // Kept, not deleted: the Raft snapshot now holds the same state.
+      await rename(legacy, `${legacy}.migrated`)
+      logger.info({ index: opened.migratedAt }, 'ledger migrated to the Raft log')
     }
-    this.#meshId = meshId
-    await this.#propose(replica, { type: 'account.open', account: peerId })
-    return replica
+    // The mesh id is derived from the founding peer, as the one-machine release did.
+    this.#meshId = `mesh-${peerId.slice(-12)}`
+    await this.#propose(ledger, { type: 'account.open', account: peerId })
+    return ledger
   }
 
   async #startExecutor(
-    replica: Replica,
+    ledger: RaftDriver,
     scheduler: Scheduler,
     report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
   ): Promise<LocalExecutor | null> {
@@ -229,7 +262,7 @@ export class Daemon {
       },
       report,
     })
-    await this.#propose(replica, {
+    await this.#propose(ledger, {
       type: 'executor.register',
       peer: this.#peerId,
       owner: this.#peerId,
@@ -268,15 +301,15 @@ export class Daemon {
       },
       health: () => ({
         peerId: this.#peerId,
-        appliedIndex: this.#replica?.state.appliedIndex ?? 0,
+        appliedIndex: this.#ledger?.localRead().appliedIndex ?? 0,
       }),
     })
     this.#address = await gateway.start()
     this.#push('gateway', () => gateway.stop())
   }
 
-  async #propose(replica: Replica, command: Parameters<Replica['propose']>[0]): Promise<void> {
-    const result = await replica.propose(command)
+  async #propose(ledger: RaftDriver, command: Parameters<RaftDriver['propose']>[0]): Promise<void> {
+    const result = await ledger.propose(command)
     if (!result.ok) throw new Error(`${command.type} refused: ${result.error.message}`)
   }
 }
