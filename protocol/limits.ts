@@ -240,3 +240,11 @@ export const PROPOSAL_RETRY_TICKS = 10
  * instead of by snapshot. */
 export const SNAPSHOT_EVERY_ENTRIES = 10_000
 export const SNAPSHOT_RETAIN_ENTRIES = 1_000
+
+/** Hashes of rotated-away join secrets the mesh keeps, so that a join with one is told "rotated"
+ * rather than "wrong": 16 covers years of rotations; older ones are then just wrong. */
+export const JOIN_ROTATED_HASHES_MAX = 16
+
+/** Voters a new mesh aims for (`gridx start --voters N`): 3 survives one voter's loss, the
+ * common choice of etcd, Consul and Nomad deployments. */
+export const MESH_VOTER_TARGET_DEFAULT = 3

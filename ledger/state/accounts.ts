@@ -7,6 +7,8 @@ import type { Account, State, Transfer } from './types.ts'
 export function createState(): State {
   const state: State = {
     policy: DEFAULT_POLICY,
+    mesh: null,
+    peers: new Map(),
     accounts: new Map(),
     transfers: [],
     transferIds: new Map(),

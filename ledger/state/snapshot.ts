@@ -6,7 +6,9 @@ import type { JobSpec, MeshPolicy } from '../../protocol/index.ts'
 import { sha256Hex } from './sha256.ts'
 import type {
   Account,
+  AdmittedPeer,
   ApplyResult,
+  MeshRecord,
   ExecutorRegistration,
   Job,
   Session,
@@ -22,10 +24,13 @@ export interface StoredSession {
 }
 
 export interface StateSnapshot {
-  readonly version: 3
+  readonly version: 4
   readonly appliedIndex: number
   readonly logTime: number
   readonly policy: MeshPolicy
+  readonly mesh: MeshRecord | null
+  /** In order of first admission. */
+  readonly peers: AdmittedPeer[]
   readonly accounts: [string, Account][]
   readonly transfers: Transfer[]
   readonly jobs: Job[]
@@ -38,10 +43,12 @@ export interface StateSnapshot {
 
 export function snapshotState(state: State): StateSnapshot {
   return {
-    version: 3,
+    version: 4,
     appliedIndex: state.appliedIndex,
     logTime: state.logTime,
     policy: state.policy,
+    mesh: state.mesh,
+    peers: [...state.peers.values()],
     accounts: [...state.accounts],
     transfers: state.transfers,
     jobs: state.jobOrder.map((id) => state.jobs.get(id) as Job),
@@ -64,6 +71,8 @@ export function restoreState(stored: StoredSnapshot): State {
   const jobs = new Map(snapshot.jobs.map((job) => [job.id, job]))
   return {
     policy: snapshot.policy,
+    mesh: snapshot.mesh,
+    peers: new Map(snapshot.peers.map((peer) => [peer.peer, peer])),
     accounts: new Map(snapshot.accounts),
     transfers: snapshot.transfers,
     transferIds: new Map(snapshot.transfers.map((transfer, position) => [transfer.id, position])),
@@ -86,16 +95,19 @@ export function restoreState(stored: StoredSnapshot): State {
   }
 }
 
-/** Version 2 named proposals by one id, remembered for a window of log time; version 1
- * predates proposal ids and kept each job's code in its spec, also once the job had ended. */
+/** Version 3 predates the mesh records (genesis, join secrets, admitted peers); version 2
+ * named proposals by one id, remembered for a window of log time; version 1 predates proposal
+ * ids and kept each job's code in its spec, also once the job had ended. */
+type Version3 = Omit<StateSnapshot, 'version' | 'mesh' | 'peers'> & { readonly version: 3 }
 type StoredSnapshot =
   | StateSnapshot
-  | (Omit<StateSnapshot, 'version' | 'sessions'> & {
+  | Version3
+  | (Omit<Version3, 'version' | 'sessions'> & {
       readonly version: 2
       readonly proposals: unknown[]
       readonly proposalFloor: number
     })
-  | (Omit<StateSnapshot, 'version' | 'sessions' | 'jobs'> & {
+  | (Omit<Version3, 'version' | 'sessions' | 'jobs'> & {
       readonly version: 1
       readonly jobs: (Omit<Job, 'spec' | 'code' | 'codeBytes' | 'codeSha256'> & {
         readonly spec: JobSpec
@@ -104,14 +116,19 @@ type StoredSnapshot =
 
 /** Brings an older snapshot to the current version. The proposal table of version 2 is
  * dropped: every proposer opens a new session when it starts, so none of its ids can come
- * again under the new naming. */
+ * again under the new naming. A mesh from before version 4 has no genesis record. */
 function upgrade(snapshot: StoredSnapshot): StateSnapshot {
+  if (snapshot.version === 4) return snapshot
+  return { ...toVersion3(snapshot), version: 4, mesh: null, peers: [] }
+}
+
+function toVersion3(snapshot: Exclude<StoredSnapshot, StateSnapshot>): Version3 {
   if (snapshot.version === 3) return snapshot
   if (snapshot.version === 2) {
     const upgraded: Record<string, unknown> = { ...snapshot, version: 3, sessions: [] }
     delete upgraded.proposals
     delete upgraded.proposalFloor
-    return upgraded as unknown as StateSnapshot
+    return upgraded as unknown as Version3
   }
   const jobs = snapshot.jobs.map((job): Job => {
     const { code, ...settings } = job.spec

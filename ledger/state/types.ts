@@ -6,6 +6,7 @@ import type {
   JobResult,
   JobSpec,
   JobState,
+  JoinRole,
   MeshPolicy,
   TransferView,
 } from '../../protocol/index.ts'
@@ -69,8 +70,38 @@ export interface ExecutorRegistration {
   readonly owner: string
 }
 
+/** The join secrets' SHA-256 hashes (hex); the secrets themselves are never replicated. */
+export interface JoinSecretHashes {
+  readonly voter: string
+  readonly executor: string
+  /** Replaced hashes, oldest first, at most JOIN_ROTATED_HASHES_MAX. */
+  readonly rotated: readonly string[]
+}
+
+/** What genesis founded: the first entry of every mesh. */
+export interface MeshRecord {
+  readonly meshId: string
+  /** The PeerId of the first voter. */
+  readonly founder: string
+  /** Voters the coordinator aims for (1, 3 or 5). */
+  readonly voterTarget: number
+  secrets: JoinSecretHashes
+}
+
+export interface AdmittedPeer {
+  readonly peer: string
+  /** The account paid for the jobs the peer runs. */
+  readonly owner: string
+  readonly roles: readonly JoinRole[]
+  readonly admittedAt: number
+}
+
 export interface State {
   policy: MeshPolicy
+  /** Null until genesis is applied. */
+  mesh: MeshRecord | null
+  /** Admitted peers by PeerId, in order of first admission. */
+  readonly peers: Map<string, AdmittedPeer>
   readonly accounts: Map<string, Account>
   readonly transfers: Transfer[]
   readonly transferIds: Map<string, number>
@@ -128,6 +159,22 @@ export type Command =
   | { readonly type: 'job.cancel'; readonly jobId: string; readonly by: string }
   | { readonly type: 'job.expire'; readonly jobId: string }
   | { readonly type: 'policy.set'; readonly policy: MeshPolicy }
+  | {
+      readonly type: 'mesh.genesis'
+      readonly meshId: string
+      readonly policy: MeshPolicy
+      readonly founder: string
+      readonly owner: string
+      readonly voterTarget: number
+      readonly secrets: { readonly voter: string; readonly executor: string }
+    }
+  | { readonly type: 'mesh.rotate-secret'; readonly role: JoinRole; readonly hash: string }
+  | {
+      readonly type: 'peer.admit'
+      readonly peer: string
+      readonly owner: string
+      readonly roles: readonly JoinRole[]
+    }
 
 /**
  * Names a proposal so that it takes effect at most once, however often it reaches the log

@@ -7,13 +7,22 @@ import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
 import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
-import { RAFT_TICK_MS_DEFAULT, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import {
+  MESH_VOTER_TARGET_DEFAULT,
+  RAFT_TICK_MS_DEFAULT,
+  SHUTDOWN_DRAIN_MS,
+} from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
-import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
+import {
+  MeshNode,
+  generateJoinSecret,
+  hashJoinSecret,
+  loadOrCreateIdentity,
+} from '../mesh/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   LEDGER_DIR,
@@ -223,10 +232,32 @@ export class Daemon {
       await rename(legacy, `${legacy}.migrated`)
       logger.info({ index: opened.migratedAt }, 'ledger migrated to the Raft log')
     }
-    // The mesh id is derived from the founding peer, as the one-machine release did.
-    this.#meshId = `mesh-${peerId.slice(-12)}`
+    await this.#genesis(ledger, peerId)
     await this.#propose(ledger, { type: 'account.open', account: peerId })
     return ledger
+  }
+
+  /** A new mesh (or one migrated from the one-machine release) gets its genesis entry: the
+   * mesh id (derived from the founder, as that release did), policy, first voter and the join
+   * secrets' hashes are replicated state. The secrets are not kept: `gridx token --rotate`
+   * issues the tokens a joiner uses. */
+  async #genesis(ledger: RaftDriver, peerId: string): Promise<void> {
+    const state = await ledger.read()
+    if (state.mesh === null) {
+      await this.#propose(ledger, {
+        type: 'mesh.genesis',
+        meshId: `mesh-${peerId.slice(-12)}`,
+        policy: state.policy,
+        founder: peerId,
+        owner: peerId,
+        voterTarget: MESH_VOTER_TARGET_DEFAULT,
+        secrets: {
+          voter: hashJoinSecret(generateJoinSecret()),
+          executor: hashJoinSecret(generateJoinSecret()),
+        },
+      })
+    }
+    this.#meshId = ledger.localRead().mesh?.meshId ?? ''
   }
 
   async #startExecutor(

@@ -110,7 +110,7 @@ describe('snapshot', () => {
     expect(ledgerViolations(restored)).toEqual([])
     expect(restored.sessions.size).toBe(0)
     const encoded = JSON.parse(encodeState(restored)) as Record<string, unknown>
-    expect(encoded).toMatchObject({ version: 3, sessions: [] })
+    expect(encoded).toMatchObject({ version: 4, sessions: [], mesh: null, peers: [] })
     expect(encoded).not.toHaveProperty('proposals')
     expect(restored.jobs.size).toBe(ledger.state.jobs.size)
   })
