@@ -1,6 +1,4 @@
 export * from './state/index.ts'
-export { Replica, ReplicaOverloadedError, ReplicaStoppedError } from './replica.ts'
-export type { AppliedListener, ReplicaInit } from './replica.ts'
 export type { Clock } from './clock.ts'
 export type { RaftTransport, RaftTransportHandler } from './raft-transport.ts'
 export * from './storage/index.ts'
@@ -26,6 +24,7 @@ export {
   transferLeadership,
 } from './driver/index.ts'
 export type {
+  AppliedListener,
   EntryPayload,
   LeadershipListener,
   OpenedLedger,

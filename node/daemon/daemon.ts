@@ -80,7 +80,7 @@ export interface DaemonInit {
 }
 
 /** The Raft log and its snapshots, in the data dir. */
-const RAFT_DIR = 'raft'
+export const RAFT_DIR = 'raft'
 
 async function exists(path: string): Promise<boolean> {
   try {

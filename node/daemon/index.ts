@@ -1,2 +1,2 @@
-export { Daemon } from './daemon.ts'
+export { Daemon, RAFT_DIR } from './daemon.ts'
 export type { DaemonInit, LocalExecutor } from './daemon.ts'
