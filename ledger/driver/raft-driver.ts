@@ -9,23 +9,20 @@
 import {
   PROPOSAL_RETRY_TICKS,
   PROPOSAL_TIMEOUT_MS_DEFAULT,
-  PROPOSALS_PENDING_MAX,
   RAFT_ELECTION_TICKS_DEFAULT,
   RAFT_HEARTBEAT_TICKS_DEFAULT,
 } from '../../protocol/index.ts'
 import type { Clock } from '../clock.ts'
 import type { RaftTransport } from '../raft-transport.ts'
-import { ProposalDroppedError, RawNode, SeededRandom } from '../raft/index.ts'
+import { RawNode, SeededRandom } from '../raft/index.ts'
 import type { Message, NodeId, RaftStorage, RandomSource, Ready, Status } from '../raft/index.ts'
-import type { ApplyResult, Command, Entry, ProposalId, State } from '../state/index.ts'
-import { DriverOverloadedError, DriverStoppedError, NotCoordinatorError } from './errors.ts'
-import { encodePayload, proposalKey } from './entry-codec.ts'
+import type { ApplyResult, Command, ProposalId, State } from '../state/index.ts'
+import { DriverStoppedError, NotCoordinatorError } from './errors.ts'
 import { LedgerMachine } from './ledger-machine.ts'
 import type { AppliedListener, SnapshotPolicy } from './ledger-machine.ts'
-import { ProposerSession } from './proposer-session.ts'
+import { ProposalQueue } from './proposal-queue.ts'
+import { ReadQueue } from './read-queue.ts'
 import type { Ticker } from './ticker.ts'
-import { WaiterTable } from './waiters.ts'
-import type { PendingProposal, PendingRead } from './waiters.ts'
 
 export interface RaftDriverInit {
   readonly id: NodeId
@@ -57,14 +54,12 @@ export class RaftDriver {
   readonly #init: RaftDriverInit
   readonly #node: RawNode
   readonly #machine: LedgerMachine
-  readonly #session: ProposerSession
-  readonly #proposals = new WaiterTable<ApplyResult, PendingProposal>()
-  readonly #reads = new WaiterTable<void, PendingRead>()
+  readonly #proposals: ProposalQueue
+  readonly #reads: ReadQueue
   readonly #inbox: Message[] = []
   readonly #leadership = new Set<LeadershipListener>()
   readonly #afterTurn = new Set<() => void>()
   #tick = 0
-  #reads_made = 0
   #running = false
   #turn: Promise<void> | null = null
   #again = false
@@ -73,7 +68,8 @@ export class RaftDriver {
   constructor(init: RaftDriverInit) {
     this.#init = init
     this.#machine = new LedgerMachine(init.storage, init.snapshot)
-    this.#session = new ProposerSession(init.sessionPrefix)
+    this.#proposals = new ProposalQueue(init.sessionPrefix)
+    this.#reads = new ReadQueue(init.sessionPrefix)
     this.#node = new RawNode({
       id: init.id,
       storage: init.storage,
@@ -131,17 +127,7 @@ export class RaftDriver {
    * leader had committed when the read was asked; then read the state (localRead()). */
   read(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<State> {
     if (!this.#running) return Promise.reject(new DriverStoppedError())
-    const key = `${this.#init.sessionPrefix}/read/${++this.#reads_made}`
-    const context = new TextEncoder().encode(key)
-    const wait = this.#reads.add(
-      key,
-      (resolve, reject) => ({ context, index: null, sentAtTick: null, resolve, reject }),
-      {
-        timeoutMs: options.timeoutMs ?? this.#timeoutMs(),
-        signal: options.signal,
-        onSettle: () => {},
-      },
-    )
+    const wait = this.#reads.add(options.timeoutMs ?? this.#timeoutMs(), options.signal)
     this.#schedule()
     return wait.then(() => this.#machine.state)
   }
@@ -164,7 +150,7 @@ export class RaftDriver {
   /** A fresh id stamped now; keep it to propose the same command again. */
   nextProposal(): ProposalId {
     const now = Math.max(this.#machine.state.logTime, this.#init.clock.now())
-    return this.#session.next(now)
+    return this.#proposals.session.next(now)
   }
 
   /** Resolves with the command's result once it is committed and applied here (also when a
@@ -172,30 +158,16 @@ export class RaftDriver {
    * ProposalAbortedError on the signal, DriverOverloadedError past PROPOSALS_PENDING_MAX. */
   propose(command: Command, options: ProposeOptions = {}): Promise<ApplyResult> {
     if (!this.#running) return Promise.reject(new DriverStoppedError())
-    if (this.#proposals.size >= PROPOSALS_PENDING_MAX) {
-      return Promise.reject(new DriverOverloadedError(this.#proposals.size))
-    }
     const proposal = options.proposal ?? this.nextProposal()
-    const key = proposalKey(proposal)
-    const existing = this.#proposals.get(key)
-    if (existing !== undefined) {
-      return Promise.reject(new Error(`proposal ${key} is already waiting`))
-    }
-    const data = encodePayload({ logTime: proposal.proposedAt, proposal, command })
-    const wait = this.#proposals.add(
-      key,
-      (resolve, reject) => ({ proposal, data, sentAtTick: null, resolve, reject }),
-      {
-        timeoutMs: options.timeoutMs ?? this.#timeoutMs(),
-        signal: options.signal,
-        onSettle: () => this.#session.settle(proposal),
-      },
-    )
+    const wait = this.#proposals.add(command, proposal, {
+      timeoutMs: options.timeoutMs ?? this.#timeoutMs(),
+      signal: options.signal,
+    })
     this.#schedule()
     return wait
   }
 
-  /** The core, for membership changes (driver-membership.ts); call #schedule() after use. */
+  /** The core, for membership changes (membership.ts); call schedule() after use. */
   get node(): RawNode {
     return this.#node
   }
@@ -279,26 +251,13 @@ export class RaftDriver {
     for (const message of this.#inbox.splice(0)) this.#node.step(message)
     this.#handOver()
     while (this.#node.hasReady()) await this.#handle(this.#node.ready())
-    this.#serveReads()
+    this.#reads.serve(this.#machine.state.appliedIndex)
   }
 
   /** Hands the core what waits to be sent: proposals as one batch, then reads. */
   #handOver(): void {
-    const unsent = [...this.#proposals.values()].filter((p) => p.sentAtTick === null)
-    if (unsent.length > 0) {
-      try {
-        this.#node.proposeBatch(unsent.map((pending) => pending.data))
-        for (const pending of unsent) pending.sentAtTick = this.#tick
-      } catch (error) {
-        // No leader yet: they stay unsent and go with the next turn, until their timeout.
-        if (!(error instanceof ProposalDroppedError)) throw error
-      }
-    }
-    for (const read of this.#reads.values()) {
-      if (read.sentAtTick !== null || read.index !== null) continue
-      this.#node.readIndex(read.context)
-      read.sentAtTick = this.#tick
-    }
+    this.#proposals.handOver(this.#node, this.#tick)
+    this.#reads.handOver(this.#node, this.#tick)
   }
 
   async #handle(ready: Ready): Promise<void> {
@@ -310,36 +269,12 @@ export class RaftDriver {
     if (snapshot !== undefined) this.#machine.restore(snapshot)
     for (const entry of ready.committedEntries) {
       const applied = this.#machine.applyRaftEntry(entry)
-      if (applied !== undefined) this.#answer(applied.entry, applied.result)
+      if (applied !== undefined) this.#proposals.applied(applied.entry, applied.result)
     }
     this.#node.advance()
-    for (const state of ready.readStates) {
-      const key = new TextDecoder().decode(state.context)
-      const read = this.#reads.get(key)
-      if (read !== undefined) read.index = state.index
-    }
+    this.#reads.confirmed(ready.readStates)
     await this.#machine.maybeCompact(this.#node.status())
     if (ready.softState !== undefined) this.#leadershipChanged()
-  }
-
-  #answer(entry: Entry, result: ApplyResult): void {
-    const pending = this.#proposals.get(proposalKey(entry.proposal))
-    if (pending === undefined) return
-    // An earlier sequence of this session may not have landed yet: send both again rather
-    // than answer a refusal that a retry in order would turn into a result.
-    const reason = result.ok ? undefined : result.error.data?.reason
-    if (reason === 'unknown-session' || reason === 'beyond-window') {
-      pending.sentAtTick = null
-      return
-    }
-    pending.resolve(result)
-  }
-
-  #serveReads(): void {
-    const applied = this.#machine.state.appliedIndex
-    for (const read of [...this.#reads.values()]) {
-      if (read.index !== null && read.index <= applied) read.resolve()
-    }
   }
 
   #leadershipChanged(): void {

@@ -1,5 +1,5 @@
-// The daemon's API service over a real one-voter ledger (LevelDB in a temp dir): what the state would
-// refuse is refused before it is proposed, so it never reaches the log.
+// The daemon's API service over a real one-voter ledger (LevelDB in a temp dir): what the
+// state would refuse is refused before it is proposed, so it never reaches the log.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
