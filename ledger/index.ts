@@ -21,6 +21,7 @@ export {
   ProposalAbortedError,
   proposalKey,
   RaftDriver,
+  stepDown,
   transferLeadership,
 } from './driver/index.ts'
 export type {

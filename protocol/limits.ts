@@ -248,3 +248,7 @@ export const JOIN_ROTATED_HASHES_MAX = 16
 /** Voters a new mesh aims for (`gridx start --voters N`): 3 survives one voter's loss, the
  * common choice of etcd, Consul and Nomad deployments. */
 export const MESH_VOTER_TARGET_DEFAULT = 3
+
+/** How long a stopping leader waits for another voter to take over before it stops anyway:
+ * a transfer takes a round trip once the target is caught up; past this an election does it. */
+export const LEADERSHIP_TRANSFER_TIMEOUT_MS = 2_000

@@ -11,7 +11,7 @@ export {
 } from './errors.ts'
 export { decodeEntry, encodePayload, proposalKey } from './entry-codec.ts'
 export type { EntryPayload } from './entry-codec.ts'
-export { bootstrapStorage, changeMembership, transferLeadership } from './membership.ts'
+export { bootstrapStorage, changeMembership, stepDown, transferLeadership } from './membership.ts'
 export { intervalTicker, ManualTicker } from './ticker.ts'
 export type { Ticker } from './ticker.ts'
 export { openOneVoterLedger } from './open-ledger.ts'

@@ -90,3 +90,20 @@ function until(driver: RaftDriver, timeoutMs: number, done: () => boolean): Prom
   })
   return promise
 }
+
+/** On a graceful stop of the leader: hands leadership to the voter furthest along, so that a
+ * planned restart has no election gap. Resolves at once when this peer does not lead or is the
+ * only voter. */
+export async function stepDown(
+  driver: RaftDriver,
+  timeoutMs = PROPOSAL_TIMEOUT_MS_DEFAULT,
+): Promise<void> {
+  const status = driver.status()
+  if (status.role !== 'leader') return
+  const others = status.conf.voters.filter((voter) => voter !== status.id)
+  const target = others.sort(
+    (a, b) => (status.progress[b]?.match ?? 0) - (status.progress[a]?.match ?? 0),
+  )[0]
+  if (target === undefined) return
+  await transferLeadership(driver, target, timeoutMs)
+}

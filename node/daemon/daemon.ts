@@ -5,9 +5,10 @@ import { access, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
+import { intervalTicker, openOneVoterLedger, stepDown } from '../../ledger/index.ts'
 import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
 import {
+  LEADERSHIP_TRANSFER_TIMEOUT_MS,
   MESH_VOTER_TARGET_DEFAULT,
   RAFT_TICK_MS_DEFAULT,
   SHUTDOWN_DRAIN_MS,
@@ -227,6 +228,8 @@ export class Daemon {
     const ledger = opened.driver
     this.#ledger = ledger
     this.#push('ledger', () => ledger.stop())
+    // Runs before the ledger stops: a planned stop of the leader has no election gap.
+    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
     if (opened.migratedAt !== null) {
       // Kept, not deleted: the Raft snapshot now holds the same state.
       await rename(legacy, `${legacy}.migrated`)

@@ -7,6 +7,7 @@ import {
   LevelRaftStorage,
   NoLeaderError,
   proposalKey,
+  stepDown,
 } from '../../../ledger/index.ts'
 import type { ApplyResult, Command } from '../../../ledger/index.ts'
 import { RaftMesh } from '../../fixtures/raft-mesh.ts'
@@ -166,6 +167,19 @@ describe('RaftDriver', () => {
     }
     await m.until(() => m.leader() !== undefined)
     expect(events).toEqual([`${m.leader()?.id}:true`])
+  })
+
+  it('should hand leadership to another voter when the leader steps down', async () => {
+    const m = await mesh(['a', 'b', 'c'])
+    await m.until(() => m.leader() !== undefined)
+    const old = m.leader()
+    if (old === undefined) throw new Error('no leader')
+    expect((await m.settle(old.driver.propose(open('alice')))).ok).toBe(true)
+    await m.settle(stepDown(old.driver))
+    const next = m.leader()
+    expect(next?.id).toBeDefined()
+    expect(next?.id).not.toBe(old.id)
+    expect((await m.settle(old.driver.propose(open('bob')))).ok).toBe(true)
   })
 
   it('should fail with a retryable NoLeaderError when no quorum answers', async () => {
