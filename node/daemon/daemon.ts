@@ -1,37 +1,26 @@
-// The daemon: one peer of a mesh. Today the mesh has one voter (this peer), so this peer is
-// also the coordinator and, with a Docker engine, the executor. Start order is the order of
+// The daemon: one peer of a mesh. The mesh it runs has one voter (this peer), so this peer is
+// the Raft leader, hence the coordinator (the scheduler runs while it leads), and with a
+// Docker engine the executor. Start order is the order of
 // dependence; stop is its reverse, with the drain of running jobs first.
-import { access, rename } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { intervalTicker, openOneVoterLedger, stepDown } from '../../ledger/index.ts'
-import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
-import {
-  LEADERSHIP_TRANSFER_TIMEOUT_MS,
-  MESH_VOTER_TARGET_DEFAULT,
-  RAFT_TICK_MS_DEFAULT,
-  SHUTDOWN_DRAIN_MS,
-} from '../../protocol/index.ts'
+import { stepDown } from '../../ledger/index.ts'
+import type { Clock, RaftDriver } from '../../ledger/index.ts'
+import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
-import {
-  MeshNode,
-  generateJoinSecret,
-  hashJoinSecret,
-  loadOrCreateIdentity,
-} from '../mesh/index.ts'
+import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
 import { ApiService } from './api-service.ts'
 import {
-  LEDGER_DIR,
   ensureDataDir,
   loadOrCreateApiToken,
   removeDaemonInfo,
   writeDaemonInfo,
 } from '../local/index.ts'
+import { foundMesh, openDaemonLedger } from './daemon-ledger.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
@@ -78,18 +67,6 @@ export interface DaemonInit {
   /** Raft's tick (`--raft-tick-ms`) and election timeout in ticks (`--election-ticks`). */
   readonly raftTickMs?: number
   readonly electionTicks?: number
-}
-
-/** The Raft log and its snapshots, in the data dir. */
-export const RAFT_DIR = 'raft'
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch {
-    return false
-  }
 }
 
 export class Daemon {
@@ -205,62 +182,14 @@ export class Daemon {
   }
 
   async #startLedger(peerId: string): Promise<RaftDriver> {
-    const { dataDir, logger } = this.#init
-    const legacy = join(dataDir, LEDGER_DIR)
-    let opened: OpenedLedger
-    try {
-      opened = await openOneVoterLedger({
-        location: join(dataDir, RAFT_DIR),
-        legacyLocation: (await exists(legacy)) ? legacy : null,
-        id: peerId,
-        clock: this.#init.clock,
-        ticker: intervalTicker(this.#init.raftTickMs ?? RAFT_TICK_MS_DEFAULT),
-        ...(this.#init.electionTicks === undefined
-          ? {}
-          : { electionTicks: this.#init.electionTicks }),
-      })
-    } catch (error) {
-      if (String((error as Error).cause ?? error).includes('LOCK')) {
-        throw new Error(`another Grid-X daemon is using ${dataDir}`, { cause: error })
-      }
-      throw error
-    }
-    const ledger = opened.driver
+    const ledger = await openDaemonLedger({ ...this.#init, peerId })
     this.#ledger = ledger
     this.#push('ledger', () => ledger.stop())
     // Runs before the ledger stops: a planned stop of the leader has no election gap.
     this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    if (opened.migratedAt !== null) {
-      // Kept, not deleted: the Raft snapshot now holds the same state.
-      await rename(legacy, `${legacy}.migrated`)
-      logger.info({ index: opened.migratedAt }, 'ledger migrated to the Raft log')
-    }
-    await this.#genesis(ledger, peerId)
+    this.#meshId = await foundMesh(ledger, peerId)
     await this.#propose(ledger, { type: 'account.open', account: peerId })
     return ledger
-  }
-
-  /** A new mesh (or one migrated from the one-machine release) gets its genesis entry: the
-   * mesh id (derived from the founder, as that release did), policy, first voter and the join
-   * secrets' hashes are replicated state. The secrets are not kept: `gridx token --rotate`
-   * issues the tokens a joiner uses. */
-  async #genesis(ledger: RaftDriver, peerId: string): Promise<void> {
-    const state = await ledger.read()
-    if (state.mesh === null) {
-      await this.#propose(ledger, {
-        type: 'mesh.genesis',
-        meshId: `mesh-${peerId.slice(-12)}`,
-        policy: state.policy,
-        founder: peerId,
-        owner: peerId,
-        voterTarget: MESH_VOTER_TARGET_DEFAULT,
-        secrets: {
-          voter: hashJoinSecret(generateJoinSecret()),
-          executor: hashJoinSecret(generateJoinSecret()),
-        },
-      })
-    }
-    this.#meshId = ledger.localRead().mesh?.meshId ?? ''
   }
 
   async #startExecutor(
