@@ -159,6 +159,21 @@ describe('RaftDriver', () => {
     expect(learner.driver.status().appliedConf.learners).toEqual(['l'])
   })
 
+  it('should promote a caught-up learner to voter and remove it again', async () => {
+    const m = await mesh(['a'])
+    const a = m.peer('a').driver
+    expect((await m.settle(a.propose(open('alice')))).ok).toBe(true)
+    const learner = await m.join('l')
+    await m.settle(changeMembership(a, { type: 'add-learner', node: 'l' }))
+    await m.settle(changeMembership(a, { type: 'add-voter', node: 'l' }))
+    expect(a.status().appliedConf.voters).toEqual(['a', 'l'])
+    // Two voters now: a commit needs the new one too.
+    expect((await m.settle(a.propose(open('bob')))).ok).toBe(true)
+    await m.until(() => learner.driver.localRead().accounts.has('bob'))
+    await m.settle(changeMembership(a, { type: 'remove-node', node: 'l' }))
+    expect(a.status().appliedConf).toEqual({ voters: ['a'], learners: [] })
+  })
+
   it('should tell leadership listeners when a peer becomes leader', async () => {
     const m = await mesh(['a', 'b', 'c'])
     const events: string[] = []
