@@ -74,17 +74,24 @@ export const JOB_RETRIES_MAX = 3
  * submitter is refunded: a day covers a long queue wait and a coordinator outage. */
 export const ESCROW_GRACE_MS = 24 * 60 * 60 * 1000
 
-/** How long the ledger remembers a proposal it applied, in log time since its proposer stamped
- * it: a duplicate inside the window gets the first result and changes nothing; one stamped
- * before it is refused, so a late duplicate can never apply. It must exceed the longest time a
- * proposal may still be in flight (a client's 30 s call timeout, forwarding, a coordinator
- * failover); a proposal refused for age is safe to propose again under a fresh id. */
-export const PROPOSAL_WINDOW_MS = 2 * 60 * 1000
+/** Log time a proposer session may stay silent before the ledger forgets it (Raft thesis
+ * section 6.3). It must exceed the longest time a proposal may still be in flight (a client's
+ * 30 s call timeout, forwarding, a coordinator failover) so that no live session is forgotten;
+ * a proposer silent for half of it opens a fresh session instead of relying on the old one. A
+ * late first proposal of a session, stamped longer ago than this, is refused, so a forgotten
+ * session can never start again and apply a duplicate. */
+export const SESSION_IDLE_MS = 5 * 60 * 1000
 
-/** Proposals remembered at most, whatever their age: bounds the table (about 150 bytes each in
- * a snapshot) at a sustained ~170 proposals a second across the whole window. Past it the
- * oldest are forgotten early and proposals stamped at or before them are refused instead. */
-export const PROPOSALS_REMEMBERED_MAX = 20_000
+/** Proposals a session may have beyond the last one whose result its proposer acknowledged:
+ * the ledger keeps each of their results (about 100 bytes in a snapshot) for duplicates. 8,192
+ * covers 2,000 proposals a second from one proposer with four seconds between a proposal and
+ * its acknowledgement (an election included); one beyond it is refused. */
+export const SESSION_PROPOSALS_IN_FLIGHT_MAX = 8_192
+
+/** Sessions the ledger keeps at once. Each daemon start opens one, and a daemon opens another
+ * after a silence; 10,000 is far above any mesh this release runs, and bounds the table if a
+ * faulty peer opens sessions in a loop: a new session beyond it is refused. */
+export const SESSIONS_MAX = 10_000
 
 /** Bytes of log entries a replica keeps after its newest snapshot before it takes another and
  * drops them. A submission carries up to CODE_BYTES_MAX of code, so counting entries alone let
@@ -331,3 +338,43 @@ export const EXECUTOR_STREAMS_PER_CONNECTION_MAX = 2
  * it is a forged or broken heartbeat, not a big server. */
 export const EXECUTOR_CPUS_MAX = 4096
 export const EXECUTOR_MEMORY_MB_MAX = 64 * MIB
+
+/** Default Raft tick: 50 ms with 10 election ticks gives followers a 500–1,000 ms randomized
+ * election timeout and a new coordinator within about a second of a crash on a LAN (the Raft
+ * paper measured 150–300 ms timeouts; etcd's default is 100 ms × 10). Slow links raise both
+ * with `--raft-tick-ms` and `--election-ticks`. */
+export const RAFT_TICK_MS_DEFAULT = 50
+export const RAFT_ELECTION_TICKS_DEFAULT = 10
+/** Heartbeats every 2 ticks (100 ms): five chances to reach a follower before it campaigns. */
+export const RAFT_HEARTBEAT_TICKS_DEFAULT = 2
+
+/** How long a proposal waits to be applied before it fails with a retryable error: it covers
+ * an election (about a second) several times over, and stays under a client's 30 s call. */
+export const PROPOSAL_TIMEOUT_MS_DEFAULT = 10_000
+
+/** Proposals waiting in the driver (unapplied) at most: past it callers get an overload error,
+ * so a stalled leader or disk cannot eat memory. It is the session's in-flight window. */
+export const PROPOSALS_PENDING_MAX = 8_192
+
+/** Ticks a proposal (or a read) may stay unanswered before the driver sends it again under the
+ * same id: an election timeout, so one lost with a dead leader is retried once a new one
+ * leads. The session makes a retry that lands twice apply once. */
+export const PROPOSAL_RETRY_TICKS = 10
+
+/** Entries applied between Raft snapshots (besides SNAPSHOT_LOG_BYTES_MAX): the bound on what
+ * a restart replays. Entries kept below a snapshot let a slightly slow follower catch up by log
+ * instead of by snapshot. */
+export const SNAPSHOT_EVERY_ENTRIES = 10_000
+export const SNAPSHOT_RETAIN_ENTRIES = 1_000
+
+/** Hashes of rotated-away join secrets the mesh keeps, so that a join with one is told "rotated"
+ * rather than "wrong": 16 covers years of rotations; older ones are then just wrong. */
+export const JOIN_ROTATED_HASHES_MAX = 16
+
+/** Voters a new mesh aims for (`gridx start --voters N`): 3 survives one voter's loss, the
+ * common choice of etcd, Consul and Nomad deployments. */
+export const MESH_VOTER_TARGET_DEFAULT = 3
+
+/** How long a stopping leader waits for another voter to take over before it stops anyway:
+ * a transfer takes a round trip once the target is caught up; past this an election does it. */
+export const LEADERSHIP_TRANSFER_TIMEOUT_MS = 2_000

@@ -1,55 +1,49 @@
-// raft: proposals committed per second by a 3-voter group in one process, over an in-memory
-// transport, each voter on its own LevelDB with synced batches; proposals are batched (all
-// those waiting while the previous fsync runs go into the next one). The baseline, measured in
-// the same run on the same disk, is the rate of bare synced LevelDB batches: Raft's throughput
-// comes from putting many proposals behind each fsync.
+// raft: ledger proposals committed and applied per second by a 3-voter group in one process,
+// run by the driver the daemon runs (ledger/driver: RawNode, LevelRaftStorage with synced
+// batches, a real ticker) over an in-memory RaftTransport. The client keeps `outstanding`
+// proposals in flight on the leader; those made while an fsync runs share the next one. The
+// baseline, measured in the same run on the same disk, is the rate of bare synced LevelDB
+// batches: Raft's throughput comes from putting many proposals behind each fsync.
 //
 // `npm run bench -- raft --json`, or on its own: `tsx scripts/bench-raft.ts --json`.
 import { ClassicLevel } from 'classic-level'
+import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
-import { LevelRaftStorage, raft } from '../ledger/index.ts'
+import { intervalTicker, LevelRaftStorage, RaftDriver, raft } from '../ledger/index.ts'
+import type { Command, RaftTransport, RaftTransportHandler } from '../ledger/index.ts'
+import { RAFT_TICK_MS_DEFAULT } from '../protocol/index.ts'
 
 export interface BenchRaftOptions {
   /** Seconds of measured load after the warm-up. */
   readonly seconds?: number
   /** Proposals the client keeps outstanding (the batching window). */
   readonly outstanding?: number
-  /** Bytes of application data per proposal. */
-  readonly entryBytes?: number
 }
 
 const VOTERS = ['1', '2', '3']
-const TICK_MS = 10
 const WARMUP_MS = 500
-
-interface Peer {
-  readonly id: string
-  readonly node: raft.RawNode
-  readonly storage: LevelRaftStorage
-  readonly inbox: raft.Message[]
-  saves: number
-}
 
 export async function benchRaft(options: BenchRaftOptions = {}): Promise<object> {
   const seconds = options.seconds ?? 5
   const outstanding = options.outstanding ?? 1024
-  const entryBytes = options.entryBytes ?? 128
   const root = await mkdtemp(join(tmpdir(), 'gridx-bench-raft-'))
   try {
     const baseline = await syncedBatchesPerSecond(join(root, 'baseline'), 1)
-    const peers = await startPeers(root)
-    const result = await measure(peers, { seconds, outstanding, entryBytes })
-    for (const peer of peers) await peer.storage.close()
+    const drivers = await startDrivers(root)
+    const result = await measure(drivers, { seconds, outstanding })
+    for (const driver of drivers) await driver.stop()
     return {
       benchmark: 'raft',
       voters: VOTERS.length,
+      driver: 'ledger/driver RaftDriver',
       storage: 'leveldb (classic-level), sync: true',
       transport: 'in-memory',
-      entryBytes,
+      tickMs: RAFT_TICK_MS_DEFAULT,
+      command: 'account.open of an open account',
       outstanding,
       ...result,
       baseline: { syncedBatchesPerSecond: baseline },
@@ -59,118 +53,103 @@ export async function benchRaft(options: BenchRaftOptions = {}): Promise<object>
   }
 }
 
-async function startPeers(root: string): Promise<Peer[]> {
-  const peers: Peer[] = []
+/** Delivers each message on a later turn of the event loop, in order per receiver. */
+function memoryTransports(ids: readonly string[]): Map<string, RaftTransport> {
+  const handlers = new Map<string, RaftTransportHandler>()
+  const transports = new Map<string, RaftTransport>()
+  for (const id of ids) {
+    transports.set(id, {
+      send: (messages) => {
+        for (const message of messages) {
+          setImmediate(() => {
+            const handler = handlers.get(message.to)
+            const delivered = handler?.onMessage(message)
+            if (message.type !== 'snapshot') return
+            void Promise.resolve(delivered).then(() =>
+              handlers.get(id)?.onSnapshotStatus(message.to, handler !== undefined),
+            )
+          })
+        }
+      },
+      listen: (handler) => {
+        handlers.set(id, handler)
+      },
+    })
+  }
+  return transports
+}
+
+async function startDrivers(root: string): Promise<RaftDriver[]> {
+  const transports = memoryTransports(VOTERS)
+  const drivers: RaftDriver[] = []
   for (const id of VOTERS) {
     const storage = await LevelRaftStorage.open(join(root, `voter-${id}`))
     const boot = raft.bootstrapState({ voters: VOTERS, learners: [] })
     await storage.save({ ...boot, snapshot: undefined }, { sync: true })
-    const node = new raft.RawNode({
+    const driver = new RaftDriver({
       id,
       storage,
-      random: new raft.SeededRandom(Number(id)),
-      electionTicks: 10,
-      heartbeatTicks: 1,
-      // Big appends and a deep window: the benchmark measures batching, not flow control.
-      appendBytesMax: 4 * 1024 * 1024,
-      inflightMessagesMax: 256,
+      transport: transports.get(id) as RaftTransport,
+      ticker: intervalTicker(RAFT_TICK_MS_DEFAULT),
+      clock: { now: () => Date.now() },
+      sessionPrefix: `${id}/${randomUUID()}`,
     })
-    peers.push({ id, node, storage, inbox: [], saves: 0 })
+    driver.start()
+    drivers.push(driver)
   }
-  return peers
+  return drivers
 }
 
 interface Load {
   readonly seconds: number
   readonly outstanding: number
-  readonly entryBytes: number
 }
 
-async function measure(peers: Peer[], load: Load): Promise<object> {
-  const byId = new Map(peers.map((peer) => [peer.id, peer]))
-  const proposedAt = new Map<number, number>()
+async function measure(drivers: RaftDriver[], load: Load): Promise<object> {
+  const leader = await waitForLeader(drivers)
+  const command: Command = { type: 'account.open', account: 'bench' }
+  await leader.propose(command)
   const latencies: number[] = []
   let committed = 0
-  let nextId = 0
   let running = true
-  const leader = peers[0] as Peer
-  const onApplied = (data: Uint8Array): void => {
-    if (data.byteLength < 8) return
-    const id = new DataView(data.buffer, data.byteOffset).getFloat64(0)
-    const started = proposedAt.get(id)
-    if (started === undefined) return
-    proposedAt.delete(id)
-    committed++
-    latencies.push(performance.now() - started)
-  }
-  const ticker = setInterval(() => {
-    for (const peer of peers) peer.node.tick()
-  }, TICK_MS)
-  leader.node.campaign()
-  const loops = peers.map((peer) =>
-    drive(peer, byId, () => running, peer === leader ? onApplied : () => {}),
-  )
-  const feed = async (): Promise<void> => {
+  const client = async (): Promise<void> => {
     while (running) {
-      if (leader.node.status().role === 'leader' && proposedAt.size < load.outstanding) {
-        const batch: Uint8Array[] = []
-        while (proposedAt.size + batch.length < load.outstanding) {
-          const data = new Uint8Array(load.entryBytes)
-          new DataView(data.buffer).setFloat64(0, nextId)
-          proposedAt.set(nextId++, performance.now())
-          batch.push(data)
-        }
-        leader.node.proposeBatch(batch)
-      }
-      await new Promise((resolve) => setImmediate(resolve))
+      const started = performance.now()
+      const result = await leader.propose(command)
+      if (!result.ok) throw new Error(`refused: ${result.error.message}`)
+      committed++
+      latencies.push(performance.now() - started)
     }
   }
-  const feeding = feed()
+  const clients = Array.from({ length: load.outstanding }, () => client())
   await sleep(WARMUP_MS)
   const startCommitted = committed
-  const startSaves = leader.saves
+  const startIndex = leader.status().commit
   latencies.length = 0
   const started = performance.now()
   await sleep(load.seconds * 1000)
   const elapsed = (performance.now() - started) / 1000
   const measured = committed - startCommitted
-  const saves = leader.saves - startSaves
+  const entries = leader.status().commit - startIndex
   running = false
-  clearInterval(ticker)
-  await Promise.all([...loops, feeding])
+  await Promise.all(clients)
   const sorted = [...latencies].sort((a, b) => a - b)
   return {
     seconds: Number(elapsed.toFixed(2)),
     committed: measured,
     committedPerSecond: Math.round(measured / elapsed),
+    entriesPerSecond: Math.round(entries / elapsed),
     commitLatencyMs: { p50: round(pick(sorted, 0.5)), p99: round(pick(sorted, 0.99)) },
-    leaderSyncedSavesPerSecond: Math.round(saves / elapsed),
-    entriesPerLeaderSave: round(measured / Math.max(1, saves)),
   }
 }
 
-/** One peer's driver: deliver, then persist, send, apply, advance (Ready's contract). */
-async function drive(
-  peer: Peer,
-  byId: Map<string, Peer>,
-  running: () => boolean,
-  onApplied: (data: Uint8Array) => void,
-): Promise<void> {
-  while (running()) {
-    for (const message of peer.inbox.splice(0)) peer.node.step(message)
-    if (!peer.node.hasReady()) {
-      await new Promise((resolve) => setImmediate(resolve))
-      continue
-    }
-    const ready = peer.node.ready()
-    await peer.storage.save(ready, { sync: ready.mustSync })
-    if (ready.mustSync) peer.saves++
-    for (const message of ready.messages) byId.get(message.to)?.inbox.push(message)
-    for (const entry of ready.committedEntries) {
-      if (entry.type === 'normal') onApplied(entry.data)
-    }
-    peer.node.advance()
+async function waitForLeader(drivers: RaftDriver[]): Promise<RaftDriver> {
+  for (let waited = 0; waited < 10_000; waited += RAFT_TICK_MS_DEFAULT) {
+    const leader = drivers.find((driver) => driver.status().role === 'leader')
+    if (leader !== undefined) return leader
+    await sleep(RAFT_TICK_MS_DEFAULT)
   }
+  throw new Error('no leader within 10 s')
 }
 
 /** The disk's own rate of synced LevelDB batches of one small write. */

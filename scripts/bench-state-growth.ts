@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import type { RunOutcome } from '../ledger/index.ts'
-import { LEDGER_DIR } from '../node/local/index.ts'
-import { Daemon } from '../node/daemon/index.ts'
+import { Daemon, RAFT_DIR } from '../node/daemon/index.ts'
 import type { LocalExecutor } from '../node/daemon/index.ts'
 import { GridxError, RpcClient } from '../protocol/index.ts'
 
@@ -163,7 +162,7 @@ export async function benchStateGrowth(options: StateGrowthOptions): Promise<obj
           heapMb: Math.round((memory.heapUsed / MIB) * 10) / 10,
           heapTotalMb: Math.round((memory.heapTotal / MIB) * 10) / 10,
           externalMb: Math.round((memory.external / MIB) * 10) / 10,
-          ledgerMb: Math.round(((await directoryBytes(join(dataDir, LEDGER_DIR))) / MIB) * 10) / 10,
+          ledgerMb: Math.round(((await directoryBytes(join(dataDir, RAFT_DIR))) / MIB) * 10) / 10,
         })
       }
     }

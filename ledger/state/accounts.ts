@@ -7,6 +7,8 @@ import type { Account, State, Transfer } from './types.ts'
 export function createState(): State {
   const state: State = {
     policy: DEFAULT_POLICY,
+    mesh: null,
+    peers: new Map(),
     accounts: new Map(),
     transfers: [],
     transferIds: new Map(),
@@ -16,8 +18,7 @@ export function createState(): State {
     submissions: new Map(),
     queue: [],
     executors: new Map(),
-    proposals: new Map(),
-    proposalFloor: 0,
+    sessions: new Map(),
     appliedIndex: 0,
     logTime: 0,
   }

@@ -4,12 +4,13 @@ import { isFinalJobState } from '../../protocol/index.ts'
 import { isSystemAccount, openAccount } from './accounts.ts'
 import { assert } from './assert.ts'
 import { assignJob, cancelJob, expireJob, finishJob, lostJob, startJob, submitJob } from './jobs.ts'
-import { expired, forgetProposals, remember, replayed } from './proposals.ts'
+import { admit as admitPeer, genesis, rotateSecret } from './mesh.ts'
+import { admit, expireSessions, isSession, remember } from './proposals.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, Entry, State } from './types.ts'
 
 /** Applies one committed entry. Entries must come in index order with no gap. A proposal
- * applied before gets its first result, marked `replayed`, and changes nothing. */
+ * applied before changes nothing and gets an answer marked `replayed` (see proposals.ts). */
 export function apply(state: State, entry: Entry): ApplyResult {
   assert(
     entry.index === state.appliedIndex + 1,
@@ -18,14 +19,19 @@ export function apply(state: State, entry: Entry): ApplyResult {
   state.appliedIndex = entry.index
   // Log time is stamped by the coordinator; a new coordinator's clock may lag, so never go back.
   state.logTime = Math.max(state.logTime, entry.logTime)
-  const replay = replayed(state, entry.proposal)
-  if (replay !== undefined) return replay
-  forgetProposals(state)
-  const tooOld = expired(state, entry.proposal)
-  if (tooOld !== undefined) return tooOld
+  expireSessions(state)
+  const session = admit(state, entry.proposal)
+  if (!isSession(session)) return session
   const result = dispatch(state, entry.command)
-  remember(state, entry.proposal, result)
+  remember(session, entry.proposal, result)
   return result
+}
+
+/** Advances the applied index over a log entry that carries no command (a Raft no-op or a
+ * membership change): the ledger's index is the Raft index. */
+export function skipEntry(state: State, index: number): void {
+  assert(index === state.appliedIndex + 1, `entry ${index} skipped after ${state.appliedIndex}`)
+  state.appliedIndex = index
 }
 
 function dispatch(state: State, command: Command): ApplyResult {
@@ -56,6 +62,12 @@ function dispatch(state: State, command: Command): ApplyResult {
     case 'policy.set':
       state.policy = command.policy
       return ok(null)
+    case 'mesh.genesis':
+      return genesis(state, command)
+    case 'mesh.rotate-secret':
+      return rotateSecret(state, command)
+    case 'peer.admit':
+      return admitPeer(state, command)
     default:
       return fail('INVALID_REQUEST', `unknown command ${(command as { type: string }).type}`)
   }

@@ -1,10 +1,11 @@
-export { apply, activeJobs } from './apply.ts'
+export { apply, activeJobs, skipEntry } from './apply.ts'
+export type { SessionRefusal } from './proposals.ts'
 export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
 export { ledgerViolations } from './invariants.ts'
 export { checkCancel, checkSubmit, escrowExpiresAt, maxPriceOf } from './jobs.ts'
 export { decodeState, encodeState, restoreState, snapshotState } from './snapshot.ts'
-export type { StateSnapshot } from './snapshot.ts'
+export type { StateSnapshot, StoredSession } from './snapshot.ts'
 export {
   balanceView,
   historyView,

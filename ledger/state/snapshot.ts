@@ -6,43 +6,59 @@ import type { JobSpec, MeshPolicy } from '../../protocol/index.ts'
 import { sha256Hex } from './sha256.ts'
 import type {
   Account,
-  AppliedProposal,
+  AdmittedPeer,
+  ApplyResult,
+  MeshRecord,
   ExecutorRegistration,
   Job,
+  Session,
   State,
   Transfer,
 } from './types.ts'
 
+/** A session as stored: its results as pairs, in the order they were applied. */
+export interface StoredSession {
+  readonly floor: number
+  readonly results: [number, ApplyResult][]
+  readonly activeAt: number
+}
+
 export interface StateSnapshot {
-  readonly version: 2
+  readonly version: 4
   readonly appliedIndex: number
   readonly logTime: number
   readonly policy: MeshPolicy
+  readonly mesh: MeshRecord | null
+  /** In order of first admission. */
+  readonly peers: AdmittedPeer[]
   readonly accounts: [string, Account][]
   readonly transfers: Transfer[]
   readonly jobs: Job[]
   readonly submissions: [string, string][]
   readonly queue: string[]
   readonly executors: ExecutorRegistration[]
-  /** In apply order, which is the order they are forgotten in. */
-  readonly proposals: [string, AppliedProposal][]
-  readonly proposalFloor: number
+  /** In order of last activity, which is the order they expire in. */
+  readonly sessions: [string, StoredSession][]
 }
 
 export function snapshotState(state: State): StateSnapshot {
   return {
-    version: 2,
+    version: 4,
     appliedIndex: state.appliedIndex,
     logTime: state.logTime,
     policy: state.policy,
+    mesh: state.mesh,
+    peers: [...state.peers.values()],
     accounts: [...state.accounts],
     transfers: state.transfers,
     jobs: state.jobOrder.map((id) => state.jobs.get(id) as Job),
     submissions: [...state.submissions],
     queue: state.queue,
     executors: [...state.executors.values()],
-    proposals: [...state.proposals],
-    proposalFloor: state.proposalFloor,
+    sessions: [...state.sessions].map(([name, session]) => [
+      name,
+      { floor: session.floor, results: [...session.results], activeAt: session.activeAt },
+    ]),
   }
 }
 
@@ -55,6 +71,8 @@ export function restoreState(stored: StoredSnapshot): State {
   const jobs = new Map(snapshot.jobs.map((job) => [job.id, job]))
   return {
     policy: snapshot.policy,
+    mesh: snapshot.mesh,
+    peers: new Map(snapshot.peers.map((peer) => [peer.peer, peer])),
     accounts: new Map(snapshot.accounts),
     transfers: snapshot.transfers,
     transferIds: new Map(snapshot.transfers.map((transfer, position) => [transfer.id, position])),
@@ -66,28 +84,52 @@ export function restoreState(stored: StoredSnapshot): State {
     submissions: new Map(snapshot.submissions),
     queue: snapshot.queue,
     executors: new Map(snapshot.executors.map((executor) => [executor.peer, executor])),
-    proposals: new Map(snapshot.proposals),
-    proposalFloor: snapshot.proposalFloor,
+    sessions: new Map(
+      snapshot.sessions.map(([name, stored]): [string, Session] => [
+        name,
+        { floor: stored.floor, results: new Map(stored.results), activeAt: stored.activeAt },
+      ]),
+    ),
     appliedIndex: snapshot.appliedIndex,
     logTime: snapshot.logTime,
   }
 }
 
-/** Version 1 predates proposal ids (no proposal table) and kept each job's code in its spec,
- * also once the job had ended. */
+/** Version 3 predates the mesh records (genesis, join secrets, admitted peers); version 2
+ * named proposals by one id, remembered for a window of log time; version 1 predates proposal
+ * ids and kept each job's code in its spec, also once the job had ended. */
+type Version3 = Omit<StateSnapshot, 'version' | 'mesh' | 'peers'> & { readonly version: 3 }
 type StoredSnapshot =
   | StateSnapshot
-  | (Omit<StateSnapshot, 'version' | 'proposals' | 'proposalFloor' | 'jobs'> & {
+  | Version3
+  | (Omit<Version3, 'version' | 'sessions'> & {
+      readonly version: 2
+      readonly proposals: unknown[]
+      readonly proposalFloor: number
+    })
+  | (Omit<Version3, 'version' | 'sessions' | 'jobs'> & {
       readonly version: 1
       readonly jobs: (Omit<Job, 'spec' | 'code' | 'codeBytes' | 'codeSha256'> & {
         readonly spec: JobSpec
       })[]
-      readonly proposals?: undefined
-      readonly proposalFloor?: undefined
     })
 
+/** Brings an older snapshot to the current version. The proposal table of version 2 is
+ * dropped: every proposer opens a new session when it starts, so none of its ids can come
+ * again under the new naming. A mesh from before version 4 has no genesis record. */
 function upgrade(snapshot: StoredSnapshot): StateSnapshot {
-  if (snapshot.version === 2) return snapshot
+  if (snapshot.version === 4) return snapshot
+  return { ...toVersion3(snapshot), version: 4, mesh: null, peers: [] }
+}
+
+function toVersion3(snapshot: Exclude<StoredSnapshot, StateSnapshot>): Version3 {
+  if (snapshot.version === 3) return snapshot
+  if (snapshot.version === 2) {
+    const upgraded: Record<string, unknown> = { ...snapshot, version: 3, sessions: [] }
+    delete upgraded.proposals
+    delete upgraded.proposalFloor
+    return upgraded as unknown as Version3
+  }
   const jobs = snapshot.jobs.map((job): Job => {
     const { code, ...settings } = job.spec
     return {
@@ -98,7 +140,7 @@ function upgrade(snapshot: StoredSnapshot): StateSnapshot {
       codeSha256: sha256Hex(code),
     }
   })
-  return { ...snapshot, version: 2, jobs, proposals: [], proposalFloor: 0 }
+  return { ...snapshot, version: 3, jobs, sessions: [] }
 }
 
 export function decodeState(text: string): State {

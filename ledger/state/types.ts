@@ -5,6 +5,7 @@ import type {
   JobResult,
   JobSpec,
   JobState,
+  JoinRole,
   MeshPolicy,
   RunOutcome,
   TransferView,
@@ -69,8 +70,38 @@ export interface ExecutorRegistration {
   readonly owner: string
 }
 
+/** The join secrets' SHA-256 hashes (hex); the secrets themselves are never replicated. */
+export interface JoinSecretHashes {
+  readonly voter: string
+  readonly executor: string
+  /** Replaced hashes, oldest first, at most JOIN_ROTATED_HASHES_MAX. */
+  readonly rotated: readonly string[]
+}
+
+/** What genesis founded: the first entry of every mesh. */
+export interface MeshRecord {
+  readonly meshId: string
+  /** The PeerId of the first voter. */
+  readonly founder: string
+  /** Voters the coordinator aims for (1, 3 or 5). */
+  readonly voterTarget: number
+  secrets: JoinSecretHashes
+}
+
+export interface AdmittedPeer {
+  readonly peer: string
+  /** The account paid for the jobs the peer runs. */
+  readonly owner: string
+  readonly roles: readonly JoinRole[]
+  readonly admittedAt: number
+}
+
 export interface State {
   policy: MeshPolicy
+  /** Null until genesis is applied. */
+  mesh: MeshRecord | null
+  /** Admitted peers by PeerId, in order of first admission. */
+  readonly peers: Map<string, AdmittedPeer>
   readonly accounts: Map<string, Account>
   readonly transfers: Transfer[]
   readonly transferIds: Map<string, number>
@@ -85,12 +116,9 @@ export interface State {
   /** Queued job ids, first to run first. */
   readonly queue: string[]
   readonly executors: Map<string, ExecutorRegistration>
-  /** Proposal id → what it returned, in apply order; bounded by the window and count in
-   * protocol/limits.ts (see proposals.ts). Part of snapshots: replicas must agree on it. */
-  readonly proposals: Map<string, AppliedProposal>
-  /** Newest `proposedAt` among proposals forgotten so far: anything stamped at or before it is
-   * refused, since its id may be one of them. */
-  proposalFloor: number
+  /** Proposer sessions (see proposals.ts), in order of last activity, so the front is the
+   * next to expire. Bounded by SESSIONS_MAX; part of snapshots: replicas must agree on it. */
+  readonly sessions: Map<string, Session>
   appliedIndex: number
   /** Largest log time applied: log time never goes backwards. */
   logTime: number
@@ -125,23 +153,52 @@ export type Command =
   | { readonly type: 'job.cancel'; readonly jobId: string; readonly by: string }
   | { readonly type: 'job.expire'; readonly jobId: string }
   | { readonly type: 'policy.set'; readonly policy: MeshPolicy }
+  | {
+      readonly type: 'mesh.genesis'
+      readonly meshId: string
+      readonly policy: MeshPolicy
+      readonly founder: string
+      readonly owner: string
+      readonly voterTarget: number
+      readonly secrets: { readonly voter: string; readonly executor: string }
+    }
+  | { readonly type: 'mesh.rotate-secret'; readonly role: JoinRole; readonly hash: string }
+  | {
+      readonly type: 'peer.admit'
+      readonly peer: string
+      readonly owner: string
+      readonly roles: readonly JoinRole[]
+    }
 
 /**
  * Names a proposal so that it takes effect at most once, however often it reaches the log
- * (a duplicated forward, a retry after a lost answer). A retry must reuse both fields.
+ * (a duplicated forward, a retry after a lost answer): the Raft thesis's client sessions
+ * (section 6.3). A retry must reuse all four fields.
  */
 export interface ProposalId {
-  /** Unique across the mesh and never reused: the daemon uses
-   * `${peerId}/${incarnation}/${sequence}`, incarnation counting the daemon's starts. */
-  readonly id: string
-  /** Log time (ms) at which the proposer first made it; the window is counted from here. */
+  /** The proposer's session: unique across the mesh and never reused. The daemon uses
+   * `${peerId}/${incarnation}/${epoch}`, incarnation counting the daemon's starts and epoch the
+   * sessions it opened since. A session starts with its proposal of sequence 1. */
+  readonly session: string
+  /** 1, 2, 3, … within the session, in the order the proposer made its proposals. */
+  readonly sequence: number
+  /** The proposer has seen the result of every sequence of this session at or below this one,
+   * so the state may drop those results (it still answers them "already applied"). */
+  readonly acknowledged: number
+  /** Log time (ms) at which the proposer first made it: a session's first proposal stamped
+   * longer than SESSION_IDLE_MS ago is refused, so an expired session never starts again. */
   readonly proposedAt: number
 }
 
-export interface AppliedProposal {
-  readonly proposedAt: number
-  /** The result the proposal got the first time (without `replayed`). */
-  readonly result: ApplyResult
+/** What the state keeps of one proposer session. */
+export interface Session {
+  /** Every sequence at or below it was acknowledged: a duplicate gets "already applied". */
+  floor: number
+  /** Results of applied sequences above the floor (without `replayed`), for duplicates. At
+   * most SESSION_PROPOSALS_IN_FLIGHT_MAX of them. */
+  readonly results: Map<number, ApplyResult>
+  /** Log time of the session's latest proposal: it expires SESSION_IDLE_MS after it. */
+  activeAt: number
 }
 
 /** One log entry: the coordinator stamps `logTime`; apply never reads a clock. */
@@ -159,7 +216,8 @@ export interface ApplyError {
 }
 
 /** The outcome of applying one entry. A refused command changes nothing (but is remembered
- * under its proposal id). `replayed` marks the first result given again to a duplicate. */
+ * under its proposal id). `replayed` marks an answer to a duplicate: its first result, or a
+ * CONFLICT with `data.reason` "already-applied" once the proposer acknowledged it. */
 export type ApplyResult =
   | { readonly ok: true; readonly value: unknown; readonly replayed?: true }
   | { readonly ok: false; readonly error: ApplyError; readonly replayed?: true }

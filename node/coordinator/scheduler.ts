@@ -3,13 +3,13 @@
 // replicated state (jobs assigned or running on each executor), so it cannot drift from it.
 import type { Logger } from 'pino'
 import { escrowExpiresAt, unfinishedJobs } from '../../ledger/index.ts'
-import type { ApplyResult, Command, Entry, Job, Replica } from '../../ledger/index.ts'
+import type { ApplyResult, Command, Entry, Job, RaftDriver } from '../../ledger/index.ts'
 import type { Clock } from '../../ledger/index.ts'
 import type { ExecutorLink, ExecutorReport } from './executor-link.ts'
 import type { LiveLogs } from './live-logs.ts'
 
 export interface SchedulerInit {
-  readonly replica: Replica
+  readonly ledger: RaftDriver
   readonly liveLogs: LiveLogs
   readonly clock: Clock
   readonly logger: Logger
@@ -36,25 +36,28 @@ export class Scheduler {
   }
 
   start(): void {
-    this.#unsubscribe = this.#init.replica.onApplied((entry, result) =>
-      this.#applied(entry, result),
-    )
+    if (this.#unsubscribe !== null) return
+    this.#unsubscribe = this.#init.ledger.onApplied((entry, result) => this.#applied(entry, result))
     this.#expiryTimer = setInterval(() => this.#expire(), this.#init.expiryCheckMs ?? 30_000)
     this.#expiryTimer.unref()
     this.#schedulePump()
   }
 
+  /** Stops scheduling and drops what it held in memory, so that a later start() (this peer
+   * leads again) works from the replicated state alone. */
   stop(): void {
     this.#unsubscribe?.()
+    this.#unsubscribe = null
     if (this.#expiryTimer !== null) clearInterval(this.#expiryTimer)
     this.#expiryTimer = null
+    this.#assigning.clear()
   }
 
   /** Adds an executor. Jobs the state shows on it that it is not running are lost (it
    * restarted, or lost them): they are requeued or, past the retry limit, refunded. */
   addExecutor(link: ExecutorLink, running: ReadonlySet<string>): void {
     this.#links.set(link.peer, link)
-    for (const job of unfinishedJobs(this.#init.replica.state)) {
+    for (const job of unfinishedJobs(this.#init.ledger.localRead())) {
       if (job.executor !== link.peer || job.fence === null || running.has(job.id)) continue
       this.#propose(
         { type: 'job.lost', jobId: job.id, fence: job.fence, reason: 'its executor restarted' },
@@ -99,11 +102,11 @@ export class Scheduler {
   #applied(entry: Entry, result: ApplyResult): void {
     const { command } = entry
     if (result.ok && (command.type === 'job.cancel' || command.type === 'job.expire')) {
-      const job = this.#init.replica.state.jobs.get(command.jobId)
+      const job = this.#init.ledger.localRead().jobs.get(command.jobId)
       if (job !== undefined) this.#cancelOnExecutor(job, entry)
     }
     if (result.ok && command.type.startsWith('job.')) {
-      const job = this.#init.replica.state.jobs.get((command as { jobId: string }).jobId)
+      const job = this.#init.ledger.localRead().jobs.get((command as { jobId: string }).jobId)
       if (job !== undefined && job.finishedAt !== null) this.#init.liveLogs.end(job.id, job.state)
     }
     this.#schedulePump()
@@ -126,7 +129,7 @@ export class Scheduler {
   }
 
   #pump(): void {
-    const state = this.#init.replica.state
+    const state = this.#init.ledger.localRead()
     const loads = this.#loads()
     for (const jobId of state.queue) {
       if (this.#assigning.has(jobId)) continue
@@ -145,7 +148,7 @@ export class Scheduler {
   #loads(): Map<string, Load> {
     const loads = new Map<string, Load>()
     for (const peer of this.#links.keys()) loads.set(peer, { cpus: 0, memoryMb: 0 })
-    for (const job of unfinishedJobs(this.#init.replica.state)) {
+    for (const job of unfinishedJobs(this.#init.ledger.localRead())) {
       if (job.executor === null || (job.state !== 'assigned' && job.state !== 'running')) continue
       const load = loads.get(job.executor)
       if (load === undefined) continue
@@ -178,7 +181,7 @@ export class Scheduler {
 
   #assign(job: Job, link: ExecutorLink): void {
     this.#assigning.add(job.id)
-    this.#init.replica
+    this.#init.ledger
       .propose({ type: 'job.assign', jobId: job.id, executor: link.peer })
       .then((result) => {
         if (!result.ok) {
@@ -200,7 +203,7 @@ export class Scheduler {
 
   #expire(): void {
     const now = this.#init.clock.now()
-    for (const job of unfinishedJobs(this.#init.replica.state)) {
+    for (const job of unfinishedJobs(this.#init.ledger.localRead())) {
       if (escrowExpiresAt(job) <= now)
         this.#propose({ type: 'job.expire', jobId: job.id }, 'expire')
     }
@@ -208,7 +211,7 @@ export class Scheduler {
 
   /** Proposes a command whose refusal is expected now and then (a stale report): log it. */
   #propose(command: Command, what: string): void {
-    this.#init.replica
+    this.#init.ledger
       .propose(command)
       .then((result) => {
         if (!result.ok) this.#init.logger.info({ command: command.type, error: result.error }, what)

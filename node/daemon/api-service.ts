@@ -12,14 +12,14 @@ import {
   listJobs,
   maxPriceOf,
 } from '../../ledger/index.ts'
-import type { ApplyResult, Command, Job, Replica } from '../../ledger/index.ts'
+import type { ApplyResult, Command, Job, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState } from '../../protocol/index.ts'
 import type { JobSpec, Params, Results } from '../../protocol/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import type { BackendMethod, CallContext } from '../gateway/index.ts'
 
 export interface ApiServiceInit {
-  readonly replica: Replica
+  readonly ledger: RaftDriver
   /** Capacities of the executors that can run jobs now. */
   readonly executors: () => readonly ExecutorCapacity[]
   /** Why no executor can run jobs, for the error a refused submission shows. */
@@ -49,24 +49,25 @@ export class ApiService {
     'job.submit': async (params, context) => this.#submit(params, context),
     'job.quote': async (params, context) => {
       const spec = this.#capped(params.spec)
-      const state = this.#init.replica.state
+      const state = await this.#read()
       return {
         maxPriceMc: maxPriceOf(state, spec),
         availableMc: balanceView(state, context.account).availableMc,
         policy: state.policy,
       }
     },
-    'job.get': async (params, context) => jobView(this.#ownJob(params.id, context)),
+    'job.get': async (params, context) =>
+      jobView(this.#ownJob(await this.#read(), params.id, context)),
     'job.list': async (params, context) => ({
-      jobs: listJobs(this.#init.replica.state, context.account, params),
+      jobs: listJobs(await this.#read(), context.account, params),
     }),
     'job.cancel': async (params, context) => {
-      this.#ownJob(params.id, context)
+      this.#ownJob(await this.#read(), params.id, context)
       await this.#proposeChecked({ type: 'job.cancel', jobId: params.id, by: context.account })
-      return jobView(this.#ownJob(params.id, context))
+      return jobView(this.#ownJob(this.#init.ledger.localRead(), params.id, context))
     },
     'job.logs': async (params, context) => {
-      const job = this.#ownJob(params.id, context)
+      const job = this.#ownJob(await this.#read(), params.id, context)
       return {
         id: job.id,
         state: job.state,
@@ -75,18 +76,27 @@ export class ApiService {
         result: job.result,
       }
     },
-    'account.balance': async (_params, context) =>
-      balanceView(this.#init.replica.state, context.account),
+    'account.balance': async (_params, context) => balanceView(await this.#read(), context.account),
     'account.history': async (params, context) => ({
-      transfers: historyView(this.#init.replica.state, context.account, params),
+      transfers: historyView(await this.#read(), context.account, params),
     }),
     'mesh.info': async () => this.#init.meshInfo(),
     'mesh.peers': async () => this.#init.meshPeers(),
   }
 
+  /** The state with everything committed when the call came in (ReadIndex). During an
+   * election it waits (bounded) and then fails UNAVAILABLE, which a client may retry. */
+  async #read(): Promise<State> {
+    try {
+      return await this.#init.ledger.read()
+    } catch (error) {
+      throw retryable(error)
+    }
+  }
+
   /** The job if it exists and belongs to the caller; others' jobs are not found, not refused. */
-  #ownJob(id: string, context: CallContext): Job {
-    const job = this.#init.replica.state.jobs.get(id)
+  #ownJob(state: State, id: string, context: CallContext): Job {
+    const job = state.jobs.get(id)
     if (job === undefined || job.submitter !== context.account) {
       throw new GridxError('NOT_FOUND', `no job ${id}`, { field: 'id' })
     }
@@ -114,20 +124,28 @@ export class ApiService {
       spec: this.#capped(params.spec),
     })
     const { jobId, created } = result as { jobId: string; created: boolean }
-    return { job: jobView(this.#ownJob(jobId, context)), created }
+    return { job: jobView(this.#ownJob(this.#init.ledger.localRead(), jobId, context)), created }
   }
 
   /** Runs apply's own check first: a refusal is thrown and a no-op answered without
    * proposing; only a command that would change the state reaches the log (and apply checks
    * it again there, against the state as it is then). Resolves with the result's value. */
   async #proposeChecked(command: Command & { type: 'job.submit' | 'job.cancel' }) {
-    const state = this.#init.replica.state
+    const state = await this.#read()
     const checked =
       command.type === 'job.submit' ? checkSubmit(state, command) : checkCancel(state, command)
     if (checked === null && command.type === 'job.submit') this.#requireExecutor(command.spec)
-    const result: ApplyResult = checked ?? (await this.#init.replica.propose(command))
+    const result: ApplyResult = checked ?? (await this.#propose(command))
     if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
     return result.value
+  }
+
+  async #propose(command: Command): Promise<ApplyResult> {
+    try {
+      return await this.#init.ledger.propose(command)
+    } catch (error) {
+      throw retryable(error)
+    }
   }
 
   #requireExecutor(spec: JobSpec): void {
@@ -140,6 +158,14 @@ export class ApiService {
       { field: 'spec.runtime' },
     )
   }
+}
+
+/** The driver's retryable failures (no leader, overload) become UNAVAILABLE on the wire. */
+function retryable(error: unknown): unknown {
+  if (error instanceof Error && (error as { retryable?: boolean }).retryable === true) {
+    return new GridxError('UNAVAILABLE', error.message)
+  }
+  return error
 }
 
 export function isJobOpen(job: Job): boolean {

@@ -1,13 +1,12 @@
-// The daemon: one peer of a mesh. Today the mesh has one voter (this peer), so this peer is
-// also the coordinator and, with a Docker engine, the executor. Start order is the order of
+// The daemon: one peer of a mesh. The mesh it runs has one voter (this peer), so this peer is
+// the Raft leader, hence the coordinator (the scheduler runs while it leads), and with a
+// Docker engine the executor. Start order is the order of
 // dependence; stop is its reverse, with the drain of running jobs first.
-import { ClassicLevel } from 'classic-level'
-import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { LevelCommandLog, Replica } from '../../ledger/index.ts'
-import type { Clock } from '../../ledger/index.ts'
-import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import { stepDown } from '../../ledger/index.ts'
+import type { Clock, RaftDriver } from '../../ledger/index.ts'
+import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
@@ -16,12 +15,12 @@ import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
 import { ApiService } from './api-service.ts'
 import {
-  LEDGER_DIR,
   ensureDataDir,
   loadOrCreateApiToken,
   removeDaemonInfo,
   writeDaemonInfo,
 } from '../local/index.ts'
+import { foundMesh, openDaemonLedger } from './daemon-ledger.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
@@ -65,12 +64,15 @@ export interface DaemonInit {
   readonly drainMs?: number
   /** Web origins besides the daemon's own that may use the API (`--allow-origin`). */
   readonly allowOrigins?: readonly string[]
+  /** Raft's tick (`--raft-tick-ms`) and election timeout in ticks (`--election-ticks`). */
+  readonly raftTickMs?: number
+  readonly electionTicks?: number
 }
 
 export class Daemon {
   readonly #init: DaemonInit
   readonly #stack: StopStep[] = []
-  #replica: Replica | null = null
+  #ledger: RaftDriver | null = null
   #address: GatewayAddress | null = null
   #token = ''
   #peerId = ''
@@ -106,12 +108,12 @@ export class Daemon {
     this.#peerId = identity.peerId
     this.#token = await loadOrCreateApiToken(dataDir)
 
-    const replica = await this.#startLedger(identity.peerId)
+    const ledger = await this.#startLedger(identity.peerId)
     const liveLogs = new LiveLogs()
-    const scheduler = new Scheduler({ replica, liveLogs, clock: this.#init.clock, logger })
+    const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
-    const ledgerMetrics = new LedgerMetrics(registry, replica)
+    const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
 
     const mesh = new MeshNode({
@@ -123,26 +125,34 @@ export class Daemon {
     await mesh.start()
     this.#push('mesh', () => mesh.stop())
 
-    scheduler.start()
-    this.#push('scheduler', () => scheduler.stop())
-    const executor = await this.#startExecutor(replica, scheduler, (report) => {
+    // The scheduler is the coordinator's: it runs while this peer leads.
+    const unsubscribe = ledger.onLeadership((leading) => {
+      if (leading) scheduler.start()
+      else scheduler.stop()
+    })
+    if (ledger.status().role === 'leader') scheduler.start()
+    this.#push('scheduler', () => {
+      unsubscribe()
+      scheduler.stop()
+    })
+    const executor = await this.#startExecutor(ledger, scheduler, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       scheduler.report(report)
     })
 
     const peers = (): Results['mesh.peers'] => peersView({ peerId: this.#peerId, mesh, executor })
     const api = new ApiService({
-      replica,
+      ledger,
       executors: () => {
         const status = executor?.status()
         return status?.available ? [status.capacity] : []
       },
       executorProblem: () =>
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
-      meshInfo: () => meshInfoView({ replica, meshId: this.#meshId, peerId: this.#peerId }),
+      meshInfo: () => meshInfoView({ ledger, meshId: this.#meshId, peerId: this.#peerId }),
       meshPeers: peers,
     })
-    const subscriptions = new Subscriptions({ replica, liveLogs, meshPeers: peers })
+    const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
@@ -171,33 +181,19 @@ export class Daemon {
     this.#stack.push({ name, stop })
   }
 
-  async #startLedger(peerId: string): Promise<Replica> {
-    const db = new ClassicLevel<string, string>(join(this.#init.dataDir, LEDGER_DIR))
-    const log = new LevelCommandLog(db)
-    const replica = new Replica({ log, clock: this.#init.clock, proposer: peerId })
-    try {
-      await replica.start()
-    } catch (error) {
-      if (String((error as Error).cause ?? error).includes('LOCK')) {
-        throw new Error(`another Grid-X daemon is using ${this.#init.dataDir}`, { cause: error })
-      }
-      throw error
-    }
-    this.#replica = replica
-    this.#push('ledger', () => replica.stop())
-    let meshId = await log.getMeta('meshId')
-    if (meshId === undefined) {
-      // Genesis: this peer creates a mesh of its own, with itself as the first voter.
-      meshId = `mesh-${peerId.slice(-12)}`
-      await log.putMeta('meshId', meshId)
-    }
-    this.#meshId = meshId
-    await this.#propose(replica, { type: 'account.open', account: peerId })
-    return replica
+  async #startLedger(peerId: string): Promise<RaftDriver> {
+    const ledger = await openDaemonLedger({ ...this.#init, peerId })
+    this.#ledger = ledger
+    this.#push('ledger', () => ledger.stop())
+    // Runs before the ledger stops: a planned stop of the leader has no election gap.
+    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
+    this.#meshId = await foundMesh(ledger, peerId)
+    await this.#propose(ledger, { type: 'account.open', account: peerId })
+    return ledger
   }
 
   async #startExecutor(
-    replica: Replica,
+    ledger: RaftDriver,
     scheduler: Scheduler,
     report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
   ): Promise<LocalExecutor | null> {
@@ -229,7 +225,7 @@ export class Daemon {
       },
       report,
     })
-    await this.#propose(replica, {
+    await this.#propose(ledger, {
       type: 'executor.register',
       peer: this.#peerId,
       owner: this.#peerId,
@@ -268,15 +264,15 @@ export class Daemon {
       },
       health: () => ({
         peerId: this.#peerId,
-        appliedIndex: this.#replica?.state.appliedIndex ?? 0,
+        appliedIndex: this.#ledger?.localRead().appliedIndex ?? 0,
       }),
     })
     this.#address = await gateway.start()
     this.#push('gateway', () => gateway.stop())
   }
 
-  async #propose(replica: Replica, command: Parameters<Replica['propose']>[0]): Promise<void> {
-    const result = await replica.propose(command)
+  async #propose(ledger: RaftDriver, command: Parameters<RaftDriver['propose']>[0]): Promise<void> {
+    const result = await ledger.propose(command)
     if (!result.ok) throw new Error(`${command.type} refused: ${result.error.message}`)
   }
 }

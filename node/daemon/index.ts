@@ -1,2 +1,3 @@
 export { Daemon } from './daemon.ts'
+export { RAFT_DIR } from './daemon-ledger.ts'
 export type { DaemonInit, LocalExecutor } from './daemon.ts'

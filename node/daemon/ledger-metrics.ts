@@ -4,7 +4,7 @@ import { Counter, Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
 import { isFinalJobState, JOB_STATES, SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
 import { jobsByState } from '../../ledger/index.ts'
-import type { Command, Replica } from '../../ledger/index.ts'
+import type { Command, RaftDriver } from '../../ledger/index.ts'
 
 export class LedgerMetrics {
   readonly containerStarts: Counter
@@ -12,14 +12,14 @@ export class LedgerMetrics {
   readonly #settled: Counter<'to'>
   #unsubscribe: (() => void) | null = null
 
-  constructor(registry: Registry, replica: Replica) {
+  constructor(registry: Registry, ledger: RaftDriver) {
     new Gauge({
       name: 'gridx_jobs',
       help: 'Jobs by state',
       labelNames: ['state'],
       registers: [registry],
       collect() {
-        const counts = jobsByState(replica.state)
+        const counts = jobsByState(ledger.localRead())
         for (const state of JOB_STATES) this.set({ state }, counts[state])
       },
     })
@@ -28,7 +28,7 @@ export class LedgerMetrics {
       help: 'Jobs waiting for an executor',
       registers: [registry],
       collect() {
-        this.set(replica.state.queue.length)
+        this.set(ledger.localRead().queue.length)
       },
     })
     new Gauge({
@@ -36,7 +36,7 @@ export class LedgerMetrics {
       help: 'Credits held in escrow for unsettled jobs, in millicredits',
       registers: [registry],
       collect() {
-        this.set(replica.state.accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0)
+        this.set(ledger.localRead().accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0)
       },
     })
     new Gauge({
@@ -44,7 +44,7 @@ export class LedgerMetrics {
       help: 'Index of the last applied log entry',
       registers: [registry],
       collect() {
-        this.set(replica.state.appliedIndex)
+        this.set(ledger.localRead().appliedIndex)
       },
     })
     this.containerStarts = new Counter({
@@ -64,9 +64,9 @@ export class LedgerMetrics {
       labelNames: ['to'],
       registers: [registry],
     })
-    this.#unsubscribe = replica.onApplied((entry, result) => {
+    this.#unsubscribe = ledger.onApplied((entry, result) => {
       if (!result.ok || !settles(entry.command, result.value)) return
-      const job = replica.state.jobs.get((entry.command as { jobId: string }).jobId)
+      const job = ledger.localRead().jobs.get((entry.command as { jobId: string }).jobId)
       if (job === undefined || !isFinalJobState(job.state) || job.priceMc === null) return
       this.#settlements.inc({ outcome: job.priceMc > 0 ? 'charged' : 'voided' })
       this.#settled.inc({ to: 'executor' }, job.executorPaidMc ?? 0)

@@ -1,24 +1,25 @@
-// What this peer shows of the mesh in `mesh.info` and `mesh.peers`. Until Raft joins several
-// peers, this peer is the only voter and the coordinator, at term 1.
+// What this peer shows of the mesh in `mesh.info` and `mesh.peers`: the coordinator and term
+// are the Raft leader and term this peer knows.
 import { jobsByState } from '../../ledger/index.ts'
-import type { Replica } from '../../ledger/index.ts'
+import type { RaftDriver } from '../../ledger/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { VERSION } from '../local/index.ts'
 import type { MeshNode } from '../mesh/index.ts'
 import type { LocalExecutor } from './daemon.ts'
 
 export function meshInfoView(init: {
-  readonly replica: Replica
+  readonly ledger: RaftDriver
   readonly meshId: string
   readonly peerId: string
 }): Results['mesh.info'] {
-  const { state } = init.replica
+  const state = init.ledger.localRead()
+  const status = init.ledger.status()
   return {
     meshId: init.meshId,
     peerId: init.peerId,
     owner: init.peerId,
-    coordinator: init.peerId,
-    term: 1,
+    coordinator: status.leader,
+    term: status.term,
     appliedIndex: state.appliedIndex,
     version: VERSION,
     policy: state.policy,

@@ -1,14 +1,14 @@
 // Subscriptions of the API: job states and balances follow the applied log; logs follow the
 // live output of a running job; peers are polled, since membership changes off the log too.
 import { balanceView, jobView } from '../../ledger/index.ts'
-import type { Replica } from '../../ledger/index.ts'
+import type { RaftDriver } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
 import type { LiveLogs } from '../coordinator/index.ts'
 import type { CallContext } from '../gateway/index.ts'
 
 export interface SubscriptionsInit {
-  readonly replica: Replica
+  readonly ledger: RaftDriver
   readonly liveLogs: LiveLogs
   readonly meshPeers: () => Results['mesh.peers']
   /** How often the peers topic looks for a change. */
@@ -43,11 +43,11 @@ export class Subscriptions {
   }
 
   #jobs(id: string | undefined, context: CallContext, push: Push): () => void {
-    const { replica } = this.#init
-    return replica.onApplied((entry, result) => {
+    const { ledger } = this.#init
+    return ledger.onApplied((entry, result) => {
       if (!result.ok || !('jobId' in entry.command)) return
       if (id !== undefined && entry.command.jobId !== id) return
-      const job = replica.state.jobs.get(entry.command.jobId)
+      const job = ledger.localRead().jobs.get(entry.command.jobId)
       if (job === undefined || job.submitter !== context.account) return
       push({ topic: 'jobs', job: jobView(job) })
     })
@@ -57,7 +57,7 @@ export class Subscriptions {
     if (id === undefined) {
       throw new GridxError('INVALID_PARAMS', 'the logs topic needs the job id', { field: 'id' })
     }
-    const job = this.#init.replica.state.jobs.get(id)
+    const job = this.#init.ledger.localRead().jobs.get(id)
     if (job === undefined || job.submitter !== context.account) {
       throw new GridxError('NOT_FOUND', `no job ${id}`, { field: 'id' })
     }
@@ -80,17 +80,17 @@ export class Subscriptions {
   }
 
   #balance(context: CallContext, push: Push): () => void {
-    const { replica } = this.#init
+    const { ledger } = this.#init
     let last = ''
     const send = (): void => {
-      const balance = balanceView(replica.state, context.account)
+      const balance = balanceView(ledger.localRead(), context.account)
       const text = JSON.stringify(balance)
       if (text === last) return
       last = text
       push({ topic: 'balance', balance })
     }
     queueMicrotask(send)
-    return replica.onApplied(() => send())
+    return ledger.onApplied(() => send())
   }
 
   #peers(push: Push): () => void {

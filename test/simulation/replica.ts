@@ -64,15 +64,19 @@ export class Replica {
     // A repeat the ledger knows by its id gets its first result back before apply touches the
     // state (ledger/state/apply.ts); only one it does not know is compared whole, which costs
     // two encodings of the ledger.
-    const unknownRepeat = this.proposals.has(proposal.id) && !this.ledger.proposals.has(entryId)
+    const unknownRepeat = this.proposals.has(proposal.id) && !this.ledger.sessions.has(entryId)
     const before = unknownRepeat ? this.#stateAfterNoEffect(index, proposal) : ''
     this.proposals.add(proposal.id)
     try {
       apply(this.ledger, {
         index,
         logTime: proposal.logTime,
+        // Each simulated proposal is its own session (sequence 1): a retry reuses it, so the
+        // ledger answers it with the first result.
         proposal: {
-          id: entryId,
+          session: entryId,
+          sequence: 1,
+          acknowledged: 0,
           proposedAt: this.#options.stripProposalIds ? proposal.logTime : proposal.proposedAt,
         },
         command: proposal.command,

@@ -4,7 +4,12 @@ import type { Command } from '../../../ledger/state/index.ts'
 import { Ledger, spec, START_MS } from './ledger-fixture.ts'
 
 const open: Command = { type: 'account.open', account: 'alice' }
-const proposal = (id: string) => ({ id, proposedAt: START_MS })
+const proposal = (session: string) => ({
+  session,
+  sequence: 1,
+  acknowledged: 0,
+  proposedAt: START_MS,
+})
 
 describe('apply', () => {
   it('should throw InvariantError and change nothing when an entry comes out of order', () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_POLICY,
   ESCROW_GRACE_MS,
+  SESSION_IDLE_MS,
   isFinalJobState,
   priceMc,
 } from '../../../protocol/index.ts'
@@ -17,7 +18,7 @@ import {
   encodeState,
   ledgerViolations,
 } from '../../../ledger/state/index.ts'
-import type { Command, Entry, State, Transfer } from '../../../ledger/state/index.ts'
+import type { Command, Entry, ProposalId, State, Transfer } from '../../../ledger/state/index.ts'
 import {
   cheapSpec,
   codeFailure,
@@ -174,6 +175,9 @@ const SETUP: readonly Step[] = [
 class Run {
   state: State = createState()
   now = START_MS
+  #session = 1
+  #sequence = 0
+  #sessionActiveAt = START_MS
   jobsSubmitted = 0
   readonly entries: Entry[] = []
 
@@ -293,6 +297,19 @@ class Run {
     }
   }
 
+  /** The next proposal id, as the daemon makes them: a proposer silent for half the idle
+   * limit opens a fresh session, since the ledger may have forgotten its old one. */
+  proposal(proposedAt: number): ProposalId {
+    if (proposedAt - this.#sessionActiveAt > SESSION_IDLE_MS / 2) {
+      this.#session++
+      this.#sequence = 0
+    }
+    this.#sessionActiveAt = Math.max(this.#sessionActiveAt, proposedAt)
+    const sequence = ++this.#sequence
+    const session = `property/${this.#session}`
+    return { session, sequence, acknowledged: sequence - 1, proposedAt }
+  }
+
   entry(command: Command): { command: Command; lagMs: number } {
     return { command, lagMs: 0 }
   }
@@ -327,7 +344,7 @@ class Run {
       const entry: Entry = {
         index: this.state.appliedIndex + 1,
         logTime: this.now - lagMs,
-        proposal: { id: `property/1/${this.entries.length + 1}`, proposedAt: this.now - lagMs },
+        proposal: this.proposal(this.now - lagMs),
         command,
       }
       const before = encodeState(this.state)

@@ -2,7 +2,7 @@
 // time the test controls. `refused` checks that a refused command changed nothing but the
 // applied index and log time, which every entry advances.
 import { expect } from 'vitest'
-import { jobSpecSchema } from '../../../protocol/index.ts'
+import { jobSpecSchema, SESSION_IDLE_MS } from '../../../protocol/index.ts'
 import type { JobResult, JobSpec, JobSpecInput } from '../../../protocol/index.ts'
 import { apply, createState, decodeState, encodeState } from '../../../ledger/state/index.ts'
 import type {
@@ -92,11 +92,10 @@ export function encodeAfterNoop(state: State, index: number, logTime: number): s
   return encodeState(copy)
 }
 
-/** An encoded state without its proposal table, to compare what the commands changed. */
+/** An encoded state without its proposer sessions, to compare what the commands changed. */
 export function withoutProposals(encoded: string): string {
   const copy = decodeState(encoded)
-  copy.proposals.clear()
-  copy.proposalFloor = 0
+  copy.sessions.clear()
   return encodeState(copy)
 }
 
@@ -104,6 +103,8 @@ export class Ledger {
   state: State = createState()
   now = START_MS
   #proposals = 0
+  #session = 1
+  #activeAt = START_MS
 
   advance(ms: number): this {
     this.now += ms
@@ -120,9 +121,18 @@ export class Ledger {
     })
   }
 
-  /** A proposal id never used before, stamped with the ledger's current time. */
+  /** The next proposal of the test proposer, stamped with the ledger's current time. It has
+   * seen every earlier result, so it acknowledges all of them; silent for half the idle limit,
+   * it opens a fresh session, as the daemon does, since the ledger may have forgotten its own. */
   proposal(): ProposalId {
-    return { id: `test/1/${++this.#proposals}`, proposedAt: this.now }
+    if (this.now - this.#activeAt > SESSION_IDLE_MS / 2) {
+      this.#session++
+      this.#proposals = 0
+    }
+    this.#activeAt = Math.max(this.#activeAt, this.now)
+    const sequence = ++this.#proposals
+    const session = `test/${this.#session}`
+    return { session, sequence, acknowledged: sequence - 1, proposedAt: this.now }
   }
 
   ok(command: Command): unknown {

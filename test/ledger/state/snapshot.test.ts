@@ -76,8 +76,7 @@ describe('snapshot', () => {
     const v1 = {
       ...current,
       version: 1,
-      proposals: undefined,
-      proposalFloor: undefined,
+      sessions: undefined,
       jobs: current.jobs.map((job) => ({
         ...job,
         code: undefined,
@@ -88,7 +87,7 @@ describe('snapshot', () => {
     }
     const restored = decodeState(JSON.stringify(v1))
     expect(ledgerViolations(restored)).toEqual([])
-    expect(restored.proposals.size).toBe(0)
+    expect(restored.sessions.size).toBe(0)
     expect(restored.jobs.get('j000003')).toMatchObject({ state: 'queued', code: 'print(1)' })
     expect(restored.jobs.get('j000001')).toMatchObject({
       state: 'succeeded',
@@ -96,6 +95,24 @@ describe('snapshot', () => {
       codeBytes: 8,
       codeSha256: sha256Hex('print(1)'),
     })
+  })
+
+  it('should restore a version 2 snapshot without its proposal table when ids had no session', () => {
+    const ledger = busyLedger()
+    const v2 = {
+      ...snapshotState(ledger.state),
+      sessions: undefined,
+      version: 2,
+      proposals: [['peer/1/1', { proposedAt: 1, result: { ok: true, value: null } }]],
+      proposalFloor: 0,
+    }
+    const restored = decodeState(JSON.stringify(v2))
+    expect(ledgerViolations(restored)).toEqual([])
+    expect(restored.sessions.size).toBe(0)
+    const encoded = JSON.parse(encodeState(restored)) as Record<string, unknown>
+    expect(encoded).toMatchObject({ version: 4, sessions: [], mesh: null, peers: [] })
+    expect(encoded).not.toHaveProperty('proposals')
+    expect(restored.jobs.size).toBe(ledger.state.jobs.size)
   })
 
   it('should differ when one balance differs', () => {

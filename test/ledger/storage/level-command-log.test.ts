@@ -12,7 +12,7 @@ function entries(from: number, to: number): Entry[] {
     result.push({
       index,
       logTime: index,
-      proposal: { id: `p${index}`, proposedAt: index },
+      proposal: { session: `p${index}`, sequence: 1, acknowledged: 0, proposedAt: index },
       command: { type: 'account.open', account: `a${index}` },
     })
   }

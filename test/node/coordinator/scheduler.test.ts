@@ -1,12 +1,11 @@
-// The scheduler over a real replica (LevelDB in a temp dir) and an in-test executor link.
-import { ClassicLevel } from 'classic-level'
+// The scheduler over a real one-voter ledger (LevelDB in a temp dir) and an in-test executor link.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LevelCommandLog, Replica } from '../../../ledger/index.ts'
-import type { ApplyResult } from '../../../ledger/index.ts'
+import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
+import type { ApplyResult, RaftDriver } from '../../../ledger/index.ts'
 import { jobSpecSchema } from '../../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../../../node/coordinator/index.ts'
 import type { Assignment, ExecutorCapacity, ExecutorLink } from '../../../node/coordinator/index.ts'
@@ -16,16 +15,20 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function startReplica(): Promise<Replica> {
+async function startReplica(): Promise<RaftDriver> {
   const dir = await mkdtemp(join(tmpdir(), 'gridx-scheduler-'))
-  const log = new LevelCommandLog(new ClassicLevel<string, string>(join(dir, 'ledger')))
-  const replica = new Replica({ log, clock: { now: () => Date.now() }, proposer: 'peer-a' })
-  await replica.start()
+  const { driver } = await openOneVoterLedger({
+    location: join(dir, 'raft'),
+    legacyLocation: null,
+    id: 'peer-a',
+    clock: { now: () => Date.now() },
+    ticker: new ManualTicker(),
+  })
   cleanups.push(async () => {
-    await replica.stop()
+    await driver.stop()
     await rm(dir, { recursive: true, force: true })
   })
-  return replica
+  return driver
 }
 
 /** An executor that records what it is handed; `onCapacity` runs when the scheduler looks. */
@@ -62,7 +65,7 @@ describe('Scheduler', () => {
       spec,
     })
     const scheduler = new Scheduler({
-      replica,
+      ledger: replica,
       liveLogs: new LiveLogs(),
       clock: { now: () => Date.now() },
       logger: pino({ level: 'silent' }),
@@ -88,9 +91,9 @@ describe('Scheduler', () => {
     const index = await assignedIndex
     expect((await cancelled)?.ok).toBe(true)
     // The cancel was the very next entry: both were applied before the assignment returned.
-    expect(replica.state.appliedIndex).toBe(index + 1)
+    expect(replica.localRead().appliedIndex).toBe(index + 1)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(replica.state.jobs.get(jobId)?.state).toBe('cancelled')
+    expect(replica.localRead().jobs.get(jobId)?.state).toBe('cancelled')
     expect(link.assigned).toEqual([])
   })
 })

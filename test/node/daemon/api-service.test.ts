@@ -1,18 +1,18 @@
-// The daemon's API service over a real replica (LevelDB in a temp dir): what the state would
-// refuse is refused before it is proposed, so it never reaches the log.
-import { ClassicLevel } from 'classic-level'
+// The daemon's API service over a real one-voter ledger (LevelDB in a temp dir): what the
+// state would refuse is refused before it is proposed, so it never reaches the log.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LevelCommandLog, Replica } from '../../../ledger/index.ts'
+import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
+import type { RaftDriver } from '../../../ledger/index.ts'
 import { GridxError, jobSpecSchema } from '../../../protocol/index.ts'
 import type { JobSpecInput, Params } from '../../../protocol/index.ts'
 import { ApiService } from '../../../node/daemon/api-service.ts'
 
 const ACCOUNT = 'peer-owner'
 const context = { account: ACCOUNT, remoteAddress: '127.0.0.1', transport: 'ws' } as const
-const started: { replica: Replica; dir: string }[] = []
+const started: { replica: RaftDriver; dir: string }[] = []
 
 afterEach(async () => {
   for (const { replica, dir } of started.splice(0)) {
@@ -21,15 +21,19 @@ afterEach(async () => {
   }
 })
 
-async function service(): Promise<{ api: ApiService; replica: Replica }> {
+async function service(): Promise<{ api: ApiService; replica: RaftDriver }> {
   const dir = await mkdtemp(join(tmpdir(), 'gridx-api-service-'))
-  const log = new LevelCommandLog(new ClassicLevel<string, string>(join(dir, 'ledger')))
-  const replica = new Replica({ log, clock: { now: () => Date.now() }, proposer: 'peer-a' })
-  await replica.start()
+  const { driver: replica } = await openOneVoterLedger({
+    location: join(dir, 'raft'),
+    legacyLocation: null,
+    id: 'peer-a',
+    clock: { now: () => Date.now() },
+    ticker: new ManualTicker(),
+  })
   started.push({ replica, dir })
   expect((await replica.propose({ type: 'account.open', account: ACCOUNT })).ok).toBe(true)
   const api = new ApiService({
-    replica,
+    ledger: replica,
     executors: () => [{ cpus: 64, memoryMb: 65_536, runtimes: ['python'] }],
     executorProblem: () => null,
     meshInfo: () => {
@@ -59,22 +63,22 @@ async function refusal(promise: Promise<unknown>): Promise<GridxError> {
 describe('ApiService', () => {
   it('should refuse an unaffordable submission without appending it to the log', async () => {
     const { api, replica } = await service()
-    const before = replica.state.appliedIndex
+    const before = replica.localRead().appliedIndex
     // 64 CPUs for an hour costs far more than the join grant.
     const params = submitParams('big', { cpus: 64, timeoutS: 3600 })
     const error = await refusal(api.handlers['job.submit'](params, context))
     expect(error.name).toBe('INSUFFICIENT_FUNDS')
-    expect(replica.state.appliedIndex).toBe(before)
+    expect(replica.localRead().appliedIndex).toBe(before)
   })
 
   it('should refuse an idempotency conflict without appending it to the log', async () => {
     const { api, replica } = await service()
     await api.handlers['job.submit'](submitParams('once'), context)
-    const before = replica.state.appliedIndex
+    const before = replica.localRead().appliedIndex
     const changed = submitParams('once', { code: 'print(2)' })
     const error = await refusal(api.handlers['job.submit'](changed, context))
     expect(error.name).toBe('CONFLICT')
-    expect(replica.state.appliedIndex).toBe(before)
+    expect(replica.localRead().appliedIndex).toBe(before)
   })
 
   it('should answer a replayed submission with the first job without appending it', async () => {
@@ -83,13 +87,13 @@ describe('ApiService', () => {
       submitParams('once', { env: { A: '1', B: '2' } }),
       context,
     )
-    const before = replica.state.appliedIndex
+    const before = replica.localRead().appliedIndex
     const again = await api.handlers['job.submit'](
       submitParams('once', { env: { B: '2', A: '1' } }),
       context,
     )
     expect(again).toEqual({ job: first.job, created: false })
-    expect(replica.state.appliedIndex).toBe(before)
+    expect(replica.localRead().appliedIndex).toBe(before)
   })
 
   it('should answer a cancel of a cancelled job without appending it to the log', async () => {
@@ -97,9 +101,9 @@ describe('ApiService', () => {
     const { job } = await api.handlers['job.submit'](submitParams('one'), context)
     const cancel = { id: job.id, idempotencyId: 'cancel-one' }
     expect((await api.handlers['job.cancel'](cancel, context)).state).toBe('cancelled')
-    const before = replica.state.appliedIndex
+    const before = replica.localRead().appliedIndex
     expect((await api.handlers['job.cancel'](cancel, context)).state).toBe('cancelled')
-    expect(replica.state.appliedIndex).toBe(before)
+    expect(replica.localRead().appliedIndex).toBe(before)
   })
 
   it('should refuse to cancel a finished job without appending it to the log', async () => {
@@ -120,11 +124,11 @@ describe('ApiService', () => {
       outcome: { state: 'succeeded', cause: null, result: emptyResult(), error: null },
     })
     expect(finished.ok).toBe(true)
-    const before = replica.state.appliedIndex
+    const before = replica.localRead().appliedIndex
     const cancel = { id: job.id, idempotencyId: 'cancel-one' }
     const error = await refusal(api.handlers['job.cancel'](cancel, context))
     expect(error.name).toBe('INVALID_STATE')
-    expect(replica.state.appliedIndex).toBe(before)
+    expect(replica.localRead().appliedIndex).toBe(before)
   })
 })
 

@@ -1,0 +1,66 @@
+// The ledger of a one-voter mesh (the one-machine daemon): a Raft log in `location`, created
+// with this peer as its only voter, or migrated from the command log of the one-machine
+// release found at `legacyLocation`.
+import { ClassicLevel } from 'classic-level'
+import { randomUUID } from 'node:crypto'
+import type { Clock } from '../clock.ts'
+import type { RaftTransport } from '../raft-transport.ts'
+import type { NodeId } from '../raft/index.ts'
+import { LevelCommandLog, LevelRaftStorage } from '../storage/index.ts'
+import { bootstrapStorage } from './membership.ts'
+import { installMigratedState, loadCommandLog } from './migrate-command-log.ts'
+import { RaftDriver } from './raft-driver.ts'
+import type { Ticker } from './ticker.ts'
+
+export interface OpenLedgerInit {
+  readonly location: string
+  /** Where the one-machine release kept its command log, if it exists; read, never changed. */
+  readonly legacyLocation: string | null
+  readonly id: NodeId
+  readonly clock: Clock
+  readonly ticker: Ticker
+  readonly electionTicks?: number
+  readonly heartbeatTicks?: number
+}
+
+/** A lone voter has no peer to send to; anything addressed elsewhere has no one to reach. */
+const NO_PEERS: RaftTransport = {
+  send: () => undefined,
+  listen: () => undefined,
+}
+
+export interface OpenedLedger {
+  readonly driver: RaftDriver
+  /** The index the old command log was migrated at; null when nothing was migrated. */
+  readonly migratedAt: number | null
+}
+
+/** Opens (creating or migrating) the log and starts the driver on it. */
+export async function openOneVoterLedger(init: OpenLedgerInit): Promise<OpenedLedger> {
+  const storage = await LevelRaftStorage.open(init.location)
+  let migratedAt: number | null = null
+  try {
+    const empty = storage.lastIndex() === 0 && storage.initialState().hardState.term === 0
+    if (empty && init.legacyLocation !== null) {
+      const legacy = new LevelCommandLog(new ClassicLevel<string, string>(init.legacyLocation))
+      migratedAt = await installMigratedState(await loadCommandLog(legacy), storage, init.id)
+    } else {
+      await bootstrapStorage(storage, init.id)
+    }
+  } catch (error) {
+    await storage.close()
+    throw error
+  }
+  const driver = new RaftDriver({
+    id: init.id,
+    storage,
+    transport: NO_PEERS,
+    ticker: init.ticker,
+    clock: init.clock,
+    sessionPrefix: `${init.id}/${randomUUID()}`,
+    ...(init.electionTicks === undefined ? {} : { electionTicks: init.electionTicks }),
+    ...(init.heartbeatTicks === undefined ? {} : { heartbeatTicks: init.heartbeatTicks }),
+  })
+  driver.start()
+  return { driver, migratedAt }
+}

@@ -1,0 +1,70 @@
+// The mesh's own records in the replicated state: genesis (applied first in every mesh, so the
+// mesh id, policy and first voter are replicated, not local metadata), the hashes of the join
+// secrets, and peer admission, which grants a new owner its credits once.
+import { JOIN_ROTATED_HASHES_MAX, RAFT_MEMBERS_MAX } from '../../protocol/index.ts'
+import { openAccount } from './accounts.ts'
+import { fail, ok } from './result.ts'
+import type { ApplyResult, Command, State } from './types.ts'
+
+const SHA256_HEX = /^[0-9a-f]{64}$/
+
+type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
+
+export function genesis(state: State, command: CommandOf<'mesh.genesis'>): ApplyResult {
+  if (state.mesh !== null) {
+    return fail('INVALID_STATE', `this mesh was founded already as ${state.mesh.meshId}`)
+  }
+  const { voter, executor } = command.secrets
+  if (!SHA256_HEX.test(voter) || !SHA256_HEX.test(executor)) {
+    return fail('INVALID_REQUEST', 'a join secret hash must be 64 hex digits')
+  }
+  if (![1, 3, 5].includes(command.voterTarget)) {
+    return fail('INVALID_REQUEST', `the voter target must be 1, 3 or 5, not ${command.voterTarget}`)
+  }
+  state.policy = command.policy
+  state.mesh = {
+    meshId: command.meshId,
+    founder: command.founder,
+    voterTarget: command.voterTarget,
+    secrets: { voter, executor, rotated: [] },
+  }
+  admitPeer(state, command.founder, command.owner, ['voter', 'executor'])
+  return ok(null)
+}
+
+export function rotateSecret(state: State, command: CommandOf<'mesh.rotate-secret'>): ApplyResult {
+  if (state.mesh === null) return fail('INVALID_STATE', 'the mesh has no genesis yet')
+  if (!SHA256_HEX.test(command.hash)) {
+    return fail('INVALID_REQUEST', 'a join secret hash must be 64 hex digits')
+  }
+  const secrets = state.mesh.secrets
+  const rotated = [...secrets.rotated, secrets[command.role]].slice(-JOIN_ROTATED_HASHES_MAX)
+  state.mesh.secrets = { ...secrets, [command.role]: command.hash, rotated }
+  return ok(null)
+}
+
+export function admit(state: State, command: CommandOf<'peer.admit'>): ApplyResult {
+  if (state.mesh === null) return fail('INVALID_STATE', 'the mesh has no genesis yet')
+  if (!state.peers.has(command.peer) && state.peers.size >= RAFT_MEMBERS_MAX) {
+    return fail('QUEUE_FULL', `the mesh has ${RAFT_MEMBERS_MAX} peers already`)
+  }
+  return ok(admitPeer(state, command.peer, command.owner, command.roles))
+}
+
+/** Admits (or re-admits with new roles) a peer; its owner's account is opened, with the join
+ * grant, only the first time that owner appears. */
+function admitPeer(
+  state: State,
+  peer: string,
+  owner: string,
+  roles: readonly ('voter' | 'executor')[],
+): { granted: boolean } {
+  const existing = state.peers.get(peer)
+  state.peers.set(peer, {
+    peer,
+    owner,
+    roles: [...roles],
+    admittedAt: existing?.admittedAt ?? state.logTime,
+  })
+  return { granted: openAccount(state, owner).created }
+}

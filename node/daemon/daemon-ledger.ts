@@ -1,0 +1,85 @@
+// The daemon's ledger: a one-voter Raft driver on the data dir's `raft/` log, migrated at the
+// first start from the command log (`ledger/`) of the one-machine release, and the genesis
+// entry that founds the mesh.
+import { access, rename } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
+import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
+import { MESH_VOTER_TARGET_DEFAULT, RAFT_TICK_MS_DEFAULT } from '../../protocol/index.ts'
+import { LEDGER_DIR } from '../local/index.ts'
+import { generateJoinSecret, hashJoinSecret } from '../mesh/index.ts'
+
+/** The Raft log and its snapshots, in the data dir. */
+export const RAFT_DIR = 'raft'
+
+export interface DaemonLedgerInit {
+  readonly dataDir: string
+  readonly peerId: string
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly raftTickMs?: number
+  readonly electionTicks?: number
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Opens (creating or migrating) the ledger and starts its driver. */
+export async function openDaemonLedger(init: DaemonLedgerInit): Promise<RaftDriver> {
+  const legacy = join(init.dataDir, LEDGER_DIR)
+  let opened: OpenedLedger
+  try {
+    opened = await openOneVoterLedger({
+      location: join(init.dataDir, RAFT_DIR),
+      legacyLocation: (await exists(legacy)) ? legacy : null,
+      id: init.peerId,
+      clock: init.clock,
+      ticker: intervalTicker(init.raftTickMs ?? RAFT_TICK_MS_DEFAULT),
+      ...(init.electionTicks === undefined ? {} : { electionTicks: init.electionTicks }),
+    })
+  } catch (error) {
+    if (String((error as Error).cause ?? error).includes('LOCK')) {
+      throw new Error(`another Grid-X daemon is using ${init.dataDir}`, { cause: error })
+    }
+    throw error
+  }
+  if (opened.migratedAt !== null) {
+    // Kept, not deleted: the Raft snapshot now holds the same state.
+    await rename(legacy, `${legacy}.migrated`)
+    init.logger.info({ index: opened.migratedAt }, 'ledger migrated to the Raft log')
+  }
+  return opened.driver
+}
+
+/**
+ * Proposes the genesis entry of a new mesh (or of one migrated from the one-machine release):
+ * the mesh id (derived from the founder, as that release did), policy, first voter and the
+ * join secrets' hashes become replicated state. The secrets are not kept: `gridx token
+ * --rotate` issues the tokens a joiner uses. Resolves with the mesh id.
+ */
+export async function foundMesh(ledger: RaftDriver, peerId: string): Promise<string> {
+  const state = await ledger.read()
+  if (state.mesh === null) {
+    const result = await ledger.propose({
+      type: 'mesh.genesis',
+      meshId: `mesh-${peerId.slice(-12)}`,
+      policy: state.policy,
+      founder: peerId,
+      owner: peerId,
+      voterTarget: MESH_VOTER_TARGET_DEFAULT,
+      secrets: {
+        voter: hashJoinSecret(generateJoinSecret()),
+        executor: hashJoinSecret(generateJoinSecret()),
+      },
+    })
+    if (!result.ok) throw new Error(`mesh.genesis refused: ${result.error.message}`)
+  }
+  return ledger.localRead().mesh?.meshId ?? ''
+}
