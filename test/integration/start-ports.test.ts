@@ -84,6 +84,27 @@ describe('gridx start ports', () => {
     expect(result.stderr).toContain('--p2p-ws-port')
   })
 
+  it('should name both flags when two of them give the daemon the same port', async () => {
+    const port = await freePair()
+    const cases = [
+      { args: ['--api-port', '0', '--p2p-port', String(port), '--p2p-ws-port', String(port)] },
+      { args: ['--api-port', String(port), '--p2p-port', '0', '--p2p-ws-port', String(port)] },
+      { args: ['--api-port', String(port + 1), '--p2p-port', String(port)] },
+    ]
+    const flags = [
+      ['--p2p-port', '--p2p-ws-port'],
+      ['--api-port', '--p2p-ws-port'],
+      ['--api-port', '--p2p-ws-port'],
+    ]
+    for (const [index, { args }] of cases.entries()) {
+      const result = await start(args)
+      expect(result.code).not.toBe(0)
+      // Nothing else holds the port: blaming "another gridx" would send the user hunting.
+      expect(result.stderr).not.toContain('another gridx')
+      for (const flag of flags[index] ?? []) expect(result.stderr).toContain(flag)
+    }
+  })
+
   it('should listen for WebSockets on --p2p-ws-port instead of p2p port + 1', async () => {
     const port = await freePair()
     const wsPort = await freePair()
