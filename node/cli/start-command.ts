@@ -139,7 +139,13 @@ function listeners(options: StartOptions) {
   return [
     { port: Number(options.apiPort), name: 'API port', flag: '--api-port' },
     { port: p2pPort, name: 'peer-to-peer TCP port', flag: '--p2p-port' },
-    { port: wsPort, name: 'peer-to-peer WebSocket port', flag: '--p2p-ws-port' },
+    {
+      port: wsPort,
+      name: 'peer-to-peer WebSocket port',
+      flag: '--p2p-ws-port',
+      // A port the user never typed: the message says where it came from.
+      derived: options.p2pWsPort === undefined ? ` (its default is --p2p-port ${p2pPort} + 1)` : '',
+    },
   ]
 }
 
@@ -168,7 +174,7 @@ function explainStartFailure(error: unknown, options: StartOptions): Error {
     if (listener !== undefined) {
       return new CliError(
         `the ${listener.name} ${listener.port} is already in use: is another gridx running? ` +
-          `Choose another with ${listener.flag}.`,
+          `Choose another with ${listener.flag}${listener.derived ?? ''}.`,
       )
     }
   }

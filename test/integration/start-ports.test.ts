@@ -82,6 +82,8 @@ describe('gridx start ports', () => {
     expect(result.code).not.toBe(0)
     expect(result.stderr).toContain(`peer-to-peer WebSocket port ${port + 1} is already in use`)
     expect(result.stderr).toContain('--p2p-ws-port')
+    // The user never typed that port: the message says where it came from.
+    expect(result.stderr).toContain(`--p2p-port ${port} + 1`)
   })
 
   it('should name both flags when two of them give the daemon the same port', async () => {
