@@ -30,8 +30,14 @@ export function isFinalJobState(state: JobState): boolean {
   return FINAL_JOB_STATES.includes(state)
 }
 
+/** Text of at most `max` UTF-8 bytes. A lone surrogate (which JSON can carry as an escape) has
+ * no UTF-8 form: stored it would turn into U+FFFD, and the engine refuses it in a container's
+ * arguments or environment after the job was queued and escrowed. */
 const maxBytes = (max: number, what: string) =>
-  z.string().refine((text) => utf8Bytes(text) <= max, { message: `${what} exceeds ${max} bytes` })
+  z
+    .string()
+    .refine((text) => text.isWellFormed(), { message: `${what} contains a lone surrogate` })
+    .refine((text) => utf8Bytes(text) <= max, { message: `${what} exceeds ${max} bytes` })
 
 /** An argument or environment value: the kernel takes both as C strings, so a NUL byte would
  * cut the value short where the submitter did not put an end (or make the exec fail). */

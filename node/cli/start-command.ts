@@ -84,6 +84,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
     .action(async (options: StartOptions) => {
       // Checked before anything is written, so that a bad flag leaves no trace.
       refuseUntilMeshWired(parseMeshStartOptions(options))
+      refuseSharedPorts(options)
       await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
       const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
       // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.
@@ -147,8 +148,31 @@ function listeners(options: StartOptions) {
   return [
     { port: Number(options.apiPort), name: 'API port', flag: '--api-port' },
     { port: p2pPort, name: 'peer-to-peer TCP port', flag: '--p2p-port' },
-    { port: wsPort, name: 'peer-to-peer WebSocket port', flag: '--p2p-ws-port' },
+    {
+      port: wsPort,
+      name: 'peer-to-peer WebSocket port',
+      flag: '--p2p-ws-port',
+      // A port the user never typed: the message says where it came from.
+      derived: options.p2pWsPort === undefined ? ` (its default is --p2p-port ${p2pPort} + 1)` : '',
+    },
   ]
+}
+
+/** Two flags that give the same port would make the daemon's second listen fail, and the
+ * port-taken message would then blame another program. Port 0 picks a free port each time;
+ * a port that is not a number is left to its own check. */
+function refuseSharedPorts(options: StartOptions): void {
+  const seen = new Map<number, string>()
+  for (const listener of listeners(options)) {
+    const other = seen.get(listener.port)
+    if (other !== undefined && listener.port > 0) {
+      throw new CliError(
+        `${other} and ${listener.flag} both give port ${listener.port}: the daemon listens ` +
+          'on each port separately, so give them different ports.',
+      )
+    }
+    seen.set(listener.port, listener.flag)
+  }
 }
 
 function explainStartFailure(error: unknown, options: StartOptions): Error {
@@ -159,7 +183,7 @@ function explainStartFailure(error: unknown, options: StartOptions): Error {
     if (listener !== undefined) {
       return new CliError(
         `the ${listener.name} ${listener.port} is already in use: is another gridx running? ` +
-          `Choose another with ${listener.flag}.`,
+          `Choose another with ${listener.flag}${listener.derived ?? ''}.`,
       )
     }
   }

@@ -45,6 +45,14 @@ function bracketed(address: string): string {
   return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address
 }
 
+/** The Host values by which a browser on `origin` reaches the daemon through a proxy that
+ * passes Host on: the origin's host, with its default port written out or not. */
+function hostsOfOrigin(origin: string): string[] {
+  const url = new URL(origin)
+  if (url.port !== '') return [url.host]
+  return [url.host, `${url.host}:${url.protocol === 'https:' ? 443 : 80}`]
+}
+
 function machineAddresses(): string[] {
   return Object.values(networkInterfaces())
     .flatMap((entries) => entries ?? [])
@@ -76,7 +84,10 @@ export class OriginPolicy {
       : [listenHost, ...(this.#loopback ? LOOPBACK_NAMES : [])]
     const names = addresses.map((address) => bracketed(address).toLowerCase())
     const withPort = (name: string) => (port === 80 ? [name, `${name}:80`] : [`${name}:${port}`])
-    this.#hosts = new Set(names.flatMap(withPort))
+    // A proxy in front of the daemon (the reason for --allow-origin) may pass the browser's
+    // Host on unchanged, as Caddy does: the owner named that host, so it is not a rebinding.
+    const proxied = [...this.#allowed].flatMap(hostsOfOrigin)
+    this.#hosts = new Set([...names.flatMap(withPort), ...proxied])
     this.#origins = new Set(
       names.map((name) => (port === 80 ? `http://${name}` : `http://${name}:${port}`)),
     )

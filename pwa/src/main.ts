@@ -1,5 +1,6 @@
 // Entry of the app: defines the root element and registers the service worker (built by
 // Workbox into /sw.js, so only in a production build).
+import './parse-without-eval.ts'
 import './elements/gridx-app.ts'
 
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {

@@ -82,6 +82,29 @@ describe('gridx start ports', () => {
     expect(result.code).not.toBe(0)
     expect(result.stderr).toContain(`peer-to-peer WebSocket port ${port + 1} is already in use`)
     expect(result.stderr).toContain('--p2p-ws-port')
+    // The user never typed that port: the message says where it came from.
+    expect(result.stderr).toContain(`--p2p-port ${port} + 1`)
+  })
+
+  it('should name both flags when two of them give the daemon the same port', async () => {
+    const port = await freePair()
+    const cases = [
+      { args: ['--api-port', '0', '--p2p-port', String(port), '--p2p-ws-port', String(port)] },
+      { args: ['--api-port', String(port), '--p2p-port', '0', '--p2p-ws-port', String(port)] },
+      { args: ['--api-port', String(port + 1), '--p2p-port', String(port)] },
+    ]
+    const flags = [
+      ['--p2p-port', '--p2p-ws-port'],
+      ['--api-port', '--p2p-ws-port'],
+      ['--api-port', '--p2p-ws-port'],
+    ]
+    for (const [index, { args }] of cases.entries()) {
+      const result = await start(args)
+      expect(result.code).not.toBe(0)
+      // Nothing else holds the port: blaming "another gridx" would send the user hunting.
+      expect(result.stderr).not.toContain('another gridx')
+      for (const flag of flags[index] ?? []) expect(result.stderr).toContain(flag)
+    }
   })
 
   it('should listen for WebSockets on --p2p-ws-port instead of p2p port + 1', async () => {

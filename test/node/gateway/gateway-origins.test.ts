@@ -123,6 +123,24 @@ describe('gateway origins on a loopback listener', () => {
     }
   })
 
+  it('should answer the Host of an allowed origin when a proxy passes it on', async () => {
+    // Caddy, and nginx with `proxy_set_header Host $host`, forward the browser's Host: the
+    // name of an origin the owner allowed is a name the daemon is reached by.
+    const port = api.address.port
+    for (const host of ['app.example', 'APP.example', 'app.example:443']) {
+      expect((await send(port, 'GET', '/', { host })).status, host).toBe(200)
+      const rpc = await send(port, 'POST', API_PATH, {
+        ...authorized,
+        host,
+        origin: 'https://app.example',
+      })
+      expect(rpc.status, host).toBe(200)
+    }
+    for (const host of ['app.example:80', 'app.example:8443', 'www.app.example']) {
+      expect((await send(port, 'GET', '/healthz', { host })).status, host).toBe(403)
+    }
+  })
+
   it('should serve the web app with a Content-Security-Policy that forbids framing', async () => {
     const port = api.address.port
     const answer = await send(port, 'GET', '/', { host: `localhost:${port}` })

@@ -96,6 +96,27 @@ const cases: readonly {
     field: 'spec.env.A',
   },
   {
+    // JSON carries a lone surrogate as an escape; no UTF-8 encodes it, so the engine refused
+    // the container after the job was queued and paid for.
+    name: 'a lone surrogate in an argument',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, args: ['ok', 'a\ud800'] } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.args.1',
+  },
+  {
+    name: 'a lone surrogate in an environment value',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, env: { A: '\udfffx' } } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.env.A',
+  },
+  {
+    // Stored as UTF-8, it would become U+FFFD: the job would run other code than was sent.
+    name: 'a lone surrogate in the code',
+    body: submit({ idempotencyId: 'a', spec: { ...spec, code: 'print("\ud800")' } }),
+    code: ERROR_CODES.INVALID_PARAMS,
+    field: 'spec.code',
+  },
+  {
     name: 'params that are not an object',
     body: { jsonrpc: '2.0', id: 1, method: 'job.get', params: ['j1234567'] },
     code: ERROR_CODES.INVALID_PARAMS,
