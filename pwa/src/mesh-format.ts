@@ -46,13 +46,15 @@ export function voterSummary(info: MeshInfo): string {
 }
 
 /** How long ago `thenMs` was: "now" under 100 ms (or ahead of this clock), seconds to one
- * decimal under a minute, whole minutes after. */
+ * decimal under a minute, then whole minutes, hours and days. */
 export function formatAgo(thenMs: number | null | undefined, nowMs: number): string {
   if (thenMs === null || thenMs === undefined) return 'never'
   const elapsedMs = nowMs - thenMs
   if (elapsedMs < 100) return 'now'
   if (elapsedMs < 60_000) return `${(elapsedMs / 1000).toFixed(1).replace(/\.0$/, '')} s ago`
-  return `${Math.floor(elapsedMs / 60_000)} min ago`
+  if (elapsedMs < 3_600_000) return `${Math.floor(elapsedMs / 60_000)} min ago`
+  if (elapsedMs < 86_400_000) return `${Math.floor(elapsedMs / 3_600_000)} h ago`
+  return `${Math.floor(elapsedMs / 86_400_000)} d ago`
 }
 
 /** The last-contact column: the peer showing the page does not contact itself. */

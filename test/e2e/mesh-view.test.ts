@@ -134,6 +134,49 @@ describe.skipIf(!hasChromium)('the mesh view in Chromium', () => {
     await page.setViewportSize(VIEWPORTS.desktop)
   })
 
+  it('should show each member’s health and fit a phone when the mesh reports five', async () => {
+    // What a coordinator of a mesh of several machines reports, given to the app's own element
+    // on the page: a one-machine daemon cannot report it.
+    const info = await node.call('mesh.info', {})
+    const nowMs = Date.now()
+    const id = (n: number) => `12D3KooWMember${n}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`
+    const several = {
+      ...info,
+      coordinator: id(1),
+      commitIndex: 5000,
+      voterTarget: 3,
+      members: [
+        { peerId: id(1), role: 'voter', healthy: true, matchIndex: 5000, lastContactMs: nowMs },
+        { peerId: id(2), role: 'voter', healthy: true, matchIndex: 4998, lastContactMs: nowMs },
+        { peerId: id(3), role: 'voter', healthy: false, matchIndex: 120, lastContactMs: nowMs },
+        { peerId: id(4), role: 'learner', healthy: false, matchIndex: 90, lastContactMs: null },
+        { peerId: id(5), role: 'learner', healthy: false, matchIndex: 4000, lastContactMs: 1 },
+      ],
+    }
+    await page.setViewportSize(VIEWPORTS.phone)
+    await page.evaluate(
+      ([given, now]) => {
+        const element = document.createElement('gridx-mesh-members') as HTMLElement & {
+          info: unknown
+          nowMs: number
+        }
+        element.info = given
+        element.nowMs = now
+        element.id = 'several'
+        document.querySelector('gridx-app')?.shadowRoot?.querySelector('main')?.prepend(element)
+      },
+      [several, nowMs] as const,
+    )
+    try {
+      await checkSeveral(page)
+    } finally {
+      await page.evaluate(() =>
+        document.querySelector('gridx-app')?.shadowRoot?.querySelector('#several')?.remove(),
+      )
+      await page.setViewportSize(VIEWPORTS.desktop)
+    }
+  })
+
   it('should say it is reconnecting while the daemon restarts, then show fresh data', async () => {
     await members().first().waitFor()
     await node.stop()
@@ -154,3 +197,16 @@ describe.skipIf(!hasChromium)('the mesh view in Chromium', () => {
     await page.locator(`tr[data-member][data-health="healthy"]`).waitFor()
   })
 })
+
+/** The five members injected as #several, as a phone shows them. */
+async function checkSeveral(page: Page): Promise<void> {
+  const rows = page.locator('#several tr[data-member]')
+  await rows.first().waitFor()
+  const health = await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-health')))
+  expect(health).toEqual(['healthy', 'healthy', 'lagging', 'unreachable', 'unreachable'])
+  expect(await page.locator('#several [data-voters]').innerText()).toBe('3 voters, 2 learners')
+  expect(await rows.nth(3).locator('[data-last-contact]').innerText()).toBe('never')
+  expect(await seriousAxeViolations(page)).toEqual([])
+  expect(await overflowing(page)).toEqual([])
+  await screenshot(page, 'mesh-members-several-phone')
+}

@@ -43,6 +43,19 @@ export class GridxMeshMembers extends LitElement {
       .summary {
         margin: 0 0 0.5rem;
       }
+      /* Five columns on a phone: tighter cells, and the word alone says the health. */
+      @media (max-width: 600px) {
+        table {
+          font-size: 0.8rem;
+        }
+        th,
+        td {
+          padding: 0.35rem 0.15rem;
+        }
+        .health::before {
+          content: none;
+        }
+      }
     `,
   ]
 

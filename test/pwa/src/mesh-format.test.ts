@@ -84,6 +84,8 @@ describe('mesh format', () => {
     expect(formatAgo(NOW_MS - 1500, NOW_MS)).toBe('1.5 s ago')
     expect(formatAgo(NOW_MS - 3000, NOW_MS)).toBe('3 s ago')
     expect(formatAgo(NOW_MS - 125_000, NOW_MS)).toBe('2 min ago')
+    expect(formatAgo(NOW_MS - 2 * 3_600_000 - 1, NOW_MS)).toBe('2 h ago')
+    expect(formatAgo(NOW_MS - 3 * 86_400_000, NOW_MS)).toBe('3 d ago')
     // Another machine's clock may run ahead of this one.
     expect(formatAgo(NOW_MS + 400, NOW_MS)).toBe('now')
     expect(formatAgo(null, NOW_MS)).toBe('never')
