@@ -3,8 +3,19 @@ import { z } from 'zod'
 import { utf8Bytes } from './bytes.ts'
 import * as limits from './limits.ts'
 
-export const RUNTIMES = ['python', 'node', 'bash'] as const
+/** Runtimes whose code runs in a container, each from its own image. */
+export const CONTAINER_RUNTIMES = ['python', 'node', 'bash'] as const
+export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number]
+
+/** Every runtime a job may name. 'noop' runs nothing: it succeeds at once with no output, so
+ * that a benchmark measures the mesh and not the engine. Only an executor started with the
+ * test-only `--noop-executor` offers it, and the API refuses a job no executor offers. */
+export const RUNTIMES = [...CONTAINER_RUNTIMES, 'noop'] as const
 export type Runtime = (typeof RUNTIMES)[number]
+
+export function isContainerRuntime(runtime: Runtime): runtime is ContainerRuntime {
+  return (CONTAINER_RUNTIMES as readonly Runtime[]).includes(runtime)
+}
 
 export const JOB_STATES = [
   'queued',

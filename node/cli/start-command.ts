@@ -19,6 +19,7 @@ interface StartOptions extends CommonOptions, MeshStartFlags {
   readonly p2pWsPort?: string
   readonly allowOrigin: string[]
   readonly executor: boolean
+  readonly noopExecutor?: true
   readonly logLevel: string
   readonly drainTimeout: string
 }
@@ -48,96 +49,124 @@ function seconds(value: string, flag: string): number {
 }
 
 export function startCommand(context: CliContext, decorate: (c: Command) => Command): Command {
-  return decorate(new Command('start'))
-    .description('run this machine’s peer: a one-machine mesh with its API and web app')
-    .option('--api-host <host>', 'address the API and web app listen on', '127.0.0.1')
-    .option('--api-port <port>', 'port of the API and web app', '7070')
-    .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
-    .option('--p2p-port <port>', 'peer-to-peer TCP port', '4001')
-    .option(
-      '--p2p-ws-port <port>',
-      'peer-to-peer WebSocket port (default: the peer-to-peer port + 1)',
-    )
-    .option(
-      '--allow-origin <origin>',
-      'a web origin besides the daemon’s own that may use the API, e.g. a proxy’s ' +
-        'https://gridx.example (repeatable)',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
-    )
-    .option('--no-executor', 'do not run jobs on this machine')
-    .option(
-      '--drain-timeout <s>',
-      'on stop, how long running jobs may finish before they are handed back',
-      String(SHUTDOWN_DRAIN_MS / 1000),
-    )
-    .option('--join <host[:port]>', 'join the mesh of the member at this address (any member)')
-    .option('--token <token>', 'the join token for --join, from `gridx token` on a member')
-    .option('--voters <n>', 'voters a new mesh keeps: 1, 3 or 5 (default 3)')
-    .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick, for slow links')
-    .option('--election-ticks <n>', 'Raft ticks without a coordinator before an election')
-    .addOption(
-      new Option('--log-level <level>', 'detail of daemon.log')
-        .choices(['debug', 'info', 'warn', 'error'])
-        .default('info'),
-    )
-    .action(async (options: StartOptions) => {
-      // Checked before anything is written, so that a bad flag leaves no trace.
-      refuseUntilMeshWired(parseMeshStartOptions(options))
-      refuseSharedPorts(options)
-      await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
-      const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
-      // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.
-      const { Daemon } = await import('../daemon/index.ts')
-      const daemon = new Daemon({
-        dataDir: options.dataDir,
-        apiHost: options.apiHost,
-        apiPort: port(options.apiPort, '--api-port'),
-        p2pHost: options.p2pHost,
-        p2pPort: port(options.p2pPort, '--p2p-port'),
-        ...(options.p2pWsPort === undefined
-          ? {}
-          : { p2pWsPort: port(options.p2pWsPort, '--p2p-ws-port') }),
-        allowOrigins: options.allowOrigin.map((origin) => allowedOrigin(origin)),
-        logger,
-        clock: context.clock,
-        staticDir: context.staticDir,
-        drainMs: seconds(options.drainTimeout, '--drain-timeout') * 1000,
-        createExecutor: options.executor
-          ? (peerId) => context.createExecutor(peerId, logger)
-          : null,
-      })
-      try {
-        await daemon.start()
-      } catch (error) {
-        await daemon.stop()
-        throw explainStartFailure(error, options)
-      }
-      const info = {
-        apiUrl: daemon.address.url,
-        appUrl: daemon.appUrl,
-        peerId: daemon.peerId,
-        dataDir: options.dataDir,
-        version: VERSION,
-      }
-      context.stdout.write(
-        options.json
-          ? `${JSON.stringify(info)}\n`
-          : `Grid-X ${VERSION} is running.\n` +
-              `  peer      ${daemon.peerId}\n` +
-              `  API       ${daemon.address.url}\n` +
-              `  web app   ${daemon.appUrl}\n` +
-              `  data      ${options.dataDir} (logs in daemon.log)\n` +
-              'Press Ctrl+C to stop.\n',
+  return (
+    decorate(new Command('start'))
+      .description('run this machine’s peer: a one-machine mesh with its API and web app')
+      .option('--api-host <host>', 'address the API and web app listen on', '127.0.0.1')
+      .option('--api-port <port>', 'port of the API and web app', '7070')
+      .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
+      .option('--p2p-port <port>', 'peer-to-peer TCP port', '4001')
+      .option(
+        '--p2p-ws-port <port>',
+        'peer-to-peer WebSocket port (default: the peer-to-peer port + 1)',
       )
-      await new Promise<void>((resolve) => {
-        if (context.stopSignal.aborted) resolve()
-        context.stopSignal.addEventListener('abort', () => resolve(), { once: true })
+      .option(
+        '--allow-origin <origin>',
+        'a web origin besides the daemon’s own that may use the API, e.g. a proxy’s ' +
+          'https://gridx.example (repeatable)',
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      )
+      .option('--no-executor', 'do not run jobs on this machine')
+      // For tests and benchmarks only, hence not in --help: see noopExecutorWanted.
+      .addOption(new Option('--noop-executor', 'also run noop jobs, in-process').hideHelp())
+      .option(
+        '--drain-timeout <s>',
+        'on stop, how long running jobs may finish before they are handed back',
+        String(SHUTDOWN_DRAIN_MS / 1000),
+      )
+      .option('--join <host[:port]>', 'join the mesh of the member at this address (any member)')
+      .option('--token <token>', 'the join token for --join, from `gridx token` on a member')
+      .option('--voters <n>', 'voters a new mesh keeps: 1, 3 or 5 (default 3)')
+      .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick, for slow links')
+      .option('--election-ticks <n>', 'Raft ticks without a coordinator before an election')
+      .addOption(
+        new Option('--log-level <level>', 'detail of daemon.log')
+          .choices(['debug', 'info', 'warn', 'error'])
+          .default('info'),
+      )
+      .action(async (options: StartOptions) => {
+        // Checked before anything is written, so that a bad flag leaves no trace.
+        refuseUntilMeshWired(parseMeshStartOptions(options))
+        refuseSharedPorts(options)
+        const noop = noopExecutorWanted(options, context.env)
+        await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+        const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
+        // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.
+        const { Daemon } = await import('../daemon/index.ts')
+        const daemon = new Daemon({
+          dataDir: options.dataDir,
+          apiHost: options.apiHost,
+          apiPort: port(options.apiPort, '--api-port'),
+          p2pHost: options.p2pHost,
+          p2pPort: port(options.p2pPort, '--p2p-port'),
+          ...(options.p2pWsPort === undefined
+            ? {}
+            : { p2pWsPort: port(options.p2pWsPort, '--p2p-ws-port') }),
+          allowOrigins: options.allowOrigin.map((origin) => allowedOrigin(origin)),
+          logger,
+          clock: context.clock,
+          staticDir: context.staticDir,
+          drainMs: seconds(options.drainTimeout, '--drain-timeout') * 1000,
+          createExecutor: options.executor
+            ? async (peerId) => {
+                const executor = await context.createExecutor(peerId, logger)
+                if (!noop) return executor
+                const { withNoopRuntime } = await import('../executor/index.ts')
+                return withNoopRuntime(executor)
+              }
+            : null,
+        })
+        try {
+          await daemon.start()
+        } catch (error) {
+          await daemon.stop()
+          throw explainStartFailure(error, options)
+        }
+        const info = {
+          apiUrl: daemon.address.url,
+          appUrl: daemon.appUrl,
+          peerId: daemon.peerId,
+          dataDir: options.dataDir,
+          version: VERSION,
+        }
+        context.stdout.write(
+          options.json
+            ? `${JSON.stringify(info)}\n`
+            : `Grid-X ${VERSION} is running.\n` +
+                `  peer      ${daemon.peerId}\n` +
+                `  API       ${daemon.address.url}\n` +
+                `  web app   ${daemon.appUrl}\n` +
+                `  data      ${options.dataDir} (logs in daemon.log)\n` +
+                'Press Ctrl+C to stop.\n',
+        )
+        await new Promise<void>((resolve) => {
+          if (context.stopSignal.aborted) resolve()
+          context.stopSignal.addEventListener('abort', () => resolve(), { once: true })
+        })
+        if (!options.json) context.stderr.write('stopping: finishing running jobs…\n')
+        await daemon.stop()
+        logger.flush()
       })
-      if (!options.json) context.stderr.write('stopping: finishing running jobs…\n')
-      await daemon.stop()
-      logger.flush()
-    })
+  )
+}
+
+/**
+ * Whether this peer also offers the noop runtime. Refused under NODE_ENV=production: a noop
+ * job succeeds without running, so a mesh that let a production peer offer it would pay that
+ * peer for work nobody did; benchmarks and tests run without NODE_ENV=production.
+ */
+function noopExecutorWanted(options: StartOptions, env: NodeJS.ProcessEnv): boolean {
+  if (options.noopExecutor !== true) return false
+  if (env.NODE_ENV === 'production') {
+    throw new CliError(
+      '--noop-executor is for tests and benchmarks and is refused when NODE_ENV=production',
+    )
+  }
+  if (!options.executor) {
+    throw new CliError('--noop-executor needs the executor: drop --no-executor')
+  }
+  return true
 }
 
 /** The daemon's listening ports, each with its name and the flag that moves it. */

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict'
 import { setTimeout } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {
-  RUNTIMES,
+  CONTAINER_RUNTIMES,
+  isContainerRuntime,
+  type ContainerRuntime,
   type ExecutorCapacity,
   type ExecutorLoad,
-  type Runtime,
 } from '../../protocol/index.ts'
 import { type CgroupLayout, cgroupLayout } from './cgroup-sampler.ts'
 import { ENGINE_CALL_TIMEOUT_MS, ENGINE_RECHECK_MS, STOP_TIMEOUT_MS } from './constants.ts'
@@ -35,7 +36,7 @@ export interface DockerExecutorInit {
   /** An engine client to use instead of connecting (tests, embedding). */
   readonly docker?: Docker
   /** Image per runtime; defaults to gridx/runtime-<name>:latest. */
-  readonly images?: Partial<Record<Runtime, string>>
+  readonly images?: Partial<Record<ContainerRuntime, string>>
   /** How often to look again for a missing engine or runtime image (ENGINE_RECHECK_MS). */
   readonly recheckMs?: number
 }
@@ -61,7 +62,7 @@ interface Engine {
   readonly cgroup: CgroupLayout | null
   readonly cpus: number
   readonly memoryMb: number
-  readonly runtimes: readonly Runtime[]
+  readonly runtimes: readonly ContainerRuntime[]
 }
 
 interface ActiveRun {
@@ -75,7 +76,7 @@ const NO_CAPACITY: ExecutorCapacity = { cpus: 0, memoryMb: 0, runtimes: [] }
 
 export class DockerExecutor {
   private readonly init: DockerExecutorInit
-  private readonly images: Readonly<Record<Runtime, string>>
+  private readonly images: Readonly<Record<ContainerRuntime, string>>
   private engine: Engine | null = null
   private problem: string | null = 'the executor has not started'
   private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new'
@@ -267,10 +268,12 @@ export class DockerExecutor {
   private runInEngine(request: RunRequest, hooks: RunHooks): Promise<RunOutcome> {
     const engine = this.engine
     assert(engine !== null, 'refusal() checks the engine first')
+    const { runtime } = request.spec
+    assert(isContainerRuntime(runtime), 'refusal() checks the runtime has a container')
     const job = {
       docker: engine.docker,
       spec: request.spec,
-      image: this.images[request.spec.runtime],
+      image: this.images[runtime],
       labels: jobLabels(this.init.executorId, request.jobId, request.fence),
       cgroup: engine.cgroup,
       onCleanupError: (containerId: string) => this.leftovers.add(containerId),
@@ -287,6 +290,9 @@ export class DockerExecutor {
     const engine = this.engine
     if (engine === null) return new Error(this.problem ?? 'no Docker engine')
     const { runtime, cpus, memoryMb } = request.spec
+    if (!isContainerRuntime(runtime)) {
+      return new Error(`this executor runs no ${runtime} jobs: they need --noop-executor`)
+    }
     if (!engine.runtimes.includes(runtime)) {
       const image = this.images[runtime]
       return new ImageMissingError(
@@ -304,24 +310,26 @@ export class DockerExecutor {
     return null
   }
 
-  private async presentRuntimes(docker: Docker): Promise<Runtime[]> {
+  private async presentRuntimes(docker: Docker): Promise<ContainerRuntime[]> {
     const checks = await Promise.allSettled(
-      RUNTIMES.map((runtime) => inspectImage(docker, this.images[runtime], ENGINE_CALL_TIMEOUT_MS)),
+      CONTAINER_RUNTIMES.map((runtime) =>
+        inspectImage(docker, this.images[runtime], ENGINE_CALL_TIMEOUT_MS),
+      ),
     )
     const failure = checks.find(
       (check) =>
         check.status === 'rejected' && (check.reason as { statusCode?: number }).statusCode !== 404,
     )
     if (failure !== undefined && failure.status === 'rejected') throw failure.reason
-    return RUNTIMES.filter((_, index) => checks[index]!.status === 'fulfilled')
+    return CONTAINER_RUNTIMES.filter((_, index) => checks[index]!.status === 'fulfilled')
   }
 
-  private imageProblem(runtimes: readonly Runtime[]): string | null {
-    const missing = RUNTIMES.filter((runtime) => !runtimes.includes(runtime))
+  private imageProblem(runtimes: readonly ContainerRuntime[]): string | null {
+    const missing = CONTAINER_RUNTIMES.filter((runtime) => !runtimes.includes(runtime))
     if (missing.length === 0) return null
     const images = missing.map((runtime) => this.images[runtime]).join(', ')
     const what =
-      missing.length === RUNTIMES.length ? 'no job can run here' : 'those jobs cannot run'
+      missing.length === CONTAINER_RUNTIMES.length ? 'no job can run here' : 'those jobs cannot run'
     return (
       `runtime image(s) missing: ${images}, so ${what}; ` +
       'build them with scripts/setup.sh (or `npm start`, which runs it)'

@@ -1,13 +1,15 @@
 // The container a job runs in, as one pure function of its spec, so the executor, the tests and
 // the benchmark's bare-dockerode baseline all create exactly the same sandbox.
 
+import assert from 'node:assert/strict'
 import type Docker from 'dockerode'
 import {
+  isContainerRuntime,
   JOB_NOFILE_MAX,
   JOB_SHM_MB,
   JOB_TMPFS_MB,
   type JobSpec,
-  type Runtime,
+  type ContainerRuntime,
 } from '../../protocol/index.ts'
 import {
   JOB_USER,
@@ -21,20 +23,20 @@ import {
 const MIB = 1024 * 1024
 
 /** The image each runtime runs in, unless the executor is told otherwise. */
-export const DEFAULT_RUNTIME_IMAGES: Readonly<Record<Runtime, string>> = {
+export const DEFAULT_RUNTIME_IMAGES: Readonly<Record<ContainerRuntime, string>> = {
   python: 'gridx/runtime-python:latest',
   node: 'gridx/runtime-node:latest',
   bash: 'gridx/runtime-bash:latest',
 }
 
-const INTERPRETERS: Readonly<Record<Runtime, { command: string; file: string }>> = {
+const INTERPRETERS: Readonly<Record<ContainerRuntime, { command: string; file: string }>> = {
   python: { command: 'python3', file: 'main.py' },
   node: { command: 'node', file: 'main.js' },
   bash: { command: 'bash', file: 'main.sh' },
 }
 
 /** Where the job's code lands inside the container. */
-export function scriptPath(runtime: Runtime): string {
+export function scriptPath(runtime: ContainerRuntime): string {
   return `${WORK_DIR}/${INTERPRETERS[runtime].file}`
 }
 
@@ -44,7 +46,7 @@ export function scriptPath(runtime: Runtime): string {
  * (no putArchive) and the code can reach 1 MiB (too big for argv), hence stdin. Arguments follow
  * the script unchanged through "$@"; the job's own stdin is then at end of file.
  */
-export function runtimeCommand(runtime: Runtime, args: readonly string[]): string[] {
+export function runtimeCommand(runtime: ContainerRuntime, args: readonly string[]): string[] {
   const { command } = INTERPRETERS[runtime]
   const path = scriptPath(runtime)
   return ['sh', '-c', `cat > ${path} && exec ${command} ${path} "$@"`, 'gridx-job', ...args]
@@ -131,6 +133,8 @@ function hostConfig(spec: JobSpec): Docker.HostConfig {
  * matters for isolation: every field here is deliberate, and the reasons are beside them.
  */
 export function sandboxOptions(spec: JobSpec, init: SandboxInit): Docker.ContainerCreateOptions {
+  // A job without a container (noop) never reaches the engine: the executor refuses it first.
+  assert(isContainerRuntime(spec.runtime), `the ${spec.runtime} runtime has no container`)
   const env = { ...baseEnvironment(), ...spec.env }
   return {
     Image: init.image,

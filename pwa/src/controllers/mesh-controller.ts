@@ -21,6 +21,8 @@ export class MeshController extends LiveResource {
   readonly #cache: OfflineCache
   info: MeshInfo | undefined
   peers: readonly PeerView[] = []
+  /** When the daemon last sent what is shown (this browser's clock); undefined until then. */
+  freshAtMs: number | undefined
   readonly samples = new Map<string, LoadSample[]>()
   #timer: ReturnType<typeof setInterval> | undefined
 
@@ -42,6 +44,7 @@ export class MeshController extends LiveResource {
   protected async follow(): Promise<(() => void)[]> {
     const stop = await this.client.subscribe('peers', {}, (event) => {
       this.peers = event.peers
+      this.freshAtMs = Date.now()
       this.#sample()
       this.#save()
       this.host.requestUpdate()
@@ -56,6 +59,7 @@ export class MeshController extends LiveResource {
     ])
     this.info = info
     this.peers = peers
+    this.freshAtMs = Date.now()
     if (this.samples.size === 0) this.#sample()
     this.#save()
   }
@@ -76,6 +80,7 @@ export class MeshController extends LiveResource {
     this.client.call('mesh.info', {}).then(
       (info) => {
         this.info = info
+        this.freshAtMs = Date.now()
         this.host.requestUpdate()
       },
       (error: unknown) => console.warn('gridx: mesh.info failed', error),

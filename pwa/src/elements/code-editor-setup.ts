@@ -60,6 +60,9 @@ function language(runtime: Runtime): Extension {
       return javascript()
     case 'bash':
       return StreamLanguage.define(shell)
+    case 'noop':
+      // Its code is never run: plain text.
+      return []
   }
 }
 

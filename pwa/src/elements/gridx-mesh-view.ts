@@ -1,13 +1,17 @@
-// The mesh: its id, coordinator and term, queue, and each peer with its roles, capacity,
-// live load, and whether it is reachable.
+// The mesh: its id, coordinator, term and commit index, queue, its voters and learners with
+// their health, and each peer with its roles, capacity, live load, and whether it is reachable.
+// It follows the daemon live and says so when it is reconnecting and what it shows is older.
 import { html, LitElement, css, nothing } from 'lit'
 import type { TemplateResult } from 'lit'
 import type { PeerView } from '../../../protocol/index.ts'
+import { ConnectionController } from '../controllers/connection-controller.ts'
 import { MeshController } from '../controllers/mesh-controller.ts'
 import { formatCredits, shortId } from '../format.ts'
+import { formatAgo } from '../mesh-format.ts'
 import type { AppServices } from '../services.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
 import './gridx-load-chart.ts'
+import './gridx-mesh-members.ts'
 import './gridx-saved-notice.ts'
 
 export class GridxMeshView extends LitElement {
@@ -50,9 +54,11 @@ export class GridxMeshView extends LitElement {
 
   declare services: AppServices
   #mesh: MeshController | undefined
+  #connection: ConnectionController | undefined
 
   override connectedCallback(): void {
     this.#mesh ??= new MeshController(this, this.services.client, this.services.cache)
+    this.#connection ??= new ConnectionController(this, this.services.client)
     super.connectedCallback()
   }
 
@@ -61,9 +67,11 @@ export class GridxMeshView extends LitElement {
     if (mesh === undefined) return html``
     const info = mesh.info
     const unreachable = mesh.peers.filter((peer) => !peer.reachable).length
+    const nowMs = Date.now()
     return html`
       <h1>Mesh</h1>
       <gridx-saved-notice .status=${mesh.status} .error=${mesh.error}></gridx-saved-notice>
+      ${this.#reconnecting(mesh, nowMs)}
       ${
         info
           ? html`<section class="card" aria-labelledby="mesh-h">
@@ -77,6 +85,10 @@ export class GridxMeshView extends LitElement {
                 </dd>
                 <dt>Term</dt>
                 <dd data-term>${info.term}</dd>
+                <dt>Commit index</dt>
+                <dd data-commit-index>${info.commitIndex ?? info.appliedIndex}</dd>
+                <dt>Applied index</dt>
+                <dd data-applied-index>${info.appliedIndex}</dd>
                 <dt>Queue</dt>
                 <dd>${info.queueLength} jobs waiting or running</dd>
                 <dt>Price</dt>
@@ -93,12 +105,22 @@ export class GridxMeshView extends LitElement {
             </section>`
           : nothing
       }
+      ${info ? html`<gridx-mesh-members .info=${info} .nowMs=${nowMs}></gridx-mesh-members>` : nothing}
       <h2>Peers</h2>
-      <div class="peers">${mesh.peers.map((peer) => this.#peer(peer, mesh))}</div>
+      <div class="peers">${mesh.peers.map((peer) => this.#peer(peer, mesh, nowMs))}</div>
     `
   }
 
-  #peer(peer: PeerView, mesh: MeshController): TemplateResult {
+  /** While the connection is down, what is shown is as old as the last data that came. */
+  #reconnecting(mesh: MeshController, nowMs: number): TemplateResult | typeof nothing {
+    if (this.#connection?.online !== false || mesh.freshAtMs === undefined) return nothing
+    return html`<p class="notice" role="status" data-reconnecting>
+      Reconnecting to the daemon: the figures below are from ${formatAgo(mesh.freshAtMs, nowMs)} and
+      will refresh when it answers.
+    </p>`
+  }
+
+  #peer(peer: PeerView, mesh: MeshController, nowMs: number): TemplateResult {
     const name = `${shortId(peer.peerId)}${peer.self ? ' (this peer)' : ''}`
     return html`<section class="card peer ${peer.reachable ? '' : 'unreachable'}" data-peer>
       <h3 title=${peer.peerId}>${name}</h3>
@@ -116,8 +138,14 @@ export class GridxMeshView extends LitElement {
               : 'runs no jobs'
           }
         </dd>
-        <dt>Running</dt>
-        <dd>${peer.load ? `${peer.load.runningJobs} jobs` : '—'}</dd>
+        <dt>Load</dt>
+        <dd data-load>${peer.load ? loadText(peer.load) : '—'}</dd>
+        ${
+          peer.lastHeartbeatMs === undefined
+            ? nothing
+            : html`<dt>Last heartbeat</dt>
+                <dd>${formatAgo(peer.lastHeartbeatMs, nowMs)}</dd>`
+        }
         ${
           peer.executorProblem
             ? html`<dt>Problem</dt>
@@ -135,6 +163,11 @@ export class GridxMeshView extends LitElement {
       }
     </section>`
   }
+}
+
+function loadText(load: NonNullable<PeerView['load']>): string {
+  const jobs = `${load.runningJobs} job${load.runningJobs === 1 ? '' : 's'}`
+  return `${jobs}, ${load.cpusInUse} CPU, ${load.memoryMbInUse} MB in use`
 }
 
 customElements.define('gridx-mesh-view', GridxMeshView)

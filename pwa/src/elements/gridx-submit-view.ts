@@ -13,7 +13,7 @@ import {
   JOB_MEMORY_MB_MIN,
   JOB_PIDS_MAX,
   JOB_TIMEOUT_S_MAX,
-  RUNTIMES,
+  CONTAINER_RUNTIMES,
 } from '../../../protocol/index.ts'
 import type { Runtime } from '../../../protocol/index.ts'
 import { formatCredits } from '../format.ts'
@@ -194,7 +194,7 @@ export class GridxSubmitView extends LitElement {
             aria-invalid=${this.#errorOf('runtime') ? 'true' : 'false'}
             aria-describedby=${this.#errorOf('runtime') ? 'runtime-error' : ''}
           >
-            ${RUNTIMES.map(
+            ${CONTAINER_RUNTIMES.map(
               (runtime) =>
                 html`<option value=${runtime} ?selected=${runtime === this.fields.runtime}>
                   ${runtime}

@@ -104,4 +104,12 @@ while time.process_time() < end:
     expect(elapsedMs).toBeLessThan(3000)
     expect(executor.status().load).toEqual({ runningJobs: 0, cpusInUse: 0, memoryMbInUse: 0 })
   })
+
+  it('should hand a noop job back without a container when it lacks the noop runtime', async () => {
+    const outcome = await runJob(executor, { runtime: 'noop', code: '' })
+    expect(outcome.state).toBe('failed')
+    expect(outcome.cause).toBe('executor')
+    expect(outcome.error).toMatch(/runs no noop jobs: they need --noop-executor/)
+    expect(executor.status().capacity.runtimes).not.toContain('noop')
+  })
 })
