@@ -124,4 +124,22 @@ describe('SimNode', () => {
     learner.crash()
     expect(host.reports).toEqual([{ from: 'n1', to: 'n3', delivered: false }])
   })
+
+  it('should report a snapshot lost when the node crashes paused with it unread', async () => {
+    const host = new RecordingHost()
+    const learner = node(host, 'n3', new MemoryDisk({ voters: ['n1'], learners: ['n3'] }))
+    await Promise.all(host.work)
+    const ledger = new Replica()
+    ledger.skip(10)
+    const snapshot = {
+      metadata: { index: 10, term: 2, confState: { voters: ['n1'], learners: ['n3'] } },
+      data: ledger.encode(),
+    }
+    learner.pause(100)
+    learner.receive(message('snapshot', 'n1', 'n3', { term: 2, snapshot }))
+    learner.receive(message('heartbeat', 'n1', 'n3', { term: 2 }))
+    learner.crash()
+    // The stream broke with the process: unless the sender hears so, it waits for it forever.
+    expect(host.reports).toEqual([{ from: 'n1', to: 'n3', delivered: false }])
+  })
 })

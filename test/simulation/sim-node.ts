@@ -136,9 +136,13 @@ export class SimNode {
     this.#compacting = false
     this.disk.crash()
     this.#pausedUntil = -1
+    // The snapshot streams break with the process, also those a pause left unread: their
+    // senders must send again, or they wait for them forever.
+    const unread = this.#inbox.filter((held) => held.type === 'snapshot').map((held) => held.from)
+    for (const from of [...this.#snapshotsFrom, ...unread]) {
+      this.#host.snapshotReport(from, this.id, false)
+    }
     this.#inbox = []
-    // The snapshot streams break with the process: their senders must send again.
-    for (const from of this.#snapshotsFrom) this.#host.snapshotReport(from, this.id, false)
     this.#snapshotsFrom = []
   }
 

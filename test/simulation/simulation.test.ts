@@ -47,6 +47,15 @@ describe('runSimulation liveness regressions', () => {
   })
 })
 
+describe('runSimulation convergence regressions', () => {
+  // Seeds whose healed phase elected a leader that then never caught every member up.
+  it.each([
+    [10969, 'a crash dropped a snapshot held by a paused node unreported: its sender waited'],
+  ])('should converge after healing in seed %i (%s)', async (seed) => {
+    expect((await runSimulation({ seed })).violation).toBeUndefined()
+  })
+})
+
 describe('runSimulation safety regressions', () => {
   // Seeds that once broke a safety check, each with what broke it.
   it.each([
