@@ -47,7 +47,11 @@ export async function healAndConverge(sim: Simulation): Promise<number> {
   const electBy =
     healedAt + Math.ceil((ELECTION_TIMEOUTS_TO_ELECT_MAX * sim.profile.electionTicks) / slowest)
   const reads = new LeaderReads(sim)
-  const stallTicksMax = ELECTION_TIMEOUTS_WITHOUT_PROGRESS_MAX * sim.profile.electionTicks
+  // In the slowest clock's ticks too: until a leader exists nothing moves, and a bound shorter
+  // than `electBy` would report a slow election as stalled replication.
+  const stallTicksMax = Math.ceil(
+    (ELECTION_TIMEOUTS_WITHOUT_PROGRESS_MAX * sim.profile.electionTicks) / slowest,
+  )
   let progress = progressSum(sim)
   let movedAt = sim.now
   const convergeBy = healedAt + ELECTION_TIMEOUTS_TO_CONVERGE_MAX * sim.profile.electionTicks
