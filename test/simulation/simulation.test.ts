@@ -40,6 +40,7 @@ describe('runSimulation liveness regressions', () => {
     [49544, 'six voters drawing from ten timeouts tied and split eight rounds in a row'],
     [104, 'PreVote off: a refused vote restarted the up-to-date voter timer at every campaign'],
     [381, 'PreVote off, equal clocks: the same, two voters, no leader after healing'],
+    [76579, 'a 0.58x clock: the stall bound was in base ticks, shorter than the election bound'],
   ])('should elect a leader after healing in seed %i (%s)', async (seed) => {
     const result = await runSimulation({ seed })
     expect(result.violation).toBeUndefined()
@@ -51,6 +52,7 @@ describe('runSimulation convergence regressions', () => {
   // Seeds whose healed phase elected a leader that then never caught every member up.
   it.each([
     [10969, 'a crash dropped a snapshot held by a paused node unreported: its sender waited'],
+    [28594, 'the same at fdcb8ed: n3 crashed in a pause holding n1 snapshot 294 unread'],
   ])('should converge after healing in seed %i (%s)', async (seed) => {
     expect((await runSimulation({ seed })).violation).toBeUndefined()
   })
