@@ -9,6 +9,7 @@ import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
 import { MESH_VOTER_TARGET_DEFAULT, RAFT_TICK_MS_DEFAULT } from '../../protocol/index.ts'
 import { LEDGER_DIR } from '../local/index.ts'
 import { generateJoinSecret, hashJoinSecret } from '../mesh/index.ts'
+import { saveJoinSecrets } from './join-tokens.ts'
 
 /** The Raft log and its snapshots, in the data dir. */
 export const RAFT_DIR = 'raft'
@@ -61,12 +62,18 @@ export async function openDaemonLedger(init: DaemonLedgerInit): Promise<RaftDriv
 /**
  * Proposes the genesis entry of a new mesh (or of one migrated from the one-machine release):
  * the mesh id (derived from the founder, as that release did), policy, first voter and the
- * join secrets' hashes become replicated state. The secrets are not kept: `gridx token
- * --rotate` issues the tokens a joiner uses. Resolves with the mesh id.
+ * join secrets' hashes become replicated state. The secrets stay in the data dir, written
+ * before genesis is proposed (see join-tokens.ts). Resolves with the mesh id.
  */
-export async function foundMesh(ledger: RaftDriver, peerId: string): Promise<string> {
+export async function foundMesh(
+  ledger: RaftDriver,
+  peerId: string,
+  dataDir: string,
+): Promise<string> {
   const state = await ledger.read()
   if (state.mesh === null) {
+    const secrets = { voter: generateJoinSecret(), executor: generateJoinSecret() }
+    await saveJoinSecrets(dataDir, secrets)
     const result = await ledger.propose({
       type: 'mesh.genesis',
       meshId: `mesh-${peerId.slice(-12)}`,
@@ -74,10 +81,7 @@ export async function foundMesh(ledger: RaftDriver, peerId: string): Promise<str
       founder: peerId,
       owner: peerId,
       voterTarget: MESH_VOTER_TARGET_DEFAULT,
-      secrets: {
-        voter: hashJoinSecret(generateJoinSecret()),
-        executor: hashJoinSecret(generateJoinSecret()),
-      },
+      secrets: { voter: hashJoinSecret(secrets.voter), executor: hashJoinSecret(secrets.executor) },
     })
     if (!result.ok) throw new Error(`mesh.genesis refused: ${result.error.message}`)
   }

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
-import type { Clock, RaftDriver } from '../../ledger/index.ts'
+import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
@@ -21,6 +21,7 @@ import {
   writeDaemonInfo,
 } from '../local/index.ts'
 import { foundMesh, openDaemonLedger } from './daemon-ledger.ts'
+import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
@@ -95,6 +96,12 @@ export class Daemon {
     return this.#peerId
   }
 
+  /** This replica's state as applied so far (a local read, for tests and diagnostics). */
+  ledgerState(): State {
+    if (this.#ledger === null) throw new Error('the daemon is not started')
+    return this.#ledger.localRead()
+  }
+
   /** The URL that opens the web app already signed in: the token rides in the fragment, which
    * browsers never send to a server. */
   get appUrl(): string {
@@ -151,6 +158,8 @@ export class Daemon {
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
       meshInfo: () => meshInfoView({ ledger, meshId: this.#meshId, peerId: this.#peerId }),
       meshPeers: peers,
+      joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
+      owner: this.#peerId,
     })
     const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
@@ -187,7 +196,7 @@ export class Daemon {
     this.#push('ledger', () => ledger.stop())
     // Runs before the ledger stops: a planned stop of the leader has no election gap.
     this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    this.#meshId = await foundMesh(ledger, peerId)
+    this.#meshId = await foundMesh(ledger, peerId, this.#init.dataDir)
     await this.#propose(ledger, { type: 'account.open', account: peerId })
     return ledger
   }
