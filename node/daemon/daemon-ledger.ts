@@ -5,7 +5,7 @@ import { access, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
-import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
+import type { Clock, OpenedLedger, RaftDriver, RaftTransport } from '../../ledger/index.ts'
 import { MESH_VOTER_TARGET_DEFAULT, RAFT_TICK_MS_DEFAULT } from '../../protocol/index.ts'
 import { LEDGER_DIR } from '../local/index.ts'
 import { generateJoinSecret, hashJoinSecret } from '../mesh/index.ts'
@@ -21,6 +21,9 @@ export interface DaemonLedgerInit {
   readonly logger: Logger
   readonly raftTickMs?: number
   readonly electionTicks?: number
+  readonly transport?: RaftTransport
+  /** False for a joined peer: its log stays empty until the leader catches it up. */
+  readonly bootstrap?: boolean
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -44,6 +47,8 @@ export async function openDaemonLedger(init: DaemonLedgerInit): Promise<RaftDriv
       clock: init.clock,
       ticker: intervalTicker(init.raftTickMs ?? RAFT_TICK_MS_DEFAULT),
       ...(init.electionTicks === undefined ? {} : { electionTicks: init.electionTicks }),
+      ...(init.transport === undefined ? {} : { transport: init.transport }),
+      ...(init.bootstrap === undefined ? {} : { bootstrap: init.bootstrap }),
     })
   } catch (error) {
     if (String((error as Error).cause ?? error).includes('LOCK')) {

@@ -12,7 +12,8 @@ import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
-import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
+import { loadOrCreateIdentity } from '../mesh/index.ts'
+import type { JoinToken } from '../../protocol/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   ensureDataDir,
@@ -20,7 +21,7 @@ import {
   removeDaemonInfo,
   writeDaemonInfo,
 } from '../local/index.ts'
-import { foundMesh, openDaemonLedger } from './daemon-ledger.ts'
+import { startDaemonMesh } from './daemon-mesh.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
@@ -68,6 +69,8 @@ export interface DaemonInit {
   /** Raft's tick (`--raft-tick-ms`) and election timeout in ticks (`--election-ticks`). */
   readonly raftTickMs?: number
   readonly electionTicks?: number
+  /** `gridx start --join HOST[:PORT] --token T`: join that mesh (a data dir of no mesh only). */
+  readonly join?: { readonly address: string; readonly token: JoinToken }
 }
 
 export class Daemon {
@@ -78,6 +81,7 @@ export class Daemon {
   #token = ''
   #peerId = ''
   #meshId = ''
+  #p2pAddresses: readonly string[] = []
 
   constructor(init: DaemonInit) {
     this.#init = init
@@ -94,6 +98,11 @@ export class Daemon {
 
   get peerId(): string {
     return this.#peerId
+  }
+
+  /** The peer-to-peer addresses this peer listens on (a joiner's --join takes one). */
+  get p2pAddresses(): readonly string[] {
+    return this.#p2pAddresses
   }
 
   /** This replica's state as applied so far (a local read, for tests and diagnostics). */
@@ -115,22 +124,20 @@ export class Daemon {
     this.#peerId = identity.peerId
     this.#token = await loadOrCreateApiToken(dataDir)
 
-    const ledger = await this.#startLedger(identity.peerId)
+    const { mesh, ledger, meshId } = await startDaemonMesh(this.#init, identity, (name, stop) =>
+      this.#push(name, stop),
+    )
+    this.#ledger = ledger
+    this.#meshId = meshId
+    // Runs before the ledger stops: a planned stop of the leader has no election gap.
+    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
+    await this.#propose(ledger, { type: 'account.open', account: identity.peerId })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
     const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
-
-    const mesh = new MeshNode({
-      privateKey: identity.privateKey,
-      host: this.#init.p2pHost,
-      port: this.#init.p2pPort,
-      ...(this.#init.p2pWsPort === undefined ? {} : { wsPort: this.#init.p2pWsPort }),
-    })
-    await mesh.start()
-    this.#push('mesh', () => mesh.stop())
 
     // The scheduler is the coordinator's: it runs while this peer leads.
     const unsubscribe = ledger.onLeadership((leading) => {
@@ -170,6 +177,7 @@ export class Daemon {
       startedAt: new Date(this.#init.clock.now()).toISOString(),
     })
     this.#push('daemon info', () => removeDaemonInfo(dataDir))
+    this.#p2pAddresses = mesh.addresses()
     logger.info({ api: this.address.url, peerId: this.#peerId, p2p: mesh.addresses() }, 'started')
   }
 
@@ -188,17 +196,6 @@ export class Daemon {
 
   #push(name: string, stop: () => Promise<void> | void): void {
     this.#stack.push({ name, stop })
-  }
-
-  async #startLedger(peerId: string): Promise<RaftDriver> {
-    const ledger = await openDaemonLedger({ ...this.#init, peerId })
-    this.#ledger = ledger
-    this.#push('ledger', () => ledger.stop())
-    // Runs before the ledger stops: a planned stop of the leader has no election gap.
-    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    this.#meshId = await foundMesh(ledger, peerId, this.#init.dataDir)
-    await this.#propose(ledger, { type: 'account.open', account: peerId })
-    return ledger
   }
 
   async #startExecutor(
