@@ -74,6 +74,7 @@ export async function foundMesh(
   ledger: RaftDriver,
   peerId: string,
   dataDir: string,
+  voterTarget: number = MESH_VOTER_TARGET_DEFAULT,
 ): Promise<string> {
   const state = await ledger.read()
   if (state.mesh === null) {
@@ -85,7 +86,7 @@ export async function foundMesh(
       policy: state.policy,
       founder: peerId,
       owner: peerId,
-      voterTarget: MESH_VOTER_TARGET_DEFAULT,
+      voterTarget,
       secrets: { voter: hashJoinSecret(secrets.voter), executor: hashJoinSecret(secrets.executor) },
     })
     if (!result.ok) throw new Error(`mesh.genesis refused: ${result.error.message}`)

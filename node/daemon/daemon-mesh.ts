@@ -9,9 +9,12 @@ import { JOIN_CATCH_UP_TIMEOUT_MS } from '../../protocol/index.ts'
 import type { JoinToken } from '../../protocol/index.ts'
 import { MeshNode } from '../mesh/index.ts'
 import type { Identity } from '../mesh/index.ts'
+import type { VoterTarget } from '../coordinator/index.ts'
+import { MembershipServices, trackContacts } from './coordinator-services.ts'
 import { foundMesh, openDaemonLedger, RAFT_DIR } from './daemon-ledger.ts'
 import {
   admitJoiner,
+  followAddresses,
   knownMembers,
   loadJoinRecord,
   saveJoinRecord,
@@ -30,12 +33,15 @@ export interface DaemonMeshInit {
   readonly electionTicks?: number
   /** `gridx start --join HOST[:PORT] --token T`: only for a data dir of no mesh yet. */
   readonly join?: { readonly address: string; readonly token: JoinToken }
+  /** Voters a new mesh keeps (`--voters`), recorded in its genesis. */
+  readonly voterTarget?: VoterTarget
 }
 
 export interface DaemonMesh {
   readonly mesh: MeshNode
   readonly ledger: RaftDriver
   readonly meshId: string
+  readonly membership: MembershipServices
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -105,27 +111,28 @@ export async function startDaemonMesh(
   } else if (record !== null) {
     await rememberMembers(mesh, record, identity.peerId)
   }
+  const contacts = trackContacts(mesh.raft, init.clock)
   const opened = await openDaemonLedger({
     ...init,
     peerId: identity.peerId,
-    transport: mesh.raft,
+    transport: contacts.transport,
     bootstrap: record === null,
   })
   ledger = opened
   push('ledger', () => opened.stop())
-  const meshId = await meshIdOf(opened, record, identity.peerId, init.dataDir)
+  const meshId =
+    record === null
+      ? await foundMesh(opened, identity.peerId, init.dataDir, init.voterTarget)
+      : await caughtUp(opened, record)
+  push('addresses', await followAddresses(opened, mesh, init.logger))
   push('learners', syncLearners(opened, init.logger))
-  return { mesh, ledger: opened, meshId }
+  const membership = new MembershipServices({ ...init, ledger: opened, ...contacts })
+  push('autopilot', () => membership.stop())
+  return { mesh, ledger: opened, meshId, membership }
 }
 
-/** Founds the mesh, or waits until the leader has caught this peer up. */
-async function meshIdOf(
-  ledger: RaftDriver,
-  record: JoinRecord | null,
-  peerId: string,
-  dataDir: string,
-): Promise<string> {
-  if (record === null) return foundMesh(ledger, peerId, dataDir)
+/** Waits until the leader has caught this joined peer up. */
+async function caughtUp(ledger: RaftDriver, record: JoinRecord): Promise<string> {
   const state = await ledger.read({ timeoutMs: JOIN_CATCH_UP_TIMEOUT_MS })
   return state.mesh?.meshId ?? record.meshId
 }

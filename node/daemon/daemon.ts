@@ -71,6 +71,8 @@ export interface DaemonInit {
   readonly electionTicks?: number
   /** `gridx start --join HOST[:PORT] --token T`: join that mesh (a data dir of no mesh only). */
   readonly join?: { readonly address: string; readonly token: JoinToken }
+  /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
+  readonly voterTarget?: 1 | 3 | 5
 }
 
 export class Daemon {
@@ -124,8 +126,10 @@ export class Daemon {
     this.#peerId = identity.peerId
     this.#token = await loadOrCreateApiToken(dataDir)
 
-    const { mesh, ledger, meshId } = await startDaemonMesh(this.#init, identity, (name, stop) =>
-      this.#push(name, stop),
+    const { mesh, ledger, meshId, membership } = await startDaemonMesh(
+      this.#init,
+      identity,
+      (name, stop) => this.#push(name, stop),
     )
     this.#ledger = ledger
     this.#meshId = meshId
@@ -154,7 +158,8 @@ export class Daemon {
       scheduler.report(report)
     })
 
-    const peers = (): Results['mesh.peers'] => peersView({ peerId: this.#peerId, mesh, executor })
+    const peers = (): Results['mesh.peers'] =>
+      peersView({ peerId: this.#peerId, mesh, executor, ledger })
     const api = new ApiService({
       ledger,
       executors: () => {
@@ -163,7 +168,13 @@ export class Daemon {
       },
       executorProblem: () =>
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
-      meshInfo: () => meshInfoView({ ledger, meshId: this.#meshId, peerId: this.#peerId }),
+      meshInfo: () =>
+        meshInfoView({
+          ledger,
+          meshId: this.#meshId,
+          peerId: this.#peerId,
+          members: () => membership.members(),
+        }),
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#peerId,

@@ -118,3 +118,39 @@ export function syncLearners(ledger: RaftDriver, logger: Logger): () => void {
     stopLeadership()
   }
 }
+
+/**
+ * Keeps libp2p's address book in step with the replicated addresses (`peer.address`), so that
+ * the Raft transport reaches every member by PeerId, a restarted one included, and announces
+ * this peer's own addresses when the mesh does not have them yet. Returns the unsubscribe.
+ */
+export async function followAddresses(
+  ledger: RaftDriver,
+  mesh: MeshNode,
+  logger: Logger,
+): Promise<() => void> {
+  const known = new Map<string, string>()
+  const sync = (): void => {
+    for (const [peer, admitted] of ledger.localRead().peers) {
+      const addresses = admitted.addresses
+      if (peer === mesh.peerId || addresses === undefined) continue
+      const key = addresses.join(' ')
+      if (known.get(peer) === key) continue
+      known.set(peer, key)
+      mesh.raft.setPeerAddresses(peer, addresses).catch((error: unknown) => {
+        logger.warn({ peer, err: error }, 'could not record the addresses of a peer')
+      })
+    }
+  }
+  sync()
+  const unsubscribe = ledger.onApplied((entry) => {
+    if (entry.command.type === 'peer.address' || entry.command.type === 'peer.admit') sync()
+  })
+  const own = mesh.addresses().slice(0, JOIN_ADDRESSES_PER_MEMBER_MAX)
+  const recorded = ledger.localRead().peers.get(mesh.peerId)?.addresses ?? []
+  if (own.join(' ') !== recorded.join(' ')) {
+    const result = await ledger.propose({ type: 'peer.address', peer: mesh.peerId, addresses: own })
+    if (!result.ok) logger.warn({ err: result.error }, 'could not record this peer’s addresses')
+  }
+  return unsubscribe
+}

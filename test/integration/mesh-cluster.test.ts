@@ -1,9 +1,7 @@
 // The mesh-cluster fixture on this machine's loopback: real `gridx start` processes on
-// 127.0.0.2 and up. Until the daemon runs the Raft driver the peers run independently; the
-// joining path is written against the documented CLI and is pending.
+// 127.0.0.2 and up, first as independent meshes, then joined into one through the CLI.
 import { readFile, rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MESH_NOT_WIRED_MESSAGE } from '../../node/cli/index.ts'
 import { MeshCluster } from '../fixtures/mesh-cluster.ts'
 
 interface MeshInfoJson {
@@ -72,9 +70,9 @@ describe('mesh cluster on loopback', () => {
     expect(starts).toHaveLength(2)
   })
 
-  it('should stop at the join with the wiring refusal when the mesh is not wired', async () => {
+  it('should refuse --join when the data dir belongs to a mesh already', async () => {
     await cluster.stop(2)
-    await expect(cluster.join(2, 0, 'executor')).rejects.toThrow(MESH_NOT_WIRED_MESSAGE)
+    await expect(cluster.join(2, 0, 'executor')).rejects.toThrow(/belongs to a mesh already/)
     expect(cluster.peers[2]?.daemon).toBeNull()
   })
 })
@@ -85,9 +83,7 @@ interface MeshMembersJson {
   readonly members?: readonly { readonly peerId: string; readonly role: string }[]
 }
 
-// Pending: the daemon runs one machine only until the Raft driver lands, and refuses the
-// flags these use. Turn it on with the wiring.
-describe.skip('mesh cluster joined through the CLI', () => {
+describe('mesh cluster joined through the CLI', () => {
   let cluster: MeshCluster
 
   beforeAll(async () => {

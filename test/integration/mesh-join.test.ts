@@ -68,4 +68,23 @@ describe('Joining a mesh', () => {
     )
     expect(restarted.daemon.ledgerState().appliedIndex).toBeGreaterThanOrEqual(index)
   })
+
+  it('should replicate to its learner again when the founder restarts at a new port', async () => {
+    const a = await founder()
+    const { token } = await a.call('mesh.token', { role: 'executor' })
+    const b = await joiner(a, token)
+    const restarted = await a.restart()
+    daemons[daemons.indexOf(a)] = restarted
+    // A write on the founder reaches the learner, whose address A knows only from the log.
+    await restarted.call('mesh.token', { role: 'executor', rotate: true })
+    const index = restarted.daemon.ledgerState().appliedIndex
+    const deadline = Date.now() + 10_000
+    while (b.daemon.ledgerState().appliedIndex < index && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(b.daemon.ledgerState().appliedIndex).toBeGreaterThanOrEqual(index)
+    expect(b.daemon.ledgerState().peers.get(restarted.daemon.peerId)?.addresses).toEqual(
+      restarted.daemon.p2pAddresses,
+    )
+  })
 })
