@@ -1,7 +1,8 @@
-// The daemon: one peer of a mesh. The mesh it runs has one voter (this peer), so this peer is
-// the Raft leader, hence the coordinator (the scheduler runs while it leads), and with a
-// Docker engine the executor. Start order is the order of
-// dependence; stop is its reverse, with the drain of running jobs first.
+// The daemon: one peer of a mesh (daemon-mesh.ts founds, joins or rejoins it). While this peer
+// is the Raft leader it is the coordinator: the scheduler and the autopilot run only then. With
+// a container engine it is an executor, for now of the coordinator's own jobs only (the
+// executor protocol is not wired yet). Start order is the order of dependence; stop is its
+// reverse, with the drain of running jobs first.
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
