@@ -378,3 +378,8 @@ export const MESH_VOTER_TARGET_DEFAULT = 3
 /** How long a stopping leader waits for another voter to take over before it stops anyway:
  * a transfer takes a round trip once the target is caught up; past this an election does it. */
 export const LEADERSHIP_TRANSFER_TIMEOUT_MS = 2_000
+
+/** How long a peer that just joined waits to be caught up (added as a learner, sent the log
+ * or a snapshot) before its start fails: one join timeout for the leader to commit the change
+ * plus room for a snapshot of a large state over a LAN. */
+export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000

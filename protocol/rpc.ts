@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { BalanceView, MeshPolicy, TransferView } from './account.ts'
 import { idempotencyIdSchema, JOB_STATES, jobIdSchema, jobSpecSchema } from './job.ts'
 import type { JobResult, JobState, JobView } from './job.ts'
+import { JOIN_ROLES } from './mesh.ts'
 import { PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX } from './limits.ts'
 
 export const API_PATH = '/api/v1/rpc'
@@ -36,6 +37,10 @@ export const paramsSchemas = {
   'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
   'mesh.info': empty,
   'mesh.peers': empty,
+  /** The join token this peer issues (owner only); `rotate` replaces it for new joins. */
+  'mesh.token': z
+    .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
+    .strict(),
   subscribe: z
     .object({
       topic: z.enum(SUBSCRIPTION_TOPICS),
@@ -129,6 +134,7 @@ export interface Results {
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo
   'mesh.peers': { readonly peers: readonly PeerView[] }
+  'mesh.token': { readonly token: string }
   subscribe: { readonly subscription: string }
   unsubscribe: { readonly removed: boolean }
 }

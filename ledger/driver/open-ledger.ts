@@ -1,6 +1,6 @@
-// The ledger of a one-voter mesh (the one-machine daemon): a Raft log in `location`, created
-// with this peer as its only voter, or migrated from the command log of the one-machine
-// release found at `legacyLocation`.
+// The daemon's ledger: a Raft log in `location`, created with this peer as its only voter (a
+// new mesh), left empty for a joining peer the leader catches up, or migrated from the command
+// log of the one-machine release found at `legacyLocation`.
 import { ClassicLevel } from 'classic-level'
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.ts'
@@ -21,6 +21,11 @@ export interface OpenLedgerInit {
   readonly ticker: Ticker
   readonly electionTicks?: number
   readonly heartbeatTicks?: number
+  /** The mesh's Raft transport; absent, a lone voter's (it has no one to send to). */
+  readonly transport?: RaftTransport
+  /** False for a peer that joined a mesh: its empty log stays empty until the leader adds it
+   * as a learner and catches it up; it never founds a mesh of its own. Default true. */
+  readonly bootstrap?: boolean
 }
 
 /** A lone voter has no peer to send to; anything addressed elsewhere has no one to reach. */
@@ -44,7 +49,7 @@ export async function openOneVoterLedger(init: OpenLedgerInit): Promise<OpenedLe
     if (empty && init.legacyLocation !== null) {
       const legacy = new LevelCommandLog(new ClassicLevel<string, string>(init.legacyLocation))
       migratedAt = await installMigratedState(await loadCommandLog(legacy), storage, init.id)
-    } else {
+    } else if (init.bootstrap !== false) {
       await bootstrapStorage(storage, init.id)
     }
   } catch (error) {
@@ -54,7 +59,7 @@ export async function openOneVoterLedger(init: OpenLedgerInit): Promise<OpenedLe
   const driver = new RaftDriver({
     id: init.id,
     storage,
-    transport: NO_PEERS,
+    transport: init.transport ?? NO_PEERS,
     ticker: init.ticker,
     clock: init.clock,
     sessionPrefix: `${init.id}/${randomUUID()}`,

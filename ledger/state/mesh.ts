@@ -1,7 +1,11 @@
 // The mesh's own records in the replicated state: genesis (applied first in every mesh, so the
 // mesh id, policy and first voter are replicated, not local metadata), the hashes of the join
 // secrets, and peer admission, which grants a new owner its credits once.
-import { JOIN_ROTATED_HASHES_MAX, RAFT_MEMBERS_MAX } from '../../protocol/index.ts'
+import {
+  JOIN_ADDRESSES_PER_MEMBER_MAX,
+  JOIN_ROTATED_HASHES_MAX,
+  RAFT_MEMBERS_MAX,
+} from '../../protocol/index.ts'
 import { openAccount } from './accounts.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, State } from './types.ts'
@@ -51,6 +55,28 @@ export function admit(state: State, command: CommandOf<'peer.admit'>): ApplyResu
   return ok(admitPeer(state, command.peer, command.owner, command.roles))
 }
 
+/** The longest address a peer may record: the join reply's bound on one address. */
+const ADDRESS_CHARS_MAX = 256
+
+/** Records where an admitted peer listens now, so that any member can dial it by PeerId. */
+export function peerAddress(state: State, command: CommandOf<'peer.address'>): ApplyResult {
+  const peer = state.peers.get(command.peer)
+  if (peer === undefined) return fail('NOT_FOUND', `${command.peer} is not admitted`)
+  const { addresses } = command
+  if (
+    !Array.isArray(addresses) ||
+    addresses.length > JOIN_ADDRESSES_PER_MEMBER_MAX ||
+    addresses.some((a) => typeof a !== 'string' || a.length === 0 || a.length > ADDRESS_CHARS_MAX)
+  ) {
+    return fail(
+      'INVALID_REQUEST',
+      `at most ${JOIN_ADDRESSES_PER_MEMBER_MAX} addresses of 1 to ${ADDRESS_CHARS_MAX} characters`,
+    )
+  }
+  state.peers.set(command.peer, { ...peer, addresses: [...addresses] })
+  return ok(null)
+}
+
 /** Admits (or re-admits with new roles) a peer; its owner's account is opened, with the join
  * grant, only the first time that owner appears. */
 function admitPeer(
@@ -65,6 +91,7 @@ function admitPeer(
     owner,
     roles: [...roles],
     admittedAt: existing?.admittedAt ?? state.logTime,
+    ...(existing?.addresses === undefined ? {} : { addresses: existing.addresses }),
   })
   return { granted: openAccount(state, owner).created }
 }

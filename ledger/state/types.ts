@@ -94,6 +94,9 @@ export interface AdmittedPeer {
   readonly owner: string
   readonly roles: readonly JoinRole[]
   readonly admittedAt: number
+  /** Where the peer last said it listens (multiaddrs); absent until it says so. An optional
+   * field, so snapshots of version 4 written before it still decode as they are. */
+  readonly addresses?: readonly string[]
 }
 
 export interface State {
@@ -169,6 +172,7 @@ export type Command =
       readonly owner: string
       readonly roles: readonly JoinRole[]
     }
+  | { readonly type: 'peer.address'; readonly peer: string; readonly addresses: readonly string[] }
 
 /**
  * Names a proposal so that it takes effect at most once, however often it reaches the log

@@ -23,15 +23,19 @@ export function meshCommands(context: CliContext, decorate: Decorate): Command[]
       if (options.json) return void context.stdout.write(`${JSON.stringify(info, null, 2)}\n`)
       context.stdout.write(`${meshInfoText(info, context.clock.now())}\n`)
     })
-  // Both are refused until the daemon runs the Raft driver; their flags are the documented
-  // surface the wiring keeps.
   const token = decorate(new Command('token'))
     .description('print the join token for executors (or voters) of this mesh')
     .option('--voter', 'the token that joins as a voter candidate instead of an executor')
     .option('--rotate', 'replace the token: the old one no longer admits new peers')
-    .action(() => {
-      throw new CliError(MESH_NOT_WIRED_MESSAGE)
+    .action(async (options: CommonOptions & { voter?: boolean; rotate?: boolean }) => {
+      const role = options.voter === true ? 'voter' : 'executor'
+      const { token: text } = await call(await target(context, options), 'mesh.token', {
+        role,
+        rotate: options.rotate === true,
+      })
+      context.stdout.write(options.json ? `${JSON.stringify({ token: text })}\n` : `${text}\n`)
     })
+  // Refused until leaving is wired; its flags are the documented surface the wiring keeps.
   const leave = decorate(new Command('leave'))
     .description('remove this peer from the mesh for good (a voter hands over first)')
     .action(() => {

@@ -1,7 +1,7 @@
 // The mesh flags of `gridx start` (--join, --token, --voters, --raft-tick-ms,
 // --election-ticks), parsed and checked before anything starts, into the options the daemon
-// reads. Until the daemon runs the Raft driver they are refused: a flag that is accepted and
-// then does nothing would leave a user believing they had built a mesh.
+// reads. `gridx leave` is still refused (MESH_NOT_WIRED_MESSAGE): a command that is accepted
+// and then does nothing would leave a user believing the peer had left.
 import type { VoterTarget } from '../coordinator/index.ts'
 import { joinAddress } from '../mesh/index.ts'
 import { isIP } from 'node:net'
@@ -39,9 +39,8 @@ export interface MeshStartFlags {
 }
 
 export const MESH_NOT_WIRED_MESSAGE =
-  'this peer cannot join a mesh yet: this release runs one machine only, so --join, ' +
-  '--token, --voters, --raft-tick-ms, --election-ticks, `gridx token` and `gridx leave` ' +
-  'are refused'
+  '`gridx leave` is not available in this release: stop the peer with Ctrl+C instead; the ' +
+  'coordinator removes a voter that stays away'
 
 const VOTER_TARGETS: readonly VoterTarget[] = [1, 3, 5]
 
@@ -80,12 +79,6 @@ export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
     ...(raftTickMs === undefined ? {} : { raftTickMs }),
     ...(electionTicks === undefined ? {} : { electionTicks }),
   }
-}
-
-/** Throws the "cannot join a mesh yet" CliError when any mesh option is set. The composition
- * root hands the options to the daemon instead once it runs the Raft driver. */
-export function refuseUntilMeshWired(options: MeshStartOptions): void {
-  if (Object.keys(options).length > 0) throw new CliError(MESH_NOT_WIRED_MESSAGE)
 }
 
 function join(address: string, tokenText: string): NonNullable<MeshStartOptions['join']> {

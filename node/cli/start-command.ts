@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 import { createDaemonLogger } from './logger.ts'
-import { parseMeshStartOptions, refuseUntilMeshWired } from './mesh-start-options.ts'
+import { parseMeshStartOptions } from './mesh-start-options.ts'
 import type { MeshStartFlags } from './mesh-start-options.ts'
 
 interface StartOptions extends CommonOptions, MeshStartFlags {
@@ -51,7 +51,7 @@ function seconds(value: string, flag: string): number {
 export function startCommand(context: CliContext, decorate: (c: Command) => Command): Command {
   return (
     decorate(new Command('start'))
-      .description('run this machine’s peer: a one-machine mesh with its API and web app')
+      .description('run this machine’s peer: a new mesh, or one it joins, with its API and web app')
       .option('--api-host <host>', 'address the API and web app listen on', '127.0.0.1')
       .option('--api-port <port>', 'port of the API and web app', '7070')
       .option('--p2p-host <host>', 'address the peer-to-peer port listens on', '0.0.0.0')
@@ -87,7 +87,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
       )
       .action(async (options: StartOptions) => {
         // Checked before anything is written, so that a bad flag leaves no trace.
-        refuseUntilMeshWired(parseMeshStartOptions(options))
+        const meshOptions = parseMeshStartOptions(options)
         refuseSharedPorts(options)
         const noop = noopExecutorWanted(options, context.env)
         await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
@@ -108,6 +108,14 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
           clock: context.clock,
           staticDir: context.staticDir,
           drainMs: seconds(options.drainTimeout, '--drain-timeout') * 1000,
+          ...(meshOptions.join === undefined ? {} : { join: meshOptions.join }),
+          ...(meshOptions.votersTarget === undefined
+            ? {}
+            : { voterTarget: meshOptions.votersTarget }),
+          ...(meshOptions.raftTickMs === undefined ? {} : { raftTickMs: meshOptions.raftTickMs }),
+          ...(meshOptions.electionTicks === undefined
+            ? {}
+            : { electionTicks: meshOptions.electionTicks }),
           createExecutor: options.executor
             ? async (peerId) => {
                 const executor = await context.createExecutor(peerId, logger)

@@ -17,6 +17,7 @@ import { GridxError, isFinalJobState } from '../../protocol/index.ts'
 import type { JobSpec, Params, Results } from '../../protocol/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import type { BackendMethod, CallContext } from '../gateway/index.ts'
+import type { JoinTokens } from './join-tokens.ts'
 
 export interface ApiServiceInit {
   readonly ledger: RaftDriver
@@ -26,6 +27,9 @@ export interface ApiServiceInit {
   readonly executorProblem: () => string | null
   readonly meshInfo: () => Results['mesh.info']
   readonly meshPeers: () => Results['mesh.peers']
+  readonly joinTokens: Pick<JoinTokens, 'issue'>
+  /** This peer's owner: the only account that may see or rotate its join tokens. */
+  readonly owner: string
 }
 
 type Handler<M extends BackendMethod> = (
@@ -82,6 +86,16 @@ export class ApiService {
     }),
     'mesh.info': async () => this.#init.meshInfo(),
     'mesh.peers': async () => this.#init.meshPeers(),
+    'mesh.token': async (params, context) => {
+      if (context.account !== this.#init.owner) {
+        throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
+      }
+      try {
+        return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
+      } catch (error) {
+        throw retryable(error)
+      }
+    },
   }
 
   /** The state with everything committed when the call came in (ReadIndex). During an

@@ -5,10 +5,11 @@ import { access, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
-import type { Clock, OpenedLedger, RaftDriver } from '../../ledger/index.ts'
+import type { Clock, OpenedLedger, RaftDriver, RaftTransport } from '../../ledger/index.ts'
 import { MESH_VOTER_TARGET_DEFAULT, RAFT_TICK_MS_DEFAULT } from '../../protocol/index.ts'
 import { LEDGER_DIR } from '../local/index.ts'
 import { generateJoinSecret, hashJoinSecret } from '../mesh/index.ts'
+import { saveJoinSecrets } from './join-tokens.ts'
 
 /** The Raft log and its snapshots, in the data dir. */
 export const RAFT_DIR = 'raft'
@@ -20,6 +21,9 @@ export interface DaemonLedgerInit {
   readonly logger: Logger
   readonly raftTickMs?: number
   readonly electionTicks?: number
+  readonly transport?: RaftTransport
+  /** False for a joined peer: its log stays empty until the leader catches it up. */
+  readonly bootstrap?: boolean
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -43,6 +47,8 @@ export async function openDaemonLedger(init: DaemonLedgerInit): Promise<RaftDriv
       clock: init.clock,
       ticker: intervalTicker(init.raftTickMs ?? RAFT_TICK_MS_DEFAULT),
       ...(init.electionTicks === undefined ? {} : { electionTicks: init.electionTicks }),
+      ...(init.transport === undefined ? {} : { transport: init.transport }),
+      ...(init.bootstrap === undefined ? {} : { bootstrap: init.bootstrap }),
     })
   } catch (error) {
     if (String((error as Error).cause ?? error).includes('LOCK')) {
@@ -61,23 +67,27 @@ export async function openDaemonLedger(init: DaemonLedgerInit): Promise<RaftDriv
 /**
  * Proposes the genesis entry of a new mesh (or of one migrated from the one-machine release):
  * the mesh id (derived from the founder, as that release did), policy, first voter and the
- * join secrets' hashes become replicated state. The secrets are not kept: `gridx token
- * --rotate` issues the tokens a joiner uses. Resolves with the mesh id.
+ * join secrets' hashes become replicated state. The secrets stay in the data dir, written
+ * before genesis is proposed (see join-tokens.ts). Resolves with the mesh id.
  */
-export async function foundMesh(ledger: RaftDriver, peerId: string): Promise<string> {
+export async function foundMesh(
+  ledger: RaftDriver,
+  peerId: string,
+  dataDir: string,
+  voterTarget: number = MESH_VOTER_TARGET_DEFAULT,
+): Promise<string> {
   const state = await ledger.read()
   if (state.mesh === null) {
+    const secrets = { voter: generateJoinSecret(), executor: generateJoinSecret() }
+    await saveJoinSecrets(dataDir, secrets)
     const result = await ledger.propose({
       type: 'mesh.genesis',
       meshId: `mesh-${peerId.slice(-12)}`,
       policy: state.policy,
       founder: peerId,
       owner: peerId,
-      voterTarget: MESH_VOTER_TARGET_DEFAULT,
-      secrets: {
-        voter: hashJoinSecret(generateJoinSecret()),
-        executor: hashJoinSecret(generateJoinSecret()),
-      },
+      voterTarget,
+      secrets: { voter: hashJoinSecret(secrets.voter), executor: hashJoinSecret(secrets.executor) },
     })
     if (!result.ok) throw new Error(`mesh.genesis refused: ${result.error.message}`)
   }

@@ -1,18 +1,20 @@
-// The daemon: one peer of a mesh. The mesh it runs has one voter (this peer), so this peer is
-// the Raft leader, hence the coordinator (the scheduler runs while it leads), and with a
-// Docker engine the executor. Start order is the order of
-// dependence; stop is its reverse, with the drain of running jobs first.
+// The daemon: one peer of a mesh (daemon-mesh.ts founds, joins or rejoins it). While this peer
+// is the Raft leader it is the coordinator: the scheduler and the autopilot run only then. With
+// a container engine it is an executor, for now of the coordinator's own jobs only (the
+// executor protocol is not wired yet). Start order is the order of dependence; stop is its
+// reverse, with the drain of running jobs first.
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
-import type { Clock, RaftDriver } from '../../ledger/index.ts'
+import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
-import { MeshNode, loadOrCreateIdentity } from '../mesh/index.ts'
+import { loadOrCreateIdentity } from '../mesh/index.ts'
+import type { JoinToken } from '../../protocol/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   ensureDataDir,
@@ -20,7 +22,8 @@ import {
   removeDaemonInfo,
   writeDaemonInfo,
 } from '../local/index.ts'
-import { foundMesh, openDaemonLedger } from './daemon-ledger.ts'
+import { startDaemonMesh } from './daemon-mesh.ts'
+import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
@@ -67,6 +70,10 @@ export interface DaemonInit {
   /** Raft's tick (`--raft-tick-ms`) and election timeout in ticks (`--election-ticks`). */
   readonly raftTickMs?: number
   readonly electionTicks?: number
+  /** `gridx start --join HOST[:PORT] --token T`: join that mesh (a data dir of no mesh only). */
+  readonly join?: { readonly address: string; readonly token: JoinToken }
+  /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
+  readonly voterTarget?: 1 | 3 | 5
 }
 
 export class Daemon {
@@ -77,6 +84,7 @@ export class Daemon {
   #token = ''
   #peerId = ''
   #meshId = ''
+  #p2pAddresses: readonly string[] = []
 
   constructor(init: DaemonInit) {
     this.#init = init
@@ -95,6 +103,17 @@ export class Daemon {
     return this.#peerId
   }
 
+  /** The peer-to-peer addresses this peer listens on (a joiner's --join takes one). */
+  get p2pAddresses(): readonly string[] {
+    return this.#p2pAddresses
+  }
+
+  /** This replica's state as applied so far (a local read, for tests and diagnostics). */
+  ledgerState(): State {
+    if (this.#ledger === null) throw new Error('the daemon is not started')
+    return this.#ledger.localRead()
+  }
+
   /** The URL that opens the web app already signed in: the token rides in the fragment, which
    * browsers never send to a server. */
   get appUrl(): string {
@@ -108,22 +127,22 @@ export class Daemon {
     this.#peerId = identity.peerId
     this.#token = await loadOrCreateApiToken(dataDir)
 
-    const ledger = await this.#startLedger(identity.peerId)
+    const { mesh, ledger, meshId, membership } = await startDaemonMesh(
+      this.#init,
+      identity,
+      (name, stop) => this.#push(name, stop),
+    )
+    this.#ledger = ledger
+    this.#meshId = meshId
+    // Runs before the ledger stops: a planned stop of the leader has no election gap.
+    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
+    await this.#propose(ledger, { type: 'account.open', account: identity.peerId })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
     const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
-
-    const mesh = new MeshNode({
-      privateKey: identity.privateKey,
-      host: this.#init.p2pHost,
-      port: this.#init.p2pPort,
-      ...(this.#init.p2pWsPort === undefined ? {} : { wsPort: this.#init.p2pWsPort }),
-    })
-    await mesh.start()
-    this.#push('mesh', () => mesh.stop())
 
     // The scheduler is the coordinator's: it runs while this peer leads.
     const unsubscribe = ledger.onLeadership((leading) => {
@@ -140,7 +159,8 @@ export class Daemon {
       scheduler.report(report)
     })
 
-    const peers = (): Results['mesh.peers'] => peersView({ peerId: this.#peerId, mesh, executor })
+    const peers = (): Results['mesh.peers'] =>
+      peersView({ peerId: this.#peerId, mesh, executor, ledger })
     const api = new ApiService({
       ledger,
       executors: () => {
@@ -149,8 +169,16 @@ export class Daemon {
       },
       executorProblem: () =>
         executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
-      meshInfo: () => meshInfoView({ ledger, meshId: this.#meshId, peerId: this.#peerId }),
+      meshInfo: () =>
+        meshInfoView({
+          ledger,
+          meshId: this.#meshId,
+          peerId: this.#peerId,
+          members: () => membership.members(),
+        }),
       meshPeers: peers,
+      joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
+      owner: this.#peerId,
     })
     const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
@@ -161,6 +189,7 @@ export class Daemon {
       startedAt: new Date(this.#init.clock.now()).toISOString(),
     })
     this.#push('daemon info', () => removeDaemonInfo(dataDir))
+    this.#p2pAddresses = mesh.addresses()
     logger.info({ api: this.address.url, peerId: this.#peerId, p2p: mesh.addresses() }, 'started')
   }
 
@@ -179,17 +208,6 @@ export class Daemon {
 
   #push(name: string, stop: () => Promise<void> | void): void {
     this.#stack.push({ name, stop })
-  }
-
-  async #startLedger(peerId: string): Promise<RaftDriver> {
-    const ledger = await openDaemonLedger({ ...this.#init, peerId })
-    this.#ledger = ledger
-    this.#push('ledger', () => ledger.stop())
-    // Runs before the ledger stops: a planned stop of the leader has no election gap.
-    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    this.#meshId = await foundMesh(ledger, peerId)
-    await this.#propose(ledger, { type: 'account.open', account: peerId })
-    return ledger
   }
 
   async #startExecutor(

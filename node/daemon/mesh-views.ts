@@ -2,7 +2,7 @@
 // are the Raft leader and term this peer knows.
 import { jobsByState } from '../../ledger/index.ts'
 import type { RaftDriver } from '../../ledger/index.ts'
-import type { Results } from '../../protocol/index.ts'
+import type { MeshMemberView, Results } from '../../protocol/index.ts'
 import { VERSION } from '../local/index.ts'
 import type { MeshNode } from '../mesh/index.ts'
 import type { LocalExecutor } from './daemon.ts'
@@ -11,6 +11,7 @@ export function meshInfoView(init: {
   readonly ledger: RaftDriver
   readonly meshId: string
   readonly peerId: string
+  readonly members: () => readonly MeshMemberView[]
 }): Results['mesh.info'] {
   const state = init.ledger.localRead()
   const status = init.ledger.status()
@@ -25,6 +26,9 @@ export function meshInfoView(init: {
     policy: state.policy,
     queueLength: state.queue.length,
     jobsByState: jobsByState(state),
+    commitIndex: status.commit,
+    voterTarget: state.mesh?.voterTarget ?? 1,
+    members: init.members(),
   }
 }
 
@@ -32,16 +36,18 @@ export function peersView(init: {
   readonly peerId: string
   readonly mesh: MeshNode
   readonly executor: LocalExecutor | null
+  readonly ledger: RaftDriver
 }): Results['mesh.peers'] {
   const { peerId, mesh, executor } = init
   const status = executor?.status()
+  const raft = init.ledger.status()
   const self = {
     peerId,
     owner: peerId,
     roles: [
       'peer' as const,
-      'voter' as const,
-      'coordinator' as const,
+      ...(raft.appliedConf.voters.includes(peerId) ? ['voter' as const] : []),
+      ...(raft.leader === peerId ? ['coordinator' as const] : []),
       ...(status?.available ? ['executor' as const] : []),
     ],
     addresses: mesh.addresses(),
@@ -53,8 +59,12 @@ export function peersView(init: {
   }
   const others = mesh.connectedPeers().map((peer) => ({
     peerId: peer.peerId,
-    owner: peer.peerId,
-    roles: ['peer' as const],
+    owner: init.ledger.localRead().peers.get(peer.peerId)?.owner ?? peer.peerId,
+    roles: [
+      'peer' as const,
+      ...(raft.appliedConf.voters.includes(peer.peerId) ? ['voter' as const] : []),
+      ...(raft.leader === peer.peerId ? ['coordinator' as const] : []),
+    ],
     addresses: peer.addresses,
     reachable: true,
     self: false,

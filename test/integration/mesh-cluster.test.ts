@@ -1,9 +1,7 @@
 // The mesh-cluster fixture on this machine's loopback: real `gridx start` processes on
-// 127.0.0.2 and up. Until the daemon runs the Raft driver the peers run independently; the
-// joining path is written against the documented CLI and is pending.
+// 127.0.0.2 and up, first as independent meshes, then joined into one through the CLI.
 import { readFile, rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MESH_NOT_WIRED_MESSAGE } from '../../node/cli/index.ts'
 import { MeshCluster } from '../fixtures/mesh-cluster.ts'
 
 interface MeshInfoJson {
@@ -72,12 +70,18 @@ describe('mesh cluster on loopback', () => {
     expect(starts).toHaveLength(2)
   })
 
-  it('should stop at the join with the wiring refusal when the mesh is not wired', async () => {
+  it('should refuse --join when the data dir belongs to a mesh already', async () => {
     await cluster.stop(2)
-    await expect(cluster.join(2, 0, 'executor')).rejects.toThrow(MESH_NOT_WIRED_MESSAGE)
+    await expect(cluster.join(2, 0, 'executor')).rejects.toThrow(/belongs to a mesh already/)
     expect(cluster.peers[2]?.daemon).toBeNull()
   })
 })
+
+async function token(cluster: MeshCluster, index: number, args: string[]): Promise<string> {
+  const result = await cluster.cli(index, ['token', ...args])
+  expect(result.code, result.stderr).toBe(0)
+  return (JSON.parse(result.stdout) as { token: string }).token
+}
 
 interface MeshMembersJson {
   readonly meshId: string
@@ -85,9 +89,7 @@ interface MeshMembersJson {
   readonly members?: readonly { readonly peerId: string; readonly role: string }[]
 }
 
-// Pending: the daemon runs one machine only until the Raft driver lands, and refuses the
-// flags these use. Turn it on with the wiring.
-describe.skip('mesh cluster joined through the CLI', () => {
+describe('mesh cluster joined through the CLI', () => {
   let cluster: MeshCluster
 
   beforeAll(async () => {
@@ -121,16 +123,29 @@ describe.skip('mesh cluster joined through the CLI', () => {
     })
     const dead = cluster.peers.findIndex((peer) => peer.daemon?.peerId === info.coordinator)
     expect(dead).toBeGreaterThanOrEqual(0)
-    await cluster.kill(dead)
     const witness = cluster.peers.find((peer) => peer.index !== dead)?.index ?? 0
+    // An acknowledged write on a follower: the rotation's hash is committed before it answers.
+    const rotated = await token(cluster, witness, ['--rotate'])
+    await cluster.kill(dead)
     const after = await cluster.waitFor<MeshMembersJson>(witness, ['mesh'], (seen) => {
       return seen.coordinator !== null && seen.coordinator !== info.coordinator
     })
     expect(after.meshId).toBe(info.meshId)
+    // The new coordinator's log has it: the same token is printed, not a fresh rotation.
+    expect(await token(cluster, witness, [])).toBe(rotated)
     // Back from its data dir with no flags, it rejoins as what it was.
     await cluster.start(dead)
-    await cluster.waitFor<MeshMembersJson>(dead, ['mesh'], (seen) => {
-      return seen.coordinator === after.coordinator
-    })
+    // It follows the coordinator the others follow: `after`'s, or a later one, since on a
+    // loaded machine a late heartbeat may bring another election meanwhile.
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      const [back, other] = await Promise.all([
+        cluster.waitFor<MeshMembersJson>(dead, ['mesh'], (seen) => seen.coordinator !== null),
+        cluster.waitFor<MeshMembersJson>(witness, ['mesh'], (seen) => seen.coordinator !== null),
+      ])
+      if (back.coordinator === other.coordinator && back.meshId === after.meshId) break
+      expect(Date.now()).toBeLessThan(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   })
 })

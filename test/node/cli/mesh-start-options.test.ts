@@ -2,13 +2,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
-
-import {
-  CliError,
-  MESH_NOT_WIRED_MESSAGE,
-  parseMeshStartOptions,
-  refuseUntilMeshWired,
-} from '../../../node/cli/index.ts'
+import { CliError, parseMeshStartOptions } from '../../../node/cli/index.ts'
 import { generateJoinSecret } from '../../../node/mesh/index.ts'
 import { formatJoinToken } from '../../../protocol/index.ts'
 
@@ -33,7 +27,6 @@ function failure(flags: Parameters<typeof parseMeshStartOptions>[0]): string {
 describe('gridx start mesh flags', () => {
   it('should ask for nothing when no mesh flag is given', () => {
     expect(parseMeshStartOptions({})).toEqual({})
-    expect(() => refuseUntilMeshWired({})).not.toThrow()
   })
 
   it('should parse every flag into MeshStartOptions when each value is good', () => {
@@ -98,17 +91,5 @@ describe('gridx start mesh flags', () => {
     expect(failure({ raftTickMs: '1000', electionTicks: '100' })).toMatch(
       /election timeout of 100000 ms is over the 60000 ms/,
     )
-  })
-
-  it('should refuse to run when any mesh option is set, until the mesh is wired', () => {
-    for (const options of [
-      parseMeshStartOptions({ join: '10.0.0.7', token }),
-      parseMeshStartOptions({ voters: '3' }),
-      parseMeshStartOptions({ raftTickMs: '10' }),
-      parseMeshStartOptions({ electionTicks: '10' }),
-    ]) {
-      expect(() => refuseUntilMeshWired(options)).toThrow(CliError)
-      expect(() => refuseUntilMeshWired(options)).toThrow(MESH_NOT_WIRED_MESSAGE)
-    }
   })
 })

@@ -8,6 +8,7 @@ import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
 import type { RaftDriver } from '../../../ledger/index.ts'
 import { GridxError, jobSpecSchema } from '../../../protocol/index.ts'
 import type { JobSpecInput, Params } from '../../../protocol/index.ts'
+import { JoinTokens } from '../../../node/daemon/join-tokens.ts'
 import { ApiService } from '../../../node/daemon/api-service.ts'
 
 const ACCOUNT = 'peer-owner'
@@ -42,6 +43,8 @@ async function service(): Promise<{ api: ApiService; replica: RaftDriver }> {
     meshPeers: () => {
       throw new Error('not used')
     },
+    joinTokens: new JoinTokens({ dataDir: dir, peerId: 'peer-a', ledger: replica }),
+    owner: 'peer-a',
   })
   return { api, replica }
 }

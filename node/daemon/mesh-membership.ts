@@ -1,0 +1,156 @@
+// How a peer becomes a member of the mesh. The member a joiner dials judges the token's secret
+// against the replicated hashes and commits `peer.admit` (forwarded to the leader when it is a
+// follower); the leader then adds every admitted peer it does not yet replicate to as a
+// learner, one membership change at a time, and catches it up (by snapshot when the log it
+// needs is compacted). Every admitted peer is a learner, so each can serve reads and forward
+// writes; voter-token learners are the autopilot's to promote. The joiner keeps what the join
+// told it (the mesh id, the members' addresses) in its data dir, so that a restart rejoins
+// with no flags and never founds a mesh of its own.
+import { randomBytes } from 'node:crypto'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { changeMembership } from '../../ledger/index.ts'
+import type { RaftDriver } from '../../ledger/index.ts'
+import { JOIN_ADDRESSES_PER_MEMBER_MAX, JOIN_MEMBERS_MAX } from '../../protocol/index.ts'
+import type { MeshMember } from '../../protocol/index.ts'
+import { judgeJoinSecret } from '../mesh/index.ts'
+import type { AdmitRequest, AdmitResult, MeshNode } from '../mesh/index.ts'
+
+/** What a joined peer keeps of its join. */
+export const MESH_JOIN_FILE = 'mesh-join.json'
+
+export interface JoinRecord {
+  readonly meshId: string
+  readonly members: readonly MeshMember[]
+}
+
+export async function loadJoinRecord(dataDir: string): Promise<JoinRecord | null> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, MESH_JOIN_FILE), 'utf8')) as JoinRecord
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+}
+
+export async function saveJoinRecord(dataDir: string, record: JoinRecord): Promise<void> {
+  const path = join(dataDir, MESH_JOIN_FILE)
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600, flush: true })
+  await rename(temporary, path)
+}
+
+/** The members a joiner is told of: this peer and every peer it is connected to. */
+export function knownMembers(mesh: MeshNode): MeshMember[] {
+  const bound = (addresses: readonly string[]) =>
+    [...new Set(addresses)].slice(0, JOIN_ADDRESSES_PER_MEMBER_MAX)
+  return [
+    { peerId: mesh.peerId, addresses: bound(mesh.addresses()) },
+    ...mesh.connectedPeers().map((peer) => ({
+      peerId: peer.peerId,
+      addresses: bound(peer.addresses),
+    })),
+  ].slice(0, JOIN_MEMBERS_MAX)
+}
+
+/** The join service's `admit`: the secret is judged against the replicated hashes as they are
+ * committed now (ReadIndex), and the admission is answered only once `peer.admit` applied. */
+export async function admitJoiner(
+  ledger: RaftDriver,
+  request: AdmitRequest,
+  members: () => MeshMember[],
+  signal: AbortSignal,
+): Promise<AdmitResult> {
+  const mesh = (await ledger.read({ signal })).mesh
+  if (mesh === null) {
+    return { accepted: false, code: 'UNAVAILABLE', message: 'this mesh has no genesis yet' }
+  }
+  const refusal = judgeJoinSecret(request.secret, request.role, mesh.secrets)
+  if (refusal !== undefined) {
+    const message = {
+      WRONG_SECRET: 'the token’s secret is not one of this mesh’s tokens',
+      ROTATED: 'the token was replaced with `gridx token --rotate`: ask for the new one',
+      WRONG_ROLE: `the secret belongs to the other role, not ${request.role}`,
+    }[refusal as 'WRONG_SECRET' | 'ROTATED' | 'WRONG_ROLE']
+    return { accepted: false, code: refusal, message: message ?? refusal }
+  }
+  const roles =
+    request.role === 'voter' ? (['voter', 'executor'] as const) : (['executor'] as const)
+  const result = await ledger.propose(
+    { type: 'peer.admit', peer: request.peerId, owner: request.owner, roles },
+    { signal },
+  )
+  if (!result.ok) return { accepted: false, code: 'UNAVAILABLE', message: result.error.message }
+  return { accepted: true, members: members() }
+}
+
+/**
+ * The leader's side of admission: adds each admitted peer missing from the Raft configuration
+ * as a learner, one change at a time. Runs on every applied entry; does nothing on followers.
+ */
+export function syncLearners(ledger: RaftDriver, logger: Logger): () => void {
+  let inFlight = false
+  const review = (): void => {
+    const status = ledger.status()
+    if (inFlight || status.role !== 'leader') return
+    const members = new Set([...status.conf.voters, ...status.conf.learners])
+    const missing = [...ledger.localRead().peers.keys()].find((peer) => !members.has(peer))
+    if (missing === undefined) return
+    inFlight = true
+    changeMembership(ledger, { type: 'add-learner', node: missing }).then(
+      () => {
+        inFlight = false
+        logger.info({ peer: missing }, 'added an admitted peer to the mesh as a learner')
+        review()
+      },
+      (error: unknown) => {
+        inFlight = false
+        logger.warn({ peer: missing, err: error }, 'could not add an admitted peer as a learner')
+      },
+    )
+  }
+  const stopApplied = ledger.onApplied(() => review())
+  const stopLeadership = ledger.onLeadership(() => review())
+  review()
+  return () => {
+    stopApplied()
+    stopLeadership()
+  }
+}
+
+/**
+ * Keeps libp2p's address book in step with the replicated addresses (`peer.address`), so that
+ * the Raft transport reaches every member by PeerId, a restarted one included, and announces
+ * this peer's own addresses when the mesh does not have them yet. Returns the unsubscribe.
+ */
+export async function followAddresses(
+  ledger: RaftDriver,
+  mesh: MeshNode,
+  logger: Logger,
+): Promise<() => void> {
+  const known = new Map<string, string>()
+  const sync = (): void => {
+    for (const [peer, admitted] of ledger.localRead().peers) {
+      const addresses = admitted.addresses
+      if (peer === mesh.peerId || addresses === undefined) continue
+      const key = addresses.join(' ')
+      if (known.get(peer) === key) continue
+      known.set(peer, key)
+      mesh.raft.setPeerAddresses(peer, addresses).catch((error: unknown) => {
+        logger.warn({ peer, err: error }, 'could not record the addresses of a peer')
+      })
+    }
+  }
+  sync()
+  const unsubscribe = ledger.onApplied((entry) => {
+    if (entry.command.type === 'peer.address' || entry.command.type === 'peer.admit') sync()
+  })
+  const own = mesh.addresses().slice(0, JOIN_ADDRESSES_PER_MEMBER_MAX)
+  const recorded = ledger.localRead().peers.get(mesh.peerId)?.addresses ?? []
+  if (own.join(' ') !== recorded.join(' ')) {
+    const result = await ledger.propose({ type: 'peer.address', peer: mesh.peerId, addresses: own })
+    if (!result.ok) logger.warn({ err: result.error }, 'could not record this peer’s addresses')
+  }
+  return unsubscribe
+}
