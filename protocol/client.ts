@@ -134,6 +134,16 @@ export class RpcClient {
     params: ParamsInput<M>,
     options: CallOptions = {},
   ): Promise<Results[M]> {
+    return this.#call(method, params, options, undefined)
+  }
+
+  /** `onAnswer` runs as the answer is read, before any later message on the socket. */
+  #call<M extends Method>(
+    method: M,
+    params: ParamsInput<M>,
+    options: CallOptions,
+    onAnswer: ((result: Results[M]) => void) | undefined,
+  ): Promise<Results[M]> {
     if (this.#state === 'closed') return Promise.reject(closedError())
     if (this.#pending.size >= PENDING_CALLS_MAX) {
       return Promise.reject(new GridxError('UNAVAILABLE', 'too many calls waiting'))
@@ -165,7 +175,11 @@ export class RpcClient {
       const pending: Pending = {
         text,
         sent: false,
-        resolve: (result) => (settle(), resolve(result as Results[M])),
+        resolve: (result) => {
+          settle()
+          onAnswer?.(result as Results[M])
+          resolve(result as Results[M])
+        },
         reject: (error) => (settle(), reject(error)),
       }
       this.#pending.set(id, pending)
@@ -194,9 +208,12 @@ export class RpcClient {
   }
 
   async #subscribe(local: LocalSubscription, options: CallOptions): Promise<void> {
-    const { subscription } = await this.call('subscribe', local.params, options)
-    local.serverId = subscription
-    this.#byServerId.set(subscription, local)
+    // Known as the answer is read: events the daemon sends right behind it may be parsed from
+    // the same read of the socket, before an awaiting continuation would run.
+    await this.#call('subscribe', local.params, options, ({ subscription }) => {
+      local.serverId = subscription
+      this.#byServerId.set(subscription, local)
+    })
   }
 
   #unsubscribe(local: LocalSubscription): void {
