@@ -164,6 +164,8 @@ export class Daemon {
     const api = new ApiService({
       ledger,
       executors: () => {
+        // Jobs run where the coordinator places them: a follower does not see its executors.
+        if (ledger.status().role !== 'leader') return null
         const status = executor?.status()
         return status?.available ? [status.capacity] : []
       },
