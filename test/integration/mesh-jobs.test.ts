@@ -17,11 +17,13 @@ describe('jobs in a mesh on loopback', () => {
   let cluster: MeshCluster
 
   beforeAll(async () => {
-    // Peer 0 founds the mesh and runs noop jobs; peer 1 joins with --no-executor.
+    // Peer 0 founds the mesh (its lone voter, so its coordinator) and peer 3 joins, both with
+    // --no-executor; peers 1 and 2 run noop jobs.
+    const runs = (index: number) => index === 1 || index === 2
     cluster = await MeshCluster.create({
-      peers: 2,
-      executors: (index) => index === 0,
-      peerArgs: (index) => (index === 0 ? ['--noop-executor'] : []),
+      peers: 4,
+      executors: runs,
+      peerArgs: (index) => (runs(index) ? ['--noop-executor'] : []),
     })
     await cluster.startMesh(1)
   })
@@ -31,19 +33,28 @@ describe('jobs in a mesh on loopback', () => {
     await rm(cluster.root, { recursive: true, force: true })
   })
 
-  it('should accept a job on a peer with --no-executor when another peer can run it', async () => {
-    await cluster.waitFor<{ coordinator: string | null }>(1, ['mesh'], (info) => {
-      return info.coordinator === cluster.peers[0]?.daemon?.peerId
-    })
-    const submitted = await cluster.cli(1, ['submit', '-c', 'x', '--runtime', 'noop'])
-    expect(submitted.code, submitted.stderr).toBe(0)
-    const { id } = (JSON.parse(submitted.stdout) as { job: JobJson }).job
-    const done = await cluster.waitFor<JobJson>(
-      1,
-      ['status', id],
-      (job) => job.state === 'succeeded',
-      JOB_DONE_TIMEOUT_MS,
-    )
-    expect(done.executor).toBe(cluster.peers[0]?.daemon?.peerId)
-  }, 90_000)
+  const peerId = (index: number) => cluster.peers[index]?.daemon?.peerId
+
+  it.each([
+    ['the coordinator', 0],
+    ['a follower', 3],
+  ])(
+    'should run a job on another peer when %s has --no-executor',
+    async (_, index) => {
+      await cluster.waitFor<{ coordinator: string | null }>(index, ['mesh'], (info) => {
+        return info.coordinator === peerId(0)
+      })
+      const submitted = await cluster.cli(index, ['submit', '-c', 'x', '--runtime', 'noop'])
+      expect(submitted.code, submitted.stderr).toBe(0)
+      const { id } = (JSON.parse(submitted.stdout) as { job: JobJson }).job
+      const done = await cluster.waitFor<JobJson>(
+        index,
+        ['status', id],
+        (job) => job.state === 'succeeded',
+        JOB_DONE_TIMEOUT_MS,
+      )
+      expect([peerId(1), peerId(2)]).toContain(done.executor)
+    },
+    90_000,
+  )
 })
