@@ -11,6 +11,13 @@ interface JobJson {
   readonly id: string
   readonly state: string
   readonly executor?: string | null
+  readonly priceMc?: number | null
+  readonly executorPaidMc?: number | null
+}
+
+interface BalanceJson {
+  readonly account: string
+  readonly balanceMc: number
 }
 
 describe('jobs in a mesh on loopback', () => {
@@ -57,4 +64,30 @@ describe('jobs in a mesh on loopback', () => {
     },
     90_000,
   )
+
+  it('should pay the owner of the peer that ran the job when it settles', async () => {
+    const balance = async (index: number) => {
+      const result = await cluster.cli(index, ['balance'])
+      expect(result.code, result.stderr).toBe(0)
+      return (JSON.parse(result.stdout) as BalanceJson).balanceMc
+    }
+    const before = await Promise.all([0, 1, 2].map(balance))
+    const submitted = await cluster.cli(0, ['submit', '-c', 'x', '--runtime', 'noop'])
+    expect(submitted.code, submitted.stderr).toBe(0)
+    const { id } = (JSON.parse(submitted.stdout) as { job: JobJson }).job
+    const done = await cluster.waitFor<JobJson>(
+      0,
+      ['status', id],
+      (job) => job.state === 'succeeded',
+      JOB_DONE_TIMEOUT_MS,
+    )
+    const ran = done.executor === peerId(1) ? 1 : 2
+    const idle = 3 - ran
+    const paid = done.executorPaidMc ?? NaN
+    expect(paid).toBeGreaterThan(0)
+    // Each peer reads its own balance, through ReadIndex: the settlement is committed there.
+    expect(await balance(0)).toBe((before[0] ?? NaN) - (done.priceMc ?? NaN))
+    expect(await balance(ran)).toBe((before[ran] ?? NaN) + paid)
+    expect(await balance(idle)).toBe(before[idle])
+  }, 90_000)
 })
