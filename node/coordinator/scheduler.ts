@@ -72,7 +72,10 @@ export class Scheduler {
     this.#schedulePump()
   }
 
-  removeExecutor(peer: string): void {
+  /** With `link`, only if it is still the one of `peer`: a stream that ends late must not
+   * remove the link its executor reconnected with. */
+  removeExecutor(peer: string, link?: ExecutorLink): void {
+    if (link !== undefined && this.#links.get(peer) !== link) return
     this.#links.delete(peer)
   }
 

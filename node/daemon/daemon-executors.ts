@@ -65,7 +65,7 @@ export function serveExecutors(
     events: {
       joined: (link, running) =>
         scheduler.addExecutor(link, new Set(running.map((job: RunningJob) => job.jobId))),
-      left: (link) => scheduler.removeExecutor(link.peer),
+      left: (link) => scheduler.removeExecutor(link.peer, link),
       capacityChanged: () => scheduler.capacityChanged(),
       report: (_link, report) => scheduler.report(report),
       leaseExpired: (peer, running) => {

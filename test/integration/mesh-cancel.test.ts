@@ -2,6 +2,7 @@
 // cancelled on a peer with no executor stops in the container of the peer that runs it.
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { EXECUTOR_LEASE_MS } from '../../protocol/index.ts'
 import { containersOf, describeWithDocker } from '../fixtures/docker.ts'
 import { MeshCluster } from '../fixtures/mesh-cluster.ts'
 
@@ -58,6 +59,36 @@ describeWithDocker(
       })
       expect(final.executor).toBe(runner)
     }, 120_000)
+
+    it('should requeue a running job when its executor is killed with -9', async () => {
+      const runner = cluster.peers[1]?.daemon?.peerId ?? ''
+      const code = 'import time\ntime.sleep(120)'
+      const submitted = await cluster.cli(2, ['submit', '-c', code, '--timeout', '300'])
+      expect(submitted.code, submitted.stderr).toBe(0)
+      const { id } = (JSON.parse(submitted.stdout) as { job: JobJson }).job
+      await cluster.waitFor<JobJson>(2, ['status', id], (job) => job.state === 'running')
+      const killedAt = Date.now()
+      await cluster.kill(1)
+      // The coordinator hears nothing for a lease, then marks the job lost: it is queued again.
+      const queued = await cluster.waitFor<JobJson>(
+        2,
+        ['status', id],
+        (job) => job.state === 'queued',
+        EXECUTOR_LEASE_MS + GONE_TIMEOUT_MS,
+      )
+      console.info(`kill -9 of the executor to its job requeued: ${Date.now() - killedAt} ms`)
+      expect(queued.executor ?? null).toBeNull()
+      // Back from its data dir, the executor takes the job again.
+      await cluster.start(1)
+      const again = await cluster.waitFor<JobJson>(
+        2,
+        ['status', id],
+        (job) => job.state === 'running',
+        RUNNING_TIMEOUT_MS,
+      )
+      expect(again.executor).toBe(runner)
+      expect((await cluster.cli(2, ['cancel', id])).code).toBe(0)
+    }, 180_000)
   },
   ['python'],
 )
