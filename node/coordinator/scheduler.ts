@@ -72,21 +72,28 @@ export class Scheduler {
     this.#schedulePump()
   }
 
-  removeExecutor(peer: string): void {
+  /** With `link`, only if it is still the one of `peer`: a stream that ends late must not
+   * remove the link its executor reconnected with. */
+  removeExecutor(peer: string, link?: ExecutorLink): void {
+    if (link !== undefined && this.#links.get(peer) !== link) return
     this.#links.delete(peer)
   }
 
-  /** Executors call this with every report; it never throws. */
-  report(report: ExecutorReport): void {
+  /** Executors call this with every report; it never throws. A finished report's promise
+   * settles once its proposal is committed or refused, so that a remote executor is acked
+   * only then (and resends otherwise). */
+  report(report: ExecutorReport): Promise<void> {
     switch (report.type) {
       case 'started':
-        this.#propose({ type: 'job.start', jobId: report.jobId, fence: report.fence }, 'start')
-        return
+        return this.#propose(
+          { type: 'job.start', jobId: report.jobId, fence: report.fence },
+          'start',
+        )
       case 'output':
         this.#init.liveLogs.append(report.jobId, report.stream, report.data)
-        return
+        return Promise.resolve()
       case 'finished':
-        this.#propose(
+        return this.#propose(
           {
             type: 'job.finish',
             jobId: report.jobId,
@@ -95,7 +102,6 @@ export class Scheduler {
           },
           'finish',
         )
-        return
     }
   }
 
@@ -210,8 +216,8 @@ export class Scheduler {
   }
 
   /** Proposes a command whose refusal is expected now and then (a stale report): log it. */
-  #propose(command: Command, what: string): void {
-    this.#init.ledger
+  #propose(command: Command, what: string): Promise<void> {
+    return this.#init.ledger
       .propose(command)
       .then((result) => {
         if (!result.ok) this.#init.logger.info({ command: command.type, error: result.error }, what)

@@ -21,8 +21,10 @@ import type { JoinTokens } from './join-tokens.ts'
 
 export interface ApiServiceInit {
   readonly ledger: RaftDriver
-  /** Capacities of the executors that can run jobs now. */
-  readonly executors: () => readonly ExecutorCapacity[]
+  /** Capacities of the executors that can run jobs now; null where this peer cannot know
+   * them (it is not the coordinator, whose scheduler sees the executors): then a submission
+   * is not checked here, and the coordinator keeps the job queued until one can take it. */
+  readonly executors: () => readonly ExecutorCapacity[] | null
   /** Why no executor can run jobs, for the error a refused submission shows. */
   readonly executorProblem: () => string | null
   readonly meshInfo: () => Results['mesh.info']
@@ -119,7 +121,9 @@ export class ApiService {
 
   /** Caps resources at what the largest executor offers, so a job can always be placed. */
   #capped(spec: JobSpec): JobSpec {
-    const executors = this.#init.executors().filter((e) => e.runtimes.includes(spec.runtime))
+    const known = this.#init.executors()
+    if (known === null) return spec
+    const executors = known.filter((e) => e.runtimes.includes(spec.runtime))
     if (executors.length === 0) return spec
     const cpus = Math.max(...executors.map((e) => e.cpus))
     const memoryMb = Math.max(...executors.map((e) => e.memoryMb))
@@ -163,8 +167,8 @@ export class ApiService {
   }
 
   #requireExecutor(spec: JobSpec): void {
-    const fits = this.#init.executors().some((e) => e.runtimes.includes(spec.runtime))
-    if (fits) return
+    const known = this.#init.executors()
+    if (known === null || known.some((e) => e.runtimes.includes(spec.runtime))) return
     const problem = this.#init.executorProblem()
     throw new GridxError(
       'UNAVAILABLE',

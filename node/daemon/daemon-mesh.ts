@@ -11,6 +11,7 @@ import { MeshNode } from '../mesh/index.ts'
 import type { Identity } from '../mesh/index.ts'
 import type { VoterTarget } from '../coordinator/index.ts'
 import { MembershipServices, trackContacts } from './coordinator-services.ts'
+import { ComponentsPort } from './daemon-executors.ts'
 import { foundMesh, openDaemonLedger, RAFT_DIR } from './daemon-ledger.ts'
 import {
   admitJoiner,
@@ -39,6 +40,8 @@ export interface DaemonMeshInit {
 
 export interface DaemonMesh {
   readonly mesh: MeshNode
+  /** libp2p's components, for the executor protocol's services made once the ledger is. */
+  readonly port: ComponentsPort
   readonly ledger: RaftDriver
   readonly meshId: string
   readonly membership: MembershipServices
@@ -76,6 +79,7 @@ export async function startDaemonMesh(
     if (state?.peers.has(peer) === true) return true
     return (state?.mesh ?? null) === null && trusted.has(peer)
   }
+  const port = new ComponentsPort()
   const mesh: MeshNode = new MeshNode({
     privateKey: identity.privateKey,
     host: init.p2pHost,
@@ -84,6 +88,7 @@ export async function startDaemonMesh(
     protocols: {
       isAdmitted,
       logger: init.logger,
+      services: { gridxComponents: port.service },
       join: {
         meshId: () => ledger?.localRead().mesh?.meshId ?? '',
         admit: (request, { signal }) =>
@@ -128,7 +133,7 @@ export async function startDaemonMesh(
   push('learners', syncLearners(opened, init.logger))
   const membership = new MembershipServices({ ...init, ledger: opened, ...contacts })
   push('autopilot', () => membership.stop())
-  return { mesh, ledger: opened, meshId, membership }
+  return { mesh, port, ledger: opened, meshId, membership }
 }
 
 /** Waits until the leader has caught this joined peer up. */

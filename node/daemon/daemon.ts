@@ -1,7 +1,7 @@
 // The daemon: one peer of a mesh (daemon-mesh.ts founds, joins or rejoins it). While this peer
 // is the Raft leader it is the coordinator: the scheduler and the autopilot run only then. With
-// a container engine it is an executor, for now of the coordinator's own jobs only (the
-// executor protocol is not wired yet). Start order is the order of dependence; stop is its
+// a container engine it is an executor: of its own jobs while it leads, else through the
+// executor protocol (daemon-executors.ts). Start order is the order of dependence; stop is its
 // reverse, with the drain of running jobs first.
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
@@ -23,6 +23,7 @@ import {
   writeDaemonInfo,
 } from '../local/index.ts'
 import { startDaemonMesh } from './daemon-mesh.ts'
+import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
@@ -127,7 +128,7 @@ export class Daemon {
     this.#peerId = identity.peerId
     this.#token = await loadOrCreateApiToken(dataDir)
 
-    const { mesh, ledger, meshId, membership } = await startDaemonMesh(
+    const { mesh, port, ledger, meshId, membership } = await startDaemonMesh(
       this.#init,
       identity,
       (name, stop) => this.#push(name, stop),
@@ -154,21 +155,35 @@ export class Daemon {
       unsubscribe()
       scheduler.stop()
     })
+    const served = serveExecutors(port.components, ledger, scheduler, logger)
+    this.#push('executor server', served.stop)
     const executor = await this.#startExecutor(ledger, scheduler, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
-      scheduler.report(report)
+      void scheduler.report(report)
     })
+    if (executor !== null) {
+      const capacity = () => {
+        const status = executor.status()
+        return status.available ? status.capacity : NO_CAPACITY
+      }
+      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger)
+      this.#push('executor client', stop)
+    }
 
     const peers = (): Results['mesh.peers'] =>
       peersView({ peerId: this.#peerId, mesh, executor, ledger })
     const api = new ApiService({
       ledger,
       executors: () => {
+        // Jobs run where the coordinator places them: a follower does not see its executors.
+        if (ledger.status().role !== 'leader') return null
         const status = executor?.status()
-        return status?.available ? [status.capacity] : []
+        return [...(status?.available ? [status.capacity] : []), ...served.capacities()]
       },
       executorProblem: () =>
-        executor === null ? 'this peer was started with --no-executor' : executor.status().problem,
+        executor === null
+          ? 'this peer was started with --no-executor, and no other peer offers it'
+          : executor.status().problem,
       meshInfo: () =>
         meshInfoView({
           ledger,
