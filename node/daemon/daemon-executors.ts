@@ -79,12 +79,15 @@ export function serveExecutors(
     abort.abort(new Error('leadership changed'))
     abort = new AbortController()
     if (!leading) {
-      void server.stop()
+      server.stop().catch((error: unknown) => {
+        logger.warn({ err: error }, 'the executor server did not stop cleanly')
+      })
       return
     }
     const { signal } = abort
-    void server.start().then(
-      async () => {
+    server
+      .start()
+      .then(async () => {
         await server.whenGraceOver(signal)
         // A predecessor's executor that did not reconnect within one lease is gone.
         for (const job of ledger.localRead().jobs.values()) {
@@ -93,9 +96,12 @@ export function serveExecutors(
           if (job.state !== 'assigned' && job.state !== 'running') continue
           lost(job.id, job.fence, 'its executor did not reconnect to the new coordinator')
         }
-      },
-      () => undefined,
-    )
+      })
+      .catch((error: unknown) => {
+        // Leadership moved on or the daemon stops: the sweep belongs to this term only.
+        if (signal.aborted) return
+        logger.warn({ err: error }, 'the executor server did not start or sweep')
+      })
   }
   const unsubscribe = ledger.onLeadership(lead)
   lead(ledger.status().role === 'leader')

@@ -59,6 +59,6 @@ export function formatAgo(thenMs: number | null | undefined, nowMs: number): str
 
 /** The last-contact column: the peer showing the page does not contact itself. */
 export function contactLabel(member: MeshMemberView, info: MeshInfo, nowMs: number): string {
-  if (member.peerId === info.peerId && member.lastContactMs === null) return 'this peer'
+  if (member.peerId === info.peerId) return 'this peer'
   return formatAgo(member.lastContactMs, nowMs)
 }
