@@ -6,10 +6,11 @@ import '../node/polyfills.ts'
 import { parseArgs } from 'node:util'
 import { MESH_CLUSTER_PEERS_MAX, MeshCluster } from '../test/fixtures/mesh-cluster.ts'
 
-const USAGE = `usage: npm run mesh -- [--peers N] [--voters 1|3|5] [--executors] [--independent]
+const USAGE = `usage: npm run mesh -- [--peers N] [--voters 1|3|5] [--no-executors] [--independent]
   --peers N        daemons to run, on 127.0.0.2 and up (default 3)
   --voters N       voters the mesh keeps: 1, 3 or 5, at most --peers (default 3, or 1)
-  --executors      run each peer's executor (needs the container engine)
+  --no-executors   run no executor on any peer (by default each peer runs jobs when the
+                   container engine is there, and says so once when it is not)
   --independent    start the peers without joining them: each is its own one-machine mesh
   --root DIR       where the data dirs and logs go (default: a new temporary directory)
 `
@@ -23,7 +24,7 @@ const { values } = parseArgs({
   options: {
     peers: { type: 'string', default: '3' },
     voters: { type: 'string' },
-    executors: { type: 'boolean', default: false },
+    'no-executors': { type: 'boolean', default: false },
     independent: { type: 'boolean', default: false },
     root: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -44,7 +45,7 @@ if (![1, 3, 5].includes(voters) || voters > peers) {
 
 const cluster = await MeshCluster.create({
   peers,
-  executors: values.executors,
+  executors: !values['no-executors'],
   ...(values.root === undefined ? {} : { root: values.root }),
 })
 const stopped = new AbortController()

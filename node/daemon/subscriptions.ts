@@ -1,7 +1,7 @@
 // Subscriptions of the API: job states and balances follow the applied log; logs follow the
 // live output of a running job; peers are polled, since membership changes off the log too.
 import { balanceView, jobView } from '../../ledger/index.ts'
-import type { RaftDriver } from '../../ledger/index.ts'
+import type { Job, RaftDriver } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
 import type { LiveLogs } from '../coordinator/index.ts'
@@ -63,20 +63,35 @@ export class Subscriptions {
     }
     if (isFinalJobState(job.state)) {
       // Already over: replay the kept tails, then the end, from the next tick.
-      const { result, state } = job
-      queueMicrotask(() => {
-        if (result?.stdoutTail)
-          push({ topic: 'logs', id, stream: 'stdout', data: result.stdoutTail })
-        if (result?.stderrTail)
-          push({ topic: 'logs', id, stream: 'stderr', data: result.stderrTail })
-        push({ topic: 'logs', id, end: true, state })
-      })
+      queueMicrotask(() => pushTails(id, job, push))
       return () => undefined
     }
-    return this.#init.liveLogs.follow(id, (event) => {
-      if ('end' in event) push({ topic: 'logs', id, end: true, state: event.state })
-      else push({ topic: 'logs', id, stream: event.stream, data: event.data })
+    // Live output reaches only the coordinator, which runs the scheduler; on any other peer the
+    // job's end arrives through the log, with the kept tails. Whichever comes first ends it.
+    let streamed = false
+    let ended = false
+    const stopLive = this.#init.liveLogs.follow(id, (event) => {
+      if (ended) return
+      if ('end' in event) {
+        ended = true
+        push({ topic: 'logs', id, end: true, state: event.state })
+      } else {
+        streamed = true
+        push({ topic: 'logs', id, stream: event.stream, data: event.data })
+      }
     })
+    const stopApplied = this.#init.ledger.onApplied((entry) => {
+      if (ended || !('jobId' in entry.command) || entry.command.jobId !== id) return
+      const now = this.#init.ledger.localRead().jobs.get(id)
+      if (now === undefined || !isFinalJobState(now.state)) return
+      ended = true
+      if (streamed) push({ topic: 'logs', id, end: true, state: now.state })
+      else pushTails(id, now, push)
+    })
+    return () => {
+      stopLive()
+      stopApplied()
+    }
   }
 
   #balance(context: CallContext, push: Push): () => void {
@@ -107,4 +122,12 @@ export class Subscriptions {
     timer.unref()
     return () => clearInterval(timer)
   }
+}
+
+/** A finished job's kept output, then its end. */
+function pushTails(id: string, job: Job, push: Push): void {
+  const { result, state } = job
+  if (result?.stdoutTail) push({ topic: 'logs', id, stream: 'stdout', data: result.stdoutTail })
+  if (result?.stderrTail) push({ topic: 'logs', id, stream: 'stderr', data: result.stderrTail })
+  push({ topic: 'logs', id, end: true, state })
 }

@@ -65,6 +65,13 @@ describe('jobs in a mesh on loopback', () => {
     90_000,
   )
 
+  it('should follow a job to its end on a follower when another peer runs it', async () => {
+    // Live output reaches only the coordinator; a follower learns the end from the log.
+    const followed = await cluster.cli(3, ['submit', '-c', 'x', '--runtime', 'noop', '--follow'])
+    expect(followed.code, followed.stderr).toBe(0)
+    expect((JSON.parse(followed.stdout) as JobJson).state).toBe('succeeded')
+  }, 60_000)
+
   it('should pay the owner of the peer that ran the job when it settles', async () => {
     const balance = async (index: number) => {
       const result = await cluster.cli(index, ['balance'])
