@@ -35,7 +35,7 @@ describe('peer.address', () => {
   it('should refuse the addresses of a peer that is not admitted and change nothing', () => {
     const ledger = new Ledger()
     ledger.ok(genesis)
-    expect(ledger.refused(address('peer-stranger', ['/ip4/10.0.0.9/tcp/4001'])).name).toBe(
+    expect(ledger.refused(address('peer-stranger', ['/ip4/127.0.0.9/tcp/4001'])).name).toBe(
       'NOT_FOUND',
     )
     expect(ledger.state.peers.has('peer-stranger')).toBe(false)

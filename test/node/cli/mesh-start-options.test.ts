@@ -31,32 +31,32 @@ describe('gridx start mesh flags', () => {
 
   it('should parse every flag into MeshStartOptions when each value is good', () => {
     const joining = parseMeshStartOptions({
-      join: '10.0.0.7:4101',
+      join: '127.0.0.7:4101',
       token,
       raftTickMs: '20',
       electionTicks: '15',
     })
     expect(joining).toMatchObject({
-      join: { address: '10.0.0.7:4101', token: { issuer, meshId: 'mesh-test', role: 'executor' } },
+      join: { address: '127.0.0.7:4101', token: { issuer, meshId: 'mesh-test', role: 'executor' } },
       raftTickMs: 20,
       electionTicks: 15,
     })
     expect(parseMeshStartOptions({ voters: '5' })).toEqual({ votersTarget: 5 })
-    for (const address of ['gridx.example', '[::1]:4001', '::1', '/ip4/10.0.0.7/tcp/4001']) {
+    for (const address of ['gridx.example', '[::1]:4001', '::1', '/ip4/127.0.0.7/tcp/4001']) {
       expect(parseMeshStartOptions({ join: address, token }).join?.address).toBe(address)
     }
   })
 
   it('should say which flag is missing when --join or --token comes alone', () => {
-    expect(failure({ join: '10.0.0.7' })).toMatch(/--join needs --token/)
+    expect(failure({ join: '127.0.0.7' })).toMatch(/--join needs --token/)
     expect(failure({ token })).toMatch(/--token is only for --join/)
   })
 
   it('should refuse a join address when it is not HOST[:PORT]', () => {
     for (const bad of [
-      '10.0.0.7:0',
-      '10.0.0.7:65536',
-      '10.0.0.7:port',
+      '127.0.0.7:0',
+      '127.0.0.7:65536',
+      '127.0.0.7:port',
       ':4001',
       'a b',
       '',
@@ -67,8 +67,8 @@ describe('gridx start mesh flags', () => {
   })
 
   it('should name what is wrong with the token when it does not parse', () => {
-    expect(failure({ join: '10.0.0.7', token: 'SWMTKN-1-nonsense' })).toMatch(/^--token: /)
-    expect(failure({ join: '10.0.0.7', token: `${token}x` })).toMatch(/^--token: /)
+    expect(failure({ join: '127.0.0.7', token: 'SWMTKN-1-nonsense' })).toMatch(/^--token: /)
+    expect(failure({ join: '127.0.0.7', token: `${token}x` })).toMatch(/^--token: /)
   })
 
   it('should refuse a voter target when it is not 1, 3 or 5', () => {
@@ -78,7 +78,7 @@ describe('gridx start mesh flags', () => {
   })
 
   it('should refuse --voters when the peer joins, since the mesh already has a target', () => {
-    expect(failure({ join: '10.0.0.7', token, voters: '3' })).toMatch(/--voters .* creates/)
+    expect(failure({ join: '127.0.0.7', token, voters: '3' })).toMatch(/--voters .* creates/)
   })
 
   it('should refuse raft timings when they are out of range or not integers', () => {

@@ -211,13 +211,13 @@ describe('join', () => {
 describe('join addresses', () => {
   it('should dial the bare address when given host, port or a multiaddr', () => {
     const id = '12D3KooWGzQ3ZkbsKjWbG5mBoG3FbHwQc6hG1SZgGbdHwwLxmr6k'
-    expect(joinAddress('10.0.0.5').toString()).toBe('/ip4/10.0.0.5/tcp/4001')
-    expect(joinAddress('10.0.0.5:7000').toString()).toBe('/ip4/10.0.0.5/tcp/7000')
+    expect(joinAddress('127.0.0.5').toString()).toBe('/ip4/127.0.0.5/tcp/4001')
+    expect(joinAddress('127.0.0.5:7000').toString()).toBe('/ip4/127.0.0.5/tcp/7000')
     expect(joinAddress('[::1]:7000').toString()).toBe('/ip6/::1/tcp/7000')
     expect(joinAddress('::1').toString()).toBe('/ip6/::1/tcp/4001')
     expect(joinAddress('gridx.example:7000').toString()).toBe('/dns/gridx.example/tcp/7000')
-    expect(joinAddress(`/ip4/10.0.0.5/tcp/7000/p2p/${id}`).toString()).toBe(
-      '/ip4/10.0.0.5/tcp/7000',
+    expect(joinAddress(`/ip4/127.0.0.5/tcp/7000/p2p/${id}`).toString()).toBe(
+      '/ip4/127.0.0.5/tcp/7000',
     )
   })
 })
