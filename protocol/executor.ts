@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { utf8Bytes } from './bytes.ts'
 import { jobIdSchema, jobSpecSchema, RUNTIMES } from './job.ts'
+import type { JobResult } from './job.ts'
 import * as limits from './limits.ts'
 
 export const EXECUTOR_PROTOCOL = '/gridx/executor/1.0.0'
@@ -157,20 +158,25 @@ export function handedBack(reason: string): RunOutcome {
     state: 'failed',
     cause: 'executor',
     error: reason.slice(0, limits.EXECUTOR_REASON_CHARS_MAX),
-    result: {
-      exitCode: null,
-      stdoutTail: '',
-      stderrTail: '',
-      stdoutBytes: 0,
-      stderrBytes: 0,
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      outputCapBytes: 0,
-      wallMs: 0,
-      cpuMs: null,
-      memoryPeakBytes: null,
-      oomKilled: false,
-      timedOut: false,
-    },
+    result: emptyJobResult(),
+  }
+}
+
+/** The result of a run that never ran code: no exit code, no output, no time. */
+export function emptyJobResult(): JobResult {
+  return {
+    exitCode: null,
+    stdoutTail: '',
+    stderrTail: '',
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    outputCapBytes: 0,
+    wallMs: 0,
+    cpuMs: null,
+    memoryPeakBytes: null,
+    oomKilled: false,
+    timedOut: false,
   }
 }

@@ -10,7 +10,7 @@ import pino from 'pino'
 import type { RunOutcome } from '../ledger/index.ts'
 import { Daemon, RAFT_DIR } from '../node/daemon/index.ts'
 import type { LocalExecutor } from '../node/daemon/index.ts'
-import { GridxError, RpcClient } from '../protocol/index.ts'
+import { emptyJobResult, GridxError, RpcClient } from '../protocol/index.ts'
 
 export interface StateGrowthOptions {
   readonly cycles: number
@@ -48,26 +48,7 @@ function holdingExecutor(): LocalExecutor {
 }
 
 function cancelledRun(): { state: 'cancelled' } & Omit<RunOutcome, 'state'> {
-  return {
-    state: 'cancelled',
-    cause: null,
-    error: null,
-    result: {
-      exitCode: null,
-      stdoutTail: '',
-      stderrTail: '',
-      stdoutBytes: 0,
-      stderrBytes: 0,
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      outputCapBytes: 0,
-      wallMs: 0,
-      cpuMs: null,
-      memoryPeakBytes: null,
-      oomKilled: false,
-      timedOut: false,
-    },
-  }
+  return { state: 'cancelled', cause: null, error: null, result: emptyJobResult() }
 }
 
 /** Bytes of the files in `path`. LevelDB deletes files as it compacts, so one listed may be
