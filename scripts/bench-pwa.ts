@@ -133,7 +133,7 @@ export async function benchPwa(): Promise<object> {
     join(staticDir, 'blank.html'),
     '<!doctype html><title>b</title><p id="blank">b</p>',
   )
-  const daemon = benchDaemon(join(work, 'data'), staticDir)
+  const daemon = benchDaemon(join(work, 'data'), { staticDir })
   let browser: Browser | undefined
   try {
     await daemon.start()

@@ -6,11 +6,11 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pino from 'pino'
 import type { RunOutcome } from '../ledger/index.ts'
-import { Daemon, RAFT_DIR } from '../node/daemon/index.ts'
+import { RAFT_DIR } from '../node/daemon/index.ts'
 import type { LocalExecutor } from '../node/daemon/index.ts'
 import { emptyJobResult, GridxError, RpcClient } from '../protocol/index.ts'
+import { benchDaemon } from './lib/bench-daemon.ts'
 
 export interface StateGrowthOptions {
   readonly cycles: number
@@ -100,16 +100,7 @@ function codeOf(cycle: number, bytes: number): string {
 
 export async function benchStateGrowth(options: StateGrowthOptions): Promise<object> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gridx-bench-growth-'))
-  const daemon = new Daemon({
-    dataDir,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    p2pHost: '127.0.0.1',
-    p2pPort: 0,
-    logger: pino({ level: 'silent' }),
-    clock: { now: () => Date.now() },
-    createExecutor: () => holdingExecutor(),
-  })
+  const daemon = benchDaemon(dataDir, { createExecutor: () => holdingExecutor() })
   await daemon.start()
   const client = new RpcClient({ url: daemon.address.url, token: daemon.token })
   const samples: Sample[] = []
