@@ -4,7 +4,7 @@
 // integration tests, so what a user tries here is what CI checks.
 import '../node/polyfills.ts'
 import { parseArgs } from 'node:util'
-import { MESH_CLUSTER_PEERS_MAX, MeshCluster } from '../test/fixtures/mesh-cluster.ts'
+import { MESH_CLUSTER_PEERS_MAX, MeshCluster } from './lib/mesh-cluster.ts'
 
 const USAGE = `usage: npm run mesh -- [--peers N] [--voters 1|3|5] [--no-executors] [--independent]
   --peers N        daemons to run, on 127.0.0.2 and up (default 3)

@@ -7,8 +7,13 @@ import { ENGINE_RECHECK_MS } from '../../node/executor/index.ts'
 import { openEngineProxy } from '../fixtures/engine-proxy.ts'
 import type { EngineProxy } from '../fixtures/engine-proxy.ts'
 import { hasEngine } from '../fixtures/engine.ts'
-import { GRIDX_BIN, runCommand, runGridx, startGridxDaemon } from '../fixtures/gridx-process.ts'
-import type { StartedDaemon } from '../fixtures/gridx-process.ts'
+import {
+  GRIDX_BIN,
+  runCommand,
+  runGridx,
+  startGridxDaemon,
+} from '../../scripts/lib/gridx-process.ts'
+import type { StartedDaemon } from '../../scripts/lib/gridx-process.ts'
 
 describe('gridx without a daemon', () => {
   it('should say what it tried and exit non-zero when no daemon runs', async () => {

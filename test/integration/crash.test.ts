@@ -8,8 +8,8 @@ import { httpCall, RpcClient } from '../../protocol/client.ts'
 import { isFinalJobState } from '../../protocol/index.ts'
 import type { JobState, JobView, Method, ParamsInput } from '../../protocol/index.ts'
 import { hasEngine } from '../fixtures/engine.ts'
-import { startGridxDaemon } from '../fixtures/gridx-process.ts'
-import type { StartedDaemon } from '../fixtures/gridx-process.ts'
+import { startGridxDaemon } from '../../scripts/lib/gridx-process.ts'
+import type { StartedDaemon } from '../../scripts/lib/gridx-process.ts'
 
 const docker = new Docker()
 const dirs: string[] = []

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { EXECUTOR_LEASE_MS } from '../../protocol/index.ts'
 import { containersOf, describeWithDocker } from '../fixtures/docker.ts'
-import { MeshCluster } from '../fixtures/mesh-cluster.ts'
+import { MeshCluster } from '../../scripts/lib/mesh-cluster.ts'
 
 /** Pulls nothing (the image is there), but a container's start on a busy machine is slow. */
 const RUNNING_TIMEOUT_MS = 30_000

@@ -2,7 +2,7 @@
 // 127.0.0.2 and up, first as independent meshes, then joined into one through the CLI.
 import { readFile, rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MeshCluster } from '../fixtures/mesh-cluster.ts'
+import { MeshCluster } from '../../scripts/lib/mesh-cluster.ts'
 
 interface MeshInfoJson {
   readonly meshId: string

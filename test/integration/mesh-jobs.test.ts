@@ -2,7 +2,7 @@
 // executor, they run on a peer that does (the noop runtime, so that no engine is needed).
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MeshCluster } from '../fixtures/mesh-cluster.ts'
+import { MeshCluster } from '../../scripts/lib/mesh-cluster.ts'
 
 /** A noop job is done at once where it runs; the rest is the mesh's round trips. */
 const JOB_DONE_TIMEOUT_MS = 20_000

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_PATH } from '../../protocol/index.ts'
-import { runGridx, startGridxDaemon } from '../fixtures/gridx-process.ts'
-import type { StartedDaemon } from '../fixtures/gridx-process.ts'
+import { runGridx, startGridxDaemon } from '../../scripts/lib/gridx-process.ts'
+import type { StartedDaemon } from '../../scripts/lib/gridx-process.ts'
 
 const noDocker = (dataDir: string) => ({ DOCKER_HOST: `unix://${join(dataDir, 'none.sock')}` })
 

@@ -6,7 +6,7 @@ import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runGridx, startGridxDaemon } from '../fixtures/gridx-process.ts'
+import { runGridx, startGridxDaemon } from '../../scripts/lib/gridx-process.ts'
 
 /** Holds a loopback port, as another program would. */
 async function holdPort(port = 0): Promise<{ server: Server; port: number }> {
