@@ -47,7 +47,7 @@ describe('serveExecutors across a change of coordinator', () => {
   it('should stop a job on reconnect when the state gave it to another executor', async () => {
     const id = jobId(2)
     const { executor, fence } = await runningThenOrphaned(id)
-    const other = await failover.executor('owner-carol')
+    const other = await failover.executor('owner-carol', false)
     const lost = { type: 'job.lost', jobId: id, fence, reason: 'test: its lease ran out' } as const
     expect((await failover.ledger.propose(lost)).ok).toBe(true)
     const reassigned = { type: 'job.assign', jobId: id, executor: other.peer } as const
