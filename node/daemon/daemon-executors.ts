@@ -15,6 +15,7 @@ import { ExecutorClient } from '../executor/index.ts'
 import type { CoordinatorAddress } from '../executor/index.ts'
 import type { JobRunner } from '../executor/index.ts'
 import type { RaftTransportComponents as MeshComponents } from '../mesh/index.ts'
+import type { LocalExecutorLink } from './local-executor-link.ts'
 
 /** libp2p's components as the executor protocol needs them; `openConnection` is libp2p's own,
  * outside the narrower MeshComponents type. */
@@ -176,13 +177,23 @@ export function staleJobs(
 /** What an executor without a usable engine offers: nothing, until its status changes. */
 export const NO_CAPACITY: ExecutorCapacity = { cpus: 0, memoryMb: 0, runtimes: [] }
 
-/** Dials the coordinator with this peer's executor; idle while this peer leads. */
+/** This peer's side of the coordinator, for its executor's jobs while this peer leads. */
+export interface LocalCoordinator {
+  readonly scheduler: Scheduler
+  readonly link: LocalExecutorLink
+}
+
+/** Dials the coordinator with this peer's executor. While this peer leads there is none to
+ * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
+ * cancels them, the scheduler counts them as running here) and their reports go straight to
+ * this peer's scheduler, so they reach the coordinator and are not declared lost. */
 export function dialCoordinator(
   components: Components,
   ledger: RaftDriver,
   runner: JobRunner,
   capacity: () => ExecutorCapacity,
   logger: Logger,
+  local: LocalCoordinator,
 ): () => Promise<void> {
   const findCoordinator = async (): Promise<CoordinatorAddress | undefined> => {
     const leader = ledger.status().leader
@@ -195,6 +206,18 @@ export function dialCoordinator(
     { connectionManager: components.connectionManager },
     { findCoordinator, runner, capacity, logger },
   )
+  local.link.adopt(client)
+  let detach: (() => void) | null = null
+  const lead = (leading: boolean) => {
+    detach?.()
+    detach = leading ? client.serveLocally((report) => local.scheduler.report(report)) : null
+  }
+  const unsubscribe = ledger.onLeadership(lead)
+  lead(ledger.status().role === 'leader')
   client.start()
-  return () => client.stop()
+  return async () => {
+    unsubscribe()
+    lead(false)
+    await client.stop()
+  }
 }

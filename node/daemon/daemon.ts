@@ -86,6 +86,7 @@ export class Daemon {
   #peerId = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
+  #localLink: LocalExecutorLink | null = null
 
   constructor(init: DaemonInit) {
     this.#init = init
@@ -161,12 +162,13 @@ export class Daemon {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       void scheduler.report(report)
     })
-    if (executor !== null) {
+    if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
         const status = executor.status()
         return status.available ? status.capacity : NO_CAPACITY
       }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger)
+      const local = { scheduler, link: this.#localLink }
+      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
       this.#push('executor client', stop)
     }
 
@@ -264,6 +266,7 @@ export class Daemon {
       owner: this.#peerId,
     })
     scheduler.addExecutor(link, link.runningJobs())
+    this.#localLink = link
     this.#push('drain', () => link.drain(this.#init.drainMs ?? SHUTDOWN_DRAIN_MS))
     return executor
   }
