@@ -186,7 +186,9 @@ export interface LocalCoordinator {
 /** Dials the coordinator with this peer's executor. While this peer leads there is none to
  * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
  * cancels them, the scheduler counts them as running here) and their reports go straight to
- * this peer's scheduler, so they reach the coordinator and are not declared lost. */
+ * this peer's scheduler, so they reach the coordinator and are not declared lost. The other
+ * way round, the jobs the local link took while this peer led are listed in the client's hello
+ * to the next coordinator, and its cancels reach them. */
 export function dialCoordinator(
   components: Components,
   ledger: RaftDriver,
@@ -204,7 +206,7 @@ export function dialCoordinator(
   }
   const client = new ExecutorClient(
     { connectionManager: components.connectionManager },
-    { findCoordinator, runner, capacity, logger },
+    { findCoordinator, runner, capacity, logger, localJobs: local.link },
   )
   local.link.adopt(client)
   let detach: (() => void) | null = null

@@ -4,9 +4,6 @@
 // heartbeats, runs assignments through the injected runner and reports with their fence.
 // When the stream breaks it asks `findCoordinator` again and reconnects with backoff; jobs go
 // on running meanwhile and their reports wait in a bounded buffer for the next coordinator.
-import type { Connection, PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Logger } from 'pino'
 import {
   backoffDelayMs,
   coordinatorFrameSchema,
@@ -22,65 +19,18 @@ import {
   type ExecutorReport,
 } from '../../protocol/index.ts'
 import { FrameChannel } from '../coordinator/index.ts'
-import { ExecutorJobs, type JobRunner } from './executor-jobs.ts'
+import {
+  NoWelcomeError,
+  SilentCoordinatorError,
+  type ExecutorClientComponents,
+  type ExecutorClientInit,
+  type LocalSink,
+} from './executor-client-init.ts'
+import { ExecutorJobs } from './executor-jobs.ts'
 import { dialTargets, sleep } from './executor-dial.ts'
 import { ReportBuffer } from './executor-reports.ts'
 
-/** Where the coordinator is now, as any peer of the mesh knows it. */
-export interface CoordinatorAddress {
-  readonly peerId: PeerId
-  readonly addresses: readonly Multiaddr[]
-}
-
-/** The coordinator's first frame was not its welcome. */
-export class NoWelcomeError extends Error {
-  override name = 'NoWelcomeError'
-}
-
-/** The coordinator renewed no lease for a lease's time: it is gone or cut off. */
-export class SilentCoordinatorError extends Error {
-  override name = 'SilentCoordinatorError'
-  constructor() {
-    super('the coordinator went silent')
-  }
-}
-
-export interface ExecutorClientInit {
-  /** Asked before every connection attempt, since the coordinator changes; undefined when no
-   * coordinator is known yet (the client backs off and asks again). */
-  readonly findCoordinator: (signal: AbortSignal) => Promise<CoordinatorAddress | undefined>
-  readonly runner: JobRunner
-  /** What this executor offers; all zero when it has no engine. */
-  readonly capacity: () => ExecutorCapacity
-  /** By default the sum of the running jobs' reservations. */
-  readonly load?: () => ExecutorLoad
-  readonly logger: Logger
-  /** By default the coordinator's, from its welcome. */
-  readonly heartbeatMs?: number
-  /** Told of each stream that passed its welcome and of each that ended. */
-  readonly onConnected?: (coordinator: string) => void
-  readonly onDisconnected?: (coordinator: string, reason: string) => void
-  readonly ackTimeoutMs?: number
-  readonly dialTimeoutMs?: number
-  readonly reconnectMsMin?: number
-  readonly reconnectMsMax?: number
-  readonly reportBufferMax?: number
-  /** In [0, 1), for the backoff's jitter. */
-  readonly random?: () => number
-}
-
-/** What the client needs of libp2p. A libp2p node fits through its `dial`:
- * `{ connectionManager: { openConnection: (target, options) => node.dial(target, options) } }`. */
-export interface ExecutorClientComponents {
-  readonly connectionManager: {
-    openConnection(target: Multiaddr[], options?: { signal?: AbortSignal }): Promise<Connection>
-  }
-}
-
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
-
-/** The coordinator in this process, while this peer leads: the scheduler's report. */
-export type LocalSink = (report: ExecutorReport) => Promise<void>
 
 export class ExecutorClient {
   readonly #components: ExecutorClientComponents
@@ -216,7 +166,7 @@ export class ExecutorClient {
     })
     let welcome: Extract<CoordinatorFrame, { type: 'welcome' }>
     try {
-      channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
+      channel.send({ type: 'hello', running: this.#running(), ...this.#status() })
       const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
       const first = await channel.read(AbortSignal.any([signal, timeout]))
       if (first?.type !== 'welcome') throw new NoWelcomeError(`got ${first?.type ?? 'EOF'}`)
@@ -283,6 +233,7 @@ export class ExecutorClient {
       }
       case 'cancel':
         this.#jobs.cancel(frame.jobId)
+        this.#init.localJobs?.cancel(frame.jobId)
         return
       case 'report-ack':
         this.#reports.acknowledge(frame.jobId, frame.fence)
@@ -314,6 +265,13 @@ export class ExecutorClient {
       this.#init.logger.debug({ err: error }, 'frame not sent to the coordinator')
       return false
     }
+  }
+
+  #running(): { jobId: string; fence: number }[] {
+    const own = this.#jobs.list()
+    const taken = new Set(own.map((job) => job.jobId))
+    const local = this.#init.localJobs?.list() ?? []
+    return [...own, ...local.filter((job) => !taken.has(job.jobId))]
   }
 
   #status(): { capacity: ExecutorCapacity; load: ExecutorLoad } {
