@@ -8,7 +8,7 @@ import type { Clock, RaftDriver } from '../../ledger/index.ts'
 import { JOIN_CATCH_UP_TIMEOUT_MS } from '../../protocol/index.ts'
 import type { JoinToken } from '../../protocol/index.ts'
 import { MeshNode } from '../mesh/index.ts'
-import type { Identity } from '../mesh/index.ts'
+import type { Identity, MeshPartition } from '../mesh/index.ts'
 import type { VoterTarget } from '../coordinator/index.ts'
 import { MembershipServices, trackContacts } from './coordinator-services.ts'
 import { ComponentsPort } from './daemon-executors.ts'
@@ -36,6 +36,8 @@ export interface DaemonMeshInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`), recorded in its genesis. */
   readonly voterTarget?: VoterTarget
+  /** Test-only: cuts this peer off from others while it runs. */
+  readonly partition?: MeshPartition
 }
 
 export interface DaemonMesh {
@@ -89,6 +91,7 @@ export async function startDaemonMesh(
       isAdmitted,
       logger: init.logger,
       services: { gridxComponents: port.service },
+      ...(init.partition === undefined ? {} : { partition: init.partition }),
       join: {
         meshId: () => ledger?.localRead().mesh?.meshId ?? '',
         admit: (request, { signal }) =>

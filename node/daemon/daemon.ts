@@ -14,6 +14,7 @@ import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
+import type { MeshPartition } from '../mesh/index.ts'
 import type { JoinToken } from '../../protocol/index.ts'
 import { ApiService } from './api-service.ts'
 import {
@@ -75,6 +76,8 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Test-only: cuts this peer off from others while it runs (main.ts never sets it). */
+  readonly partition?: MeshPartition
 }
 
 export class Daemon {
