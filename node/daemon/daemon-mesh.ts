@@ -19,9 +19,10 @@ import {
   knownMembers,
   loadJoinRecord,
   saveJoinRecord,
-  syncLearners,
+  syncMembership,
 } from './mesh-membership.ts'
 import type { JoinRecord } from './mesh-membership.ts'
+import { LeaveRefusedError, leftMessage, loadLeftRecord } from './mesh-leave.ts'
 
 export interface DaemonMeshInit {
   readonly dataDir: string
@@ -63,6 +64,8 @@ export async function startDaemonMesh(
   identity: Identity,
   push: (name: string, stop: () => Promise<void> | void) => void,
 ): Promise<DaemonMesh> {
+  const left = await loadLeftRecord(init.dataDir)
+  if (left !== null) throw new LeaveRefusedError(leftMessage(init.dataDir, left))
   let record = await loadJoinRecord(init.dataDir)
   if (
     init.join !== undefined &&
@@ -133,7 +136,7 @@ export async function startDaemonMesh(
       ? await foundMesh(opened, identity.peerId, init.dataDir, init.voterTarget)
       : await caughtUp(opened, record)
   push('addresses', await followAddresses(opened, mesh, init.logger))
-  push('learners', syncLearners(opened, init.logger))
+  push('membership', syncMembership(opened, init.logger))
   const membership = new MembershipServices({ ...init, ledger: opened, ...contacts })
   push('autopilot', () => membership.stop())
   return { mesh, port, ledger: opened, meshId, membership }

@@ -24,6 +24,7 @@ import {
   writeDaemonInfo,
 } from '../local/index.ts'
 import { startDaemonMesh } from './daemon-mesh.ts'
+import { leaveMesh } from './mesh-leave.ts'
 import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
@@ -31,6 +32,8 @@ import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
 import { meshInfoView, peersView } from './mesh-views.ts'
 import { Subscriptions } from './subscriptions.ts'
+
+type LeftMesh = Results['mesh.leave']
 
 /** What the daemon needs of its executor (the Docker executor implements it). */
 export interface LocalExecutor extends JobRunner {
@@ -89,6 +92,9 @@ export class Daemon {
   #peerId = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
+  /** Set once this peer has left the mesh: its executor hands back at once on stop. */
+  #leaving = false
+  readonly #left = Promise.withResolvers<LeftMesh>()
 
   constructor(init: DaemonInit) {
     this.#init = init
@@ -105,6 +111,12 @@ export class Daemon {
 
   get peerId(): string {
     return this.#peerId
+  }
+
+  /** Resolves once this peer has left the mesh (`gridx leave`), after the answer to the call
+   * went out: the caller (`gridx start`) then stops the daemon and says so. */
+  get left(): Promise<LeftMesh> {
+    return this.#left.promise
   }
 
   /** The peer-to-peer addresses this peer listens on (a joiner's --join takes one). */
@@ -197,6 +209,20 @@ export class Daemon {
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#peerId,
+      leave: async () => {
+        const left = await leaveMesh({
+          ledger,
+          dataDir,
+          meshId: this.#meshId,
+          members: () => membership.members(),
+          clock: this.#init.clock,
+          logger,
+        })
+        this.#leaving = true
+        // After this turn, so that the answer is written before the daemon begins to stop.
+        setImmediate(() => this.#left.resolve(left))
+        return left
+      },
     })
     const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
@@ -267,7 +293,10 @@ export class Daemon {
       owner: this.#peerId,
     })
     scheduler.addExecutor(link, link.runningJobs())
-    this.#push('drain', () => link.drain(this.#init.drainMs ?? SHUTDOWN_DRAIN_MS))
+    // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
+    this.#push('drain', () =>
+      link.drain(this.#leaving ? 0 : (this.#init.drainMs ?? SHUTDOWN_DRAIN_MS)),
+    )
     return executor
   }
 
