@@ -41,6 +41,8 @@ export const paramsSchemas = {
   'mesh.token': z
     .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
     .strict(),
+  /** This peer leaves the mesh for good (owner only); its daemon stops once it has. */
+  'mesh.leave': empty,
   subscribe: z
     .object({
       topic: z.enum(SUBSCRIPTION_TOPICS),
@@ -118,6 +120,16 @@ export interface MeshInfo {
   readonly members?: readonly MeshMemberView[]
 }
 
+/** What `mesh.leave` answers once this peer's `peer.remove` is committed. */
+export interface MeshLeft {
+  readonly meshId: string
+  readonly peerId: string
+  /** Whether this peer was the coordinator and handed leadership to another voter first. */
+  readonly handedOver: boolean
+  /** Jobs this peer's executor held, back in the queue for other executors. */
+  readonly requeuedJobs: number
+}
+
 /** Result types by method. */
 export interface Results {
   'job.submit': { readonly job: JobView; readonly created: boolean }
@@ -135,6 +147,7 @@ export interface Results {
   'mesh.info': MeshInfo
   'mesh.peers': { readonly peers: readonly PeerView[] }
   'mesh.token': { readonly token: string }
+  'mesh.leave': MeshLeft
   subscribe: { readonly subscription: string }
   unsubscribe: { readonly removed: boolean }
 }

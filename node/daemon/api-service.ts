@@ -30,8 +30,11 @@ export interface ApiServiceInit {
   readonly meshInfo: () => Results['mesh.info']
   readonly meshPeers: () => Results['mesh.peers']
   readonly joinTokens: Pick<JoinTokens, 'issue'>
-  /** This peer's owner: the only account that may see or rotate its join tokens. */
+  /** This peer's owner: the only account that may see or rotate its join tokens, or make the
+   * peer leave the mesh. */
   readonly owner: string
+  /** Makes this peer leave the mesh for good (mesh-leave.ts); the daemon stops after. */
+  readonly leave: () => Promise<Results['mesh.leave']>
 }
 
 type Handler<M extends BackendMethod> = (
@@ -95,6 +98,19 @@ export class ApiService {
       try {
         return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
       } catch (error) {
+        throw retryable(error)
+      }
+    },
+    'mesh.leave': async (_params, context) => {
+      if (context.account !== this.#init.owner) {
+        throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may make it leave')
+      }
+      try {
+        return await this.#init.leave()
+      } catch (error) {
+        if ((error as Error).name === 'LeaveRefusedError') {
+          throw new GridxError('INVALID_STATE', (error as Error).message)
+        }
         throw retryable(error)
       }
     },
