@@ -69,7 +69,8 @@ if (values.json) {
     `kills ${counts.kills} (${counts.coordinatorKills} of the coordinator), restarts ` +
       `${counts.restarts}, terms ${counts.terms}, retries ${counts.client.retries}`,
     `balance reads ${counts.client.balanceReads} (${counts.client.balanceReadsFailed} failed), ` +
-      `containers ${counts.containerRuns}, jobs completed twice ${counts.jobsCompletedTwice}`,
+      `containers ${counts.containerRuns}, jobs completed twice ${counts.jobsCompletedTwice} ` +
+      `(${counts.jobsCompletedTwiceOnLiveExecutors} with a run on an executor not killed)`,
     ...report.completedTwice.map((line) => `  completed twice: ${line}`),
     report.agreedAt === null
       ? 'replicas never lined up at one index'

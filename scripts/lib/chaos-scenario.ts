@@ -18,6 +18,7 @@ import {
   waitForFinalJobs,
 } from './chaos-checks.ts'
 import { ContainerRuns } from './container-runs.ts'
+import type { ContainerRun } from './container-runs.ts'
 import { MeshCluster } from './mesh-cluster.ts'
 
 const PEERS = 5
@@ -65,9 +66,12 @@ export interface ChaosCounts {
   /** Raft terms the client's peer saw go by: an upper bound on elections held. */
   readonly terms: number
   readonly containerRuns: number
-  /** Jobs whose code ran to exit 0 under two assignments (a run cut off by a kill -9 of its
-   * executor went on in its orphaned container while the job was retried elsewhere). */
+  /** Jobs whose code ran to exit 0 under two assignments. */
   readonly jobsCompletedTwice: number
+  /** Of those, the ones where a run's own executor was not killed while it ran or just after
+   * (a kill -9 leaves the container running as an orphan while the job is retried, which is
+   * expected): what is left is a report that a live executor's run did not get through. */
+  readonly jobsCompletedTwiceOnLiveExecutors: number
 }
 
 export interface ChaosReport {
@@ -176,6 +180,9 @@ async function chaosPhases(
   violations.push(...replicas.violations)
   violations.push(...checkContainerRuns(runs))
   const endInfo = await cluster.rpc(CLIENT_PEERS[0], 'mesh.info', {})
+  const twice = [...runs.jobsCompletedTwice()].map(([jobId, completed]) =>
+    describeRuns(cluster, killer, jobId, completed),
+  )
   return {
     seed: options.seed,
     durationMs: options.durationMs,
@@ -189,10 +196,11 @@ async function chaosPhases(
       restarts: killer.restarts,
       terms: Math.max(maxTerm, endInfo.term) - startInfo.term,
       containerRuns: runs.runs.size,
-      jobsCompletedTwice: runs.jobsCompletedTwice().length,
+      jobsCompletedTwice: twice.length,
+      jobsCompletedTwiceOnLiveExecutors: twice.filter((job) => job.live > 0).length,
     },
     agreedAt: replicas.agreedAt,
-    completedTwice: runs.jobsCompletedTwice().map((jobId) => describeRuns(cluster, runs, jobId)),
+    completedTwice: twice.map((job) => job.line),
     violations,
   }
 }
@@ -203,6 +211,8 @@ class Killer {
   kills = 0
   coordinatorKills = 0
   restarts = 0
+  /** When each peer was killed (ms since the epoch), by index. */
+  readonly killedAt = new Map<number, number[]>()
   readonly #cluster: MeshCluster
   readonly #random: raft.SeededRandom
   readonly #log: (line: string) => void
@@ -251,6 +261,7 @@ class Killer {
   async #kill(index: number, downMs: number, violations: string[]): Promise<void> {
     if (this.#cluster.peers[index]?.daemon === null) return
     this.#log(`kill -9 peer ${index}; back in ${downMs} ms`)
+    this.killedAt.set(index, [...(this.killedAt.get(index) ?? []), Date.now()])
     await this.#cluster.kill(index)
     this.kills++
     const restart = sleep(downMs).then(() => this.#restart(index, violations))
@@ -275,11 +286,27 @@ class Killer {
   }
 }
 
-function describeRuns(cluster: MeshCluster, runs: ContainerRuns, jobId: string): string {
-  const of = [...runs.runs.values()].filter((run) => run.jobId === jobId)
-  const where = of.map((run) => {
+/** After its container exits, an executor needs a moment to report the run; a kill -9 in it
+ * loses the report as surely as one while the run goes on. Generous: the machine is loaded. */
+const REPORT_WINDOW_MS = 5_000
+
+/** One line per job run to its end twice, each run marked with whether its executor was
+ * killed while it ran (or just after), and how many runs are not explained by such a kill. */
+function describeRuns(
+  cluster: MeshCluster,
+  killer: Killer,
+  jobId: string,
+  completed: readonly ContainerRun[],
+): { line: string; live: number } {
+  let live = 0
+  const where = completed.map((run) => {
     const peer = cluster.indexOf(run.executor)
-    return `peer ${peer ?? run.executor} fence ${run.fence} exit ${run.exitCode}`
+    const kills = peer === null ? [] : (killer.killedAt.get(peer) ?? [])
+    const end = (run.diedAt ?? Date.now()) + REPORT_WINDOW_MS
+    const killed = kills.some((at) => at >= run.startedAt && at <= end)
+    if (!killed) live++
+    return `peer ${peer} fence ${run.fence}${killed ? ' (its peer killed)' : ''}`
   })
-  return `${jobId}: ${where.join('; ')}`
+  // One run's report is the one the job settled on: it needs no kill to explain it.
+  return { line: `${jobId}: ${where.join('; ')}`, live: Math.max(0, live - 1) }
 }

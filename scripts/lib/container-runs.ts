@@ -11,6 +11,9 @@ export interface ContainerRun {
   readonly fence: number
   /** Exit code from the engine's `die` event; null while it runs (or if it was never seen). */
   exitCode: number | null
+  /** When this process saw the `start` and `die` events (ms since the epoch). */
+  readonly startedAt: number
+  diedAt: number | null
 }
 
 interface EngineEvent {
@@ -70,13 +73,15 @@ export class ContainerRuns {
     return [...counts].filter(([, count]) => count > 1).map(([key]) => key)
   }
 
-  /** Jobs whose code ran to exit 0 in more than one container (different assignments). */
-  jobsCompletedTwice(): string[] {
-    const counts = new Map<string, number>()
+  /** Jobs whose code ran to exit 0 in more than one container, with those runs. */
+  jobsCompletedTwice(): Map<string, ContainerRun[]> {
+    const completed = new Map<string, ContainerRun[]>()
     for (const run of this.runs.values()) {
-      if (run.exitCode === 0) counts.set(run.jobId, (counts.get(run.jobId) ?? 0) + 1)
+      if (run.exitCode !== 0) continue
+      completed.set(run.jobId, [...(completed.get(run.jobId) ?? []), run])
     }
-    return [...counts].filter(([, count]) => count > 1).map(([jobId]) => jobId)
+    for (const [jobId, runs] of completed) if (runs.length < 2) completed.delete(jobId)
+    return completed
   }
 
   #seen(event: EngineEvent): void {
@@ -87,10 +92,20 @@ export class ContainerRuns {
     if (id === undefined || executor === undefined || jobId === undefined) return
     if (!this.#executors.has(executor)) return
     if (event.Action === 'start') {
-      this.runs.set(id, { executor, jobId, fence: Number(labels[LABEL_FENCE]), exitCode: null })
+      const fence = Number(labels[LABEL_FENCE])
+      this.runs.set(id, {
+        executor,
+        jobId,
+        fence,
+        exitCode: null,
+        startedAt: Date.now(),
+        diedAt: null,
+      })
     } else if (event.Action === 'die') {
       const run = this.runs.get(id)
-      if (run !== undefined) run.exitCode = Number(labels.exitCode ?? NaN)
+      if (run === undefined) return
+      run.exitCode = Number(labels.exitCode ?? NaN)
+      run.diedAt = Date.now()
     }
   }
 }
