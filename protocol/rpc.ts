@@ -37,6 +37,8 @@ export const paramsSchemas = {
   'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
   'mesh.info': empty,
   'mesh.peers': empty,
+  /** This peer's replica at its applied index (a local read): its hash, to compare replicas. */
+  'mesh.state': empty,
   /** The join token this peer issues (owner only); `rotate` replaces it for new joins. */
   'mesh.token': z
     .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
@@ -130,6 +132,18 @@ export interface MeshLeft {
   readonly requeuedJobs: number
 }
 
+/** One replica's state at the index it has applied, read locally (no ReadIndex): replicas
+ * that report the same appliedIndex must report the same stateHash. */
+export interface MeshStateView {
+  readonly appliedIndex: number
+  /** SHA-256 (hex) of the canonical encoding of the replicated state at appliedIndex. */
+  readonly stateHash: string
+  /** The ledger's broken invariants at appliedIndex, in words (accounts that do not sum to
+   * zero, one below zero but the mint, escrow that does not match open jobs); empty when the
+   * ledger adds up. */
+  readonly ledgerViolations: readonly string[]
+}
+
 /** Result types by method. */
 export interface Results {
   'job.submit': { readonly job: JobView; readonly created: boolean }
@@ -146,6 +160,7 @@ export interface Results {
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo
   'mesh.peers': { readonly peers: readonly PeerView[] }
+  'mesh.state': MeshStateView
   'mesh.token': { readonly token: string }
   'mesh.leave': MeshLeft
   subscribe: { readonly subscription: string }

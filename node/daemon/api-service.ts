@@ -9,8 +9,10 @@ import {
   checkSubmit,
   historyView,
   jobView,
+  ledgerViolations,
   listJobs,
   maxPriceOf,
+  stateHash,
 } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Job, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState } from '../../protocol/index.ts'
@@ -91,6 +93,15 @@ export class ApiService {
     }),
     'mesh.info': async () => this.#init.meshInfo(),
     'mesh.peers': async () => this.#init.meshPeers(),
+    'mesh.state': async () => {
+      // One synchronous local read: the hash and the index are of the same state.
+      const state = this.#init.ledger.localRead()
+      return {
+        appliedIndex: state.appliedIndex,
+        stateHash: stateHash(state),
+        ledgerViolations: ledgerViolations(state),
+      }
+    },
     'mesh.token': async (params, context) => {
       if (context.account !== this.#init.owner) {
         throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
