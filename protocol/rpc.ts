@@ -37,9 +37,14 @@ export const paramsSchemas = {
   'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
   'mesh.info': empty,
   'mesh.peers': empty,
-  /** The join token this peer issues (owner only); `rotate` replaces it for new joins. */
+  /** The join token this peer issues (owner only); `rotate` replaces it for new joins;
+   * `sameOwner` issues the one whose joiner is admitted with this peer's owner. */
   'mesh.token': z
-    .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
+    .object({
+      role: z.enum(JOIN_ROLES).default('executor'),
+      rotate: z.boolean().default(false),
+      sameOwner: z.boolean().default(false),
+    })
     .strict(),
   subscribe: z
     .object({

@@ -7,6 +7,7 @@ import { meshInfoText, peersText } from './mesh-format.ts'
 import { MESH_NOT_WIRED_MESSAGE } from './mesh-start-options.ts'
 
 type Decorate = (command: Command) => Command
+type TokenOptions = CommonOptions & { voter?: boolean; rotate?: boolean; sameOwner?: boolean }
 
 export function meshCommands(context: CliContext, decorate: Decorate): Command[] {
   const peers = decorate(new Command('peers'))
@@ -27,11 +28,13 @@ export function meshCommands(context: CliContext, decorate: Decorate): Command[]
     .description('print the join token for executors (or voters) of this mesh')
     .option('--voter', 'the token that joins as a voter candidate instead of an executor')
     .option('--rotate', 'replace the token: the old one no longer admits new peers')
-    .action(async (options: CommonOptions & { voter?: boolean; rotate?: boolean }) => {
+    .option('--same-owner', 'the token whose peer joins as this peer’s owner (your own machines)')
+    .action(async (options: TokenOptions) => {
       const role = options.voter === true ? 'voter' : 'executor'
       const { token: text } = await call(await target(context, options), 'mesh.token', {
         role,
         rotate: options.rotate === true,
+        sameOwner: options.sameOwner === true,
       })
       context.stdout.write(options.json ? `${JSON.stringify({ token: text })}\n` : `${text}\n`)
     })

@@ -66,13 +66,14 @@ export function peersText(peers: readonly PeerView[], nowMs: number): string {
   const heartbeats = peers.some((peer) => peer.lastHeartbeatMs !== undefined)
   const rows = peers.map((peer) => [
     peer.peerId + (peer.self ? ' (this peer)' : ''),
+    peer.owner === peer.peerId ? 'itself' : peer.owner,
     peer.roles.join(','),
     peer.reachable ? 'yes' : 'no',
     peer.capacity ? `${peer.capacity.cpus} cpus, ${peer.capacity.memoryMb} MB` : '-',
     peer.load ? `${peer.load.runningJobs} jobs` : '-',
     ...(heartbeats ? [ago(peer.lastHeartbeatMs, nowMs)] : []),
   ])
-  const header = ['PEER', 'ROLES', 'REACHABLE', 'CAPACITY', 'LOAD']
+  const header = ['PEER', 'OWNER', 'ROLES', 'REACHABLE', 'CAPACITY', 'LOAD']
   const lines = [table([heartbeats ? [...header, 'LAST HEARTBEAT'] : header, ...rows])]
   for (const peer of peers) {
     if (peer.executorProblem) lines.push(`\n${peer.peerId} runs no jobs: ${peer.executorProblem}`)

@@ -93,7 +93,8 @@ export class ApiService {
         throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
       }
       try {
-        return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
+        const { rotate, sameOwner } = params
+        return { token: await this.#init.joinTokens.issue(params.role, { rotate, sameOwner }) }
       } catch (error) {
         throw retryable(error)
       }

@@ -84,6 +84,7 @@ export class Daemon {
   #address: GatewayAddress | null = null
   #token = ''
   #peerId = ''
+  #owner = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
 
@@ -137,7 +138,10 @@ export class Daemon {
     this.#meshId = meshId
     // Runs before the ledger stops: a planned stop of the leader has no election gap.
     this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    await this.#propose(ledger, { type: 'account.open', account: identity.peerId })
+    // The owner admission recorded: this peer's own account, or the account of the peer whose
+    // same-owner token it joined with. The API token acts as it; the executor earns for it.
+    this.#owner = ledger.localRead().peers.get(identity.peerId)?.owner ?? identity.peerId
+    await this.#propose(ledger, { type: 'account.open', account: this.#owner })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
@@ -189,11 +193,12 @@ export class Daemon {
           ledger,
           meshId: this.#meshId,
           peerId: this.#peerId,
+          owner: this.#owner,
           members: () => membership.members(),
         }),
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
-      owner: this.#peerId,
+      owner: this.#owner,
     })
     const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
@@ -250,7 +255,7 @@ export class Daemon {
     if (unsubscribe !== undefined) this.#push('executor status', unsubscribe)
     const link = new LocalExecutorLink({
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
       runner: executor,
       capacity: () => {
         const status = executor.status()
@@ -261,7 +266,7 @@ export class Daemon {
     await this.#propose(ledger, {
       type: 'executor.register',
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
     })
     scheduler.addExecutor(link, link.runningJobs())
     this.#push('drain', () => link.drain(this.#init.drainMs ?? SHUTDOWN_DRAIN_MS))
@@ -272,7 +277,7 @@ export class Daemon {
   #noExecutorLink(): LocalExecutorLink {
     return new LocalExecutorLink({
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
       runner: { run: () => Promise.reject(new Error('no executor')) },
       capacity: () => null,
       report: () => undefined,
@@ -284,7 +289,7 @@ export class Daemon {
       host: this.#init.apiHost,
       port: this.#init.apiPort,
       token: this.#token,
-      account: this.#peerId,
+      account: this.#owner,
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,

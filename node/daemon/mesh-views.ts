@@ -11,6 +11,8 @@ export function meshInfoView(init: {
   readonly ledger: RaftDriver
   readonly meshId: string
   readonly peerId: string
+  /** The account this peer's API token acts as. */
+  readonly owner: string
   readonly members: () => readonly MeshMemberView[]
 }): Results['mesh.info'] {
   const state = init.ledger.localRead()
@@ -18,7 +20,7 @@ export function meshInfoView(init: {
   return {
     meshId: init.meshId,
     peerId: init.peerId,
-    owner: init.peerId,
+    owner: init.owner,
     coordinator: status.leader,
     term: status.term,
     appliedIndex: state.appliedIndex,
@@ -43,7 +45,7 @@ export function peersView(init: {
   const raft = init.ledger.status()
   const self = {
     peerId,
-    owner: peerId,
+    owner: init.ledger.localRead().peers.get(peerId)?.owner ?? peerId,
     roles: [
       'peer' as const,
       ...(raft.appliedConf.voters.includes(peerId) ? ['voter' as const] : []),

@@ -76,11 +76,17 @@ describe('gridx mesh output', () => {
 describe('gridx peers output', () => {
   it('should add the last heartbeat column only when the mesh reports heartbeats', () => {
     const plain = peersText([peer], NOW_MS)
-    expect(plain).toMatch(/^PEER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD$/m)
-    expect(plain).toMatch(/^peer-b\s+peer,executor\s+yes\s+4 cpus, 8192 MB\s+1 jobs$/m)
+    expect(plain).toMatch(/^PEER\s+OWNER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD$/m)
+    expect(plain).toMatch(/^peer-b\s+bob\s+peer,executor\s+yes\s+4 cpus, 8192 MB\s+1 jobs$/m)
     const meshed = peersText([{ ...peer, lastHeartbeatMs: NOW_MS - 800 }], NOW_MS)
-    expect(meshed).toMatch(/^PEER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD\s+LAST HEARTBEAT$/m)
+    expect(meshed).toMatch(/^PEER\s+OWNER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD\s+LAST HEARTBEAT$/m)
     expect(meshed).toMatch(/\s+1 jobs\s+0.8 s ago$/m)
+  })
+
+  it('should name the owner or say "itself" when a peer owns its own account', () => {
+    const text = peersText([peer, { ...peer, peerId: 'peer-c', owner: 'peer-c' }], NOW_MS)
+    expect(text).toMatch(/^peer-b\s+bob\s/m)
+    expect(text).toMatch(/^peer-c\s+itself\s/m)
   })
 
   it('should say why a peer runs no jobs when it reports a problem', () => {
