@@ -1,7 +1,7 @@
 export { Scheduler } from './scheduler.ts'
 export type { SchedulerInit } from './scheduler.ts'
-export { LiveLogs } from './live-logs.ts'
-export type { LiveLogEvent } from './live-logs.ts'
+export { isAfter, LiveLogs } from './live-logs.ts'
+export type { LiveLogChunk, LiveLogEvent, LogCursor } from './live-logs.ts'
 export type { Assignment, ExecutorCapacity, ExecutorLink, ExecutorReport } from './executor-link.ts'
 export * from './autopilot.ts'
 
