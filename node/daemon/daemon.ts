@@ -10,6 +10,7 @@ import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
+import { startLogsRelay } from './daemon-logs.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
@@ -200,7 +201,9 @@ export class Daemon {
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#owner,
     })
-    const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
+    const relay = await startLogsRelay(port.components, ledger, liveLogs, logger)
+    this.#push('logs relay', relay.stop)
+    const subscriptions = new Subscriptions({ ledger, liveLogs: relay.relay, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
