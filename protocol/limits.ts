@@ -418,3 +418,12 @@ export const LOGS_DIAL_TIMEOUT_MS = 5000
  * job's end is applied here (the log and the logs stream race): past it the subscription ends
  * with what it has, or with the job's kept tails if no live output came. */
 export const LOGS_END_GRACE_MS = 2000
+
+/** The coordinator's view of the mesh (`/gridx/view/1.0.0`): one entry per member and per
+ * executor, a few hundred bytes each, for up to RAFT_MEMBERS_MAX peers. */
+export const MESH_VIEW_FRAME_BYTES_MAX = 4 * MIB
+
+/** How long `mesh.info` and `mesh.peers` on a peer that is not the coordinator wait for the
+ * coordinator's view: a round trip on a LAN is milliseconds; past it they say it is unknown
+ * here rather than keep a person or the app waiting. */
+export const MESH_VIEW_TIMEOUT_MS = 2000

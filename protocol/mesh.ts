@@ -9,6 +9,8 @@ export const RAFT_PROTOCOL = '/gridx/raft/1.0.0'
 export const JOIN_PROTOCOL = '/gridx/join/1.0.0'
 /** Live output of jobs, from the coordinator to the peers whose clients follow them. */
 export const LOGS_PROTOCOL = '/gridx/logs/1.0.0'
+/** The coordinator's view of the members and executors, for peers that do not see them. */
+export const VIEW_PROTOCOL = '/gridx/view/1.0.0'
 
 /** A token admits a peer as an executor (runs jobs) or as a voter (may be promoted to vote). */
 export const JOIN_ROLES = ['voter', 'executor'] as const

@@ -121,6 +121,9 @@ export interface MeshInfo {
   readonly voterTarget?: number
   /** Every voter and learner, as the coordinator last reported them. */
   readonly members?: readonly MeshMemberView[]
+  /** Present when the coordinator's view could not be had on this peer: why. The members'
+   * `healthy` and `lastContactMs` then say nothing and are not to be shown as health. */
+  readonly membersUnknown?: string
 }
 
 /** Result types by method. */
@@ -138,7 +141,12 @@ export interface Results {
   'account.balance': BalanceView & { readonly availableMc: number }
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo
-  'mesh.peers': { readonly peers: readonly PeerView[] }
+  'mesh.peers': {
+    readonly peers: readonly PeerView[]
+    /** Present when the coordinator's view could not be had on this peer: why. Other peers'
+     * capacity, load and last heartbeat are then not known here (null, absent). */
+    readonly executorsUnknown?: string
+  }
   'mesh.token': { readonly token: string }
   subscribe: { readonly subscription: string }
   unsubscribe: { readonly removed: boolean }

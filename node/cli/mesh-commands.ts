@@ -13,9 +13,10 @@ export function meshCommands(context: CliContext, decorate: Decorate): Command[]
   const peers = decorate(new Command('peers'))
     .description('list the peers of the mesh with their roles, capacity, load and heartbeat')
     .action(async (options: CommonOptions) => {
-      const { peers: list } = await call(await target(context, options), 'mesh.peers', {})
+      const result = await call(await target(context, options), 'mesh.peers', {})
+      const list = result.peers
       if (options.json) return void context.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
-      context.stdout.write(`${peersText(list, context.clock.now())}\n`)
+      context.stdout.write(`${peersText(list, context.clock.now(), result.executorsUnknown)}\n`)
     })
   const mesh = decorate(new Command('mesh'))
     .description('show the mesh: its id, coordinator, voters and learners, queue and policy')

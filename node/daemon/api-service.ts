@@ -27,8 +27,8 @@ export interface ApiServiceInit {
   readonly executors: () => readonly ExecutorCapacity[] | null
   /** Why no executor can run jobs, for the error a refused submission shows. */
   readonly executorProblem: () => string | null
-  readonly meshInfo: () => Results['mesh.info']
-  readonly meshPeers: () => Results['mesh.peers']
+  readonly meshInfo: () => Results['mesh.info'] | Promise<Results['mesh.info']>
+  readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
   readonly joinTokens: Pick<JoinTokens, 'issue'>
   /** This peer's owner: the only account that may see or rotate its join tokens. */
   readonly owner: string

@@ -8,7 +8,6 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
-import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import { startLogsRelay } from './daemon-logs.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
@@ -29,7 +28,8 @@ import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
-import { meshInfoView, peersView } from './mesh-views.ts'
+import { fetchCoordinatorView, serveCoordinatorView } from './coordinator-view.ts'
+import { MeshViews } from './mesh-views.ts'
 import { Subscriptions } from './subscriptions.ts'
 
 /** What the daemon needs of its executor (the Docker executor implements it). */
@@ -175,8 +175,22 @@ export class Daemon {
       this.#push('executor client', stop)
     }
 
-    const peers = (): Results['mesh.peers'] =>
-      peersView({ peerId: this.#peerId, mesh, executor, ledger })
+    const views = new MeshViews({
+      ledger,
+      meshId: this.#meshId,
+      peerId: this.#peerId,
+      owner: this.#owner,
+      mesh,
+      executor,
+      members: () => membership.members(),
+      executors: served.executors,
+      fetch: (peer, addresses) => fetchCoordinatorView(port.components, peer, addresses),
+      now: () => this.#init.clock.now(),
+    })
+    const isAdmitted = (peer: string) => ledger.localRead().peers.has(peer)
+    const view = { isAdmitted, view: () => views.local(), logger }
+    this.#push('view server', await serveCoordinatorView(port.components, view))
+    const peers = () => views.peers()
     const api = new ApiService({
       ledger,
       executors: () => {
@@ -189,14 +203,7 @@ export class Daemon {
         executor === null
           ? 'this peer was started with --no-executor, and no other peer offers it'
           : executor.status().problem,
-      meshInfo: () =>
-        meshInfoView({
-          ledger,
-          meshId: this.#meshId,
-          peerId: this.#peerId,
-          owner: this.#owner,
-          members: () => membership.members(),
-        }),
+      meshInfo: () => views.info(),
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#owner,

@@ -18,7 +18,7 @@ export interface SubscriptionsInit {
   readonly liveLogs: LiveOutput
   /** How long a subscription waits for the live end once the job's end is applied here. */
   readonly endGraceMs?: number
-  readonly meshPeers: () => Results['mesh.peers']
+  readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
   /** How often the peers topic looks for a change. */
   readonly peersPollMs?: number
 }
@@ -139,17 +139,32 @@ export class Subscriptions {
 
   #peers(push: Push): () => void {
     let last = ''
-    const send = (): void => {
-      const { peers } = this.#init.meshPeers()
-      const text = JSON.stringify(peers)
-      if (text === last) return
-      last = text
-      push({ topic: 'peers', peers })
+    let stopped = false
+    // One look at a time: on a follower each asks the coordinator, which may be slow.
+    let looking = false
+    const send = async (): Promise<void> => {
+      if (looking) return
+      looking = true
+      try {
+        const { peers } = await this.#init.meshPeers()
+        const text = JSON.stringify(peers)
+        if (stopped || text === last) return
+        last = text
+        push({ topic: 'peers', peers })
+      } finally {
+        looking = false
+      }
     }
-    queueMicrotask(send)
-    const timer = setInterval(send, this.#init.peersPollMs ?? 2000)
+    const look = (): void => {
+      send().catch(() => undefined)
+    }
+    queueMicrotask(look)
+    const timer = setInterval(look, this.#init.peersPollMs ?? 2000)
     timer.unref()
-    return () => clearInterval(timer)
+    return () => {
+      stopped = true
+      clearInterval(timer)
+    }
   }
 }
 

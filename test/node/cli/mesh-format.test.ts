@@ -71,6 +71,21 @@ describe('gridx mesh output', () => {
     expect(text).toMatch(/^peer-b\s+learner\s+unhealthy\s+7\s+12.5 s ago$/m)
     expect(text).toMatch(/^peer-c\s+voter\s+unhealthy\s+0\s+never$/m)
   })
+
+  it('should say health is not known here, never unhealthy, when the view is missing', () => {
+    const member = { role: 'voter', healthy: false, matchIndex: 3, lastContactMs: null } as const
+    const text = meshInfoText(
+      {
+        ...info,
+        members: [{ ...member, peerId: 'peer-a' }],
+        membersUnknown: 'the coordinator peer-a did not answer',
+      },
+      NOW_MS,
+    )
+    expect(text).not.toMatch(/unhealthy|never/)
+    expect(text).toMatch(/^peer-a \(coordinator\)\s+voter\s+unknown here\s+3\s+-$/m)
+    expect(text).toMatch(/^health not known on this peer: the coordinator peer-a did not answer$/m)
+  })
 })
 
 describe('gridx peers output', () => {
@@ -87,6 +102,12 @@ describe('gridx peers output', () => {
     const text = peersText([peer, { ...peer, peerId: 'peer-c', owner: 'peer-c' }], NOW_MS)
     expect(text).toMatch(/^peer-b\s+bob\s/m)
     expect(text).toMatch(/^peer-c\s+itself\s/m)
+  })
+
+  it('should say heartbeats are not known here when the coordinator cannot be asked', () => {
+    const text = peersText([{ ...peer, capacity: null, load: null }], NOW_MS, 'an election')
+    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+yes\s+\?\s+\?\s+\?$/m)
+    expect(text).toMatch(/^capacity, load and heartbeats not known on this peer: an election$/m)
   })
 
   it('should say why a peer runs no jobs when it reports a problem', () => {
