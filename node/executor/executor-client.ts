@@ -9,6 +9,7 @@ import {
   coordinatorFrameSchema,
   EXECUTOR_ACK_TIMEOUT_MS,
   EXECUTOR_DIAL_TIMEOUT_MS,
+  EXECUTOR_JOBS_MAX,
   EXECUTOR_PROTOCOL,
   EXECUTOR_RECONNECT_MS_MAX,
   EXECUTOR_RECONNECT_MS_MIN,
@@ -166,7 +167,7 @@ export class ExecutorClient {
     })
     let welcome: Extract<CoordinatorFrame, { type: 'welcome' }>
     try {
-      channel.send({ type: 'hello', running: this.#running(), ...this.#status() })
+      channel.send({ type: 'hello', running: this.#heldJobs(), ...this.#status() })
       const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
       const first = await channel.read(AbortSignal.any([signal, timeout]))
       if (first?.type !== 'welcome') throw new NoWelcomeError(`got ${first?.type ?? 'EOF'}`)
@@ -177,6 +178,21 @@ export class ExecutorClient {
     }
     await this.#serve(coordinator, channel, welcome, signal)
     return true
+  }
+
+  /** The jobs whose fate this executor holds, for its hello: those it runs, then those whose
+   * finished report awaits an ack, then those of this peer's local link (`localJobs`). A new
+   * coordinator declares lost every job of this executor that the hello leaves out, and the
+   * resent report comes only after the hello: a run that ended while no coordinator was there
+   * would be thrown away and run again. At most
+   * EXECUTOR_JOBS_MAX, as a hello carries; the ones past it are declared lost. */
+  #heldJobs(): { jobId: string; fence: number }[] {
+    const local = this.#init.localJobs?.list() ?? []
+    const held = new Map<string, number>()
+    for (const job of [...this.#jobs.list(), ...this.#reports.awaitingAck(), ...local]) {
+      if (!held.has(job.jobId)) held.set(job.jobId, job.fence)
+    }
+    return [...held].slice(0, EXECUTOR_JOBS_MAX).map(([jobId, fence]) => ({ jobId, fence }))
   }
 
   /** Serves one stream until it ends, or until the coordinator has said nothing for a lease
@@ -265,13 +281,6 @@ export class ExecutorClient {
       this.#init.logger.debug({ err: error }, 'frame not sent to the coordinator')
       return false
     }
-  }
-
-  #running(): { jobId: string; fence: number }[] {
-    const own = this.#jobs.list()
-    const taken = new Set(own.map((job) => job.jobId))
-    const local = this.#init.localJobs?.list() ?? []
-    return [...own, ...local.filter((job) => !taken.has(job.jobId))]
   }
 
   #status(): { capacity: ExecutorCapacity; load: ExecutorLoad } {
