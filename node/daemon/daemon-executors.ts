@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
+import { unfinishedJobs } from '../../ledger/index.ts'
 import type { RaftDriver, State } from '../../ledger/index.ts'
 import type { ExecutorCapacity } from '../../protocol/index.ts'
 import { ExecutorServer } from '../coordinator/index.ts'
@@ -130,9 +131,10 @@ export function serveExecutors(
       .start()
       .then(async () => {
         await server.whenGraceOver(signal)
-        // A predecessor's executor that did not reconnect within one lease is gone.
+        // A predecessor's executor that did not reconnect within one lease is gone. Only open
+        // jobs can be on one, and the history of finished ones grows without bound.
         const swept: string[] = []
-        for (const job of ledger.localRead().jobs.values()) {
+        for (const job of unfinishedJobs(ledger.localRead())) {
           const on = job.executor
           if (on === null || on === ledger.id || job.fence === null || server.hasLease(on)) continue
           if (job.state !== 'assigned' && job.state !== 'running') continue
