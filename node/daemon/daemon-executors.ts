@@ -195,7 +195,8 @@ export interface LocalCoordinator {
   readonly link: LocalExecutorLink
 }
 
-/** Dials the coordinator with this peer's executor. While this peer leads there is none to
+/** Dials the coordinator with this peer's executor, until the returned stop, which lets the
+ * running jobs finish for up to `drainMs`. While this peer leads there is none to
  * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
  * cancels them, the scheduler counts them as running here) and their reports go straight to
  * this peer's scheduler, so they reach the coordinator and are not declared lost. The other
@@ -208,6 +209,7 @@ export function dialCoordinator(
   capacity: () => ExecutorCapacity,
   logger: Logger,
   local: LocalCoordinator,
+  drainMs = 0,
 ): () => Promise<void> {
   const findCoordinator = async (): Promise<CoordinatorAddress | undefined> => {
     const leader = ledger.status().leader
@@ -229,9 +231,11 @@ export function dialCoordinator(
   const unsubscribe = ledger.onLeadership(lead)
   lead(ledger.status().role === 'leader')
   client.start()
+  // A stop drains the client's jobs and the local link's together, within one drain: those
+  // that do not finish in it are handed back, each reported, so they are requeued at once.
   return async () => {
+    await Promise.all([client.stop(drainMs), local.link.drain(drainMs)])
     unsubscribe()
     lead(false)
-    await client.stop()
   }
 }

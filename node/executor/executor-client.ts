@@ -40,6 +40,8 @@ export class ExecutorClient {
   readonly #jobs: ExecutorJobs
   #channel: Channel | null = null
   #local: LocalSink | null = null
+  /** Aborted when the current stream ends. */
+  #streamEnded: AbortSignal = AbortSignal.abort()
   #abort = new AbortController()
   #loop: Promise<void> = Promise.resolve()
   #streamsOpened = 0
@@ -114,12 +116,15 @@ export class ExecutorClient {
     this.#loop = this.#run(this.#abort.signal)
   }
 
-  /** Stops taking jobs, cancels the running ones (the coordinator's lease on this executor
-   * runs out and it requeues them), closes the stream and waits for all of it. */
-  async stop(): Promise<void> {
+  /** Stops taking jobs, lets the running ones finish for up to `drainMs` and hands the rest
+   * back (each reported, so the coordinator requeues it without waiting out a lease), waits a
+   * bounded time for the coordinator to acknowledge those results, then closes the stream. */
+  async stop(drainMs = 0): Promise<void> {
     this.#jobs.accepting = false
+    await this.#jobs.drain(drainMs)
+    if (this.#local !== null) await this.#reports.settled(this.#ackTimeoutMs())
+    else if (this.connected) await this.#reports.settled(this.#ackTimeoutMs(), this.#streamEnded)
     this.#abort.abort(new Error('the executor client stopped'))
-    await this.#jobs.cancelAll()
     await this.#channel?.close(this.#ackTimeoutMs())
     await this.#loop
   }
@@ -206,6 +211,8 @@ export class ExecutorClient {
     signal: AbortSignal,
   ): Promise<void> {
     this.#channel = channel
+    const ended = new AbortController()
+    this.#streamEnded = ended.signal
     this.#reports.resend((report) => this.#trySend(channel, { type: 'report', report }))
     const heartbeat = setInterval(
       () => this.#trySend(channel, { type: 'heartbeat', ...this.#status() }),
@@ -231,6 +238,7 @@ export class ExecutorClient {
       clearTimeout(watchdog)
       clearInterval(heartbeat)
       this.#channel = null
+      ended.abort()
     }
     await channel.close(this.#ackTimeoutMs())
     this.#init.onDisconnected?.(coordinator, reason)

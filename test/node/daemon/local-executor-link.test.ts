@@ -128,7 +128,15 @@ async function meshOfTwo() {
   })
   schedulerB.addExecutor(link, link.runningJobs())
   const local = { scheduler: schedulerB, link }
-  stops.push(dialCoordinator(b.port.components, ledgerB, runner, () => capacity, logger, local))
+  const stopExecutor = dialCoordinator(
+    b.port.components,
+    ledgerB,
+    runner,
+    () => capacity,
+    logger,
+    local,
+  )
+  stops.push(stopExecutor)
   const lost: string[] = []
   for (const ledger of [ledgerA, ledgerB]) {
     ledger.onApplied((entry) => {
@@ -145,7 +153,7 @@ async function meshOfTwo() {
         if (entry.command.type === 'job.finish' && result.ok) resolve()
       }),
     )
-  return { ...peers, sweeps, runner, link, lost, submit, finished }
+  return { ...peers, sweeps, runner, link, lost, submit, finished, stopExecutor }
 }
 
 describe('LocalExecutorLink across a change of coordinator', () => {
@@ -196,5 +204,25 @@ describe('LocalExecutorLink across a change of coordinator', () => {
     await propose({ type: 'job.cancel', jobId: cancelling, by: SUBMITTER })
     expect(await runner.cancelled.next((id) => id === cancelling)).toBe(cancelling)
     expect(lost).toEqual([])
+  })
+
+  it('should hand its jobs back at once when its executor stops with no drain left', async () => {
+    const { ledgerA, runner, submit, stopExecutor } = await meshOfTwo()
+    const id = jobId(15)
+    await submit(id)
+    await runner.started(id)
+    const requeued = new Promise<void>((resolve) =>
+      ledgerA.onApplied((entry) => {
+        if (
+          entry.command.type === 'job.finish' &&
+          ledgerA.localRead().jobs.get(id)?.state === 'queued'
+        )
+          resolve()
+      }),
+    )
+    await stopExecutor()
+    // Handed back, not left for a lease to run out: it waits in the queue for an executor.
+    await requeued
+    expect(ledgerA.localRead().jobs.get(id)).toMatchObject({ state: 'queued', executor: null })
   })
 })
