@@ -77,10 +77,11 @@ export function serveExecutors(
   // may not have applied all it committed yet), and what the state no longer gives it stops.
   const reconcile = (link: RemoteExecutorLink, running: readonly RunningJob[]) => {
     if (running.length === 0) return
+    const lastIndexAtHello = ledger.status().lastIndex
     ledger
       .read()
       .then((state) => {
-        for (const { jobId } of staleJobs(state, link.peer, running)) {
+        for (const { jobId } of staleJobs(state, link.peer, running, lastIndexAtHello)) {
           logger.info({ peer: link.peer, jobId }, 'stopping a job the state moved on')
           link.cancel(jobId)
           // Given to this same executor again under a newer fence it never received: the run
@@ -173,16 +174,25 @@ export function serveExecutors(
 }
 
 /** The jobs an executor says it runs that the state does not give it under that fence: ended
- * (cancelled while it was away, say), lost and requeued, or assigned again elsewhere. */
+ * (cancelled while it was away, say), lost and requeued, or assigned again elsewhere. A job
+ * the state gives this executor under a fence past `lastIndexAtHello` is left alone: that
+ * assignment was made after the hello and went out on the same stream (a leader's log holds
+ * every committed entry, so any assignment of its predecessors is at or below its last index).
+ * Cancels name only the job, so one sent for it now would kill that newer run. */
 export function staleJobs(
   state: State,
   peer: string,
   running: readonly RunningJob[],
+  lastIndexAtHello: number,
 ): RunningJob[] {
   return running.filter(({ jobId, fence }) => {
     const job = state.jobs.get(jobId)
-    if (job === undefined || job.executor !== peer || job.fence !== fence) return true
-    return job.state !== 'assigned' && job.state !== 'running'
+    if (job === undefined) return true
+    const active = job.state === 'assigned' || job.state === 'running'
+    if (active && job.executor === peer && job.fence !== null && job.fence > lastIndexAtHello) {
+      return false
+    }
+    return !active || job.executor !== peer || job.fence !== fence
   })
 }
 
