@@ -384,6 +384,12 @@ export const LEADERSHIP_TRANSFER_TIMEOUT_MS = 2_000
  * plus room for a snapshot of a large state over a LAN. */
 export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
 
+/** How long the coordinator keeps a peer that left (`peer.remove`) in the Raft membership
+ * before it removes it: the leaving peer learns that its `peer.remove` committed from the next
+ * heartbeat (100 ms by default), and must not be cut off before; a second leaves room for a
+ * loaded machine. */
+export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000
+
 /** Live output the coordinator keeps per running job, both streams together: as much as the
  * executor reads of both, so a follower that comes late or resumes gets all of it. */
 export const LIVE_LOG_BYTES_MAX = 2 * OUTPUT_STREAM_BYTES_MAX

@@ -8,6 +8,7 @@ import {
   admit as admitPeer,
   genesis,
   peerAddress,
+  removePeer,
   rotateOwnerSecret,
   rotateSecret,
 } from './mesh.ts'
@@ -78,6 +79,8 @@ function dispatch(state: State, command: Command): ApplyResult {
       return admitPeer(state, command)
     case 'peer.address':
       return peerAddress(state, command)
+    case 'peer.remove':
+      return removePeer(state, command)
     default:
       return fail('INVALID_REQUEST', `unknown command ${(command as { type: string }).type}`)
   }
