@@ -3,7 +3,6 @@
 // reads. `gridx leave` is still refused (MESH_NOT_WIRED_MESSAGE): a command that is accepted
 // and then does nothing would leave a user believing the peer had left.
 import type { VoterTarget } from '../coordinator/index.ts'
-import { joinAddress } from '../mesh/index.ts'
 import { isIP } from 'node:net'
 import {
   JoinTokenError,
@@ -44,8 +43,8 @@ export const MESH_NOT_WIRED_MESSAGE =
 
 const VOTER_TARGETS: readonly VoterTarget[] = [1, 3, 5]
 
-/** Parses and checks the mesh flags; throws CliError naming the flag at fault. */
-export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
+/** Parses and checks the mesh flags; rejects with CliError naming the flag at fault. */
+export async function parseMeshStartOptions(flags: MeshStartFlags): Promise<MeshStartOptions> {
   if (flags.join !== undefined && flags.token === undefined) {
     throw new CliError('--join needs --token: ask a member for one with `gridx token`')
   }
@@ -74,15 +73,18 @@ export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
     }
   }
   return {
-    ...(flags.join === undefined ? {} : { join: join(flags.join, flags.token as string) }),
+    ...(flags.join === undefined ? {} : { join: await join(flags.join, flags.token as string) }),
     ...(flags.voters === undefined ? {} : { votersTarget: voters(flags.voters) }),
     ...(raftTickMs === undefined ? {} : { raftTickMs }),
     ...(electionTicks === undefined ? {} : { electionTicks }),
   }
 }
 
-function join(address: string, tokenText: string): NonNullable<MeshStartOptions['join']> {
-  if (!isHostPort(address)) {
+async function join(
+  address: string,
+  tokenText: string,
+): Promise<NonNullable<MeshStartOptions['join']>> {
+  if (!(await isHostPort(address))) {
     throw new CliError(`--join takes HOST[:PORT] of any member of the mesh, not "${address}"`)
   }
   try {
@@ -94,8 +96,10 @@ function join(address: string, tokenText: string): NonNullable<MeshStartOptions[
 }
 
 /** `host`, `host:port`, `[v6]:port`, a bare IPv6 address, or a multiaddr. */
-function isHostPort(address: string): boolean {
+async function isHostPort(address: string): Promise<boolean> {
   if (address.startsWith('/') || isIP(address) === 6) {
+    // Loaded only for these forms: every other command starts faster without libp2p.
+    const { joinAddress } = await import('../mesh/index.ts')
     try {
       joinAddress(address)
       return true
