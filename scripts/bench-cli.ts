@@ -4,6 +4,10 @@
 // run, is `node -e ''`: what any Node command costs before it does anything. The three are
 // interleaved, each trial in a new order, so a load that comes and goes (the machine may be
 // shared) weighs on all of them alike. The target is at most 150 ms over the baseline.
+// Each run's CPU time (user + sys, from bash's `times`) is reported beside its wall-clock
+// time: on a shared machine the CPU time says what the command costs, the wall-clock time
+// also what it waited for. `gridx --help` run from source (GRIDX_FROM_SOURCE=1) is measured
+// too, as the figure before the build.
 //
 // `npm run bench -- cli --json [--trials N]`.
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -22,6 +26,12 @@ const WARMUP_TRIALS = 2
 interface Case {
   readonly name: string
   readonly args: readonly string[]
+  readonly env?: NodeJS.ProcessEnv
+}
+
+interface Samples {
+  readonly wallMs: number[]
+  readonly cpuMs: number[]
 }
 
 export async function benchCli(options: { trials: number }): Promise<object> {
@@ -43,16 +53,18 @@ export async function benchCli(options: { trials: number }): Promise<object> {
       { name: 'baseline', args: ['-e', ''] },
       { name: 'help', args: [GRIDX_BIN, '--help'] },
       { name: 'jobs', args: [GRIDX_BIN, 'jobs', '--data-dir', dataDir] },
+      { name: 'source', args: [GRIDX_BIN, '--help'], env: { GRIDX_FROM_SOURCE: '1' } },
     ]
     const samples = await measure(cases, options.trials, env)
-    const baseline = summary(samples.get('baseline') ?? [])
+    const baseline = figures(samples.get('baseline'))
     const against = (name: string) => {
-      const measured = summary(samples.get(name) ?? [])
+      const measured = figures(samples.get(name))
       const overheadP50Ms = round(measured.p50Ms - baseline.p50Ms)
       return {
         ...measured,
         overheadP50Ms,
         overheadP90Ms: round(measured.p90Ms - baseline.p90Ms),
+        cpuOverheadP50Ms: round(measured.cpu.p50Ms - baseline.cpu.p50Ms),
         withinTarget: overheadP50Ms <= TARGET_OVERHEAD_MS,
       }
     }
@@ -66,6 +78,7 @@ export async function benchCli(options: { trials: number }): Promise<object> {
       baseline: { command: "node -e ''", ...baseline },
       help: { command: 'gridx --help', ...against('help') },
       jobs: { command: `gridx jobs (${SEEDED_JOBS} jobs)`, ...against('jobs') },
+      helpFromSource: { command: 'GRIDX_FROM_SOURCE=1 gridx --help', ...against('source') },
     }
   } finally {
     daemon.child.kill('SIGTERM')
@@ -74,25 +87,45 @@ export async function benchCli(options: { trials: number }): Promise<object> {
   }
 }
 
-/** Wall-clock milliseconds of each case's runs, from spawn to exit, warm-up runs left out. */
+function figures(samples: Samples | undefined) {
+  return { ...summary(samples?.wallMs ?? []), cpu: summary(samples?.cpuMs ?? []) }
+}
+
+/** Bash runs the command and then `times`, whose second line is its children's CPU time. */
+const TIMED = '"$@" >/dev/null; status=$?; times; exit $status'
+
+/** Each case's runs, warm-up runs left out: wall-clock from spawn to exit, and CPU time. */
 async function measure(
   cases: readonly Case[],
   trials: number,
   env: NodeJS.ProcessEnv,
-): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(cases.map((entry) => [entry.name, []]))
+): Promise<Map<string, Samples>> {
+  const samples = new Map(cases.map((entry) => [entry.name, { wallMs: [], cpuMs: [] } as Samples]))
   for (let trial = -WARMUP_TRIALS; trial < trials; trial += 1) {
     const offset = ((trial % cases.length) + cases.length) % cases.length
     for (let index = 0; index < cases.length; index += 1) {
       const entry = cases[(index + offset) % cases.length] as Case
+      const args = ['-c', TIMED, 'bash', process.execPath, ...entry.args]
       const started = performance.now()
-      const result = await runCommand(process.execPath, entry.args, { env })
-      const tookMs = performance.now() - started
+      const result = await runCommand('bash', args, { env: { ...env, ...entry.env } })
+      const wallMs = performance.now() - started
       if (result.code !== 0) throw new Error(`${entry.name} failed: ${result.stderr}`)
-      if (trial >= 0) samples.get(entry.name)?.push(tookMs)
+      if (trial < 0) continue
+      samples.get(entry.name)?.wallMs.push(wallMs)
+      samples.get(entry.name)?.cpuMs.push(childrenCpuMs(result.stdout))
     }
   }
   return samples
+}
+
+/** User plus system milliseconds from the last line of `times` ("0m0.041s 0m0.012s"). */
+function childrenCpuMs(output: string): number {
+  const line = output.trim().split('\n').at(-1) ?? ''
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)]
+  if (parts.length !== 2) throw new Error(`cannot read the CPU time from "${line}"`)
+  return parts.reduce((total, [, minutes, seconds]) => {
+    return total + (Number(minutes) * 60 + Number(seconds)) * 1000
+  }, 0)
 }
 
 const round = (value: number): number => Math.round(value * 10) / 10
