@@ -66,6 +66,8 @@ export async function buildNode(root: string, options: { clean?: boolean } = {})
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // node_modules may be a symlink (a worktree's is): paths stay under the root, as recorded.
+    preserveSymlinks: true,
     // Errors are matched by class and `name`, but a renamed class would print as CliError2.
     keepNames: true,
     sourcemap: 'linked',
