@@ -20,8 +20,8 @@ export function bashCompletion(spec: CompletionSpec): string {
   const fn = `_${spec.program.replaceAll(/\W/g, '_')}`
   const rootWords = [...spec.commands.map((command) => command.name), ...flagsOf(spec.options)]
   return [
-    `# bash completion for ${spec.program}, printed by \`${spec.program} completion bash\` from the`,
-    '# commands it parses. Load it with: source <(gridx completion bash)',
+    `# bash completion for ${spec.program}, printed by \`${spec.program} completion bash\``,
+    '# from the commands it parses. Load it with: source <(gridx completion bash)',
     `${fn}_words() { COMPREPLY=($(compgen -W "$*" -- "$cur")); }`,
     `${fn}_paths() {`,
     '  compopt -o filenames 2>/dev/null',
@@ -95,8 +95,8 @@ export function zshCompletion(spec: CompletionSpec): string {
   )
   return [
     `#compdef ${spec.program}`,
-    `# zsh completion for ${spec.program}, printed by \`${spec.program} completion zsh\` from the`,
-    '# commands it parses. Load it with: source <(gridx completion zsh), after compinit.',
+    `# zsh completion for ${spec.program}, printed by \`${spec.program} completion zsh\``,
+    '# from the commands it parses. Load it with: source <(gridx completion zsh), after compinit.',
     `${fn}() {`,
     '  local curcontext=$curcontext state line',
     '  local -a commands',

@@ -45,7 +45,7 @@ describe('bin/gridx.js', () => {
     expect(outcome.stderr).toBe('')
   })
 
-  it('should rebuild and run the changed source when a source changed since the build', async () => {
+  it('should rebuild and run the changed source when a source changed', async () => {
     await buildNode(repo.root)
     await markBuild('FROM THE OLD BUILD')
     await editSource('node/cli/program.ts', DESCRIPTION, 'EDITED SOURCE')
@@ -98,7 +98,7 @@ describe('bin/gridx.js', () => {
     await editSource('node/cli/program.ts', 'FROM THE SOURCES', DESCRIPTION)
   })
 
-  it('should say so and run the sources when the build is stale and cannot be rebuilt', async () => {
+  it('should say so and run the sources when a stale build cannot be rebuilt', async () => {
     await buildNode(repo.root, { clean: true })
     await markBuild('FROM THE STALE BUILD')
     await editSource('node/cli/program.ts', DESCRIPTION, 'FROM THE SOURCES')

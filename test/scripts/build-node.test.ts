@@ -59,7 +59,7 @@ describe('scripts/build-node.ts', () => {
     }
   })
 
-  it('should resolve import.meta.url paths from the source file when modules are bundled', async () => {
+  it('should resolve import.meta.url paths from the source file when bundled', async () => {
     const packageJson = join(repo.root, 'package.json')
     const text = await readFile(packageJson, 'utf8')
     await writeFile(packageJson, text.replace(/"version": "[^"]+"/, '"version": "9.8.7-test"'))
@@ -79,9 +79,10 @@ describe('scripts/build-node.ts', () => {
       }
     }
     expect(withError).toHaveLength(1)
+    const chunk = JSON.stringify(join(outDir, withError[0] as string))
     const script =
       'process.setSourceMapsEnabled(true);' +
-      `const { GridxError } = await import(${JSON.stringify(join(outDir, withError[0] as string))});` +
+      `const { GridxError } = await import(${chunk});` +
       "console.log(GridxError.fromWire({ code: -32603, message: 'x' }).stack)"
     const outcome = await runNode(['--input-type=module', '-e', script], repo.root)
     expect(outcome.stdout).toMatch(/at .*fromWire \(.*\/protocol\/errors\.ts:\d+:\d+\)/)

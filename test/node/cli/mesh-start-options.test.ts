@@ -77,7 +77,7 @@ describe('gridx start mesh flags', () => {
     }
   })
 
-  it('should refuse --voters when the peer joins, since the mesh already has a target', async () => {
+  it('should refuse --voters when the peer joins, since the mesh has a target', async () => {
     expect(await failure({ join: '127.0.0.7', token, voters: '3' })).toMatch(/--voters .* creates/)
   })
 
