@@ -37,12 +37,20 @@ export function readManifest(root) {
 }
 
 /**
- * Why the build under `root` cannot run as it is: no build, or the first source that is not
- * the one it was made from. Undefined when every source is the one built.
+ * Why the build under `root` cannot run as it is: no build, a file of it missing, or the first
+ * source that is not the one it was made from. Undefined when every source is the one built.
  */
 export function staleReason(root) {
   const manifest = readManifest(root)
   if (manifest === undefined) return `there is no build in ${BUILD_DIR}`
+  // A rebuild racing another may have pruned a file this manifest names.
+  for (const output of manifest.outputs) {
+    try {
+      statSync(join(root, BUILD_DIR, output))
+    } catch {
+      return `${BUILD_DIR}/${output} is missing`
+    }
+  }
   for (const source of manifest.sources) {
     const path = join(root, source.path)
     let stat

@@ -3,7 +3,7 @@
 import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BUILD_DIR, MANIFEST_FILE, staleReason } from '../../bin/build-state.js'
+import { BUILD_DIR, MANIFEST_FILE, readManifest, staleReason } from '../../bin/build-state.js'
 import { buildNode } from '../../scripts/build-node.ts'
 import { copyRepo } from '../fixtures/repo-copy.ts'
 import type { RepoCopy } from '../fixtures/repo-copy.ts'
@@ -86,6 +86,16 @@ describe('bin/gridx.js', () => {
     manifest.sources.push({ path: 'node/cli/gone.ts', size: 1, mtimeMs: 1, sha256: 'x' })
     await writeFile(file(BUILD_DIR, MANIFEST_FILE), JSON.stringify(manifest))
     expect(staleReason(repo.root)).toBe('node/cli/gone.ts is gone')
+  })
+
+  it('should call the build stale when a file of it is missing', async () => {
+    await buildNode(repo.root)
+    const chunk = readManifest(repo.root)?.outputs.find((name) => name.startsWith('chunk-'))
+    await rm(file(BUILD_DIR, chunk as string))
+    expect(staleReason(repo.root)).toBe(`${BUILD_DIR}/${chunk} is missing`)
+    const outcome = await repo.gridx(['--version'])
+    expect(outcome.code).toBe(0)
+    expect(staleReason(repo.root)).toBeUndefined()
   })
 
   it('should run the sources when GRIDX_FROM_SOURCE=1', async () => {
