@@ -10,7 +10,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildProgram } from '../../../node/cli/index.ts'
 import type { CliContext } from '../../../node/cli/context.ts'
-import { JOB_STATES, RUNTIMES } from '../../../protocol/index.ts'
+import { JOB_STATES } from '../../../protocol/index.ts'
 
 const run = promisify(execFile)
 
@@ -113,13 +113,19 @@ describe('gridx completion bash', () => {
   })
 
   it('should offer an option’s choices when its value is typed', async () => {
-    expect(await bashComplete(['gridx', 'start', '--log-level', ''])).toEqual([
-      'debug',
-      'info',
-      'warn',
-      'error',
-    ])
-    expect(await bashComplete(['gridx', 'submit', '--runtime', ''])).toEqual([...RUNTIMES])
+    const { program } = definitions()
+    const withChoices = program.commands.flatMap((command) =>
+      command.options
+        .filter((option) => option.argChoices !== undefined && !option.hidden)
+        .map((option) => ({ command: command.name(), option })),
+    )
+    expect(withChoices.map(({ option }) => option.long)).toEqual(
+      expect.arrayContaining(['--log-level', '--state']),
+    )
+    for (const { command, option } of withChoices) {
+      const offered = await bashComplete(['gridx', command, option.long as string, ''])
+      expect(offered, `${command} ${option.long}`).toEqual(option.argChoices)
+    }
     expect(await bashComplete(['gridx', 'jobs', '--state', ''])).toEqual([...JOB_STATES])
     expect(await bashComplete(['gridx', 'jobs', '--state', '=', 'r'])).toEqual(['running'])
     expect(await bashComplete(['gridx', 'completion', ''])).toEqual(['bash', 'zsh'])
