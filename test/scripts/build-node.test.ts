@@ -1,12 +1,23 @@
 // scripts/build-node.ts: the bundle behaves as the sources do (paths relative to a source
 // file, lazy imports, source maps), in a copy of the repository.
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BUILD_DIR, readManifest } from '../../bin/build-state.js'
+import { BUILD_DIR, readManifest, staleReason } from '../../bin/build-state.js'
 import { buildNode } from '../../scripts/build-node.ts'
 import { copyRepo, runNode } from '../fixtures/repo-copy.ts'
 import type { RepoCopy } from '../fixtures/repo-copy.ts'
+
+const run = promisify(execFile)
+
+const SETUP_STEP = [
+  'set -euo pipefail',
+  'source scripts/lib/common.sh',
+  `source <(sed -n '/^ensure_node_build()/,/^}/p' scripts/setup.sh)`,
+  'ensure_node_build',
+].join('\n')
 
 /** Packages only the daemon needs: a client command that loads one starts slower. */
 const DAEMON_PACKAGES = [
@@ -86,6 +97,23 @@ describe('scripts/build-node.ts', () => {
       "console.log(GridxError.fromWire({ code: -32603, message: 'x' }).stack)"
     const outcome = await runNode(['--input-type=module', '-e', script], repo.root)
     expect(outcome.stdout).toMatch(/at .*fromWire \(.*\/protocol\/errors\.ts:\d+:\d+\)/)
+  })
+
+  it('should build in setup only when the build is missing or stale', async () => {
+    // setup.sh's step on its own: sourcing the whole script would run the whole setup.
+    const step = (): Promise<{ stdout: string; stderr: string }> =>
+      run('bash', ['-c', SETUP_STEP], {
+        cwd: repo.root,
+        env: { ...process.env, REPO_DIR: repo.root },
+      })
+    await rm(outDir, { recursive: true, force: true })
+    expect((await step()).stderr).toMatch(/built the daemon and CLI/)
+    expect(staleReason(repo.root)).toBeUndefined()
+    expect((await step()).stderr).toBe('')
+    const program = join(repo.root, 'node', 'cli', 'program.ts')
+    await writeFile(program, `${await readFile(program, 'utf8')}\n`)
+    expect((await step()).stderr).toMatch(/built the daemon and CLI/)
+    expect(staleReason(repo.root)).toBeUndefined()
   })
 
   it('should keep the previous build’s chunks and drop older ones when it rebuilds', async () => {
