@@ -52,11 +52,15 @@ export interface BuildReport {
  * otherwise only files of neither this build nor the previous one are removed, so that a
  * process started from the previous build can still load its chunks.
  */
-export async function buildNode(root: string, options: { clean?: boolean } = {}) {
+export async function buildNode(
+  root: string,
+  options: { clean?: boolean } = {},
+): Promise<BuildReport> {
   const started = performance.now()
   const outDir = join(root, BUILD_DIR)
   const previous = options.clean ? undefined : readManifest(root)
   const sources: BuildSource[] = []
+  for (const path of BUILD_INPUTS) sources.push((await readSource(root, path)).record)
   const result = await build({
     absWorkingDir: root,
     entryPoints: ['node/main.ts'],
@@ -78,7 +82,6 @@ export async function buildNode(root: string, options: { clean?: boolean } = {})
     logLevel: 'silent',
     plugins: [recordSources(root, outDir, sources)],
   })
-  for (const path of BUILD_INPUTS) sources.push((await readSource(root, path)).record)
   if (options.clean) await rm(outDir, { recursive: true, force: true })
   await mkdir(outDir, { recursive: true })
   const outputs = result.outputFiles.map((file) => relative(outDir, file.path))
@@ -92,19 +95,15 @@ export async function buildNode(root: string, options: { clean?: boolean } = {})
   // Last, so that a manifest never vouches for files not yet written.
   await writeAtomically(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`)
   if (previous !== undefined) await prune(outDir, new Set([...outputs, ...previous.outputs]))
-  return {
-    outDir,
-    outputs,
-    sources: sources.length,
-    tookMs: Math.round(performance.now() - started),
-  } satisfies BuildReport
+  const tookMs = Math.round(performance.now() - started)
+  return { outDir, outputs, sources: sources.length, tookMs }
 }
 
 /**
- * Leaves packages external but those in BUNDLED. Loads every file that the bundle takes in
- * (ours and the bundled packages'), records it as the build read it, and
- * keeps `import.meta.url` meaning the source file's own URL: a bundle puts modules of several
- * directories into one file, and paths relative to them (package.json, dist/pwa) would break.
+ * Leaves packages external but those in BUNDLED. Loads every file the bundle takes in (ours
+ * and the bundled packages'), records it as the build read it, and keeps `import.meta.url`
+ * meaning the source file's own URL: a bundle puts modules of several directories into one
+ * file, and paths relative to them (package.json, dist/pwa) would break.
  */
 function recordSources(root: string, outDir: string, sources: BuildSource[]): Plugin {
   return {
