@@ -66,7 +66,7 @@ export async function benchCli(options: { trials: number }): Promise<object> {
         overheadP90Ms: round(measured.p90Ms - baseline.p90Ms),
         cpuOverheadP50Ms: round(measured.cpu.p50Ms - baseline.cpu.p50Ms),
         withinTarget: overheadP50Ms <= TARGET_OVERHEAD_MS,
-        // What an idle machine's wall-clock figure comes to: there a command waits for nothing.
+        // On an idle machine a command's wall-clock time comes close to its CPU time.
         withinTargetByCpu: measured.cpu.p50Ms - baseline.cpu.p50Ms <= TARGET_OVERHEAD_MS,
       }
     }
