@@ -1,6 +1,8 @@
 // bin/gridx.js runs the build in dist/node when it is the sources as they are now, rebuilds it
 // when a source changed, and never runs a stale build: each case in a copy of the repository.
-import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUILD_DIR, MANIFEST_FILE, readManifest, staleReason } from '../../bin/build-state.js'
@@ -43,6 +45,41 @@ describe('bin/gridx.js', () => {
     const outcome = await repo.gridx(['--help'])
     expect(outcome.stdout).toContain('FROM THE BUILD')
     expect(outcome.stderr).toBe('')
+  })
+
+  it('should start the daemon from the build when the build is fresh', async () => {
+    await buildNode(repo.root)
+    const text = await built()
+    expect(text).toContain('is running.')
+    await writeFile(file(BUILD_DIR, 'main.js'), text.replace('is running.', 'runs its build.'))
+    const dataDir = await mkdtemp(join(tmpdir(), 'gridx-bin-start-'))
+    const daemon = spawn(
+      process.execPath,
+      [
+        file('bin', 'gridx.js'),
+        'start',
+        '--data-dir',
+        dataDir,
+        '--no-executor',
+        '--api-port',
+        '0',
+      ].concat(['--p2p-port', '0', '--p2p-host', '127.0.0.1']),
+      { env: { ...process.env, GRIDX_FROM_SOURCE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    try {
+      let stdout = ''
+      daemon.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      // Bounded by the test's timeout: the daemon prints its banner once it listens.
+      await new Promise<void>((resolve, reject) => {
+        daemon.stdout.on('data', () => stdout.includes('Ctrl+C') && resolve())
+        daemon.on('exit', (code) => reject(new Error(`gridx start exited with ${code}`)))
+      })
+      expect(stdout).toMatch(/Grid-X .* runs its build\./)
+    } finally {
+      daemon.kill('SIGTERM')
+      await new Promise((resolve) => daemon.once('close', resolve))
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 
   it('should rebuild and run the changed source when a source changed', async () => {
