@@ -250,7 +250,12 @@ export class Daemon {
     })
     const relay = await startLogsRelay(port.components, ledger, liveLogs, logger)
     this.#push('logs relay', relay.stop)
-    const subscriptions = new Subscriptions({ ledger, liveLogs: relay.relay, meshPeers: peers })
+    const subscriptions = new Subscriptions({
+      ledger,
+      liveLogs: relay.relay,
+      meshPeers: peers,
+      logger,
+    })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
