@@ -64,5 +64,6 @@ export interface ExecutorClientComponents {
   }
 }
 
-/** The coordinator in this process, while this peer leads: the scheduler's report. */
-export type LocalSink = (report: ExecutorReport) => Promise<void>
+/** The coordinator in this process, while this peer leads: the scheduler's report. It
+ * resolves false when the report's proposal failed, and the client sends it again. */
+export type LocalSink = (report: ExecutorReport) => Promise<boolean | void>

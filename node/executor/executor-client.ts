@@ -87,8 +87,9 @@ export class ExecutorClient {
    * While this peer is the coordinator there is none to dial: the jobs it took from its
    * predecessor go on, and their reports (those kept meanwhile first) go to `sink`, the
    * coordinator in this process. A finished report is forgotten once the sink's promise
-   * resolves (the scheduler's: committed or refused). Returns the detach, for when this peer
-   * stops leading: reports then wait for the next coordinator's stream again.
+   * resolves (the scheduler's: committed or refused), and is sent again, with backoff, while it
+   * resolves false (its proposal failed). Returns the detach, for when this peer stops
+   * leading: reports then wait for the next coordinator's stream again.
    */
   serveLocally(sink: LocalSink): () => void {
     this.#local = sink
@@ -101,13 +102,38 @@ export class ExecutorClient {
     }
   }
 
-  #deliverLocally(sink: LocalSink, report: ExecutorReport): void {
+  #deliverLocally(sink: LocalSink, report: ExecutorReport, attempt = 0): void {
     sink(report).then(
-      () => {
-        if (report.type === 'finished') this.#reports.acknowledge(report.jobId, report.fence)
+      (taken) => {
+        if (report.type !== 'finished') return
+        if (taken !== false) this.#reports.acknowledge(report.jobId, report.fence)
+        else this.#retryLocally(sink, report, attempt)
       },
-      (error: unknown) => this.#init.logger.warn({ err: error }, 'report not taken locally'),
+      (error: unknown) => {
+        this.#init.logger.warn({ err: error }, 'report not taken locally')
+        if (report.type === 'finished') this.#retryLocally(sink, report, attempt)
+      },
     )
+  }
+
+  /** A finished report whose proposal failed goes to the same sink again after a backoff, as
+   * long as this peer leads and the report is still kept; otherwise the next stream's resend
+   * carries it to the next coordinator. */
+  #retryLocally(sink: LocalSink, report: ExecutorReport, attempt: number): void {
+    const delayMs = backoffDelayMs(
+      attempt,
+      this.#init.reconnectMsMin ?? EXECUTOR_RECONNECT_MS_MIN,
+      this.#init.reconnectMsMax ?? EXECUTOR_RECONNECT_MS_MAX,
+      (this.#init.random ?? Math.random)(),
+    )
+    const signal = this.#abort.signal
+    void sleep(delayMs, signal).then(() => {
+      if (signal.aborted || this.#local !== sink) return
+      const kept = this.#reports
+        .awaitingAck()
+        .some((job) => job.jobId === report.jobId && job.fence === report.fence)
+      if (kept) this.#deliverLocally(sink, report, attempt + 1)
+    })
   }
 
   start(): void {

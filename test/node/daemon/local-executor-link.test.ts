@@ -11,7 +11,7 @@ import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { transferLeadership } from '../../../ledger/index.ts'
 import type { RaftDriver } from '../../../ledger/index.ts'
-import { DEFAULT_POLICY } from '../../../protocol/index.ts'
+import { DEFAULT_POLICY, PROPOSALS_PENDING_MAX } from '../../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../../../node/coordinator/index.ts'
 import {
   ComponentsPort,
@@ -65,9 +65,12 @@ async function twoPeers() {
   const b = await libp2pPeer()
   const mesh = await RaftMesh.create([a.id, b.id])
   let ticking = true
+  // While paused no peer ticks: a leader cut off from its follower stays leader (CheckQuorum
+  // counts ticks), so what it proposes waits for a quorum without a change of coordinator.
+  const clock = { paused: false }
   const ticker = (async () => {
     while (ticking) {
-      await mesh.tick()
+      if (!clock.paused) await mesh.tick()
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   })()
@@ -98,7 +101,7 @@ async function twoPeers() {
   const addresses = a.node.getMultiaddrs().map(String)
   await propose({ type: 'peer.address', peer: a.id, addresses })
   await propose({ type: 'executor.register', peer: b.id, owner: 'owner-bob' })
-  return { a, b, ledgerA, ledgerB, propose }
+  return { a, b, ledgerA, ledgerB, propose, mesh, clock }
 }
 
 /** Peer A runs no jobs; peer B runs its executor as the daemon does, as a local link while it
@@ -156,7 +159,56 @@ async function meshOfTwo() {
   return { ...peers, sweeps, runner, link, lost, submit, finished, stopExecutor }
 }
 
+/** Cuts `leader` off from its follower (ticks paused, so it stays leader) and fills its queue
+ * of proposals, so that its next one is refused as overloaded before it reaches the log: only
+ * a retry can make it take effect. Returns the heal, which lets the queue drain. */
+function overload(peers: Awaited<ReturnType<typeof meshOfTwo>>, leader: RaftDriver) {
+  const follower = leader === peers.ledgerA ? peers.ledgerB : peers.ledgerA
+  peers.clock.paused = true
+  peers.mesh.network.down(follower.id)
+  const waiting = Array.from({ length: PROPOSALS_PENDING_MAX }, (_, n) =>
+    leader.propose({ type: 'job.start', jobId: jobId(900_000 + n), fence: 1 }),
+  )
+  return async () => {
+    peers.mesh.network.up(follower.id)
+    peers.clock.paused = false
+    await Promise.allSettled(waiting)
+  }
+}
+
 describe('LocalExecutorLink across a change of coordinator', () => {
+  it('should resend a result whose proposal failed when the coordinator took it', async () => {
+    const peers = await meshOfTwo()
+    const { ledgerA, runner, lost, submit, finished } = peers
+    const id = jobId(16)
+    await submit(id)
+    const run = await runner.started(id)
+    const heal = overload(peers, ledgerA)
+    const done = finished(ledgerA)
+    run.finish(succeeded('kept\n'))
+    await heal()
+    await done
+    expect(ledgerA.localRead().jobs.get(id)).toMatchObject({ state: 'succeeded' })
+    expect(lost).toEqual([])
+  })
+
+  it('should retry a result its own scheduler failed to propose while it leads', async () => {
+    const peers = await meshOfTwo()
+    const { ledgerA, ledgerB, runner, lost, submit, finished } = peers
+    const id = jobId(17)
+    await submit(id)
+    const run = await runner.started(id)
+    // The client's job is adopted by the local link: its report goes to B's own scheduler.
+    await transferLeadership(ledgerA, ledgerB.id)
+    const heal = overload(peers, ledgerB)
+    const done = finished(ledgerB)
+    run.finish(succeeded('kept\n'))
+    await heal()
+    await done
+    expect(ledgerB.localRead().jobs.get(id)).toMatchObject({ state: 'succeeded' })
+    expect(lost).toEqual([])
+  })
+
   it("should take over the client's jobs when its own peer becomes coordinator", async () => {
     const { b, ledgerA, ledgerB, propose, sweeps, runner, link, lost, submit, finished } =
       await meshOfTwo()
