@@ -10,7 +10,7 @@ import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import { startLogsRelay } from './daemon-logs.ts'
-import type { ExecutorCapacity } from '../coordinator/index.ts'
+import type { ExecutorCapacity, ExecutorReport } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
@@ -180,7 +180,6 @@ export class Daemon {
     this.#push('executor server', served.stop)
     const executor = await this.#startExecutor(ledger, scheduler, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
-      void scheduler.report(report)
     })
     if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
@@ -288,7 +287,7 @@ export class Daemon {
   async #startExecutor(
     ledger: RaftDriver,
     scheduler: Scheduler,
-    report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
+    observe: (report: ExecutorReport) => void,
   ): Promise<LocalExecutor | null> {
     const { createExecutor, logger } = this.#init
     if (createExecutor === null) {
@@ -316,7 +315,9 @@ export class Daemon {
         const status = executor.status()
         return status.available ? status.capacity : null
       },
-      report,
+      // Until dialCoordinator routes them through the executor client.
+      report: (report) => void scheduler.report(report),
+      observe,
     })
     await this.#propose(ledger, {
       type: 'executor.register',

@@ -51,6 +51,8 @@ export interface ExecutorClientInit {
   readonly localJobs?: {
     list(): readonly { jobId: string; fence: number }[]
     cancel(jobId: string): void
+    /** Lets them finish for up to `drainMs`, then hands back the rest, each reported. */
+    drain?(drainMs: number): Promise<void>
   }
   /** In [0, 1), for the backoff's jitter. */
   readonly random?: () => number

@@ -78,6 +78,13 @@ export class ExecutorClient {
     return this.#jobs.fences()
   }
 
+  /** A report of a job this peer runs outside the client (its local link's): it goes the
+   * way the client's own do, to this peer's scheduler while it leads, else to whichever peer
+   * is coordinator, and a finished one is kept until that coordinator has committed it. */
+  relay(report: ExecutorReport): void {
+    this.#report(report)
+  }
+
   /** Kills one job's container, if it runs here, wherever the cancel comes from. */
   cancel(jobId: string): void {
     this.#jobs.cancel(jobId)
@@ -147,7 +154,8 @@ export class ExecutorClient {
    * bounded time for the coordinator to acknowledge those results, then closes the stream. */
   async stop(drainMs = 0): Promise<void> {
     this.#jobs.accepting = false
-    await this.#jobs.drain(drainMs)
+    // The local link's jobs report through this client too: their results come before the end.
+    await Promise.all([this.#jobs.drain(drainMs), this.#init.localJobs?.drain?.(drainMs)])
     if (this.#local !== null) await this.#reports.settled(this.#ackTimeoutMs())
     else if (this.connected) await this.#reports.settled(this.#ackTimeoutMs(), this.#streamEnded)
     this.#abort.abort(new Error('the executor client stopped'))
