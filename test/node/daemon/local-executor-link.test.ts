@@ -3,12 +3,15 @@
 // ticked in the background), each with a real libp2p node on 127.0.0.1 running what the
 // daemon runs: its scheduler while it leads, serveExecutors, and on the executor peer its
 // LocalExecutorLink and dialCoordinator.
+import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { transferLeadership } from '../../../ledger/index.ts'
+import { startLogsRelay } from '../../../node/daemon/daemon-logs.ts'
 import { jobId, Recorder } from '../coordinator/fixtures/executor-mesh.ts'
 import { SUBMITTER, succeeded } from './fixtures/executor-failover.ts'
 import { LEASE_MS, meshOfTwo, overload, stopAll } from './fixtures/local-link-mesh.ts'
 
+const silent = pino({ level: 'silent' })
 afterEach(stopAll)
 
 describe('LocalExecutorLink across a change of coordinator', () => {
@@ -127,5 +130,28 @@ describe('LocalExecutorLink across a change of coordinator', () => {
     })
     run.hooks.onOutput?.('stdout', 'after\n')
     expect(await seen.next((data) => data === 'after\n', 10_000)).toBe('after\n')
+  })
+
+  it('should end a follower kept on a peer that stopped leading, and keep no output there', async () => {
+    const { b, ledgerA, ledgerB, runner, submit, liveLogsB, finished } = await meshOfTwo()
+    const relay = await startLogsRelay(b.port.components, ledgerB, liveLogsB, silent)
+    try {
+      await transferLeadership(ledgerA, ledgerB.id)
+      const id = jobId(19)
+      await submit(id)
+      const run = await runner.started(id)
+      run.hooks.onOutput?.('stdout', 'before\n')
+      const events = new Recorder<string>()
+      liveLogsB.follow(id, (event) => events.push('data' in event ? event.data : event.state))
+      expect(await events.next()).toBe('before\n')
+      await transferLeadership(ledgerB, ledgerA.id)
+      expect(liveLogsB.size).toBe(0)
+      const done = finished(ledgerB)
+      run.finish(succeeded('done\n'))
+      await done
+      expect(await events.next((event) => event !== 'before\n')).toBe('succeeded')
+    } finally {
+      await relay.stop()
+    }
   })
 })
