@@ -12,6 +12,13 @@ export const CODE_BYTES_MAX = 1 * MIB
  * grow it, so the frame allows four times that, and nothing larger is parsed. */
 export const RPC_MESSAGE_BYTES_MAX = 4 * MIB
 
+/** Requests in one JSON-RPC batch. 50 fetches a page of the app's job list (PAGE_ITEMS_DEFAULT)
+ * by id in one round trip; each member spends one rate token, so a batch is an eighth of the
+ * token's burst; and 50 jobs with full output tails (2 × OUTPUT_TAIL_BYTES_MAX each) answer in
+ * 6.4 MiB, under CONNECTION_BUFFERED_BYTES_MAX, so a batch's answer cannot drop its socket. A
+ * longer batch is refused whole, before any of it runs. */
+export const RPC_BATCH_REQUESTS_MAX = 50
+
 /** Arguments and environment: enough for any sane command line, small enough to log. */
 export const JOB_ARGS_MAX = 64
 export const JOB_ARG_BYTES_MAX = 4 * KIB

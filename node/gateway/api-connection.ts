@@ -6,7 +6,6 @@ import { GridxError, SUBSCRIPTION_METHOD } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent } from '../../protocol/index.ts'
 import type { ApiBackend, CallContext } from './api-backend.ts'
 import type { GatewayLimits } from './constants.ts'
-import { parseRequest, requestIdOf } from './parse-request.ts'
 import type { RpcDispatcher, SubscriptionHost } from './rpc-dispatcher.ts'
 
 export interface ApiConnectionInit {
@@ -42,20 +41,26 @@ export class ApiConnection implements SubscriptionHost {
   /** Handles one received frame (its text, or its bytes for a binary frame). Never throws:
    * every failure becomes a JSON-RPC error. */
   async receive(message: string | Uint8Array): Promise<void> {
-    const { dispatcher, limits } = this.#init
-    const refusal =
-      this.#inFlight >= limits.inFlightPerConnectionMax
-        ? new GridxError('RATE_LIMITED', 'too many requests in flight on this connection', {
-            inFlightMax: limits.inFlightPerConnectionMax,
-          })
-        : this.#init.admit()
-    if (refusal !== undefined) {
-      this.send(dispatcher.refuse(requestIdOf(message), refusal, 'unknown'))
+    const { dispatcher, limits, context } = this.#init
+    if (this.#inFlight >= limits.inFlightPerConnectionMax) {
+      // Every request of the message is refused (and none run), each with its own id.
+      const busy = new GridxError(
+        'RATE_LIMITED',
+        'too many requests in flight on this connection',
+        {
+          inFlightMax: limits.inFlightPerConnectionMax,
+        },
+      )
+      const reply = await dispatcher.answer(message, context, this, () => busy)
+      if (reply !== undefined) this.send(reply)
       return
     }
+    // A message in flight is one request or one batch: the batch's members each spend a rate
+    // token, which bounds the calls a connection has running.
     this.#inFlight += 1
     try {
-      this.send(await dispatcher.answer(parseRequest(message), this.#init.context, this))
+      const reply = await dispatcher.answer(message, context, this, this.#init.admit)
+      if (reply !== undefined) this.send(reply)
     } finally {
       this.#inFlight -= 1
     }

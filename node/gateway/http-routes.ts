@@ -8,9 +8,8 @@ import { API_PATH, ERROR_CODES, GridxError, WS_PATH } from '../../protocol/index
 import type { Admission } from './admission.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { OriginPolicy } from './origin-policy.ts'
-import { parseRequest } from './parse-request.ts'
 import { readBody } from './read-body.ts'
-import type { RpcDispatcher, RpcResponse } from './rpc-dispatcher.ts'
+import type { RpcDispatcher, RpcReply } from './rpc-dispatcher.ts'
 import type { StaticFiles } from './static-files.ts'
 import { bearerToken } from './token-guard.ts'
 import type { TokenGuard } from './token-guard.ts'
@@ -30,11 +29,11 @@ export interface HttpRoutesInit {
   readonly origins: OriginPolicy
 }
 
-/** HTTP status of a refused exchange. Errors of an answered call (INVALID_PARAMS, NOT_FOUND
- * and the like) travel in a 200, so scripts read one shape for every call they made. */
+/** HTTP status of an exchange refused before its body was read (the token, the rate limit, the
+ * size), or whose body is not JSON. Every other JSON-RPC error (INVALID_REQUEST, INVALID_PARAMS,
+ * NOT_FOUND and the like) travels in a 200, so stock JSON-RPC clients read the error object. */
 const STATUS_BY_CODE = new Map<number, number>([
   [ERROR_CODES.PARSE_ERROR, 400],
-  [ERROR_CODES.INVALID_REQUEST, 400],
   [ERROR_CODES.UNAUTHORIZED, 401],
   [ERROR_CODES.TOO_LARGE, 413],
   [ERROR_CODES.RATE_LIMITED, 429],
@@ -133,7 +132,18 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
     return sendRpc(response, init.dispatcher.refuse(null, error, 'unknown'))
   }
   const context = { account: init.account, remoteAddress, transport: 'http' } as const
-  sendRpc(response, await init.dispatcher.answer(parseRequest(body), context, undefined))
+  // The exchange spent one token at the door: the message's first request is paid for; each
+  // further member of a batch spends one more.
+  let paid = true
+  const admitMember = () => {
+    if (!paid) return init.admission.token()
+    paid = false
+    return undefined
+  }
+  const reply = await init.dispatcher.answer(body, context, undefined, admitMember)
+  // Nothing to answer (notifications only): 204, as JSON-RPC over HTTP does it.
+  if (reply === undefined) return sendNoContent(response)
+  sendRpc(response, reply)
 }
 
 /** The token decides the bucket (see Admission); a refused token gets one fixed answer. */
@@ -141,10 +151,15 @@ function admit(init: HttpRoutesInit, request: IncomingMessage, remoteAddress: st
   return init.admission.admit(remoteAddress, init.guard.accepts(bearerToken(request)))
 }
 
-function sendRpc(response: ServerResponse, message: RpcResponse) {
+function sendRpc(response: ServerResponse, message: RpcReply) {
   const status = 'error' in message ? (STATUS_BY_CODE.get(message.error.code) ?? 200) : 200
   if (status === 401) response.setHeader('www-authenticate', 'Bearer')
   sendJson(response, status, message)
+}
+
+function sendNoContent(response: ServerResponse) {
+  response.writeHead(204, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+  response.end()
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown) {
