@@ -4,7 +4,7 @@
 // executor protocol (daemon-executors.ts). Start order is the order of dependence; stop is its
 // reverse, with the drain of running jobs first.
 import type { Logger } from 'pino'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
@@ -24,6 +24,7 @@ import {
 } from '../local/index.ts'
 import { startDaemonMesh } from './daemon-mesh.ts'
 import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
+import { createDaemonRegistry } from './daemon-metrics.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
@@ -140,8 +141,7 @@ export class Daemon {
     await this.#propose(ledger, { type: 'account.open', account: identity.peerId })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
-    const registry = new Registry()
-    collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
+    const registry = createDaemonRegistry()
     const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
 
