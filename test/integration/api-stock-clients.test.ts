@@ -77,7 +77,12 @@ describe.skipIf(!hasEngine)('stock JSON-RPC 2.0 clients', () => {
     expect(transfers).toHaveLength(1)
     expect(ok(await call('mesh.info')).peerId).toBe(node.daemon.peerId)
     expect(ok(await call('mesh.peers')).peers).toHaveLength(1)
+    expect(ok(await call('mesh.state')).ledgerViolations).toEqual([])
     expect(typeof ok(await call('mesh.token')).token).toBe('string')
+    // The only peer of its mesh has nothing to leave: refused, and it keeps running.
+    const left = await call('mesh.leave')
+    expect(left.error).toMatchObject({ code: ERROR_CODES.INVALID_STATE })
+    expect(left.error?.message).toMatch(/only one of its mesh/)
     const subscribed = await call('subscribe', { topic: 'balance' })
     if (client.transport === 'http') {
       // A method of the WebSocket: over HTTP it does not exist, and says where it does.
