@@ -1,12 +1,12 @@
 // /metrics of a real daemon, read by Prometheus's own linter (`promtool check metrics`, from
 // Debian's prometheus package that scripts/setup.sh installs) after the daemon ran, failed,
 // cancelled and refused jobs on the real Docker engine.
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ERROR_CODES, JOB_STATES, paramsSchemas, RUNTIMES } from '../../protocol/index.ts'
 import type { JobView } from '../../protocol/index.ts'
 import { hasEngine } from '../fixtures/engine.ts'
 import { startTestDaemon } from '../fixtures/daemon.ts'
+import { promtoolCheck } from '../fixtures/promtool.ts'
 import type { TestDaemon } from '../fixtures/daemon.ts'
 
 let counter = 0
@@ -26,21 +26,6 @@ async function running(node: TestDaemon, id: string): Promise<void> {
   await promise.finally(() => {
     clearTimeout(timer)
     client.close()
-  })
-}
-
-/** Runs `promtool check metrics` on `text`; its exit code and what it printed. */
-function promtool(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += String(chunk)))
-    child.stderr.on('data', (chunk: Buffer) => (output += String(chunk)))
-    child.once('error', (error) => {
-      reject(new Error(`promtool did not run (scripts/setup.sh installs it): ${String(error)}`))
-    })
-    child.once('close', (code) => resolve({ code, output }))
-    child.stdin.end(text)
   })
 }
 
@@ -76,7 +61,7 @@ describe.skipIf(!hasEngine)('daemon metrics after jobs of every outcome', () => 
   })
 
   it('should pass promtool check metrics after jobs of every outcome', async () => {
-    const checked = await promtool(text)
+    const checked = await promtoolCheck(text)
     expect(checked.output).toBe('')
     expect(checked.code).toBe(0)
   })
