@@ -33,40 +33,7 @@ export class LedgerMetrics {
   #unsubscribe: (() => void) | null = null
 
   constructor(registry: Registry, ledger: RaftDriver) {
-    new Gauge({
-      name: 'gridx_jobs',
-      help: 'Jobs by state',
-      labelNames: ['state'],
-      registers: [registry],
-      collect() {
-        const counts = jobsByState(ledger.localRead())
-        for (const state of JOB_STATES) this.set({ state }, counts[state])
-      },
-    })
-    new Gauge({
-      name: 'gridx_queue_length',
-      help: 'Jobs waiting for an executor',
-      registers: [registry],
-      collect() {
-        this.set(ledger.localRead().queue.length)
-      },
-    })
-    new Gauge({
-      name: 'gridx_escrow_credits',
-      help: 'Credits held in escrow for unsettled jobs',
-      registers: [registry],
-      collect() {
-        this.set(credits(ledger.localRead().accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0))
-      },
-    })
-    new Gauge({
-      name: 'gridx_ledger_applied_index',
-      help: 'Index of the last applied log entry',
-      registers: [registry],
-      collect() {
-        this.set(ledger.localRead().appliedIndex)
-      },
-    })
+    registerStateGauges(registry, ledger)
     this.containerStarts = new Counter({
       name: 'gridx_container_starts_total',
       help: 'Job containers started by this peer',
@@ -136,6 +103,44 @@ export class LedgerMetrics {
   stop(): void {
     this.#unsubscribe?.()
   }
+}
+
+/** Gauges read from the replicated state at each scrape. */
+function registerStateGauges(registry: Registry, ledger: RaftDriver): void {
+  new Gauge({
+    name: 'gridx_jobs',
+    help: 'Jobs by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const counts = jobsByState(ledger.localRead())
+      for (const state of JOB_STATES) this.set({ state }, counts[state])
+    },
+  })
+  new Gauge({
+    name: 'gridx_queue_length',
+    help: 'Jobs waiting for an executor',
+    registers: [registry],
+    collect() {
+      this.set(ledger.localRead().queue.length)
+    },
+  })
+  new Gauge({
+    name: 'gridx_escrow_credits',
+    help: 'Credits held in escrow for unsettled jobs',
+    registers: [registry],
+    collect() {
+      this.set(credits(ledger.localRead().accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0))
+    },
+  })
+  new Gauge({
+    name: 'gridx_ledger_applied_index',
+    help: 'Index of the last applied log entry',
+    registers: [registry],
+    collect() {
+      this.set(ledger.localRead().appliedIndex)
+    },
+  })
 }
 
 /** Whether an applied command ended a job (and so settled or voided its escrow). */
