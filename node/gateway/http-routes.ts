@@ -9,7 +9,7 @@ import type { Admission } from './admission.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { OriginPolicy } from './origin-policy.ts'
 import { readBody } from './read-body.ts'
-import type { RpcDispatcher, RpcReply } from './rpc-dispatcher.ts'
+import type { RpcDispatcher, RpcReply, RpcResponse } from './rpc-dispatcher.ts'
 import type { StaticFiles } from './static-files.ts'
 import { bearerToken } from './token-guard.ts'
 import type { TokenGuard } from './token-guard.ts'
@@ -29,11 +29,9 @@ export interface HttpRoutesInit {
   readonly origins: OriginPolicy
 }
 
-/** HTTP status of an exchange refused before its body was read (the token, the rate limit, the
- * size), or whose body is not JSON. Every other JSON-RPC error (INVALID_REQUEST, INVALID_PARAMS,
- * NOT_FOUND and the like) travels in a 200, so stock JSON-RPC clients read the error object. */
-const STATUS_BY_CODE = new Map<number, number>([
-  [ERROR_CODES.PARSE_ERROR, 400],
+/** HTTP status of an exchange refused before its body was read: the token, the rate limit,
+ * the size. HTTP tools and proxies act on these; the body still carries the JSON-RPC error. */
+const REFUSAL_STATUS_BY_CODE = new Map<number, number>([
   [ERROR_CODES.UNAUTHORIZED, 401],
   [ERROR_CODES.TOO_LARGE, 413],
   [ERROR_CODES.RATE_LIMITED, 429],
@@ -121,7 +119,7 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
   if (early !== undefined) {
     // The body is left unread, so this connection cannot carry another request.
     response.setHeader('connection', 'close')
-    return sendRpc(response, init.dispatcher.refuse(null, early, 'unknown'))
+    return sendRefusal(response, init.dispatcher.refuse(null, early, 'unknown'))
   }
   let body: Buffer
   try {
@@ -129,7 +127,7 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
   } catch (error) {
     if (!(error instanceof GridxError)) throw error
     response.setHeader('connection', 'close')
-    return sendRpc(response, init.dispatcher.refuse(null, error, 'unknown'))
+    return sendRefusal(response, init.dispatcher.refuse(null, error, 'unknown'))
   }
   const context = { account: init.account, remoteAddress, transport: 'http' } as const
   // The exchange spent one token at the door: the message's first request is paid for; each
@@ -151,10 +149,17 @@ function admit(init: HttpRoutesInit, request: IncomingMessage, remoteAddress: st
   return init.admission.admit(remoteAddress, init.guard.accepts(bearerToken(request)))
 }
 
-function sendRpc(response: ServerResponse, message: RpcReply) {
-  const status = 'error' in message ? (STATUS_BY_CODE.get(message.error.code) ?? 200) : 200
+function sendRefusal(response: ServerResponse, message: RpcResponse) {
+  const status = 'error' in message ? (REFUSAL_STATUS_BY_CODE.get(message.error.code) ?? 200) : 200
   if (status === 401) response.setHeader('www-authenticate', 'Bearer')
   sendJson(response, status, message)
+}
+
+/** The answer to a message that was read: 200 whatever its errors, so stock JSON-RPC clients
+ * read the error objects; 400 for a body that is not JSON at all. */
+function sendRpc(response: ServerResponse, message: RpcReply) {
+  const parseError = 'error' in message && message.error.code === ERROR_CODES.PARSE_ERROR
+  sendJson(response, parseError ? 400 : 200, message)
 }
 
 function sendNoContent(response: ServerResponse) {

@@ -1,7 +1,14 @@
 // JSON-RPC 2.0 to the letter (jsonrpc.org/specification): notifications, batches, ids,
 // params and transports, over POST and the WebSocket alike.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { API_PATH, ERROR_CODES, RPC_BATCH_REQUESTS_MAX } from '../../../protocol/index.ts'
+import {
+  API_PATH,
+  ERROR_CODES,
+  GridxError,
+  RPC_BATCH_REQUESTS_MAX,
+} from '../../../protocol/index.ts'
+import type { ErrorName } from '../../../protocol/index.ts'
+import { MemoryBackend } from './fixtures/memory-backend.ts'
 import { startGateway, TestSocket, TOKEN } from './fixtures/start-gateway.ts'
 import type { TestGateway, WireMessage } from './fixtures/start-gateway.ts'
 
@@ -298,5 +305,30 @@ describe('JSON-RPC ids, params and transports', () => {
     expect(invalid.status).toBe(200)
     expect(invalid.json.error?.code).toBe(INVALID_REQUEST)
     expect((await postText(api, '{"jsonrpc"')).status).toBe(400)
+  })
+})
+
+/** The in-memory backend, failing every call with the error `failWith` names. */
+class FailingBackend extends MemoryBackend {
+  failWith: ErrorName = 'UNAUTHORIZED'
+  override async call(...args: Parameters<MemoryBackend['call']>): Promise<never> {
+    this.calls.push({ method: args[0], params: args[1], context: args[2] })
+    throw new GridxError(this.failWith, `refused with ${this.failWith}`)
+  }
+}
+
+describe('JSON-RPC errors over HTTP', () => {
+  let api: TestGateway
+  afterEach(() => api.stop())
+
+  it('should send the error of a call the backend answered with 200, whatever its code', async () => {
+    const backend = new FailingBackend()
+    api = await startGateway({ backend })
+    for (const name of ['UNAUTHORIZED', 'TOO_LARGE', 'RATE_LIMITED'] as const) {
+      backend.failWith = name
+      const answer = await api.post(balance(1))
+      expect(answer.status).toBe(200)
+      expect(answer.json.error).toMatchObject({ code: ERROR_CODES[name] })
+    }
   })
 })
