@@ -19,10 +19,11 @@ export interface ApiConnectionInit {
   readonly admit: () => GridxError | undefined
 }
 
-/** Events a subscription may hold back until its `subscribe` answer is out. */
+/** Events a subscription may hold back until the answer to its `subscribe` (the whole batch's,
+ * when it came in one) is out; past it the client is dropped, as one that reads too slowly. */
 const EARLY_EVENTS_MAX = 64
 
-export class ApiConnection implements SubscriptionHost {
+export class ApiConnection {
   readonly #init: ApiConnectionInit
   readonly #subscriptions = new Map<string, () => void>()
   #inFlight = 0
@@ -51,22 +52,34 @@ export class ApiConnection implements SubscriptionHost {
           inFlightMax: limits.inFlightPerConnectionMax,
         },
       )
-      const reply = await dispatcher.answer(message, context, this, () => busy)
+      const reply = await dispatcher.answer(message, context, undefined, () => busy)
       if (reply !== undefined) this.send(reply)
       return
+    }
+    // Events of the subscriptions this message creates wait until its answer is out: a client
+    // cannot place an event before it knows the subscription, and a batch is answered whole.
+    const answered: (() => void)[] = []
+    const host: SubscriptionHost = {
+      subscribe: (params) => this.#subscribe(params, answered),
+      unsubscribe: (params) => this.#unsubscribe(params),
     }
     // A message in flight is one request or one batch: the batch's members each spend a rate
     // token, which bounds the calls a connection has running.
     this.#inFlight += 1
     try {
-      const reply = await dispatcher.answer(message, context, this, this.#init.admit)
+      const reply = await dispatcher.answer(message, context, host, this.#init.admit)
       if (reply !== undefined) this.send(reply)
     } finally {
       this.#inFlight -= 1
+      for (const release of answered) release()
     }
   }
 
-  async subscribe(params: Params<'subscribe'>): Promise<Results['subscribe']> {
+  /** Subscribes; the events that come before `answered` is run are held back (bounded). */
+  async #subscribe(
+    params: Params<'subscribe'>,
+    answered: (() => void)[],
+  ): Promise<Results['subscribe']> {
     const max = this.#init.limits.subscriptionsPerConnectionMax
     if (this.#subscriptions.size >= max) {
       throw new GridxError('RATE_LIMITED', `at most ${max} subscriptions per connection`, {
@@ -96,15 +109,14 @@ export class ApiConnection implements SubscriptionHost {
       this.#subscriptions.delete(subscription)
       throw error
     }
-    // The answer is sent by the caller right after this returns; events wait one turn.
-    setImmediate(() => {
+    answered.push(() => {
       ready = true
       for (const event of early.splice(0)) this.#notify(subscription, event)
     })
     return { subscription }
   }
 
-  unsubscribe(params: Params<'unsubscribe'>): Results['unsubscribe'] {
+  #unsubscribe(params: Params<'unsubscribe'>): Results['unsubscribe'] {
     const stop = this.#subscriptions.get(params.subscription)
     if (stop === undefined) return { removed: false }
     this.#subscriptions.delete(params.subscription)
