@@ -1,0 +1,5 @@
+// Files as blobs (DESIGN section 6): the per-peer store, and the `/gridx/blob/1.0.0` protocol
+// that fetches a blob from whichever admitted peer has it.
+export { BlobStore } from './blob-store.ts'
+export type { BlobStoreInit, StoredBlob } from './blob-store.ts'
+export * from './errors.ts'
