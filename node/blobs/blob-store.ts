@@ -89,9 +89,9 @@ export class BlobStore {
     await utimes(this.path(cid), now, now)
   }
 
-  /** Streams a stored blob from `offset`. */
-  read(cid: string, offset = 0): ReadStream {
-    return createReadStream(this.path(cid), { start: offset })
+  /** Streams a stored blob from `offset`, in pieces of at most `pieceBytes`. */
+  read(cid: string, offset = 0, pieceBytes = 64 * 1024): ReadStream {
+    return createReadStream(this.path(cid), { start: offset, highWaterMark: pieceBytes })
   }
 
   /**

@@ -3,3 +3,10 @@
 export { BlobStore } from './blob-store.ts'
 export type { BlobStoreInit, StoredBlob } from './blob-store.ts'
 export * from './errors.ts'
+export { BlobService, blobService } from './blob-service.ts'
+export type {
+  BlobServiceComponents,
+  BlobServiceInit,
+  FetchAttempt,
+  FetchOptions,
+} from './blob-service.ts'

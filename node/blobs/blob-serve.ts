@@ -1,0 +1,48 @@
+// The holder's side of one blob stream: a header, then the blob in chunks, each with its hash.
+// The holder hashes what it reads as it sends it: a copy damaged on its own disk is found at
+// the end, dropped from its store and the stream aborted, so the fetcher refuses it too and no
+// other peer is sent it again.
+import { createHash } from 'node:crypto'
+import type { Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Logger } from 'pino'
+import { BLOB_CHUNK_BYTES, BLOB_CHUNK_TIMEOUT_MS, sha256OfCid } from '../../protocol/index.ts'
+import type { BlobStore } from './blob-store.ts'
+import { encodeJson, sha256 } from './blob-frames.ts'
+import { BlobHashMismatchError } from './errors.ts'
+
+export interface ServeBlobInit {
+  readonly lp: LengthPrefixedStream<Stream>
+  readonly store: BlobStore
+  readonly cid: string
+  readonly signal: AbortSignal
+  readonly logger: Logger
+  readonly peer: string
+  readonly damageChunk?: (index: number) => boolean
+}
+
+export async function serveBlob(init: ServeBlobInit): Promise<void> {
+  const { lp, store, cid } = init
+  const size = store.size(cid)
+  const write = (data: Uint8Array) =>
+    lp.write(data, {
+      signal: AbortSignal.any([init.signal, AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS)]),
+    })
+  if (size === null) return write(encodeJson({ missing: true }))
+  await write(encodeJson({ size }))
+  const whole = createHash('sha256')
+  let index = 0
+  for await (const piece of store.read(cid, 0, BLOB_CHUNK_BYTES)) {
+    const data = piece as Buffer
+    whole.update(data)
+    const digest = sha256(data)
+    if (init.damageChunk?.(index) === true) data[0] = (data[0] ?? 0) ^ 0xff
+    await write(Buffer.concat([digest, data]))
+    index += 1
+  }
+  if (whole.digest('hex') !== sha256OfCid(cid)) {
+    init.logger.error({ cid, peer: init.peer }, 'a stored blob was damaged on disk; dropped it')
+    await store.remove(cid)
+    throw new BlobHashMismatchError(`this peer's copy of ${cid} was damaged on disk`)
+  }
+}
