@@ -10,3 +10,5 @@ export type {
   FetchAttempt,
   FetchOptions,
 } from './blob-service.ts'
+export { JobWorkspaces } from './job-workspaces.ts'
+export type { JobWorkspacesInit } from './job-workspaces.ts'
