@@ -77,9 +77,7 @@ export class BlobStore {
 
   /** The file of a stored blob: read-only; link or read it, never write it. */
   path(cid: string): string {
-    const sha256 = sha256OfCid(cid)
-    if (sha256 === null) throw new TypeError(`not a blob CID: ${cid}`)
-    return join(this.#blobDir(), sha256.slice(0, 2), sha256)
+    return blobFile(this.#init.dir, cid)
   }
 
   /** Restarts an unreferenced blob's grace: an upload is kept until its job is submitted. */
@@ -182,6 +180,13 @@ export class BlobStore {
   #tmpDir(): string {
     return join(this.#init.dir, 'tmp')
   }
+}
+
+/** Where a store in `dir` keeps the blob `cid` (whether it holds it or not). */
+export function blobFile(dir: string, cid: string): string {
+  const sha256 = sha256OfCid(cid)
+  if (sha256 === null) throw new TypeError(`not a blob CID: ${cid}`)
+  return join(dir, 'sha256', sha256.slice(0, 2), sha256)
 }
 
 /** Writes exactly `size` bytes to a new file, hashing them; returns their CID. */

@@ -15,7 +15,10 @@ import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
 import type { JoinToken } from '../../protocol/index.ts'
+import type { JobFiles } from '../executor/index.ts'
 import { ApiService } from './api-service.ts'
+import { startDaemonBlobs } from './daemon-blobs.ts'
+import type { DaemonBlobs } from './daemon-blobs.ts'
 import {
   ensureDataDir,
   loadOrCreateApiToken,
@@ -45,6 +48,8 @@ export interface LocalExecutor extends JobRunner {
   }
   /** Tells when `available` or `problem` changes after start (an engine or image appeared). */
   onStatusChange?(listener: (status: ReturnType<LocalExecutor['status']>) => void): () => void
+  /** Gives jobs their inputs/ and outputs/ (an executor without it runs jobs without files). */
+  useFiles?(files: JobFiles): void
 }
 
 interface StopStep {
@@ -157,7 +162,9 @@ export class Daemon {
     })
     const served = serveExecutors(port.components, ledger, scheduler, logger)
     this.#push('executor server', served.stop)
-    const executor = await this.#startExecutor(ledger, scheduler, (report) => {
+    const blobs = await startDaemonBlobs(dataDir, port.components, ledger, logger)
+    this.#push('blobs', blobs.stop)
+    const executor = await this.#startExecutor(ledger, scheduler, blobs, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       void scheduler.report(report)
     })
@@ -194,9 +201,10 @@ export class Daemon {
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#peerId,
+      blobSize: (cid) => blobs.store.size(cid),
     })
     const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
-    await this.#startGateway(api, subscriptions, registry)
+    await this.#startGateway(api, subscriptions, registry, blobs)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
       pid: process.pid,
@@ -228,6 +236,7 @@ export class Daemon {
   async #startExecutor(
     ledger: RaftDriver,
     scheduler: Scheduler,
+    blobs: DaemonBlobs,
     report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
   ): Promise<LocalExecutor | null> {
     const { createExecutor, logger } = this.#init
@@ -236,6 +245,7 @@ export class Daemon {
       return null
     }
     const executor = await createExecutor(this.#peerId)
+    executor.useFiles?.(blobs.workspaces)
     await executor.start()
     this.#push('executor', () => executor.stop())
     const problem = executor.status().problem
@@ -279,7 +289,12 @@ export class Daemon {
     })
   }
 
-  async #startGateway(api: ApiService, subscriptions: Subscriptions, registry: Registry) {
+  async #startGateway(
+    api: ApiService,
+    subscriptions: Subscriptions,
+    registry: Registry,
+    blobs: DaemonBlobs,
+  ) {
     const gateway: Gateway = createGateway({
       host: this.#init.apiHost,
       port: this.#init.apiPort,
@@ -288,6 +303,7 @@ export class Daemon {
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,
+      blobs: blobs.backend,
       ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
       backend: {
         call: (method, params, context) =>
