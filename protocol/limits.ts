@@ -444,3 +444,9 @@ export const LEADERSHIP_TRANSFER_TIMEOUT_MS = 2_000
  * or a snapshot) before its start fails: one join timeout for the leader to commit the change
  * plus room for a snapshot of a large state over a LAN. */
 export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
+
+/** How long the coordinator keeps a peer that left (`peer.remove`) in the Raft membership
+ * before it removes it: the leaving peer learns that its `peer.remove` committed from the next
+ * heartbeat (100 ms by default), and must not be cut off before; a second leaves room for a
+ * loaded machine. */
+export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000

@@ -37,10 +37,14 @@ export const paramsSchemas = {
   'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
   'mesh.info': empty,
   'mesh.peers': empty,
+  /** This peer's replica at its applied index (a local read): its hash, to compare replicas. */
+  'mesh.state': empty,
   /** The join token this peer issues (owner only); `rotate` replaces it for new joins. */
   'mesh.token': z
     .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
     .strict(),
+  /** This peer leaves the mesh for good (owner only); its daemon stops once it has. */
+  'mesh.leave': empty,
   subscribe: z
     .object({
       topic: z.enum(SUBSCRIPTION_TOPICS),
@@ -118,6 +122,28 @@ export interface MeshInfo {
   readonly members?: readonly MeshMemberView[]
 }
 
+/** What `mesh.leave` answers once this peer's `peer.remove` is committed. */
+export interface MeshLeft {
+  readonly meshId: string
+  readonly peerId: string
+  /** Whether this peer was the coordinator and handed leadership to another voter first. */
+  readonly handedOver: boolean
+  /** Jobs this peer's executor held, back in the queue for other executors. */
+  readonly requeuedJobs: number
+}
+
+/** One replica's state at the index it has applied, read locally (no ReadIndex): replicas
+ * that report the same appliedIndex must report the same stateHash. */
+export interface MeshStateView {
+  readonly appliedIndex: number
+  /** SHA-256 (hex) of the canonical encoding of the replicated state at appliedIndex. */
+  readonly stateHash: string
+  /** The ledger's broken invariants at appliedIndex, in words (accounts that do not sum to
+   * zero, one below zero but the mint, escrow that does not match open jobs); empty when the
+   * ledger adds up. */
+  readonly ledgerViolations: readonly string[]
+}
+
 /** Result types by method. */
 export interface Results {
   'job.submit': { readonly job: JobView; readonly created: boolean }
@@ -134,7 +160,9 @@ export interface Results {
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo
   'mesh.peers': { readonly peers: readonly PeerView[] }
+  'mesh.state': MeshStateView
   'mesh.token': { readonly token: string }
+  'mesh.leave': MeshLeft
   subscribe: { readonly subscription: string }
   unsubscribe: { readonly removed: boolean }
 }

@@ -4,7 +4,7 @@ import { isFinalJobState } from '../../protocol/index.ts'
 import { isSystemAccount, openAccount } from './accounts.ts'
 import { assert } from './assert.ts'
 import { assignJob, cancelJob, expireJob, finishJob, lostJob, startJob, submitJob } from './jobs.ts'
-import { admit as admitPeer, genesis, peerAddress, rotateSecret } from './mesh.ts'
+import { admit as admitPeer, genesis, peerAddress, removePeer, rotateSecret } from './mesh.ts'
 import { admit, expireSessions, isSession, remember } from './proposals.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, Entry, State } from './types.ts'
@@ -70,6 +70,8 @@ function dispatch(state: State, command: Command): ApplyResult {
       return admitPeer(state, command)
     case 'peer.address':
       return peerAddress(state, command)
+    case 'peer.remove':
+      return removePeer(state, command)
     default:
       return fail('INVALID_REQUEST', `unknown command ${(command as { type: string }).type}`)
   }

@@ -7,6 +7,7 @@ import {
   RAFT_MEMBERS_MAX,
 } from '../../protocol/index.ts'
 import { openAccount } from './accounts.ts'
+import { loseJobsOf } from './jobs.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, State } from './types.ts'
 
@@ -75,6 +76,21 @@ export function peerAddress(state: State, command: CommandOf<'peer.address'>): A
   }
   state.peers.set(command.peer, { ...peer, addresses: [...addresses] })
   return ok(null)
+}
+
+/** A peer leaves the mesh for good: it is no longer admitted (every member refuses its
+ * streams from this entry on), its executor registration goes, and the jobs it held are
+ * requeued at no charge. Its owner's account and credits stay: they are not the peer's. The
+ * Raft membership is the coordinator's to change after this entry (one change at a time). */
+export function removePeer(state: State, command: CommandOf<'peer.remove'>): ApplyResult {
+  if (!state.peers.has(command.peer)) return fail('NOT_FOUND', `${command.peer} is not admitted`)
+  if (state.peers.size === 1) {
+    return fail('INVALID_STATE', 'the last peer of a mesh cannot leave it: no one would hold it')
+  }
+  state.peers.delete(command.peer)
+  state.executors.delete(command.peer)
+  const requeued = loseJobsOf(state, command.peer, 'its executor left the mesh')
+  return ok({ requeued })
 }
 
 /** Admits (or re-admits with new roles) a peer; its owner's account is opened, with the join

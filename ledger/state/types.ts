@@ -173,6 +173,8 @@ export type Command =
       readonly roles: readonly JoinRole[]
     }
   | { readonly type: 'peer.address'; readonly peer: string; readonly addresses: readonly string[] }
+  /** The peer leaves the mesh for good (`gridx leave`): no longer admitted, its jobs requeued. */
+  | { readonly type: 'peer.remove'; readonly peer: string }
 
 /**
  * Names a proposal so that it takes effect at most once, however often it reaches the log

@@ -1,10 +1,9 @@
 // gridx peers | mesh | token | leave
 import { Command } from 'commander'
 import { call, target } from './api.ts'
-import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 import { meshInfoText, peersText } from './mesh-format.ts'
-import { MESH_NOT_WIRED_MESSAGE } from './mesh-start-options.ts'
+import { leaveCommand } from './leave-command.ts'
 
 type Decorate = (command: Command) => Command
 
@@ -35,11 +34,5 @@ export function meshCommands(context: CliContext, decorate: Decorate): Command[]
       })
       context.stdout.write(options.json ? `${JSON.stringify({ token: text })}\n` : `${text}\n`)
     })
-  // Refused until leaving is wired; its flags are the documented surface the wiring keeps.
-  const leave = decorate(new Command('leave'))
-    .description('remove this peer from the mesh for good (a voter hands over first)')
-    .action(() => {
-      throw new CliError(MESH_NOT_WIRED_MESSAGE)
-    })
-  return [peers, mesh, token, leave]
+  return [peers, mesh, token, leaveCommand(context, decorate)]
 }

@@ -9,8 +9,10 @@ import {
   checkSubmit,
   historyView,
   jobView,
+  ledgerViolations,
   listJobs,
   maxPriceOf,
+  stateHash,
 } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Job, RaftDriver, State } from '../../ledger/index.ts'
 import { BLOBS_PATH, GridxError, isFinalJobState } from '../../protocol/index.ts'
@@ -30,11 +32,14 @@ export interface ApiServiceInit {
   readonly meshInfo: () => Results['mesh.info']
   readonly meshPeers: () => Results['mesh.peers']
   readonly joinTokens: Pick<JoinTokens, 'issue'>
-  /** This peer's owner: the only account that may see or rotate its join tokens. */
+  /** This peer's owner: the only account that may see or rotate its join tokens, or make the
+   * peer leave the mesh. */
   readonly owner: string
   /** The size of a blob this peer's store holds, or null: a job's inputs must be uploaded to
    * the peer it is submitted on before it is (absent: no job may have inputs). */
   readonly blobSize?: (cid: string) => number | null
+  /** Makes this peer leave the mesh for good (mesh-leave.ts); the daemon stops after. */
+  readonly leave: () => Promise<Results['mesh.leave']>
 }
 
 type Handler<M extends BackendMethod> = (
@@ -91,6 +96,15 @@ export class ApiService {
     }),
     'mesh.info': async () => this.#init.meshInfo(),
     'mesh.peers': async () => this.#init.meshPeers(),
+    'mesh.state': async () => {
+      // One synchronous local read: the hash and the index are of the same state.
+      const state = this.#init.ledger.localRead()
+      return {
+        appliedIndex: state.appliedIndex,
+        stateHash: stateHash(state),
+        ledgerViolations: ledgerViolations(state),
+      }
+    },
     'mesh.token': async (params, context) => {
       if (context.account !== this.#init.owner) {
         throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
@@ -98,6 +112,19 @@ export class ApiService {
       try {
         return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
       } catch (error) {
+        throw retryable(error)
+      }
+    },
+    'mesh.leave': async (_params, context) => {
+      if (context.account !== this.#init.owner) {
+        throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may make it leave')
+      }
+      try {
+        return await this.#init.leave()
+      } catch (error) {
+        if ((error as Error).name === 'LeaveRefusedError') {
+          throw new GridxError('INVALID_STATE', (error as Error).message)
+        }
         throw retryable(error)
       }
     },

@@ -14,6 +14,7 @@ import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
+import type { MeshPartition } from '../mesh/index.ts'
 import type { JoinToken } from '../../protocol/index.ts'
 import type { JobFiles } from '../executor/index.ts'
 import { ApiService } from './api-service.ts'
@@ -26,6 +27,7 @@ import {
   writeDaemonInfo,
 } from '../local/index.ts'
 import { startDaemonMesh } from './daemon-mesh.ts'
+import { leaveMesh } from './mesh-leave.ts'
 import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
@@ -33,6 +35,8 @@ import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
 import { meshInfoView, peersView } from './mesh-views.ts'
 import { Subscriptions } from './subscriptions.ts'
+
+type LeftMesh = Results['mesh.leave']
 
 /** What the daemon needs of its executor (the Docker executor implements it). */
 export interface LocalExecutor extends JobRunner {
@@ -80,6 +84,8 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Test-only: cuts this peer off from others while it runs (main.ts never sets it). */
+  readonly partition?: MeshPartition
 }
 
 export class Daemon {
@@ -91,6 +97,10 @@ export class Daemon {
   #peerId = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
+  #localLink: LocalExecutorLink | null = null
+  /** Set once this peer has left the mesh: its executor hands back at once on stop. */
+  #leaving = false
+  readonly #left = Promise.withResolvers<LeftMesh>()
 
   constructor(init: DaemonInit) {
     this.#init = init
@@ -107,6 +117,12 @@ export class Daemon {
 
   get peerId(): string {
     return this.#peerId
+  }
+
+  /** Resolves once this peer has left the mesh (`gridx leave`), after the answer to the call
+   * went out: the caller (`gridx start`) then stops the daemon and says so. */
+  get left(): Promise<LeftMesh> {
+    return this.#left.promise
   }
 
   /** The peer-to-peer addresses this peer listens on (a joiner's --join takes one). */
@@ -168,12 +184,13 @@ export class Daemon {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       void scheduler.report(report)
     })
-    if (executor !== null) {
+    if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
         const status = executor.status()
         return status.available ? status.capacity : NO_CAPACITY
       }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger)
+      const local = { scheduler, link: this.#localLink }
+      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
       this.#push('executor client', stop)
     }
 
@@ -202,6 +219,20 @@ export class Daemon {
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#peerId,
       blobSize: (cid) => blobs.store.size(cid),
+      leave: async () => {
+        const left = await leaveMesh({
+          ledger,
+          dataDir,
+          meshId: this.#meshId,
+          members: () => membership.members(),
+          clock: this.#init.clock,
+          logger,
+        })
+        this.#leaving = true
+        // After this turn, so that the answer is written before the daemon begins to stop.
+        setImmediate(() => this.#left.resolve(left))
+        return left
+      },
     })
     const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry, blobs)
@@ -274,7 +305,11 @@ export class Daemon {
       owner: this.#peerId,
     })
     scheduler.addExecutor(link, link.runningJobs())
-    this.#push('drain', () => link.drain(this.#init.drainMs ?? SHUTDOWN_DRAIN_MS))
+    this.#localLink = link
+    // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
+    this.#push('drain', () =>
+      link.drain(this.#leaving ? 0 : (this.#init.drainMs ?? SHUTDOWN_DRAIN_MS)),
+    )
     return executor
   }
 
