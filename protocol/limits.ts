@@ -88,6 +88,15 @@ export const BLOB_CHUNK_BYTES = 1 * MIB
 /** One frame of the blob protocol: a chunk and its 32-byte hash, or a small JSON header. */
 export const BLOB_FRAME_BYTES_MAX = BLOB_CHUNK_BYTES + 1 * KIB
 
+/** Chunks a blob's holder may send ahead of what the fetcher has written: the fetcher grants
+ * more as it stores each, so a fetcher slower than the link (its disk) holds at most this many
+ * unread, whatever the muxer's window. Eight keep a LAN busy while the disk writes one. */
+export const BLOB_CHUNKS_IN_FLIGHT = 8
+
+/** What one blob stream may hold unread: the chunks in flight and room for the small frames
+ * beside them. Past it libp2p aborts the stream rather than buffer more. */
+export const BLOB_STREAM_BUFFER_BYTES_MAX = (BLOB_CHUNKS_IN_FLIGHT + 2) * BLOB_FRAME_BYTES_MAX
+
 /** Opening a blob stream (dial, handshake, protocol select), as for a Raft stream. */
 export const BLOB_STREAM_OPEN_TIMEOUT_MS = 5_000
 

@@ -21,6 +21,10 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
     const { benchPwa } = await import('./bench-pwa.ts')
     return benchPwa()
   },
+  'blob-transfer': async () => {
+    const { benchBlob } = await import('./bench-blob.ts')
+    return benchBlob()
+  },
   raft: async () => {
     const { benchRaft } = (await import('./bench-raft.ts')) as {
       benchRaft: (options: object) => Promise<object>

@@ -1,10 +1,12 @@
 // Frames of `/gridx/blob/1.0.0`, each length-prefixed. The fetcher sends one request; the
-// holder answers with a header, then, if it has the blob, with the blob in chunks in order.
+// holder answers with a header, then, if it has the blob, with the blob in chunks in order,
+// never more than the fetcher granted: the request grants BLOB_CHUNKS_IN_FLIGHT chunks, and
+// the fetcher grants more with a credit frame as it stores what arrived.
 // A chunk frame is the SHA-256 of its data (32 bytes) and the data, so that a chunk damaged on
 // the way is refused where it arrives; the whole blob is checked against its CID at the end.
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { BLOB_BYTES_MAX, cidSchema } from '../../protocol/index.ts'
+import { BLOB_BYTES_MAX, BLOB_CHUNKS_IN_FLIGHT, cidSchema } from '../../protocol/index.ts'
 import { BlobHashMismatchError, BlobProtocolError } from './errors.ts'
 
 export const blobRequestSchema = z.object({ cid: cidSchema }).strict()
@@ -16,11 +18,16 @@ export const blobHeaderSchema = z.union([
 ])
 export type BlobHeader = z.infer<typeof blobHeaderSchema>
 
+export const blobCreditSchema = z
+  .object({ credit: z.number().int().min(1).max(BLOB_CHUNKS_IN_FLIGHT) })
+  .strict()
+export type BlobCredit = z.infer<typeof blobCreditSchema>
+
 const DIGEST_BYTES = 32
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-export function encodeJson(value: BlobRequest | BlobHeader): Uint8Array {
+export function encodeJson(value: BlobRequest | BlobHeader | BlobCredit): Uint8Array {
   return encoder.encode(JSON.stringify(value))
 }
 

@@ -1,4 +1,6 @@
-// The holder's side of one blob stream: a header, then the blob in chunks, each with its hash.
+// The holder's side of one blob stream: a header, then the blob in chunks, each with its hash,
+// each within the credit the fetcher granted (BLOB_CHUNKS_IN_FLIGHT with its request, more in
+// credit frames as it stores them).
 // The holder hashes what it reads as it sends it: a copy damaged on its own disk is found at
 // the end, dropped from its store and the stream aborted, so the fetcher refuses it too and no
 // other peer is sent it again.
@@ -6,9 +8,14 @@ import { createHash } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Logger } from 'pino'
-import { BLOB_CHUNK_BYTES, BLOB_CHUNK_TIMEOUT_MS, sha256OfCid } from '../../protocol/index.ts'
+import {
+  BLOB_CHUNK_BYTES,
+  BLOB_CHUNK_TIMEOUT_MS,
+  BLOB_CHUNKS_IN_FLIGHT,
+  sha256OfCid,
+} from '../../protocol/index.ts'
 import type { BlobStore } from './blob-store.ts'
-import { encodeJson, sha256 } from './blob-frames.ts'
+import { blobCreditSchema, decodeJson, encodeJson, sha256 } from './blob-frames.ts'
 import { BlobHashMismatchError } from './errors.ts'
 
 export interface ServeBlobInit {
@@ -32,7 +39,13 @@ export async function serveBlob(init: ServeBlobInit): Promise<void> {
   await write(encodeJson({ size }))
   const whole = createHash('sha256')
   let index = 0
+  let credit = BLOB_CHUNKS_IN_FLIGHT
   for await (const piece of store.read(cid, 0, BLOB_CHUNK_BYTES)) {
+    while (credit === 0) {
+      const signal = AbortSignal.any([init.signal, AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS)])
+      credit += decodeJson((await lp.read({ signal })).subarray(), blobCreditSchema).credit
+    }
+    credit -= 1
     const data = piece as Buffer
     whole.update(data)
     const digest = sha256(data)

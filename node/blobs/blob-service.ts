@@ -13,9 +13,11 @@ import type { Logger } from 'pino'
 import {
   BLOB_CHUNK_BYTES,
   BLOB_CHUNK_TIMEOUT_MS,
+  BLOB_CHUNKS_IN_FLIGHT,
   BLOB_FETCH_PEERS_MAX,
   BLOB_FRAME_BYTES_MAX,
   BLOB_PROTOCOL,
+  BLOB_STREAM_BUFFER_BYTES_MAX,
   BLOB_STREAM_OPEN_TIMEOUT_MS,
   BLOB_STREAMS_PER_CONNECTION_MAX,
 } from '../../protocol/index.ts'
@@ -206,28 +208,37 @@ export class BlobService implements Startable {
   }
 }
 
-function framed(stream: Stream): LengthPrefixedStream<Stream> {
+export function framed(stream: Stream): LengthPrefixedStream<Stream> {
+  stream.maxReadBufferLength = BLOB_STREAM_BUFFER_BYTES_MAX
   return lpStream(stream, {
     maxDataLength: BLOB_FRAME_BYTES_MAX,
-    maxBufferSize: 4 * BLOB_FRAME_BYTES_MAX,
+    maxBufferSize: BLOB_STREAM_BUFFER_BYTES_MAX,
   })
 }
 
-/** The data of `size` bytes of chunk frames, each checked against its hash as it arrives. */
+/** The data of `size` bytes of chunk frames, each checked against its hash as it arrives; once
+ * half the granted chunks are stored (the consumer asked for the next), it grants as many more. */
 async function* chunks(
   lp: LengthPrefixedStream<Stream>,
   size: number,
   signals: readonly AbortSignal[],
 ): AsyncGenerator<Uint8Array> {
   let received = 0
+  let stored = 0
+  const grant = BLOB_CHUNKS_IN_FLIGHT / 2
   while (received < size) {
     const signal = AbortSignal.any([...signals, AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS)])
+    if (stored === grant) {
+      await lp.write(encodeJson({ credit: grant }), { signal })
+      stored = 0
+    }
     const data = decodeChunk((await lp.read({ signal })).subarray(), received)
     if (data.byteLength > BLOB_CHUNK_BYTES) {
       throw new BlobProtocolError(`a chunk of ${data.byteLength} bytes is over the chunk size`)
     }
     received += data.byteLength
     yield data
+    stored += 1
   }
 }
 

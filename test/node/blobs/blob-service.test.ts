@@ -14,7 +14,11 @@ import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BlobNotFoundError, BlobStore, blobService } from '../../../node/blobs/index.ts'
 import type { BlobService, BlobServiceInit } from '../../../node/blobs/index.ts'
-import { BLOB_CHUNK_BYTES, cidOfSha256 } from '../../../protocol/index.ts'
+import {
+  BLOB_CHUNK_BYTES,
+  BLOB_STREAM_BUFFER_BYTES_MAX,
+  cidOfSha256,
+} from '../../../protocol/index.ts'
 
 interface Peer {
   readonly id: string
@@ -93,6 +97,17 @@ describe('the blob protocol', () => {
     expect((await readFile(fetcher!.store.path(cid))).equals(bytes)).toBe(true)
     expect(fetcher!.blobs.attempts.at(-1)).toEqual({ peer: holder!.id, error: null })
   })
+
+  it('should fetch a blob larger than a stream may buffer when the reader is the slower side', async () => {
+    const [holder, fetcher] = await Promise.all([startPeer(), startPeer()])
+    await together(holder!, fetcher!)
+    // Three times what one stream may hold unread: without flow control the reader's buffer
+    // overflowed here, since the disk write of each chunk is slower than loopback.
+    const bytes = randomBytes(3 * BLOB_STREAM_BUFFER_BYTES_MAX)
+    const cid = await put(holder!, bytes)
+    await fetcher!.blobs.fetch(cid)
+    expect((await readFile(fetcher!.store.path(cid))).equals(bytes)).toBe(true)
+  }, 120_000)
 
   it('should refuse a chunk damaged on the way and fetch the blob from another peer', async () => {
     const damaging = await startPeer({ damageChunk: (index) => index === 1 })
