@@ -70,9 +70,9 @@ export function sha256OfCid(cid: string): string | null {
   return cidOfSha256(hex) === cid ? hex : null
 }
 
-export const cidSchema = z
-  .string()
-  .refine((text) => sha256OfCid(text) !== null, { message: 'not a raw sha2-256 CIDv1 (bafkrei…)' })
+export const cidSchema = z.string().refine((text) => sha256OfCid(text) !== null, {
+  message: 'not a raw sha2-256 CIDv1 (bafkrei…)',
+})
 
 function isControlOrBackslash(char: string): boolean {
   const code = char.codePointAt(0) ?? 0

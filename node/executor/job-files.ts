@@ -48,7 +48,8 @@ export function diskQuotaBytes(spec: JobSpec): number {
 }
 
 function overQuota(spec: JobSpec): string {
-  return `the job wrote more than its ${spec.diskMb ?? JOB_DISK_MB_DEFAULT} MiB disk quota under outputs/`
+  const quotaMb = spec.diskMb ?? JOB_DISK_MB_DEFAULT
+  return `the job wrote more than its ${quotaMb} MiB disk quota under outputs/`
 }
 
 export interface RunWithFiles {

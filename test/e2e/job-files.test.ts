@@ -29,7 +29,8 @@ describe.skipIf(!hasEngine || !hasChromium)('a job’s files in the web app', ()
 
   it('should list a job’s outputs and download each byte for byte', async () => {
     const text = 'weights,0.25,0.75\n'.repeat(1000)
-    const code = `mkdir -p outputs/model && printf '${text.replace(/\n/g, '\\n')}' > outputs/model/w.csv`
+    const printed = text.replace(/\n/g, '\\n')
+    const code = `mkdir -p outputs/model && printf '${printed}' > outputs/model/w.csv`
     const { job } = await daemon.call('job.submit', {
       idempotencyId: 'files-page-1',
       spec: { runtime: 'bash', code },

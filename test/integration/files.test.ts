@@ -192,7 +192,8 @@ describe.skipIf(!hasEngine)('files in and out of jobs', () => {
     })
     expect(over.status).toBe(413)
     expect(JSON.parse(over.body).error).toBe(
-      `a job's input file may be ${JOB_INPUT_FILE_BYTES_MAX} bytes; this one is ${JOB_INPUT_FILE_BYTES_MAX + 1}`,
+      `a job's input file may be ${JOB_INPUT_FILE_BYTES_MAX} bytes; ` +
+        `this one is ${JOB_INPUT_FILE_BYTES_MAX + 1}`,
     )
   }, 120_000)
 

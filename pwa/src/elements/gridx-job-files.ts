@@ -109,7 +109,8 @@ export class GridxJobFiles extends LitElement {
       link.click()
       setTimeout(() => URL.revokeObjectURL(url), 60_000)
     } catch (error) {
-      this.error = `Could not download ${file.name}: ${error instanceof Error ? error.message : error}`
+      const why = error instanceof Error ? error.message : String(error)
+      this.error = `Could not download ${file.name}: ${why}`
     } finally {
       this.busy = undefined
     }

@@ -98,7 +98,7 @@ describe('the blob protocol', () => {
     expect(fetcher!.blobs.attempts.at(-1)).toEqual({ peer: holder!.id, error: null })
   })
 
-  it('should fetch a blob larger than a stream may buffer when the reader is the slower side', async () => {
+  it('should fetch a blob larger than a stream may buffer when its reader is slower', async () => {
     const [holder, fetcher] = await Promise.all([startPeer(), startPeer()])
     await together(holder!, fetcher!)
     // Three times what one stream may hold unread: without flow control the reader's buffer
@@ -124,7 +124,7 @@ describe('the blob protocol', () => {
     expect(second).toEqual({ peer: honest!.id, error: null })
   })
 
-  it('should refuse a copy damaged on its holder’s disk, which drops it, and fetch another', async () => {
+  it('should refuse a copy damaged on its holder’s disk and fetch another', async () => {
     const [damaged, honest, fetcher] = await Promise.all([startPeer(), startPeer(), startPeer()])
     await together(damaged!, honest!, fetcher!)
     const bytes = randomBytes(BLOB_CHUNK_BYTES + 7)

@@ -43,7 +43,7 @@ async function openStore(setup: Setup = {}, dir?: string) {
 }
 
 describe('BlobStore', () => {
-  it('should keep a blob under its CID when its bytes hash to it, and again after a reopen', async () => {
+  it('should keep a blob under its CID when its bytes hash to it, also reopened', async () => {
     const { store, dir } = await openStore()
     const bytes = new TextEncoder().encode('hello, mesh')
     const stored = await store.write(
@@ -78,7 +78,7 @@ describe('BlobStore', () => {
     expect(store.bytes).toBe(0)
   })
 
-  it('should fill to its cap exactly and refuse one byte past it when every blob is referenced', async () => {
+  it('should fill to its cap and refuse one byte past it when every blob is needed', async () => {
     const first = new Uint8Array(60).fill(1)
     const second = new Uint8Array(40).fill(2)
     const { store } = await openStore({ bytesMax: 100, references: [cidOf(first), cidOf(second)] })

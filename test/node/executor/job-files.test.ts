@@ -60,7 +60,7 @@ describeWithDocker(
       return blob
     }
 
-    it('should give inputs read-only and keep outputs with their hashes when a job runs', async () => {
+    it('should give inputs read-only and keep outputs by hash when a job runs', async () => {
       const data = randomBytes(300_000)
       const config = Buffer.from('{"seed": 7}\n')
       const [dataBlob, configBlob] = [await stored(data), await stored(config)]
