@@ -2,8 +2,9 @@
 // loopback (TCP, Noise, Yamux, as the daemon's MeshNode runs them), chunk hashes checked and the
 // whole checked against its CID, into a real blob store on disk. The baseline, in the same run
 // and process, sends the same bytes over a plain TCP socket on loopback into the same kind of
-// store (hash, write, fsync): the ratio is what the protocol and its encryption cost. A raw TCP
-// figure (bytes read and dropped) is reported beside it. Runs alternate, and the median counts.
+// store (hash, write, fsync): the ratio is what the protocol and its encryption cost. Raw TCP
+// (bytes read and dropped) and a bare libp2p stream (no framing, hashing or store) are reported
+// beside it, to tell the transport's share from the protocol's. Runs alternate; medians count.
 //
 // `npm run bench -- blob-transfer --json`, or on its own: `tsx scripts/bench-blob.ts --json`.
 import '../node/polyfills.ts'
@@ -109,6 +110,32 @@ async function overTcp(
   }
 }
 
+/** The same bytes over a bare libp2p stream, neither framed, hashed nor stored: what Noise and
+ * Yamux alone cost, to tell the transport's share from the protocol's. */
+async function overRawLibp2p(holder: Peer, fetcher: Peer, bytes: number): Promise<number> {
+  const done = Promise.withResolvers<void>()
+  let received = 0
+  await holder.node.handle(RAW_PROTOCOL, (stream) => {
+    stream.addEventListener('message', (event) => {
+      received += event.data.byteLength
+      if (received >= bytes) done.resolve()
+    })
+  })
+  const piece = new Uint8Array(BLOB_CHUNK_BYTES)
+  const began = performance.now()
+  const stream = await fetcher.node.dialProtocol(holder.node.peerId, RAW_PROTOCOL)
+  for (let sent = 0; sent < bytes; sent += piece.byteLength) {
+    if (!stream.send(piece)) await once(stream, 'drain')
+  }
+  await done.promise
+  const ms = performance.now() - began
+  await stream.close()
+  await holder.node.unhandle(RAW_PROTOCOL)
+  return ms
+}
+
+const RAW_PROTOCOL = '/gridx-bench/raw/1.0.0'
+
 async function drop(socket: Socket): Promise<void> {
   socket.resume()
   await once(socket, 'end')
@@ -135,7 +162,12 @@ export async function benchBlob(options: BenchBlobOptions = {}): Promise<object>
       multiaddrs: holder.node.getMultiaddrs(),
     })
     const cid = await seed(holder.store, bytes)
-    const times = { libp2p: [] as number[], tcpIntoStore: [] as number[], tcpRaw: [] as number[] }
+    const times = {
+      libp2p: [] as number[],
+      tcpIntoStore: [] as number[],
+      tcpRaw: [] as number[],
+      libp2pRaw: [] as number[],
+    }
     for (let run = 0; run < runs; run++) {
       times.libp2p.push(await overLibp2p(holder, fetcher, cid))
       times.tcpIntoStore.push(
@@ -145,6 +177,7 @@ export async function benchBlob(options: BenchBlobOptions = {}): Promise<object>
         }),
       )
       times.tcpRaw.push(await overTcp(holder, cid, (socket) => drop(socket)))
+      times.libp2pRaw.push(await overRawLibp2p(holder, fetcher, bytes))
     }
     const rate = (ms: number) => Math.round((bytes / MIB / (ms / 1000)) * 10) / 10
     const libp2p = rate(median(times.libp2p))
@@ -160,6 +193,7 @@ export async function benchBlob(options: BenchBlobOptions = {}): Promise<object>
       baseline: {
         tcpIntoStoreMiBPerSecond: tcpIntoStore,
         tcpRawMiBPerSecond: rate(median(times.tcpRaw)),
+        libp2pRawStreamMiBPerSecond: rate(median(times.libp2pRaw)),
       },
       ratio: Math.round((libp2p / tcpIntoStore) * 100) / 100,
       target: 0.5,
