@@ -29,8 +29,8 @@ export interface ApiServiceInit {
   readonly executors: () => readonly ExecutorCapacity[] | null
   /** Why no executor can run jobs, for the error a refused submission shows. */
   readonly executorProblem: () => string | null
-  readonly meshInfo: () => Results['mesh.info']
-  readonly meshPeers: () => Results['mesh.peers']
+  readonly meshInfo: () => Results['mesh.info'] | Promise<Results['mesh.info']>
+  readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
   readonly joinTokens: Pick<JoinTokens, 'issue'>
   /** This peer's owner: the only account that may see or rotate its join tokens, or make the
    * peer leave the mesh. */
@@ -110,7 +110,8 @@ export class ApiService {
         throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
       }
       try {
-        return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
+        const { rotate, sameOwner } = params
+        return { token: await this.#init.joinTokens.issue(params.role, { rotate, sameOwner }) }
       } catch (error) {
         throw retryable(error)
       }
