@@ -17,6 +17,7 @@ import {
 import type { BlobStore } from './blob-store.ts'
 import { blobCreditSchema, decodeJson, encodeJson, sha256 } from './blob-frames.ts'
 import { BlobHashMismatchError } from './errors.ts'
+import { IdleTimeout } from './idle-timeout.ts'
 
 export interface ServeBlobInit {
   readonly lp: LengthPrefixedStream<Stream>
@@ -29,12 +30,22 @@ export interface ServeBlobInit {
 }
 
 export async function serveBlob(init: ServeBlobInit): Promise<void> {
+  const size = init.store.size(init.cid)
+  const idle = new IdleTimeout(BLOB_CHUNK_TIMEOUT_MS, [init.signal])
+  try {
+    await send(init, size, idle)
+  } finally {
+    idle.clear()
+  }
+}
+
+async function send(init: ServeBlobInit, size: number | null, idle: IdleTimeout): Promise<void> {
   const { lp, store, cid } = init
-  const size = store.size(cid)
-  const write = (data: Uint8Array) =>
-    lp.write(data, {
-      signal: AbortSignal.any([init.signal, AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS)]),
-    })
+  const { signal } = idle
+  const write = (data: Uint8Array) => {
+    idle.touch()
+    return lp.write(data, { signal })
+  }
   if (size === null) return write(encodeJson({ missing: true }))
   await write(encodeJson({ size }))
   const whole = createHash('sha256')
@@ -42,7 +53,6 @@ export async function serveBlob(init: ServeBlobInit): Promise<void> {
   let credit = BLOB_CHUNKS_IN_FLIGHT
   for await (const piece of store.read(cid, 0, BLOB_CHUNK_BYTES)) {
     while (credit === 0) {
-      const signal = AbortSignal.any([init.signal, AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS)])
       credit += decodeJson((await lp.read({ signal })).subarray(), blobCreditSchema).credit
     }
     credit -= 1

@@ -31,6 +31,7 @@ import {
 } from './blob-frames.ts'
 import { BlobNotFoundError, BlobProtocolError } from './errors.ts'
 import { serveBlob } from './blob-serve.ts'
+import { IdleTimeout } from './idle-timeout.ts'
 
 export interface BlobServiceComponents {
   readonly registrar: {
@@ -158,11 +159,10 @@ export class BlobService implements Startable {
           `${peer} holds ${header.size} bytes, the job says ${options.size}`,
         )
       }
-      const stored = await this.#init.store.write(
-        cid,
-        header.size,
-        chunks(lp, header.size, signals),
-      )
+      const idle = new IdleTimeout(BLOB_CHUNK_TIMEOUT_MS, signals)
+      const stored = await this.#init.store
+        .write(cid, header.size, chunks(lp, header.size, idle))
+        .finally(() => idle.clear())
       await stream.close({ signal: AbortSignal.timeout(BLOB_STREAM_OPEN_TIMEOUT_MS) })
       return stored
     } catch (error) {
@@ -221,13 +221,14 @@ export function framed(stream: Stream): LengthPrefixedStream<Stream> {
 async function* chunks(
   lp: LengthPrefixedStream<Stream>,
   size: number,
-  signals: readonly AbortSignal[],
+  idle: IdleTimeout,
 ): AsyncGenerator<Uint8Array> {
   let received = 0
   let stored = 0
   const grant = BLOB_CHUNKS_IN_FLIGHT / 2
+  const { signal } = idle
   while (received < size) {
-    const signal = AbortSignal.any([...signals, AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS)])
+    idle.touch()
     if (stored === grant) {
       await lp.write(encodeJson({ credit: grant }), { signal })
       stored = 0
