@@ -4,6 +4,7 @@
 // right. The store is capped; blobs that no job references are collected (after a grace, so that
 // an upload waiting for its job is kept) when a write needs room, and on collect().
 import { createHash, randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { createReadStream } from 'node:fs'
 import type { ReadStream } from 'node:fs'
 import { chmod, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
@@ -36,6 +37,9 @@ export interface StoredBlob {
 /** Blobs are readable by anyone (a job's user reads its inputs through hard links to them)
  * and writable by no one: a blob never changes once stored. */
 const BLOB_MODE = 0o444
+
+/** Bytes of a blob being written that may wait for the disk: four chunks of the protocol. */
+const WRITE_AHEAD_BYTES = 4 * 1024 * 1024
 
 export class BlobStore {
   readonly #init: BlobStoreInit
@@ -197,19 +201,25 @@ async function writeHashed(
 ): Promise<string> {
   const hash = createHash('sha256')
   const file = await open(path, 'wx', 0o600)
+  // Buffered writes, so the next chunk is read from the source (the network) while the disk
+  // writes the last ones; WRITE_AHEAD_BYTES bounds what waits for the disk.
+  const out = file.createWriteStream({ highWaterMark: WRITE_AHEAD_BYTES, autoClose: false })
+  const failed = new Promise<never>((_, reject) => out.once('error', reject))
   let received = 0
   try {
     for await (const chunk of source) {
       received += chunk.byteLength
       if (received > size) throw new BlobSizeError(`more than the ${size} bytes announced`)
       hash.update(chunk)
-      await file.writeFile(chunk)
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed])
     }
     if (received !== size) {
       throw new BlobSizeError(`${received} bytes arrived of the ${size} announced`)
     }
+    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed])
     await file.sync()
   } finally {
+    out.destroy()
     await file.close()
   }
   return cidOfSha256(hash.digest('hex'))
