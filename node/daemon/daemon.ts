@@ -92,6 +92,7 @@ export class Daemon {
   #peerId = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
+  #localLink: LocalExecutorLink | null = null
   /** Set once this peer has left the mesh: its executor hands back at once on stop. */
   #leaving = false
   readonly #left = Promise.withResolvers<LeftMesh>()
@@ -176,12 +177,13 @@ export class Daemon {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       void scheduler.report(report)
     })
-    if (executor !== null) {
+    if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
         const status = executor.status()
         return status.available ? status.capacity : NO_CAPACITY
       }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger)
+      const local = { scheduler, link: this.#localLink }
+      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
       this.#push('executor client', stop)
     }
 
@@ -293,6 +295,7 @@ export class Daemon {
       owner: this.#peerId,
     })
     scheduler.addExecutor(link, link.runningJobs())
+    this.#localLink = link
     // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
     this.#push('drain', () =>
       link.drain(this.#leaving ? 0 : (this.#init.drainMs ?? SHUTDOWN_DRAIN_MS)),
