@@ -389,3 +389,10 @@ export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
  * heartbeat (100 ms by default), and must not be cut off before; a second leaves room for a
  * loaded machine. */
 export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000
+
+/** A peer refused for the same reason is logged at warn once in this long, then at debug: a
+ * removed peer's Raft link redials with backoff until it stops, and one line says it all. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000
+/** Peers whose last refusal the log remembers; past it the oldest is forgotten (and logged
+ * again at warn if it comes back), so strangers with fresh PeerIds cannot grow the map. */
+export const REFUSAL_LOG_PEERS_MAX = 1024
