@@ -396,3 +396,7 @@ export const REFUSAL_LOG_INTERVAL_MS = 60_000
 /** Peers whose last refusal the log remembers; past it the oldest is forgotten (and logged
  * again at warn if it comes back), so strangers with fresh PeerIds cannot grow the map. */
 export const REFUSAL_LOG_PEERS_MAX = 1024
+/** How long a leaving peer waits for the coordinator's removal of it to reach it before it
+ * stops anyway: the removal follows LEAVE_CONF_CHANGE_DELAY_MS after its leave committed, and
+ * takes a round trip more; ten seconds is a proposal's own timeout. */
+export const LEAVE_REMOVAL_TIMEOUT_MS = 10_000

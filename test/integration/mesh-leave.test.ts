@@ -150,3 +150,35 @@ async function expectRefused(cluster: MeshCluster, leaver: number, member: numbe
     .filter((line) => line.includes('refused a raft stream') && line.includes(peerId))
   expect(lines).toHaveLength(1)
 }
+
+describe('gridx leave of one of two voters', () => {
+  let cluster: MeshCluster
+
+  beforeAll(async () => {
+    cluster = await MeshCluster.create({ peers: 2 })
+    await cluster.start(0, ['--voters', '3'])
+    await cluster.join(1, 0, 'voter')
+    await cluster.waitFor<MeshInfo>(0, ['mesh'], (info) => voters(info).length === 2, 120_000)
+  }, 180_000)
+
+  afterAll(async () => {
+    await cluster.stopAll()
+    await rm(cluster.root, { recursive: true, force: true })
+  })
+
+  it('should leave the other voter a mesh that goes on committing', async () => {
+    const leaver = cluster.peers[1]?.daemon?.peerId ?? ''
+    const left = await cluster.cli(1, ['leave'])
+    expect(left.code, left.stderr).toBe(0)
+    expect(await cluster.exited(1)).toBe(0)
+    // The leaver's acknowledgements count until its removal is in force: the removal commits.
+    const after = await cluster.waitFor<MeshInfo>(
+      0,
+      ['mesh'],
+      (info) => !(info.members ?? []).some((member) => member.peerId === leaver),
+    )
+    expect(voters(after)).toEqual([cluster.peers[0]?.daemon?.peerId])
+    const rotated = await cluster.cli(0, ['token', '--rotate'])
+    expect(rotated.code, rotated.stderr).toBe(0)
+  }, 120_000)
+})
