@@ -48,6 +48,32 @@ export function rotateSecret(state: State, command: CommandOf<'mesh.rotate-secre
   return ok(null)
 }
 
+/** Issues (or replaces) the same-owner secret of `issuer` for `role`: the owner it admits with
+ * is the issuer's as the state records it, so a peer can only speak for its own owner. */
+export function rotateOwnerSecret(
+  state: State,
+  command: CommandOf<'mesh.rotate-owner-secret'>,
+): ApplyResult {
+  if (state.mesh === null) return fail('INVALID_STATE', 'the mesh has no genesis yet')
+  if (!SHA256_HEX.test(command.hash)) {
+    return fail('INVALID_REQUEST', 'a join secret hash must be 64 hex digits')
+  }
+  const issuer = state.peers.get(command.issuer)
+  if (issuer === undefined) return fail('NOT_FOUND', `${command.issuer} is not admitted`)
+  const current = state.mesh.ownerSecrets ?? []
+  const replaced = current.filter((s) => s.issuer === command.issuer && s.role === command.role)
+  const { secrets } = state.mesh
+  const rotated = [...secrets.rotated, ...replaced.map((s) => s.hash)].slice(
+    -JOIN_ROTATED_HASHES_MAX,
+  )
+  state.mesh.secrets = { ...secrets, rotated }
+  state.mesh.ownerSecrets = [
+    ...current.filter((s) => !replaced.includes(s)),
+    { issuer: command.issuer, owner: issuer.owner, role: command.role, hash: command.hash },
+  ]
+  return ok(null)
+}
+
 export function admit(state: State, command: CommandOf<'peer.admit'>): ApplyResult {
   if (state.mesh === null) return fail('INVALID_STATE', 'the mesh has no genesis yet')
   if (!state.peers.has(command.peer) && state.peers.size >= RAFT_MEMBERS_MAX) {

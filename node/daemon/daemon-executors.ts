@@ -16,6 +16,7 @@ import type { CoordinatorAddress } from '../executor/index.ts'
 import type { JobRunner } from '../executor/index.ts'
 import type { RaftTransportComponents as MeshComponents } from '../mesh/index.ts'
 import type { LocalExecutorLink } from './local-executor-link.ts'
+import type { ExecutorViewEntry } from './coordinator-view.ts'
 
 /** libp2p's components as the executor protocol needs them; `openConnection` is libp2p's own,
  * outside the narrower MeshComponents type. */
@@ -44,6 +45,8 @@ export class ComponentsPort {
 export interface ServedExecutors {
   /** What the executors connected here offer now. */
   readonly capacities: () => ExecutorCapacity[]
+  /** The executors connected here, with their load and last heartbeat (`gridx peers`). */
+  readonly executors: () => ExecutorViewEntry[]
   readonly stop: () => Promise<void>
 }
 
@@ -152,6 +155,13 @@ export function serveExecutors(
         const capacity = link.capacity()
         return capacity === null ? [] : [capacity]
       }),
+    executors: () =>
+      server.links().map((link) => ({
+        peerId: link.peer,
+        capacity: link.capacity(),
+        load: link.load(),
+        lastHeartbeatMs: server.lastHeartbeatMs(link.peer),
+      })),
     stop: async () => {
       unsubscribe()
       abort.abort(new Error('stopped'))

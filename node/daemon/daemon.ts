@@ -8,14 +8,14 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
-import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
+import { startLogsRelay } from './daemon-logs.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
 import type { MeshPartition } from '../mesh/index.ts'
-import type { JoinToken } from '../../protocol/index.ts'
+import type { JoinToken, Results } from '../../protocol/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   ensureDataDir,
@@ -30,7 +30,8 @@ import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
-import { meshInfoView, peersView } from './mesh-views.ts'
+import { fetchCoordinatorView, serveCoordinatorView } from './coordinator-view.ts'
+import { MeshViews } from './mesh-views.ts'
 import { Subscriptions } from './subscriptions.ts'
 
 type LeftMesh = Results['mesh.leave']
@@ -90,6 +91,7 @@ export class Daemon {
   #address: GatewayAddress | null = null
   #token = ''
   #peerId = ''
+  #owner = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
   #localLink: LocalExecutorLink | null = null
@@ -153,7 +155,10 @@ export class Daemon {
     this.#meshId = meshId
     // Runs before the ledger stops: a planned stop of the leader has no election gap.
     this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    await this.#propose(ledger, { type: 'account.open', account: identity.peerId })
+    // The owner admission recorded: this peer's own account, or the account of the peer whose
+    // same-owner token it joined with. The API token acts as it; the executor earns for it.
+    this.#owner = ledger.localRead().peers.get(identity.peerId)?.owner ?? identity.peerId
+    await this.#propose(ledger, { type: 'account.open', account: this.#owner })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
@@ -187,8 +192,22 @@ export class Daemon {
       this.#push('executor client', stop)
     }
 
-    const peers = (): Results['mesh.peers'] =>
-      peersView({ peerId: this.#peerId, mesh, executor, ledger })
+    const views = new MeshViews({
+      ledger,
+      meshId: this.#meshId,
+      peerId: this.#peerId,
+      owner: this.#owner,
+      mesh,
+      executor,
+      members: () => membership.members(),
+      executors: served.executors,
+      fetch: (peer, addresses) => fetchCoordinatorView(port.components, peer, addresses),
+      now: () => this.#init.clock.now(),
+    })
+    const isAdmitted = (peer: string) => ledger.localRead().peers.has(peer)
+    const view = { isAdmitted, view: () => views.local(), logger }
+    this.#push('view server', await serveCoordinatorView(port.components, view))
+    const peers = () => views.peers()
     const api = new ApiService({
       ledger,
       executors: () => {
@@ -201,16 +220,10 @@ export class Daemon {
         executor === null
           ? 'this peer was started with --no-executor, and no other peer offers it'
           : executor.status().problem,
-      meshInfo: () =>
-        meshInfoView({
-          ledger,
-          meshId: this.#meshId,
-          peerId: this.#peerId,
-          members: () => membership.members(),
-        }),
+      meshInfo: () => views.info(),
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
-      owner: this.#peerId,
+      owner: this.#owner,
       leave: async () => {
         const left = await leaveMesh({
           ledger,
@@ -226,7 +239,14 @@ export class Daemon {
         return left
       },
     })
-    const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
+    const relay = await startLogsRelay(port.components, ledger, liveLogs, logger)
+    this.#push('logs relay', relay.stop)
+    const subscriptions = new Subscriptions({
+      ledger,
+      liveLogs: relay.relay,
+      meshPeers: peers,
+      logger,
+    })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
@@ -281,7 +301,7 @@ export class Daemon {
     if (unsubscribe !== undefined) this.#push('executor status', unsubscribe)
     const link = new LocalExecutorLink({
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
       runner: executor,
       capacity: () => {
         const status = executor.status()
@@ -292,7 +312,7 @@ export class Daemon {
     await this.#propose(ledger, {
       type: 'executor.register',
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
     })
     scheduler.addExecutor(link, link.runningJobs())
     this.#localLink = link
@@ -307,7 +327,7 @@ export class Daemon {
   #noExecutorLink(): LocalExecutorLink {
     return new LocalExecutorLink({
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
       runner: { run: () => Promise.reject(new Error('no executor')) },
       capacity: () => null,
       report: () => undefined,
@@ -319,7 +339,7 @@ export class Daemon {
       host: this.#init.apiHost,
       port: this.#init.apiPort,
       token: this.#token,
-      account: this.#peerId,
+      account: this.#owner,
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,

@@ -81,11 +81,13 @@ export class LocalExecutorLink implements ExecutorLink {
       handBack: false,
     }
     this.#running.set(jobId, running)
+    let seq = 0
     running.done = this.#runner
       .run(assignment, {
         signal: running.controller.signal,
         onStarted: () => this.#report({ type: 'started', jobId, fence }),
-        onOutput: (stream, data) => this.#report({ type: 'output', jobId, fence, stream, data }),
+        onOutput: (stream, data) =>
+          this.#report({ type: 'output', jobId, fence, stream, data, seq: seq++ }),
       })
       .then(
         (outcome) => {

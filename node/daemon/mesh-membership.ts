@@ -22,6 +22,7 @@ import {
 import type { MeshMember } from '../../protocol/index.ts'
 import { judgeJoinSecret } from '../mesh/index.ts'
 import type { AdmitRequest, AdmitResult, MeshNode } from '../mesh/index.ts'
+import { judgeOwnerSecret } from './join-tokens.ts'
 
 /** What a joined peer keeps of its join. */
 export const MESH_JOIN_FILE = 'mesh-join.json'
@@ -72,7 +73,18 @@ export async function admitJoiner(
   if (mesh === null) {
     return { accepted: false, code: 'UNAVAILABLE', message: 'this mesh has no genesis yet' }
   }
-  const refusal = judgeJoinSecret(request.secret, request.role, mesh.secrets)
+  let owner = request.owner
+  if (request.sameOwner === true) {
+    const verdict = judgeOwnerSecret(request.secret, request.role, mesh)
+    if ('refusal' in verdict) {
+      return { accepted: false, code: verdict.refusal, message: verdict.message }
+    }
+    owner = verdict.owner
+  }
+  const refusal =
+    request.sameOwner === true
+      ? undefined
+      : judgeJoinSecret(request.secret, request.role, mesh.secrets)
   if (refusal !== undefined) {
     const message = {
       WRONG_SECRET: 'the token’s secret is not one of this mesh’s tokens',
@@ -84,7 +96,7 @@ export async function admitJoiner(
   const roles =
     request.role === 'voter' ? (['voter', 'executor'] as const) : (['executor'] as const)
   const result = await ledger.propose(
-    { type: 'peer.admit', peer: request.peerId, owner: request.owner, roles },
+    { type: 'peer.admit', peer: request.peerId, owner, roles },
     { signal },
   )
   if (!result.ok) return { accepted: false, code: 'UNAVAILABLE', message: result.error.message }

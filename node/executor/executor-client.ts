@@ -12,6 +12,7 @@ import {
   coordinatorFrameSchema,
   EXECUTOR_ACK_TIMEOUT_MS,
   EXECUTOR_DIAL_TIMEOUT_MS,
+  EXECUTOR_JOBS_MAX,
   EXECUTOR_PROTOCOL,
   EXECUTOR_RECONNECT_MS_MAX,
   EXECUTOR_RECONNECT_MS_MIN,
@@ -216,7 +217,7 @@ export class ExecutorClient {
     })
     let welcome: Extract<CoordinatorFrame, { type: 'welcome' }>
     try {
-      channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
+      channel.send({ type: 'hello', running: this.#heldJobs(), ...this.#status() })
       const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
       const first = await channel.read(AbortSignal.any([signal, timeout]))
       if (first?.type !== 'welcome') throw new NoWelcomeError(`got ${first?.type ?? 'EOF'}`)
@@ -227,6 +228,18 @@ export class ExecutorClient {
     }
     await this.#serve(coordinator, channel, welcome, signal)
     return true
+  }
+
+  /** The jobs whose fate this executor holds, for its hello: those it runs, then those whose
+   * finished report awaits an ack. A new coordinator declares lost every job of this executor
+   * that the hello leaves out, and the resent report comes only after the hello: a run that
+   * ended while no coordinator was there would be thrown away and run again. At most
+   * EXECUTOR_JOBS_MAX, as a hello carries; the ones past it are declared lost. */
+  #heldJobs(): { jobId: string; fence: number }[] {
+    const running = this.#jobs.list()
+    const listed = new Set(running.map((job) => job.jobId))
+    const finished = this.#reports.awaitingAck().filter((job) => !listed.has(job.jobId))
+    return [...running, ...finished].slice(0, EXECUTOR_JOBS_MAX)
   }
 
   /** Serves one stream until it ends, or until the coordinator has said nothing for a lease

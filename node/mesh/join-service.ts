@@ -20,6 +20,8 @@ export interface AdmitRequest {
   readonly owner: string
   readonly role: JoinRole
   readonly secret: string
+  /** A same-owner token: the owner is the one its secret names, not `owner`. */
+  readonly sameOwner?: true
 }
 
 export type AdmitResult =
@@ -134,7 +136,11 @@ export class JoinService implements Startable {
       return refuse('OTHER_MESH', `the token is for mesh ${request.meshId}, this is ${meshId}`)
     }
     const { owner, role, secret } = request
-    const result = await this.#admit({ peerId, owner, role, secret }, deadline)
+    const admit = { peerId, owner, role, secret }
+    const result = await this.#admit(
+      request.sameOwner === true ? { ...admit, sameOwner: true } : admit,
+      deadline,
+    )
     if (!result.accepted) return refuse(result.code, result.message)
     return { accepted: true, meshId, members: [...result.members] }
   }
