@@ -188,7 +188,16 @@ export class Daemon {
         return status.available ? status.capacity : NO_CAPACITY
       }
       const local = { scheduler, link: this.#localLink }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
+      const drainMs = this.#init.drainMs ?? SHUTDOWN_DRAIN_MS
+      const stop = dialCoordinator(
+        port.components,
+        ledger,
+        executor,
+        capacity,
+        logger,
+        local,
+        drainMs,
+      )
       this.#push('executor client', stop)
     }
 
