@@ -78,8 +78,13 @@ describe('gridx leave of the only voter, and of an executor running a job', () =
   let cluster: MeshCluster
 
   beforeAll(async () => {
-    // Peer 0 is the only voter and runs no jobs; peer 1, a learner, runs them on Docker.
-    cluster = await MeshCluster.create({ peers: 2, executors: (index) => index === 1 })
+    // Peer 0 is the only voter and runs no jobs; peer 1, a learner, runs them on Docker. Its
+    // drain on a stop outlasts the wait for its exit: a peer that left must not drain.
+    cluster = await MeshCluster.create({
+      peers: 2,
+      executors: (index) => index === 1,
+      peerArgs: (index) => (index === 1 ? ['--drain-timeout', '120'] : []),
+    })
     await cluster.startMesh(1)
   }, 120_000)
 
