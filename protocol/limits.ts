@@ -460,6 +460,17 @@ export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
  * loaded machine. */
 export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000
 
+/** A peer refused for the same reason is logged at warn once in this long, then at debug: a
+ * removed peer's Raft link redials with backoff until it stops, and one line says it all. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000
+/** Peers whose last refusal the log remembers; past it the oldest is forgotten (and logged
+ * again at warn if it comes back), so strangers with fresh PeerIds cannot grow the map. */
+export const REFUSAL_LOG_PEERS_MAX = 1024
+/** How long a leaving peer waits for the coordinator's removal of it to reach it before it
+ * stops anyway: the removal follows LEAVE_CONF_CHANGE_DELAY_MS after its leave committed, and
+ * takes a round trip more; ten seconds is a proposal's own timeout. */
+export const LEAVE_REMOVAL_TIMEOUT_MS = 10_000
+
 /** Live output the coordinator keeps per running job, both streams together: as much as the
  * executor reads of both, so a follower that comes late or resumes gets all of it. */
 export const LIVE_LOG_BYTES_MAX = 2 * OUTPUT_STREAM_BYTES_MAX

@@ -205,7 +205,8 @@ export class Daemon {
         local,
         drainMs,
       )
-      this.#push('executor client', stop)
+      // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
+      this.#push('executor client', () => stop(this.#leaving ? 0 : undefined))
     }
 
     const views = new MeshViews({
