@@ -4,8 +4,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { API_PATH, ERROR_CODES, GridxError, WS_PATH } from '../../protocol/index.ts'
+import { API_PATH, BLOBS_PATH, ERROR_CODES, GridxError, WS_PATH } from '../../protocol/index.ts'
 import type { Admission } from './admission.ts'
+import { blobRoute } from './blob-routes.ts'
+import type { BlobBackend } from './blob-routes.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { OriginPolicy } from './origin-policy.ts'
 import { readBody } from './read-body.ts'
@@ -27,6 +29,8 @@ export interface HttpRoutesInit {
   readonly admission: Admission
   readonly dispatcher: RpcDispatcher
   readonly origins: OriginPolicy
+  /** The blob store behind BLOBS_PATH; without it that path answers 404. */
+  readonly blobs?: BlobBackend
 }
 
 /** HTTP status of an exchange refused before its body was read: the token, the rate limit,
@@ -73,7 +77,8 @@ async function route(init: HttpRoutesInit, request: IncomingMessage, response: S
   response.setHeader('x-frame-options', 'DENY')
   response.setHeader('referrer-policy', 'no-referrer')
   if (!init.origins.acceptsHost(host)) return sendJson(response, 403, { error: 'unknown host' })
-  const path = new URL(request.url ?? '/', 'http://gateway.invalid').pathname
+  const url = new URL(request.url ?? '/', 'http://gateway.invalid')
+  const path = url.pathname
   const method = request.method ?? 'GET'
   const readOnly = method === 'GET' || method === 'HEAD'
   if (path === '/healthz' && readOnly) return health(init, response)
@@ -89,6 +94,9 @@ async function route(init: HttpRoutesInit, request: IncomingMessage, response: S
     if (method === 'POST') return rpc(init, request, response)
     response.setHeader('allow', 'POST')
     return sendJson(response, 405, { error: 'method not allowed' })
+  }
+  if (path.startsWith(`${BLOBS_PATH}/`) && init.blobs !== undefined) {
+    return blobRoute({ ...init, blobs: init.blobs }, request, response, url)
   }
   if (path === WS_PATH) return sendJson(response, 426, { error: 'upgrade to a WebSocket' })
   if (readOnly && init.staticFiles !== undefined) {

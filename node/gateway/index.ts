@@ -34,4 +34,5 @@ export type { ApiBackend, BackendMethod, CallContext, ConnectionMethod } from '.
 export { DEFAULT_GATEWAY_LIMITS, WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from './constants.ts'
 export type { GatewayLimits } from './constants.ts'
 export type { HealthReport } from './http-routes.ts'
+export type { BlobBackend, BlobReader } from './blob-routes.ts'
 export { parseOrigin } from './origin-policy.ts'
