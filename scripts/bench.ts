@@ -22,6 +22,10 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
     const { benchPwa } = await import('./bench-pwa.ts')
     return benchPwa()
   },
+  'blob-transfer': async () => {
+    const { benchBlob } = await import('./bench-blob.ts')
+    return benchBlob()
+  },
   cli: async (options) => {
     const { benchCli } = await import('./bench-cli.ts')
     return benchCli(options)

@@ -206,7 +206,7 @@ export interface LocalCoordinator {
 }
 
 /** Dials the coordinator with this peer's executor, until the returned stop, which lets the
- * running jobs finish for up to `drainMs`. While this peer leads there is none to
+ * running jobs finish for up to `drainMs` (or the stop's own, 0 for a peer that left). While this peer leads there is none to
  * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
  * cancels them, the scheduler counts them as running here) and their reports go straight to
  * this peer's scheduler, so they reach the coordinator and are not declared lost. The other
@@ -221,7 +221,7 @@ export function dialCoordinator(
   logger: Logger,
   local: LocalCoordinator,
   drainMs = 0,
-): () => Promise<void> {
+): (drainNowMs?: number) => Promise<void> {
   const findCoordinator = async (): Promise<CoordinatorAddress | undefined> => {
     const leader = ledger.status().leader
     if (leader === undefined || leader === null || leader === ledger.id) return undefined
@@ -246,8 +246,8 @@ export function dialCoordinator(
   // A stop drains the client's jobs and the local link's together, within one drain: those
   // that do not finish in it are handed back, each reported (the link's through the client),
   // so they are requeued at once.
-  return async () => {
-    await client.stop(drainMs)
+  return async (drainNowMs = drainMs) => {
+    await client.stop(drainNowMs)
     unsubscribe()
     lead(false)
   }
