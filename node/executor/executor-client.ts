@@ -29,6 +29,7 @@ import {
 } from './executor-client-init.ts'
 import { ExecutorJobs } from './executor-jobs.ts'
 import { dialTargets, sleep } from './executor-dial.ts'
+import { LocalDelivery } from './executor-client-local.ts'
 import { ReportBuffer } from './executor-reports.ts'
 
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
@@ -39,7 +40,7 @@ export class ExecutorClient {
   readonly #reports: ReportBuffer
   readonly #jobs: ExecutorJobs
   #channel: Channel | null = null
-  #local: LocalSink | null = null
+  readonly #local: LocalDelivery
   /** Aborted when the current stream ends. */
   #streamEnded: AbortSignal = AbortSignal.abort()
   #abort = new AbortController()
@@ -53,6 +54,18 @@ export class ExecutorClient {
     this.#jobs = new ExecutorJobs({
       runner: init.runner,
       report: (report) => this.#report(report),
+      logger: init.logger,
+    })
+    this.#local = new LocalDelivery({
+      reports: this.#reports,
+      backoffMs: (attempt) =>
+        backoffDelayMs(
+          attempt,
+          init.reconnectMsMin ?? EXECUTOR_RECONNECT_MS_MIN,
+          init.reconnectMsMax ?? EXECUTOR_RECONNECT_MS_MAX,
+          (init.random ?? Math.random)(),
+        ),
+      signal: () => this.#abort.signal,
       logger: init.logger,
     })
   }
@@ -99,48 +112,7 @@ export class ExecutorClient {
    * leading: reports then wait for the next coordinator's stream again.
    */
   serveLocally(sink: LocalSink): () => void {
-    this.#local = sink
-    this.#reports.resend((report) => {
-      this.#deliverLocally(sink, report)
-      return true
-    })
-    return () => {
-      if (this.#local === sink) this.#local = null
-    }
-  }
-
-  #deliverLocally(sink: LocalSink, report: ExecutorReport, attempt = 0): void {
-    sink(report).then(
-      (taken) => {
-        if (report.type !== 'finished') return
-        if (taken !== false) this.#reports.acknowledge(report.jobId, report.fence)
-        else this.#retryLocally(sink, report, attempt)
-      },
-      (error: unknown) => {
-        this.#init.logger.warn({ err: error }, 'report not taken locally')
-        if (report.type === 'finished') this.#retryLocally(sink, report, attempt)
-      },
-    )
-  }
-
-  /** A finished report whose proposal failed goes to the same sink again after a backoff, as
-   * long as this peer leads and the report is still kept; otherwise the next stream's resend
-   * carries it to the next coordinator. */
-  #retryLocally(sink: LocalSink, report: ExecutorReport, attempt: number): void {
-    const delayMs = backoffDelayMs(
-      attempt,
-      this.#init.reconnectMsMin ?? EXECUTOR_RECONNECT_MS_MIN,
-      this.#init.reconnectMsMax ?? EXECUTOR_RECONNECT_MS_MAX,
-      (this.#init.random ?? Math.random)(),
-    )
-    const signal = this.#abort.signal
-    void sleep(delayMs, signal).then(() => {
-      if (signal.aborted || this.#local !== sink) return
-      const kept = this.#reports
-        .awaitingAck()
-        .some((job) => job.jobId === report.jobId && job.fence === report.fence)
-      if (kept) this.#deliverLocally(sink, report, attempt + 1)
-    })
+    return this.#local.attach(sink)
   }
 
   start(): void {
@@ -156,7 +128,7 @@ export class ExecutorClient {
     this.#jobs.accepting = false
     // The local link's jobs report through this client too: their results come before the end.
     await Promise.all([this.#jobs.drain(drainMs), this.#init.localJobs?.drain?.(drainMs)])
-    if (this.#local !== null) await this.#reports.settled(this.#ackTimeoutMs())
+    if (this.#local.attached) await this.#reports.settled(this.#ackTimeoutMs())
     else if (this.connected) await this.#reports.settled(this.#ackTimeoutMs(), this.#streamEnded)
     this.#abort.abort(new Error('the executor client stopped'))
     await this.#channel?.close(this.#ackTimeoutMs())
@@ -303,12 +275,7 @@ export class ExecutorClient {
   }
 
   #report(report: ExecutorReport): void {
-    const local = this.#local
-    if (local !== null) {
-      if (report.type === 'finished') this.#reports.keep(report)
-      this.#deliverLocally(local, report)
-      return
-    }
+    if (this.#local.deliver(report)) return
     const channel = this.#channel
     const sent = channel !== null && this.#trySend(channel, { type: 'report', report })
     if (!sent || report.type === 'finished') this.#reports.keep(report)
