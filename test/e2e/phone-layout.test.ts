@@ -87,14 +87,20 @@ describe.skipIf(!hasChromium || !hasEngine)('the web app on a phone in Chromium'
     await daemon?.destroy()
   })
 
-  for (const [name, viewport] of Object.entries(VIEWPORTS)) {
-    it(`should not shift the layout when the app connects on load at ${name} width`, async () => {
-      const context = await browser.newContext({ viewport })
+  const loads = [
+    ['jobs', 'phone', 'gridx-job-list tr[data-job]'],
+    ['jobs', 'desktop', 'gridx-job-list tr[data-job]'],
+    ['mesh', 'phone', 'gridx-mesh-view [data-peer]'],
+    ['wallet', 'phone', 'gridx-wallet-view [data-balance]:not([data-balance=""])'],
+  ] as const
+  for (const [view, width, shown] of loads) {
+    it(`should not shift the layout when the ${view} page loads at ${width} width`, async () => {
+      const context = await browser.newContext({ viewport: VIEWPORTS[width] })
       try {
         await context.addInitScript(observeLayoutShifts)
         const fresh = await context.newPage()
-        await fresh.goto(loginUrl)
-        await fresh.locator('gridx-job-list tr[data-job]').first().waitFor({ timeout: WAIT_MS })
+        await fresh.goto(loginUrl.replace('/#', `/${view}#`))
+        await fresh.locator(shown).first().waitFor({ timeout: WAIT_MS })
         await fresh.locator('gridx-connection-banner [data-state]').waitFor({ state: 'detached' })
         // Two frames: a shift from the last render is reported once it is painted.
         const shifts = await fresh.evaluate(async () => {
@@ -102,7 +108,7 @@ describe.skipIf(!hasChromium || !hasEngine)('the web app on a phone in Chromium'
           return (window as unknown as { layoutShifts: { value: number; sources: string[] } })
             .layoutShifts
         })
-        console.log(`CLS on load at ${name} width: ${shifts.value.toFixed(4)}`, shifts.sources)
+        console.log(`CLS of ${view} at ${width} width: ${shifts.value.toFixed(4)}`, shifts.sources)
         expect(shifts.value).toBeLessThan(0.001)
       } finally {
         await context.close()
