@@ -3,6 +3,7 @@
 // schemas are the only definition of capacity, load, outcome and report: the wire and the
 // code share them, so what one side sends is what the other side's types say.
 import { z } from 'zod'
+import { jobOutputsSchema } from './blob.ts'
 import { utf8Bytes } from './bytes.ts'
 import { jobIdSchema, jobSpecSchema, RUNTIMES } from './job.ts'
 import type { JobResult } from './job.ts'
@@ -58,6 +59,7 @@ export const jobResultSchema = z
     memoryPeakBytes: count.nullable(),
     oomKilled: z.boolean(),
     timedOut: z.boolean(),
+    outputs: jobOutputsSchema.optional(),
   })
   .strict()
 

@@ -1,5 +1,7 @@
 // The job contract: what a submitter sends, what the API returns. Browser-safe (zod only).
 import { z } from 'zod'
+import { jobInputsSchema } from './blob.ts'
+import type { JobFile } from './blob.ts'
 import { utf8Bytes } from './bytes.ts'
 import * as limits from './limits.ts'
 
@@ -113,6 +115,12 @@ export const jobSpecSchema = z
       .max(limits.JOB_TIMEOUT_S_MAX)
       .default(limits.JOB_TIMEOUT_S_DEFAULT),
     pids: z.number().int().min(8).max(limits.JOB_PIDS_MAX).default(limits.JOB_PIDS_DEFAULT),
+    // Absent rather than defaulted, so that a job with no files keeps the spec (and the
+    // idempotency comparison) it had before jobs took files.
+    /** Files the job reads under `inputs/`, uploaded to a peer's blob store first. */
+    inputs: jobInputsSchema.optional(),
+    /** Disk quota of `outputs/` in MiB; JOB_DISK_MB_DEFAULT when absent. */
+    diskMb: z.number().int().min(1).max(limits.JOB_DISK_MB_MAX).optional(),
   })
   .strict()
 
@@ -138,6 +146,9 @@ export interface JobResult {
   readonly memoryPeakBytes: number | null
   readonly oomKilled: boolean
   readonly timedOut: boolean
+  /** What the job wrote under `outputs/`, kept in the executor's blob store; absent when the
+   * run collected none (no container ran, or an executor that predates files). */
+  readonly outputs?: readonly JobFile[]
 }
 
 /** Who is to blame for a run that did not succeed; decides whether the submitter pays. */

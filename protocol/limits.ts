@@ -12,6 +12,13 @@ export const CODE_BYTES_MAX = 1 * MIB
  * grow it, so the frame allows four times that, and nothing larger is parsed. */
 export const RPC_MESSAGE_BYTES_MAX = 4 * MIB
 
+/** Requests in one JSON-RPC batch. 50 fetches a page of the app's job list (PAGE_ITEMS_DEFAULT)
+ * by id in one round trip; each member spends one rate token, so a batch is an eighth of the
+ * token's burst; and 50 jobs with full output tails (2 × OUTPUT_TAIL_BYTES_MAX each) answer in
+ * 6.4 MiB, under CONNECTION_BUFFERED_BYTES_MAX, so a batch's answer cannot drop its socket. A
+ * longer batch is refused whole, before any of it runs. */
+export const RPC_BATCH_REQUESTS_MAX = 50
+
 /** Arguments and environment: enough for any sane command line, small enough to log. */
 export const JOB_ARGS_MAX = 64
 export const JOB_ARG_BYTES_MAX = 4 * KIB
@@ -41,6 +48,76 @@ export const JOB_PIDS_MAX = 1024
 
 /** Size of each writable tmpfs (/tmp and the work dir). Writes beyond fail with ENOSPC. */
 export const JOB_TMPFS_MB = 64
+
+/** One input file of a job: a data set of a few hundred MiB uploads in seconds on a LAN and
+ * fits in the disk of any executor; bigger data is split into several files. */
+export const JOB_INPUT_FILE_BYTES_MAX = 256 * MIB
+
+/** All of one job's inputs together: what one executor must fetch before the job starts, and
+ * what every executor that runs it keeps in its blob store while the job is open. */
+export const JOB_INPUTS_BYTES_MAX = 1024 * MIB
+
+/** Files in one job's inputs, and in its outputs: a directory of a thousand files is a data
+ * set; more makes the job's record (which lists each) a large log entry. */
+export const JOB_INPUTS_MAX = 1024
+export const JOB_OUTPUTS_MAX = 1024
+
+/** A file's name (a relative path) under inputs/ or outputs/, and its depth: a long path
+ * fits, and a record of a thousand of them stays well under a log entry's size. */
+export const JOB_FILE_NAME_BYTES_MAX = 1024
+export const JOB_FILE_DEPTH_MAX = 32
+
+/** Disk a job may fill under outputs/ (`--disk`, in MiB): outputs live on the executor's disk,
+ * not in the tmpfs of the work dir, so they are bounded by this quota instead of memory. A
+ * GiB suits model weights and result tables; 16 GiB caps what one job may hold on a peer. */
+export const JOB_DISK_MB_DEFAULT = 1024
+export const JOB_DISK_MB_MAX = 16 * 1024
+
+/** How often the executor measures a running job's outputs/ against its quota: writes past
+ * the quota are caught within this much time, a directory walk four times a second. */
+export const JOB_DISK_CHECK_MS = 250
+
+/** The largest blob: a job's whole disk quota in one output file. */
+export const BLOB_BYTES_MAX = JOB_DISK_MB_MAX * MIB
+
+/** A peer's blob store, by default: room for dozens of jobs' data at the largest inputs, and
+ * a bound on the disk a mesh's traffic can take on one machine. */
+export const BLOB_STORE_BYTES_MAX_DEFAULT = 32 * 1024 * MIB
+
+/** How long an uploaded blob no job names stays in the store: the time between `gridx submit`
+ * uploading its inputs and submitting the job, many times over. */
+export const BLOB_UNREFERENCED_GRACE_MS = 60 * 60 * 1000
+
+/** Bytes of one chunk on /gridx/blob/1.0.0: each is hashed on its own, so a bad chunk costs at
+ * most this much to find, and a stream holds no more than one in memory per side. */
+export const BLOB_CHUNK_BYTES = 1 * MIB
+
+/** One frame of the blob protocol: a chunk and its 32-byte hash, or a small JSON header. */
+export const BLOB_FRAME_BYTES_MAX = BLOB_CHUNK_BYTES + 1 * KIB
+
+/** Chunks a blob's holder may send ahead of what the fetcher has written: the fetcher grants
+ * more as it stores each, so a fetcher slower than the link (its disk) holds at most this many
+ * unread, whatever the muxer's window. Eight keep a LAN busy while the disk writes one. */
+export const BLOB_CHUNKS_IN_FLIGHT = 8
+
+/** What one blob stream may hold unread: the chunks in flight and room for the small frames
+ * beside them. Past it libp2p aborts the stream rather than buffer more. */
+export const BLOB_STREAM_BUFFER_BYTES_MAX = (BLOB_CHUNKS_IN_FLIGHT + 2) * BLOB_FRAME_BYTES_MAX
+
+/** Opening a blob stream (dial, handshake, protocol select), as for a Raft stream. */
+export const BLOB_STREAM_OPEN_TIMEOUT_MS = 5_000
+
+/** How long one chunk may take to arrive: 1 MiB at 1 Mbit/s is 8 s; a peer slower than that
+ * for one chunk is stuck, and the fetch goes on from another peer. */
+export const BLOB_CHUNK_TIMEOUT_MS = 30_000
+
+/** Peers asked for one blob before the fetch gives up: a mesh keeps a blob on the peer it was
+ * uploaded to and on those that ran a job of it, so a handful is plenty. */
+export const BLOB_FETCH_PEERS_MAX = 16
+
+/** Blob streams one connection may have open at once, each way: a job's inputs are fetched
+ * one at a time, and a few more cover `gridx get` of outputs beside them. */
+export const BLOB_STREAMS_PER_CONNECTION_MAX = 8
 
 /** Open files per job. Enough for a data loader pool; bounds kernel memory per process. */
 export const JOB_NOFILE_MAX = 4096
@@ -389,6 +466,17 @@ export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
  * heartbeat (100 ms by default), and must not be cut off before; a second leaves room for a
  * loaded machine. */
 export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000
+
+/** A peer refused for the same reason is logged at warn once in this long, then at debug: a
+ * removed peer's Raft link redials with backoff until it stops, and one line says it all. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000
+/** Peers whose last refusal the log remembers; past it the oldest is forgotten (and logged
+ * again at warn if it comes back), so strangers with fresh PeerIds cannot grow the map. */
+export const REFUSAL_LOG_PEERS_MAX = 1024
+/** How long a leaving peer waits for the coordinator's removal of it to reach it before it
+ * stops anyway: the removal follows LEAVE_CONF_CHANGE_DELAY_MS after its leave committed, and
+ * takes a round trip more; ten seconds is a proposal's own timeout. */
+export const LEAVE_REMOVAL_TIMEOUT_MS = 10_000
 
 /** Live output the coordinator keeps per running job, both streams together: as much as the
  * executor reads of both, so a follower that comes late or resumes gets all of it. */

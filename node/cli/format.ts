@@ -1,6 +1,7 @@
 // Plain-text rendering for people; `--json` prints the API's objects instead.
 import { MILLICREDITS_PER_CREDIT } from '../../protocol/index.ts'
 import type { JobView, TransferView } from '../../protocol/index.ts'
+import { fileLines } from './file-format.ts'
 
 export function credits(millicredits: number): string {
   return (millicredits / MILLICREDITS_PER_CREDIT).toFixed(3).replace(/\.?0+$/, '') || '0'
@@ -81,6 +82,7 @@ export function jobDetails(job: JobView): string {
       ],
     )
   }
+  lines.push(...fileLines(job))
   const width = Math.max(...lines.map(([key]) => key.length))
   return lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n')
 }

@@ -8,6 +8,7 @@ import type { JobSpecInput, JobView, Runtime } from '../../protocol/index.ts'
 import { call, target } from './api.ts'
 import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
+import { getCommand, submitInputs } from './file-commands.ts'
 import { exitCodeOf, followJob } from './follow.ts'
 import { JOB_HEADER, credits, jobDetails, jobLine, table } from './format.ts'
 
@@ -31,6 +32,8 @@ interface SubmitOptions extends CommonOptions {
   readonly pids?: string
   readonly env: string[]
   readonly arg: string[]
+  readonly input: string[]
+  readonly disk?: string
   readonly follow?: boolean
   readonly idempotencyId?: string
 }
@@ -79,6 +82,7 @@ async function buildSpec(context: CliContext, file: string | undefined, options:
     memoryMb: number(options.memory, '--memory'),
     timeoutS: number(options.timeout, '--timeout'),
     pids: number(options.pids, '--pids'),
+    diskMb: number(options.disk, '--disk'),
   }
   for (const key of Object.keys(spec) as (keyof JobSpecInput)[]) {
     if (spec[key] === undefined) delete spec[key]
@@ -103,18 +107,32 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
     .description('submit code as a job (a FILE, -c CODE, or - for stdin) and print its id')
     .argument('[file]', 'file with the code; its extension picks the runtime')
     .option('-c, --code <code>', 'the code itself')
-    .addOption(new Option('--runtime <runtime>', 'python, node or bash').argParser(runtimeOf))
+    .addOption(
+      // The choices are what help and completion offer; the parser also takes noop.
+      new Option('--runtime <runtime>', 'python, node or bash')
+        .choices(CONTAINER_RUNTIMES)
+        .argParser(runtimeOf),
+    )
     .option('--cpus <n>', 'CPUs reserved for the job')
     .option('--memory <mb>', 'memory limit in MB (swap is not allowed past it)')
     .option('--timeout <s>', 'wall-clock limit in seconds; the job is killed at it')
     .option('--pids <n>', 'process limit')
     .option('--env <name=value>', 'environment variable (repeatable)', collect, [])
     .option('--arg <value>', 'argument passed to the code (repeatable, in order)', collect, [])
+    .option(
+      '--input <path>',
+      'a file, directory or glob the job reads under inputs/ (repeatable)',
+      collect,
+      [],
+    )
+    .option('--disk <mb>', 'disk quota of what the job writes under outputs/, in MB')
     .option('--idempotency-id <id>', 'resubmitting with the same id creates nothing new')
     .option('-f, --follow', 'stream the output and exit with the job’s exit code')
     .action(async (file: string | undefined, options: SubmitOptions) => {
       const spec = await buildSpec(context, file, options)
       const api = await target(context, options)
+      const inputs = await submitInputs(context, api, options.input, options.json ?? false)
+      if (inputs !== undefined) spec.inputs = inputs
       const idempotencyId = options.idempotencyId ?? randomUUID()
       const { job, created } = await call(api, 'job.submit', { idempotencyId, spec })
       if (!options.follow) {
@@ -199,5 +217,12 @@ export function jobCommands(context: CliContext, decorate: Decorate): Command[] 
       })
       print(context, options.json, job, `${job.id} ${job.state}`)
     })
-  return [submitCommand(context, decorate), jobs, status, logs, cancel]
+  return [
+    submitCommand(context, decorate),
+    jobs,
+    status,
+    logs,
+    cancel,
+    getCommand(context, decorate),
+  ]
 }

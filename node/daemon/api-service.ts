@@ -15,7 +15,7 @@ import {
   stateHash,
 } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Job, RaftDriver, State } from '../../ledger/index.ts'
-import { GridxError, isFinalJobState } from '../../protocol/index.ts'
+import { BLOBS_PATH, GridxError, isFinalJobState } from '../../protocol/index.ts'
 import type { JobSpec, Params, Results } from '../../protocol/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import type { BackendMethod, CallContext } from '../gateway/index.ts'
@@ -35,6 +35,9 @@ export interface ApiServiceInit {
   /** This peer's owner: the only account that may see or rotate its join tokens, or make the
    * peer leave the mesh. */
   readonly owner: string
+  /** The size of a blob this peer's store holds, or null: a job's inputs must be uploaded to
+   * the peer it is submitted on before it is (absent: no job may have inputs). */
+  readonly blobSize?: (cid: string) => number | null
   /** Makes this peer leave the mesh for good (mesh-leave.ts); the daemon stops after. */
   readonly leave: () => Promise<Results['mesh.leave']>
 }
@@ -180,7 +183,10 @@ export class ApiService {
     const state = await this.#read()
     const checked =
       command.type === 'job.submit' ? checkSubmit(state, command) : checkCancel(state, command)
-    if (checked === null && command.type === 'job.submit') this.#requireExecutor(command.spec)
+    if (checked === null && command.type === 'job.submit') {
+      this.#requireInputs(command.spec)
+      this.#requireExecutor(command.spec)
+    }
     const result: ApplyResult = checked ?? (await this.#propose(command))
     if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
     return result.value
@@ -191,6 +197,30 @@ export class ApiService {
       return await this.#init.ledger.propose(command)
     } catch (error) {
       throw retryable(error)
+    }
+  }
+
+  /** Every input is in this peer's store, at the size the spec says: then whichever executor
+   * runs the job can fetch it from here. */
+  #requireInputs(spec: JobSpec): void {
+    const inputs = spec.inputs ?? []
+    for (const [at, input] of inputs.entries()) {
+      const size = this.#init.blobSize?.(input.cid) ?? null
+      if (size === input.size) continue
+      const field = `spec.inputs.${at}`
+      if (size === null) {
+        throw new GridxError(
+          'INVALID_PARAMS',
+          `input ${input.name} (${input.cid}) was not uploaded to this peer: ` +
+            `PUT it to ${BLOBS_PATH}/${input.cid} first`,
+          { field },
+        )
+      }
+      throw new GridxError(
+        'INVALID_PARAMS',
+        `input ${input.name} is ${size} bytes, not the ${input.size} the spec says`,
+        { field },
+      )
     }
   }
 

@@ -4,7 +4,7 @@
 // executor protocol (daemon-executors.ts). Start order is the order of dependence; stop is its
 // reverse, with the drain of running jobs first.
 import type { Logger } from 'pino'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
@@ -16,7 +16,10 @@ import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
 import type { MeshPartition } from '../mesh/index.ts'
 import type { JoinToken, Results } from '../../protocol/index.ts'
+import type { JobFiles } from '../executor/index.ts'
 import { ApiService } from './api-service.ts'
+import { startDaemonBlobs } from './daemon-blobs.ts'
+import type { DaemonBlobs } from './daemon-blobs.ts'
 import {
   ensureDataDir,
   loadOrCreateApiToken,
@@ -26,6 +29,7 @@ import {
 import { startDaemonMesh } from './daemon-mesh.ts'
 import { leaveMesh } from './mesh-leave.ts'
 import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
+import { createDaemonRegistry } from './daemon-metrics.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
@@ -50,6 +54,8 @@ export interface LocalExecutor extends JobRunner {
   }
   /** Tells when `available` or `problem` changes after start (an engine or image appeared). */
   onStatusChange?(listener: (status: ReturnType<LocalExecutor['status']>) => void): () => void
+  /** Gives jobs their inputs/ and outputs/ (an executor without it runs jobs without files). */
+  useFiles?(files: JobFiles): void
 }
 
 interface StopStep {
@@ -161,8 +167,7 @@ export class Daemon {
     await this.#propose(ledger, { type: 'account.open', account: this.#owner })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
-    const registry = new Registry()
-    collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
+    const registry = createDaemonRegistry()
     const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
 
@@ -178,7 +183,9 @@ export class Daemon {
     })
     const served = serveExecutors(port.components, ledger, scheduler, logger)
     this.#push('executor server', served.stop)
-    const executor = await this.#startExecutor(ledger, scheduler, (report) => {
+    const blobs = await startDaemonBlobs(dataDir, port.components, ledger, logger)
+    this.#push('blobs', blobs.stop)
+    const executor = await this.#startExecutor(ledger, scheduler, blobs, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       void scheduler.report(report)
     })
@@ -188,8 +195,18 @@ export class Daemon {
         return status.available ? status.capacity : NO_CAPACITY
       }
       const local = { scheduler, link: this.#localLink }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
-      this.#push('executor client', stop)
+      const drainMs = this.#init.drainMs ?? SHUTDOWN_DRAIN_MS
+      const stop = dialCoordinator(
+        port.components,
+        ledger,
+        executor,
+        capacity,
+        logger,
+        local,
+        drainMs,
+      )
+      // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
+      this.#push('executor client', () => stop(this.#leaving ? 0 : undefined))
     }
 
     const views = new MeshViews({
@@ -224,6 +241,7 @@ export class Daemon {
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#owner,
+      blobSize: (cid) => blobs.store.size(cid),
       leave: async () => {
         const left = await leaveMesh({
           ledger,
@@ -247,7 +265,7 @@ export class Daemon {
       meshPeers: peers,
       logger,
     })
-    await this.#startGateway(api, subscriptions, registry)
+    await this.#startGateway(api, subscriptions, registry, blobs)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
       pid: process.pid,
@@ -279,6 +297,7 @@ export class Daemon {
   async #startExecutor(
     ledger: RaftDriver,
     scheduler: Scheduler,
+    blobs: DaemonBlobs,
     report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
   ): Promise<LocalExecutor | null> {
     const { createExecutor, logger } = this.#init
@@ -287,6 +306,7 @@ export class Daemon {
       return null
     }
     const executor = await createExecutor(this.#peerId)
+    executor.useFiles?.(blobs.workspaces)
     await executor.start()
     this.#push('executor', () => executor.stop())
     const problem = executor.status().problem
@@ -334,7 +354,12 @@ export class Daemon {
     })
   }
 
-  async #startGateway(api: ApiService, subscriptions: Subscriptions, registry: Registry) {
+  async #startGateway(
+    api: ApiService,
+    subscriptions: Subscriptions,
+    registry: Registry,
+    blobs: DaemonBlobs,
+  ) {
     const gateway: Gateway = createGateway({
       host: this.#init.apiHost,
       port: this.#init.apiPort,
@@ -343,6 +368,7 @@ export class Daemon {
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,
+      blobs: blobs.backend,
       ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
       backend: {
         call: (method, params, context) =>

@@ -24,6 +24,8 @@ import {
 } from './errors.ts'
 import { StreamCapture } from './output-capture.ts'
 import { executorFailure } from './outcome.ts'
+import { runWithFiles } from './job-files.ts'
+import type { JobFiles, JobMounts } from './job-files.ts'
 import { runSandboxed } from './run-sandboxed.ts'
 import { DEFAULT_RUNTIME_IMAGES, jobLabels } from './sandbox-options.ts'
 import type { RunHooks, RunOutcome, RunRequest } from './types.ts'
@@ -89,6 +91,8 @@ export class DockerExecutor {
   /** While the engine or an image is missing, the next look for it. */
   private recheckTimer: ReturnType<typeof globalThis.setTimeout> | null = null
   private readonly statusListeners = new Set<(status: ExecutorStatus) => void>()
+  /** Where jobs' inputs come from and outputs go; without it jobs get neither. */
+  private files: JobFiles | null = null
 
   constructor(init: DockerExecutorInit) {
     assert(init.executorId.length > 0, 'executorId must not be empty')
@@ -112,6 +116,12 @@ export class DockerExecutor {
     this.engine = engine
     this.scheduleRecheck()
     return { orphans }
+  }
+
+  /** Gives jobs their inputs/ and outputs/ through `files` (the daemon's blob store), from
+   * the next run on. */
+  useFiles(files: JobFiles): void {
+    this.files = files
   }
 
   /** Calls `listener` whenever `available` or `problem` changes after start. */
@@ -266,6 +276,22 @@ export class DockerExecutor {
   }
 
   private runInEngine(request: RunRequest, hooks: RunHooks): Promise<RunOutcome> {
+    const files = this.files
+    if (files === null) return this.runContainer(request, hooks, undefined)
+    return runWithFiles({
+      files,
+      request,
+      hooks,
+      run: (mounts, runHooks) => this.runContainer(request, runHooks, mounts),
+      failure: (error) => refused(error instanceof Error ? error : new Error(String(error))),
+    })
+  }
+
+  private runContainer(
+    request: RunRequest,
+    hooks: RunHooks,
+    mounts: JobMounts | undefined,
+  ): Promise<RunOutcome> {
     const engine = this.engine
     assert(engine !== null, 'refusal() checks the engine first')
     const { runtime } = request.spec
@@ -276,6 +302,7 @@ export class DockerExecutor {
       image: this.images[runtime],
       labels: jobLabels(this.init.executorId, request.jobId, request.fence),
       cgroup: engine.cgroup,
+      ...(mounts === undefined ? {} : { mounts }),
       onCleanupError: (containerId: string) => this.leftovers.add(containerId),
       trackRemoval: (removal: Promise<void>) => {
         this.removals.add(removal)

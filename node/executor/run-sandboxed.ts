@@ -11,6 +11,7 @@ import { EngineCallError, errorMessage, ImageMissingError } from './errors.ts'
 import { ContainerKiller } from './container-killer.ts'
 import { AttachDemuxer, StreamCapture } from './output-capture.ts'
 import { type Execution, executorFailure, outcomeOf } from './outcome.ts'
+import type { JobMounts } from './job-files.ts'
 import { sandboxOptions } from './sandbox-options.ts'
 import type { RunHooks, RunOutcome } from './types.ts'
 
@@ -22,6 +23,8 @@ export interface SandboxedJob {
   readonly spec: JobSpec
   readonly image: string
   readonly labels: Readonly<Record<string, string>>
+  /** The job's inputs/ and outputs/ on this host, when the executor keeps files. */
+  readonly mounts?: JobMounts
   /** Where to read CPU time and peak memory; null reports them as null. */
   readonly cgroup: CgroupLayout | null
   /** A container that could not be removed: the caller sweeps it later by its labels. */
@@ -63,7 +66,8 @@ function cancelledBeforeStart(): Execution {
 }
 
 async function createContainer(job: SandboxedJob): Promise<Docker.Container> {
-  const options = sandboxOptions(job.spec, { image: job.image, labels: job.labels })
+  const { image, labels, mounts } = job
+  const options = sandboxOptions(job.spec, { image, labels, ...(mounts ? { mounts } : {}) })
   try {
     return await job.docker.createContainer({
       ...options,

@@ -20,6 +20,7 @@ import {
   LABEL_MANAGED,
   WORK_DIR,
 } from './constants.ts'
+import type { JobMounts } from './job-files.ts'
 
 const MIB = 1024 * 1024
 
@@ -76,6 +77,26 @@ export interface SandboxInit {
   readonly image: string
   /** Labels that let a restarted daemon find the container: see `jobLabels`. */
   readonly labels: Readonly<Record<string, string>>
+  /** The job's inputs/ and outputs/ directories on this host, when the executor keeps files. */
+  readonly mounts?: JobMounts
+}
+
+/** The job's own directories, and nothing else of the host: inputs read-only, since they are
+ * links to the blob store's files, and outputs writable. no-new-privileges keeps a set-id file
+ * a job wrote there from granting anything. */
+export function jobMounts(mounts: JobMounts | undefined): Docker.MountSettings[] {
+  if (mounts === undefined) return []
+  const bind = (source: string, target: string, readOnly: boolean): Docker.MountSettings => ({
+    Type: 'bind',
+    Source: source,
+    Target: target,
+    ReadOnly: readOnly,
+    BindOptions: { Propagation: 'rprivate' },
+  })
+  return [
+    ...(mounts.inputsDir === null ? [] : [bind(mounts.inputsDir, `${WORK_DIR}/inputs`, true)]),
+    bind(mounts.outputsDir, `${WORK_DIR}/outputs`, false),
+  ]
 }
 
 /** Mount options of a tmpfs: Docker adds nothing we rely on, so every flag is spelled out. */
@@ -84,7 +105,7 @@ function tmpfsOptions(extra: string): string {
 }
 
 /** The host side of the sandbox: isolation, limits, logging and lifecycle. */
-function hostConfig(spec: JobSpec): Docker.HostConfig {
+function hostConfig(spec: JobSpec, mounts: JobMounts | undefined): Docker.HostConfig {
   const memoryBytes = spec.memoryMb * MIB
   return {
     NetworkMode: 'none',
@@ -99,9 +120,9 @@ function hostConfig(spec: JobSpec): Docker.HostConfig {
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
     Privileged: false,
-    // No host paths at all, so never the Docker socket.
+    // No host paths but the job's own inputs and outputs, so never the Docker socket.
     Binds: [],
-    Mounts: [],
+    Mounts: jobMounts(mounts),
     Devices: [],
     VolumesFrom: [],
     PortBindings: {},
@@ -165,7 +186,7 @@ export function sandboxOptions(spec: JobSpec, init: SandboxInit): Docker.Contain
     // Stopping a job always means killing it: there is no graceful shutdown to wait for.
     StopSignal: 'SIGKILL',
     StopTimeout: 0,
-    HostConfig: hostConfig(spec),
+    HostConfig: hostConfig(spec, init.mounts),
   }
 }
 

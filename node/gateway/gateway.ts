@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client'
 import { Admission } from './admission.ts'
 import type { ApiBackend } from './api-backend.ts'
 import { ApiWebSocketServer } from './api-websocket-server.ts'
+import type { BlobBackend } from './blob-routes.ts'
 import { DEFAULT_GATEWAY_LIMITS } from './constants.ts'
 import type { GatewayLimits } from './constants.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
@@ -42,6 +43,8 @@ export interface GatewayInit {
   readonly now?: () => number
   /** Origins besides the daemon's own that may use the API (`--allow-origin`). */
   readonly allowOrigins?: readonly string[]
+  /** The blob store for uploads and downloads of jobs' files (BLOBS_PATH). */
+  readonly blobs?: BlobBackend
 }
 
 export interface GatewayAddress {
@@ -90,6 +93,7 @@ class HttpGateway implements Gateway {
       registry: init.metrics,
       health: init.health ?? (() => ({})),
       staticFiles: init.staticDir === undefined ? undefined : new StaticFiles(init.staticDir),
+      ...(init.blobs === undefined ? {} : { blobs: init.blobs }),
     })
     this.#server = createServer(
       {

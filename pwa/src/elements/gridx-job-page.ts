@@ -1,4 +1,5 @@
-// One job: state, live output, exit code, timings, resources, who ran it, what it cost.
+// One job: state, live output, exit code, timings, resources, who ran it, what it cost, and
+// its files.
 import { html, LitElement, css, nothing } from 'lit'
 import type { PropertyValues, TemplateResult } from 'lit'
 import { isFinalJobState } from '../../../protocol/index.ts'
@@ -10,6 +11,7 @@ import { sharedStyles } from '../styles/shared-styles.ts'
 import './gridx-state-badge.ts'
 import './gridx-saved-notice.ts'
 import './gridx-output-pane.ts'
+import './gridx-job-files.ts'
 
 export class GridxJobPage extends LitElement {
   static override properties = {
@@ -211,6 +213,11 @@ export class GridxJobPage extends LitElement {
           </dl>
         </section>
       </div>
+      <gridx-job-files
+        class="outputs"
+        .job=${job}
+        .download=${(cid: string, from: string | null) => this.services.client.blob(cid, from)}
+      ></gridx-job-files>
       <div class="outputs">
         <gridx-output-pane
           label="stdout"

@@ -1,7 +1,7 @@
 // The app's only network code: one RpcClient (protocol/client.ts) to the daemon that served
 // the page, plus one HTTP probe that tells a refused token from an unreachable daemon (a
 // browser sees a refused WebSocket upgrade only as a close, without its status).
-import { GridxError, isGridxError } from '../../../protocol/index.ts'
+import { BLOBS_PATH, GridxError, isGridxError } from '../../../protocol/index.ts'
 import type { Method, ParamsInput, Results } from '../../../protocol/index.ts'
 import { httpCall, RpcClient } from '../../../protocol/index.ts'
 import type { CallOptions, ConnectionState, TopicEvent } from '../../../protocol/index.ts'
@@ -41,6 +41,17 @@ export class GridxClient {
     this.#rpc = new RpcClient({ url: baseUrl, token })
     this.#rpc.onStateChange((state) => this.#changed(state))
     this.#rpc.onError((error) => console.warn('gridx:', error))
+  }
+
+  /** A blob's bytes from the daemon (which fetches it from `from`, or any peer, if it lacks
+   * it). Rejects with the daemon's words when it refuses. */
+  async blob(cid: string, from: string | null): Promise<Blob> {
+    const query = from === null ? '' : `?from=${encodeURIComponent(from)}`
+    const response = await fetch(`${this.#baseUrl}${BLOBS_PATH}/${cid}${query}`, {
+      headers: { authorization: `Bearer ${this.#token}` },
+    })
+    if (!response.ok) throw new Error(await refusal(response))
+    return response.blob()
   }
 
   get state(): AppConnectionState {
@@ -123,5 +134,18 @@ export class GridxClient {
     if (this.#state === state) return
     this.#state = state
     for (const listener of this.#listeners) listener(state)
+  }
+}
+
+/** The daemon's words for a refused blob request, or its status when it gave none. */
+async function refusal(response: Response): Promise<string> {
+  const text = await response.text()
+  try {
+    return (
+      (JSON.parse(text) as { error?: string }).error ?? `the daemon answered ${response.status}`
+    )
+  } catch {
+    // Not JSON (a proxy's page, say): the status says enough.
+    return `the daemon answered ${response.status}`
   }
 }

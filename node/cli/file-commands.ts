@@ -1,0 +1,70 @@
+// gridx get, and the files parts of gridx submit and gridx status.
+import { Command } from 'commander'
+import { join } from 'node:path'
+import type { JobFile, JobView } from '../../protocol/index.ts'
+import { call, target } from './api.ts'
+import { downloadBlob, uploadInputs } from './blob-transfer.ts'
+import { CliError } from './connect.ts'
+import type { ApiTarget } from './connect.ts'
+import type { CliContext, CommonOptions } from './context.ts'
+import { expandInputs } from './input-files.ts'
+
+type Decorate = (command: Command) => Command
+
+/** Uploads what `--input` names (only what the daemon lacks) and returns the spec's inputs. */
+export async function submitInputs(
+  context: CliContext,
+  api: ApiTarget,
+  patterns: readonly string[],
+  json: boolean,
+): Promise<JobFile[] | undefined> {
+  if (patterns.length === 0) return undefined
+  const files = await expandInputs(patterns)
+  const report = await uploadInputs(api, files)
+  if (!json) {
+    const bytes = files.reduce((sum, file) => sum + file.size, 0)
+    context.stderr.write(
+      `inputs: ${files.length} files, ${bytes} bytes; uploaded ${report.uploaded}, ` +
+        `${report.alreadyThere} already on the daemon\n`,
+    )
+  }
+  return report.inputs
+}
+
+/** The outputs `name` picks: the file of that name, or every file under that directory. */
+function picked(job: JobView, name: string | undefined): readonly JobFile[] {
+  const outputs = job.result?.outputs ?? []
+  if (outputs.length === 0) {
+    throw new CliError(`job ${job.id} has no outputs (it is ${job.state})`)
+  }
+  if (name === undefined) return outputs
+  const chosen = outputs.filter((file) => file.name === name || file.name.startsWith(`${name}/`))
+  if (chosen.length === 0) {
+    const names = outputs.map((file) => file.name).join(', ')
+    throw new CliError(`job ${job.id} has no output ${name}; it has ${names}`)
+  }
+  return chosen
+}
+
+export function getCommand(context: CliContext, decorate: Decorate): Command {
+  return decorate(new Command('get'))
+    .description('download a job’s outputs (all, or NAME) into a directory, checked by hash')
+    .argument('<job>', 'job id')
+    .argument('[name]', 'one output file, or a directory of them')
+    .option('-o, --output <dir>', 'where to write them', '.')
+    .action(
+      async (id: string, name: string | undefined, options: CommonOptions & { output: string }) => {
+        const api = await target(context, options)
+        const job = await call(api, 'job.get', { id })
+        const files = picked(job, name)
+        const written: { name: string; path: string; size: number; cid: string }[] = []
+        for (const file of files) {
+          const path = join(options.output, ...file.name.split('/'))
+          await downloadBlob(api, file, job.executor, path)
+          written.push({ ...file, path })
+          if (!options.json) context.stdout.write(`${path}  ${file.size} bytes\n`)
+        }
+        if (options.json) context.stdout.write(`${JSON.stringify(written, null, 2)}\n`)
+      },
+    )
+}

@@ -1,0 +1,126 @@
+// A job's files: each input and output with its size and CID, and a download for each output.
+// A download is fetched with the API token (a plain link could not carry it) and handed to the
+// browser as a file of the output's name, checked against its size first.
+import { css, html, LitElement, nothing } from 'lit'
+import type { TemplateResult } from 'lit'
+import type { JobFile, JobView } from '../../../protocol/index.ts'
+import { formatBytes } from '../format.ts'
+import { sharedStyles } from '../styles/shared-styles.ts'
+
+/** Fetches one blob's bytes; `from` names the peer to ask first (the job's executor). */
+export type BlobDownload = (cid: string, from: string | null) => Promise<Blob>
+
+/**
+ * @attr data-files on the section, for tests.
+ * Each output's button carries `data-download` with the output's name.
+ */
+export class GridxJobFiles extends LitElement {
+  static override properties = {
+    job: { attribute: false },
+    download: { attribute: false },
+    error: { state: true },
+    busy: { state: true },
+  }
+  static override styles = [
+    sharedStyles,
+    css`
+      table {
+        width: 100%;
+        border-collapse: collapse;
+      }
+      td,
+      th {
+        text-align: left;
+        padding: 0.25rem 0.5rem 0.25rem 0;
+        overflow-wrap: anywhere;
+      }
+      code {
+        font-size: 0.8em;
+      }
+    `,
+  ]
+
+  declare job: JobView | undefined
+  declare download: BlobDownload | undefined
+  declare error: string | undefined
+  declare busy: string | undefined
+
+  override render(): TemplateResult | typeof nothing {
+    const job = this.job
+    const inputs = job?.spec.inputs ?? []
+    const outputs = job?.result?.outputs ?? []
+    if (job === undefined || (inputs.length === 0 && outputs.length === 0)) return nothing
+    return html`
+      <section class="card" aria-labelledby="files-h" data-files>
+        <h2 id="files-h">Files</h2>
+        ${this.error ? html`<p class="notice error" role="alert">${this.error}</p>` : nothing}
+        ${this.#table('Outputs', outputs, true)} ${this.#table('Inputs', inputs, false)}
+      </section>
+    `
+  }
+
+  #table(caption: string, files: readonly JobFile[], downloadable: boolean) {
+    if (files.length === 0) return nothing
+    return html`
+      <table>
+        <caption>
+          ${caption}
+        </caption>
+        <tbody>
+          ${files.map(
+            (file) => html`
+              <tr>
+                <td>${file.name}</td>
+                <td>${formatBytes(file.size)}</td>
+                <td><code title=${file.cid}>${file.cid.slice(0, 16)}…</code></td>
+                ${
+                  downloadable
+                    ? html`<td>
+                        <button
+                          type="button"
+                          data-download=${file.name}
+                          ?disabled=${this.busy !== undefined}
+                          @click=${() => this.#save(file)}
+                        >
+                          Download
+                        </button>
+                      </td>`
+                    : nothing
+                }
+              </tr>
+            `,
+          )}
+        </tbody>
+      </table>
+    `
+  }
+
+  async #save(file: JobFile): Promise<void> {
+    if (this.download === undefined || this.job === undefined) return
+    this.busy = file.name
+    this.error = undefined
+    try {
+      const blob = await this.download(file.cid, this.job.executor)
+      if (blob.size !== file.size) throw new Error(`${blob.size} bytes came, not ${file.size}`)
+      const url = URL.createObjectURL(blob)
+      const link = document.createElement('a')
+      link.href = url
+      link.download = file.name.split('/').pop() ?? file.name
+      link.click()
+      setTimeout(() => URL.revokeObjectURL(url), 60_000)
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
+      this.error = `Could not download ${file.name}: ${why}`
+    } finally {
+      this.busy = undefined
+    }
+  }
+}
+
+customElements.define('gridx-job-files', GridxJobFiles)
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'gridx-job-files': GridxJobFiles
+  }
+}
