@@ -9,6 +9,8 @@ interface BenchOptions {
   readonly cycles: number
   readonly every: number
   readonly codeBytes: number
+  readonly trials: number
+  readonly seconds: number
 }
 
 const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
@@ -27,6 +29,10 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
     }
     return benchRaft({})
   },
+  failover: async (options) => {
+    const { benchFailover } = await import('./bench-failover.ts')
+    return benchFailover(options)
+  },
 }
 
 const { values, positionals } = parseArgs({
@@ -37,6 +43,8 @@ const { values, positionals } = parseArgs({
     cycles: { type: 'string', default: '10000' },
     every: { type: 'string', default: '1000' },
     'code-bytes': { type: 'string', default: String(64 * 1024) },
+    trials: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '30' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -46,7 +54,9 @@ const run = name === undefined ? undefined : BENCHMARKS[name]
 if (values.help || run === undefined) {
   process.stderr.write(
     `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n` +
-      '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n',
+      '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
+      '  failover: [--trials N (50)]\n' +
+      '  mesh-throughput: [--seconds N (30)]\n',
   )
   process.exit(values.help ? 0 : 2)
 }
@@ -55,6 +65,8 @@ const report = await run({
   cycles: Number(values.cycles),
   every: Number(values.every),
   codeBytes: Number(values['code-bytes']),
+  trials: Number(values.trials),
+  seconds: Number(values.seconds),
 })
 process.stdout.write(
   values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`,
