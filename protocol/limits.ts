@@ -110,6 +110,12 @@ export const PAGE_ITEMS_DEFAULT = 50
  * of the app plus a script's loop; the rate is far above a person and below a flood. */
 export const RATE_TOKEN_PER_S = 200
 export const RATE_TOKEN_BURST = 400
+/** `gridx start --token-rate`: a script or a benchmark that submits faster than a person may
+ * raise the token's rate. One request a second is the least that lets the web app work; a
+ * hundred thousand is above what one daemon's gateway serves, so a higher figure is a typo.
+ * The burst stays twice the rate, as for the default. */
+export const RATE_TOKEN_PER_S_MIN = 1
+export const RATE_TOKEN_PER_S_MAX = 100_000
 export const RATE_ADDRESS_PER_S = 400
 export const RATE_ADDRESS_BURST = 800
 

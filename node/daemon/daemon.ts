@@ -75,6 +75,8 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Requests a second the API token may make (`--token-rate`); its burst is twice that. */
+  readonly tokenRatePerS?: number
 }
 
 export class Daemon {
@@ -289,6 +291,14 @@ export class Daemon {
       metrics: registry,
       staticDir: this.#init.staticDir,
       ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
+      ...(this.#init.tokenRatePerS === undefined
+        ? {}
+        : {
+            limits: {
+              tokenPerS: this.#init.tokenRatePerS,
+              tokenBurst: 2 * this.#init.tokenRatePerS,
+            },
+          }),
       backend: {
         call: (method, params, context) =>
           (api.handlers[method] as (p: unknown, c: unknown) => Promise<never>)(params, context),
