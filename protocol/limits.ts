@@ -215,6 +215,11 @@ export const MESH_CONNECTIONS_MAX = 512
  * seconds covers a slow link, as RAFT_STREAM_OPEN_TIMEOUT_MS does for a stream. */
 export const MESH_DIAL_TIMEOUT_MS = 5_000
 
+/** `gridx start --join-grant`: credits the founder of a new mesh grants each peer's owner once,
+ * in place of the policy's default. A billion credits is 10^12 millicredits per owner, so even
+ * a thousand owners stay far inside the integers a double holds exactly (2^53). */
+export const JOIN_GRANT_CREDITS_MAX = 1_000_000_000
+
 /** `gridx start --raft-tick-ms`: one millisecond is the finest a timer resolves; above ten
  * seconds a single tick is slower than any link a mesh should be built over. */
 export const RAFT_TICK_MS_MIN = 1

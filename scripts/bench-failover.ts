@@ -47,6 +47,8 @@ interface Trial {
   readonly termAfter: number
   /** SIGKILL sent to the first commit seen of a write sent after it. */
   readonly failoverMs: number | null
+  /** SIGKILL sent to the client's peer naming a new coordinator (polled every POLL_MS). */
+  readonly coordinatorSeenMs: number | null
   /** SIGKILL sent to the process's exit seen by the parent. */
   readonly exitSeenMs: number
   /** Submissions sent after the kill before that first commit, retries included. */
@@ -240,6 +242,7 @@ async function runTrial(cluster: MeshCluster, clients: readonly RpcClient[]): Pr
   await daemon?.exited
   const exitSeenMs = performance.now() - killedAt
   await killing
+  const seenCoordinator = watchCoordinator(client, cluster, before, stop)
   let timer: ReturnType<typeof setTimeout> | undefined
   await Promise.race([
     committed,
@@ -249,6 +252,7 @@ async function runTrial(cluster: MeshCluster, clients: readonly RpcClient[]): Pr
   stop.stopped = true
   await writer
   await Promise.all(outstanding)
+  const coordinatorSeenAt = await seenCoordinator
   const after = await coordinator(cluster, clients)
   return {
     killed: before.leader,
@@ -259,9 +263,29 @@ async function runTrial(cluster: MeshCluster, clients: readonly RpcClient[]): Pr
     failoverMs: Number.isFinite(seen.firstCommitAfterKill)
       ? Math.round((seen.firstCommitAfterKill - killedAt) * 10) / 10
       : null,
+    coordinatorSeenMs:
+      coordinatorSeenAt === null ? null : Math.round((coordinatorSeenAt - killedAt) * 10) / 10,
     exitSeenMs: Math.round(exitSeenMs * 10) / 10,
     attemptsAfterKill: seen.attemptsAfterKill,
   }
+}
+
+/** When the client's peer first names a coordinator of a later term than `before`'s. */
+async function watchCoordinator(
+  client: RpcClient,
+  cluster: MeshCluster,
+  before: { readonly leader: number; readonly term: number },
+  stop: { stopped: boolean },
+): Promise<number | null> {
+  while (!stop.stopped) {
+    const seen = await info(client).catch(() => undefined)
+    const leader = indexOf(cluster, seen?.coordinator ?? null)
+    if (seen !== undefined && leader !== null && leader !== before.leader) {
+      if (seen.term > before.term) return performance.now()
+    }
+    await sleep(POLL_MS / 5)
+  }
+  return null
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-// The mesh flags of `gridx start` (--join, --token, --voters, --raft-tick-ms,
+// The mesh flags of `gridx start` (--join, --token, --voters, --join-grant, --raft-tick-ms,
 // --election-ticks), parsed and checked before anything starts, into the options the daemon
 // reads. `gridx leave` is still refused (MESH_NOT_WIRED_MESSAGE): a command that is accepted
 // and then does nothing would leave a user believing the peer had left.
@@ -6,7 +6,9 @@ import type { VoterTarget } from '../coordinator/index.ts'
 import { joinAddress } from '../mesh/index.ts'
 import { isIP } from 'node:net'
 import {
+  JOIN_GRANT_CREDITS_MAX,
   JoinTokenError,
+  MILLICREDITS_PER_CREDIT,
   RAFT_ELECTION_TICKS_MAX,
   RAFT_ELECTION_TICKS_MIN,
   RAFT_ELECTION_TIMEOUT_MS_MAX,
@@ -27,6 +29,8 @@ export interface MeshStartOptions {
   readonly raftTickMs?: number
   /** Ticks without a leader before a voter stands for election (`--election-ticks`). */
   readonly electionTicks?: number
+  /** Millicredits a new mesh grants each owner once (`--join-grant`, given in credits). */
+  readonly joinGrantMc?: number
 }
 
 /** The flags as commander hands them over: strings, absent when not given. */
@@ -36,6 +40,7 @@ export interface MeshStartFlags {
   readonly voters?: string
   readonly raftTickMs?: string
   readonly electionTicks?: string
+  readonly joinGrant?: string
 }
 
 export const MESH_NOT_WIRED_MESSAGE =
@@ -55,6 +60,12 @@ export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
   if (flags.join !== undefined && flags.voters !== undefined) {
     throw new CliError('--voters is set by the peer that creates the mesh; a joiner takes its')
   }
+  if (flags.join !== undefined && flags.joinGrant !== undefined) {
+    throw new CliError('--join-grant is set by the peer that creates the mesh; a joiner takes its')
+  }
+  const joinGrant = integer(flags.joinGrant, 0, JOIN_GRANT_CREDITS_MAX, () =>
+    grantError(flags.joinGrant),
+  )
   const raftTickMs = integer(flags.raftTickMs, RAFT_TICK_MS_MIN, RAFT_TICK_MS_MAX, () =>
     tickError(flags.raftTickMs),
   )
@@ -78,6 +89,7 @@ export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
     ...(flags.voters === undefined ? {} : { votersTarget: voters(flags.voters) }),
     ...(raftTickMs === undefined ? {} : { raftTickMs }),
     ...(electionTicks === undefined ? {} : { electionTicks }),
+    ...(joinGrant === undefined ? {} : { joinGrantMc: joinGrant * MILLICREDITS_PER_CREDIT }),
   }
 }
 
@@ -139,5 +151,11 @@ function ticksError(value: string | undefined): CliError {
   return new CliError(
     `--election-ticks takes a count from ${RAFT_ELECTION_TICKS_MIN} to ` +
       `${RAFT_ELECTION_TICKS_MAX}, not "${value}"`,
+  )
+}
+
+function grantError(value: string | undefined): CliError {
+  return new CliError(
+    `--join-grant takes credits from 0 to ${JOIN_GRANT_CREDITS_MAX}, not "${value}"`,
   )
 }

@@ -102,6 +102,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
       .option('--join <host[:port]>', 'join the mesh of the member at this address (any member)')
       .option('--token <token>', 'the join token for --join, from `gridx token` on a member')
       .option('--voters <n>', 'voters a new mesh keeps: 1, 3 or 5 (default 3)')
+      .option('--join-grant <credits>', 'credits a new mesh grants each peer’s owner (default 100)')
       .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick, for slow links')
       .option('--election-ticks <n>', 'Raft ticks without a coordinator before an election')
       .addOption(
@@ -138,6 +139,9 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
           ...(meshOptions.votersTarget === undefined
             ? {}
             : { voterTarget: meshOptions.votersTarget }),
+          ...(meshOptions.joinGrantMc === undefined
+            ? {}
+            : { joinGrantMc: meshOptions.joinGrantMc }),
           ...(meshOptions.raftTickMs === undefined ? {} : { raftTickMs: meshOptions.raftTickMs }),
           ...(meshOptions.electionTicks === undefined
             ? {}

@@ -75,6 +75,8 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Millicredits a new mesh grants each owner (`--join-grant`), recorded in its genesis. */
+  readonly joinGrantMc?: number
   /** Requests a second the API token may make (`--token-rate`); its burst is twice that. */
   readonly tokenRatePerS?: number
 }

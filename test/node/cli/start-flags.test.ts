@@ -1,5 +1,6 @@
 // gridx start --token-rate: the API token's rate limit is the user's to raise (a script or a
-// benchmark submitting faster than a person), within the bounds in protocol/limits.ts.
+// benchmark submitting faster than a person), within the bounds in protocol/limits.ts; and
+// --join-grant: the founder of a new mesh chooses what each owner is granted.
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -84,5 +85,18 @@ describe('gridx start --token-rate', () => {
     })
     expect(error).toBeUndefined()
     expect(refusals).toContain('RATE_LIMITED')
+  })
+})
+
+describe('gridx start --join-grant', () => {
+  it('should grant the founder’s owner that many credits when the mesh is created', async () => {
+    let balanceMc = -1
+    const args = ['start', '--no-executor', '--join-grant', '25000', ...LOOPBACK]
+    const { error } = await run(args, async (dataDir) => {
+      const target = await resolveApiTarget({ dataDir, env: {} })
+      balanceMc = (await httpCall(target.url, target.token, 'account.balance', {})).balanceMc
+    })
+    expect(error).toBeUndefined()
+    expect(balanceMc).toBe(25_000_000)
   })
 })
