@@ -15,13 +15,16 @@ import { MeshCluster } from './lib/mesh-cluster.ts'
 
 export interface FailoverOptions {
   readonly trials: number
+  /** Extra `gridx start` flags for every voter (e.g. other Raft timings, to compare). */
+  readonly startArgs?: readonly string[]
 }
 
 /** Between two submissions the client starts: a steady stream, not a flood. */
 const WRITE_PACE_MS = 50
-/** Submissions the client has unanswered at once; at the pace above, a second of election
- * leaves at most this many waiting. */
-const WRITES_OUTSTANDING_MAX = 4
+/** Submissions the client has unanswered at once: the pace goes on while earlier ones wait
+ * (else the first write sent after the kill would queue behind those sent before it), and at
+ * the pace above this covers three seconds without a coordinator. */
+const WRITES_OUTSTANDING_MAX = 64
 /** Before retrying a submission that failed (no coordinator yet, connection lost). */
 const WRITE_RETRY_MS = 20
 /** One attempt's wait for its answer; a longer one is sent again under the same id. */
@@ -35,6 +38,8 @@ const TRIAL_TIMEOUT_MS = 30_000
 /** How long a restarted peer may take to catch up with the coordinator. */
 const CATCH_UP_TIMEOUT_MS = 60_000
 const POLL_MS = 50
+/** Credits each voter's owner starts with: a noop job costs one. */
+const JOIN_GRANT_CREDITS = 100_000
 
 /** The cheapest submission that goes through the whole write path: nothing runs. */
 const SPEC = { runtime: 'noop', code: '', cpus: 0.1, memoryMb: 16, timeoutS: 1 } as const
@@ -59,7 +64,9 @@ export async function benchFailover(options: FailoverOptions): Promise<object> {
   const cluster = await MeshCluster.create({
     peers: 3,
     executors: true,
-    extraArgs: ['--noop-executor'],
+    extraArgs: ['--noop-executor', ...(options.startArgs ?? [])],
+    // Enough for every trial's submissions, whoever's executor runs them.
+    peerArgs: (index) => (index === 0 ? ['--join-grant', String(JOIN_GRANT_CREDITS)] : []),
   })
   const clients: RpcClient[] = []
   try {
@@ -79,7 +86,7 @@ export async function benchFailover(options: FailoverOptions): Promise<object> {
       trials.push(await runTrial(cluster, clients))
       await catchUp(cluster, clients, trials.at(-1)?.killed as number)
     }
-    return report(trials, baseline)
+    return { ...report(trials, baseline), startArgs: options.startArgs ?? [] }
   } finally {
     for (const client of clients) client.close()
     await cluster.stopAll()
@@ -93,7 +100,7 @@ function report(trials: readonly Trial[], baselineMs: readonly number[]): object
   return {
     benchmark: 'failover',
     voters: 3,
-    timings: 'defaults (--raft-tick-ms and --election-ticks not given)',
+
     write: 'job.submit of a noop job on a voter that is not the coordinator',
     trials: trials.length,
     failed: trials.length - figures.length,

@@ -11,6 +11,7 @@ interface BenchOptions {
   readonly codeBytes: number
   readonly trials: number
   readonly seconds: number
+  readonly startArgs: readonly string[]
 }
 
 const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
@@ -45,6 +46,8 @@ const { values, positionals } = parseArgs({
     'code-bytes': { type: 'string', default: String(64 * 1024) },
     trials: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '30' },
+    // Flags every gridx start of the mesh benchmarks gets, to compare settings (repeatable).
+    'start-arg': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
 })
@@ -55,7 +58,7 @@ if (values.help || run === undefined) {
   process.stderr.write(
     `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n` +
       '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
-      '  failover: [--trials N (50)]\n' +
+      '  failover: [--trials N (50)] [--start-arg=FLAG]... (e.g. --start-arg=--raft-tick-ms=10)\n' +
       '  mesh-throughput: [--seconds N (30)]\n',
   )
   process.exit(values.help ? 0 : 2)
@@ -67,6 +70,7 @@ const report = await run({
   codeBytes: Number(values['code-bytes']),
   trials: Number(values.trials),
   seconds: Number(values.seconds),
+  startArgs: values['start-arg'],
 })
 process.stdout.write(
   values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`,
