@@ -30,6 +30,10 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
     }
     return benchRaft({})
   },
+  'mesh-throughput': async (options) => {
+    const { benchMeshThroughput } = await import('./bench-mesh-throughput.ts')
+    return benchMeshThroughput(options)
+  },
   failover: async (options) => {
     const { benchFailover } = await import('./bench-failover.ts')
     return benchFailover(options)
