@@ -16,6 +16,9 @@ export interface MeshThroughputOptions {
   readonly seconds: number
   /** Extra `gridx start` flags for every peer, to compare settings. */
   readonly startArgs?: readonly string[]
+  /** Writes a CPU profile of peer 0 (the founder, coordinator unless an election moved it)
+   * into this directory when it stops. */
+  readonly profileDir?: string
 }
 
 const VOTERS = 3
@@ -51,12 +54,20 @@ interface Counts {
 
 export async function benchMeshThroughput(options: MeshThroughputOptions): Promise<object> {
   const startArgs = options.startArgs ?? []
-  const oneMachine = await measure({ peers: 1, voters: 1, seconds: options.seconds, startArgs })
+  const profile = options.profileDir === undefined ? {} : { profileDir: options.profileDir }
+  const oneMachine = await measure({
+    peers: 1,
+    voters: 1,
+    seconds: options.seconds,
+    startArgs,
+    ...profile,
+  })
   const mesh = await measure({
     peers: VOTERS + EXECUTORS,
     voters: VOTERS,
     seconds: options.seconds,
     startArgs,
+    ...profile,
   })
   return {
     benchmark: 'mesh-throughput',
@@ -77,6 +88,7 @@ interface Layout {
   readonly voters: 1 | 3
   readonly seconds: number
   readonly startArgs: readonly string[]
+  readonly profileDir?: string
 }
 
 async function measure(layout: Layout): Promise<object> {
@@ -90,6 +102,10 @@ async function measure(layout: Layout): Promise<object> {
       ...(index === 0 ? ['--join-grant', String(JOIN_GRANT_CREDITS)] : []),
     ],
     extraArgs: ['--token-rate', String(TOKEN_RATE_PER_S), ...layout.startArgs],
+    nodeArgs: (index) =>
+      index === 0 && layout.profileDir !== undefined
+        ? ['--cpu-prof', '--cpu-prof-dir', layout.profileDir]
+        : [],
   })
   const clients: RpcClient[] = []
   const load = {

@@ -12,6 +12,7 @@ interface BenchOptions {
   readonly trials: number
   readonly seconds: number
   readonly startArgs: readonly string[]
+  readonly profileDir?: string
 }
 
 const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
@@ -52,6 +53,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: 'string', default: '30' },
     // Flags every gridx start of the mesh benchmarks gets, to compare settings (repeatable).
     'start-arg': { type: 'string', multiple: true, default: [] },
+    profile: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -63,7 +65,7 @@ if (values.help || run === undefined) {
     `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n` +
       '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
       '  failover: [--trials N (50)] [--start-arg=FLAG]... (e.g. --start-arg=--raft-tick-ms=10)\n' +
-      '  mesh-throughput: [--seconds N (30)]\n',
+      '  mesh-throughput: [--seconds N (30)] [--profile DIR (CPU profiles of peer 0)]\n',
   )
   process.exit(values.help ? 0 : 2)
 }
@@ -75,6 +77,7 @@ const report = await run({
   trials: Number(values.trials),
   seconds: Number(values.seconds),
   startArgs: values['start-arg'],
+  ...(values.profile === undefined ? {} : { profileDir: values.profile }),
 })
 process.stdout.write(
   values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`,
