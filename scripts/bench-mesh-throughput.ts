@@ -10,12 +10,15 @@
 // `npm run bench -- mesh-throughput --json [--seconds 30]`.
 import { GridxError, RpcClient } from '../protocol/index.ts'
 import type { JobState, MeshInfo } from '../protocol/index.ts'
+import { percentile } from './bench-stats.ts'
 import { MeshCluster } from './lib/mesh-cluster.ts'
 
 export interface MeshThroughputOptions {
   readonly seconds: number
   /** Extra `gridx start` flags for every peer, to compare settings. */
   readonly startArgs?: readonly string[]
+  /** Submissions kept unanswered on each connection. */
+  readonly inFlight?: number
   /** Writes a CPU profile of peer 0 (the founder, coordinator unless an election moved it)
    * into this directory when it stops. */
   readonly profileDir?: string
@@ -23,11 +26,13 @@ export interface MeshThroughputOptions {
 
 const VOTERS = 3
 const EXECUTORS = 5
-/** Connections the client opens to each peer, and submissions it keeps unanswered on each:
- * below the gateway's 64 in flight per connection, and with two connections per peer an
- * account stays under its 100 unfinished jobs. */
+/** Connections the client opens to each peer. */
 const CONNECTIONS_PER_PEER = 2
-const SUBMITS_PER_CONNECTION = 24
+/** Submissions the client keeps unanswered on each connection, by default: enough to keep
+ * every executor busy, and few enough that the mesh is not driven past what it can commit
+ * (a deeper queue only adds latency; see the report's refusals). Below the gateway's 64 in
+ * flight per connection, and an account's 100 unfinished jobs. */
+const SUBMITS_PER_CONNECTION_DEFAULT = 8
 /** Raised from the default 200 a second, with `gridx start --token-rate`, so that the API's
  * limit is not what is measured. */
 const TOKEN_RATE_PER_S = 20_000
@@ -55,11 +60,13 @@ interface Counts {
 export async function benchMeshThroughput(options: MeshThroughputOptions): Promise<object> {
   const startArgs = options.startArgs ?? []
   const profile = options.profileDir === undefined ? {} : { profileDir: options.profileDir }
+  const inFlight = options.inFlight ?? SUBMITS_PER_CONNECTION_DEFAULT
   const oneMachine = await measure({
     peers: 1,
     voters: 1,
     seconds: options.seconds,
     startArgs,
+    inFlight,
     ...profile,
   })
   const mesh = await measure({
@@ -67,6 +74,7 @@ export async function benchMeshThroughput(options: MeshThroughputOptions): Promi
     voters: VOTERS,
     seconds: options.seconds,
     startArgs,
+    inFlight,
     ...profile,
   })
   return {
@@ -75,7 +83,7 @@ export async function benchMeshThroughput(options: MeshThroughputOptions): Promi
     runtime: 'noop',
     client:
       `${CONNECTIONS_PER_PEER} WebSocket connections per peer, ` +
-      `${SUBMITS_PER_CONNECTION} submissions unanswered on each`,
+      `${inFlight} submissions unanswered on each`,
     tokenRatePerS: TOKEN_RATE_PER_S,
     startArgs,
     mesh: { voters: VOTERS, executors: EXECUTORS, ...mesh },
@@ -88,6 +96,7 @@ interface Layout {
   readonly voters: 1 | 3
   readonly seconds: number
   readonly startArgs: readonly string[]
+  readonly inFlight: number
   readonly profileDir?: string
 }
 
@@ -128,7 +137,7 @@ async function measure(layout: Layout): Promise<object> {
     }
     await waitForExecutors(cluster, clients)
     const submitters = clients.flatMap((client) =>
-      Array.from({ length: SUBMITS_PER_CONNECTION }, () => submitLoop(client, load)),
+      Array.from({ length: layout.inFlight }, () => submitLoop(client, load)),
     )
     await sleep(WARMUP_MS)
     const { coordinator, pid } = await coordinatorClient(cluster, clients)
@@ -140,6 +149,10 @@ async function measure(layout: Layout): Promise<object> {
       await sleep(Math.min(SAMPLE_MS, endMs - performance.now()))
       samples.push(await counts(coordinator))
     }
+    // A mesh driven past its limit may not answer the listing: the figures stand without it.
+    const stages = await stageLatencies(clients.at(-1) as RpcClient).catch((error: unknown) => ({
+      unavailable: (error as Error).message,
+    }))
     const sent = load.sent - sentAtStart
     const acknowledged = load.acknowledged - acknowledgedAtStart
     load.running = false
@@ -147,6 +160,7 @@ async function measure(layout: Layout): Promise<object> {
     return {
       ...summarize(samples, { sent, acknowledged, refusals: load.refusals }),
       refusalMessages: load.messages,
+      stages,
       coordinatorPid: pid,
     }
   } finally {
@@ -270,6 +284,24 @@ function summarize(
     settledEachSecond: series,
     refusals: client.refusals,
     totals: { start: first, end: last },
+  }
+}
+
+/** Where a job's time goes, from the log times of one account's newest settled jobs (stamped
+ * by the proposer of each step): queued to placed, placed to started, started to finished. */
+async function stageLatencies(client: RpcClient): Promise<object> {
+  const { jobs } = await client.call('job.list', { state: 'succeeded', limit: 500 })
+  const stage = (pick: (job: (typeof jobs)[number]) => number) => {
+    const sorted = jobs.map(pick).sort((a, b) => a - b)
+    return sorted.length === 0
+      ? null
+      : { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9) }
+  }
+  return {
+    jobs: jobs.length,
+    queuedToPlacedMs: stage((job) => (job.assignedAt ?? 0) - job.createdAt),
+    placedToStartedMs: stage((job) => (job.startedAt ?? 0) - (job.assignedAt ?? 0)),
+    startedToFinishedMs: stage((job) => (job.finishedAt ?? 0) - (job.startedAt ?? 0)),
   }
 }
 

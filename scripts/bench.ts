@@ -13,6 +13,7 @@ interface BenchOptions {
   readonly seconds: number
   readonly startArgs: readonly string[]
   readonly profileDir?: string
+  readonly inFlight?: number
 }
 
 const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
@@ -54,6 +55,7 @@ const { values, positionals } = parseArgs({
     // Flags every gridx start of the mesh benchmarks gets, to compare settings (repeatable).
     'start-arg': { type: 'string', multiple: true, default: [] },
     profile: { type: 'string' },
+    'in-flight': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -65,7 +67,8 @@ if (values.help || run === undefined) {
     `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n` +
       '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
       '  failover: [--trials N (50)] [--start-arg=FLAG]... (e.g. --start-arg=--raft-tick-ms=10)\n' +
-      '  mesh-throughput: [--seconds N (30)] [--profile DIR (CPU profiles of peer 0)]\n',
+      '  mesh-throughput: [--seconds N (30)] [--profile DIR (CPU profiles of peer 0)]\n' +
+      '    [--in-flight N (8 submissions unanswered per connection)]\n',
   )
   process.exit(values.help ? 0 : 2)
 }
@@ -78,6 +81,7 @@ const report = await run({
   seconds: Number(values.seconds),
   startArgs: values['start-arg'],
   ...(values.profile === undefined ? {} : { profileDir: values.profile }),
+  ...(values['in-flight'] === undefined ? {} : { inFlight: Number(values['in-flight']) }),
 })
 process.stdout.write(
   values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`,
