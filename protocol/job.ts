@@ -81,11 +81,20 @@ export const jobSpecSchema = z
       .max(limits.JOB_ARGS_MAX)
       .default([]),
     env: z
-      .record(envKey, execString(limits.JOB_ENV_VALUE_BYTES_MAX, 'environment value'))
-      .refine((env) => Object.keys(env).length <= limits.JOB_ENV_MAX, {
-        message: `at most ${limits.JOB_ENV_MAX} environment variables`,
+      // "__proto__" is a valid name for a shell, but a record schema drops that key without a
+      // word (assigning it would set the prototype): refuse it rather than lose a variable.
+      .custom<Record<string, string>>((raw) => !Object.hasOwn(Object(raw), '__proto__'), {
+        message: 'the environment name __proto__ is not accepted',
       })
-      .default({}),
+      .optional()
+      .pipe(
+        z
+          .record(envKey, execString(limits.JOB_ENV_VALUE_BYTES_MAX, 'environment value'))
+          .refine((env) => Object.keys(env).length <= limits.JOB_ENV_MAX, {
+            message: `at most ${limits.JOB_ENV_MAX} environment variables`,
+          })
+          .default({}),
+      ),
     cpus: z
       .number()
       .min(limits.JOB_CPUS_MIN)

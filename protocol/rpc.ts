@@ -37,10 +37,19 @@ export const paramsSchemas = {
   'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
   'mesh.info': empty,
   'mesh.peers': empty,
-  /** The join token this peer issues (owner only); `rotate` replaces it for new joins. */
+  /** This peer's replica at its applied index (a local read): its hash, to compare replicas. */
+  'mesh.state': empty,
+  /** The join token this peer issues (owner only); `rotate` replaces it for new joins;
+   * `sameOwner` issues the one whose joiner is admitted with this peer's owner. */
   'mesh.token': z
-    .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
+    .object({
+      role: z.enum(JOIN_ROLES).default('executor'),
+      rotate: z.boolean().default(false),
+      sameOwner: z.boolean().default(false),
+    })
     .strict(),
+  /** This peer leaves the mesh for good (owner only); its daemon stops once it has. */
+  'mesh.leave': empty,
   subscribe: z
     .object({
       topic: z.enum(SUBSCRIPTION_TOPICS),
@@ -116,6 +125,31 @@ export interface MeshInfo {
   readonly voterTarget?: number
   /** Every voter and learner, as the coordinator last reported them. */
   readonly members?: readonly MeshMemberView[]
+  /** Present when the coordinator's view could not be had on this peer: why. The members'
+   * `healthy` and `lastContactMs` then say nothing and are not to be shown as health. */
+  readonly membersUnknown?: string
+}
+
+/** What `mesh.leave` answers once this peer's `peer.remove` is committed. */
+export interface MeshLeft {
+  readonly meshId: string
+  readonly peerId: string
+  /** Whether this peer was the coordinator and handed leadership to another voter first. */
+  readonly handedOver: boolean
+  /** Jobs this peer's executor held, back in the queue for other executors. */
+  readonly requeuedJobs: number
+}
+
+/** One replica's state at the index it has applied, read locally (no ReadIndex): replicas
+ * that report the same appliedIndex must report the same stateHash. */
+export interface MeshStateView {
+  readonly appliedIndex: number
+  /** SHA-256 (hex) of the canonical encoding of the replicated state at appliedIndex. */
+  readonly stateHash: string
+  /** The ledger's broken invariants at appliedIndex, in words (accounts that do not sum to
+   * zero, one below zero but the mint, escrow that does not match open jobs); empty when the
+   * ledger adds up. */
+  readonly ledgerViolations: readonly string[]
 }
 
 /** Result types by method. */
@@ -133,8 +167,15 @@ export interface Results {
   'account.balance': BalanceView & { readonly availableMc: number }
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo
-  'mesh.peers': { readonly peers: readonly PeerView[] }
+  'mesh.peers': {
+    readonly peers: readonly PeerView[]
+    /** Present when the coordinator's view could not be had on this peer: why. Other peers'
+     * capacity, load and last heartbeat are then not known here (null, absent). */
+    readonly executorsUnknown?: string
+  }
+  'mesh.state': MeshStateView
   'mesh.token': { readonly token: string }
+  'mesh.leave': MeshLeft
   subscribe: { readonly subscription: string }
   unsubscribe: { readonly removed: boolean }
 }

@@ -4,7 +4,7 @@ export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
 export { ledgerViolations } from './invariants.ts'
 export { checkCancel, checkSubmit, escrowExpiresAt, maxPriceOf } from './jobs.ts'
-export { decodeState, encodeState, restoreState, snapshotState } from './snapshot.ts'
+export { decodeState, encodeState, restoreState, snapshotState, stateHash } from './snapshot.ts'
 export type { StateSnapshot, StoredSession } from './snapshot.ts'
 export {
   balanceView,

@@ -3,6 +3,7 @@
 // same bytes (the state hash compares those bytes).
 import { isFinalJobState, utf8Bytes } from '../../protocol/index.ts'
 import type { JobSpec, MeshPolicy } from '../../protocol/index.ts'
+import { canonicalJson } from './canonical.ts'
 import { sha256Hex } from './sha256.ts'
 import type {
   Account,
@@ -64,6 +65,14 @@ export function snapshotState(state: State): StateSnapshot {
 
 export function encodeState(state: State): string {
   return JSON.stringify(snapshotState(state))
+}
+
+/** SHA-256 (hex) of the state's canonical encoding at its applied index: replicas that applied
+ * the same entries report the same hash, however they got there (log or snapshot). Keys are
+ * sorted so that the hash does not depend on the order an object's fields were written in;
+ * the orders of maps and lists are the state's own and count. */
+export function stateHash(state: State): string {
+  return sha256Hex(canonicalJson(snapshotState(state)))
 }
 
 export function restoreState(stored: StoredSnapshot): State {

@@ -1,5 +1,5 @@
 // gridx balance | history
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { call, target } from './api.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 import { TRANSFER_HEADER, credits, table, transferLine } from './format.ts'
@@ -19,11 +19,23 @@ export function accountCommands(context: CliContext, decorate: Decorate): Comman
     })
   const history = decorate(new Command('history'))
     .description('list every transfer of your account with the job it belongs to, newest first')
-    .option('--limit <n>', 'how many', '50')
-    .action(async (options: CommonOptions & { limit: string }) => {
+    .option('--limit <n>', 'how many', whole, 50)
+    .option('--before <index>', 'only transfers applied before this log index (next page)', whole)
+    .action(async (options: CommonOptions & { limit: number; before?: number }) => {
       const api = await target(context, options)
       const account = (await call(api, 'account.balance', {})).account
-      const { transfers } = await call(api, 'account.history', { limit: Number(options.limit) })
+      const { limit, before } = options
+      const { transfers } = await call(api, 'account.history', { limit, before })
+      // A page ends on a whole log index (a settlement posts several transfers at one), so it
+      // can be short of --limit with more behind it: look, and say how to get the next page
+      // on stderr, so that --json stays clean.
+      const oldest = transfers.at(-1)
+      const behind =
+        oldest === undefined
+          ? []
+          : (await call(api, 'account.history', { limit: 1, before: oldest.index })).transfers
+      if (oldest !== undefined && behind.length > 0)
+        context.stderr.write(`more: gridx history --before ${oldest.index}\n`)
       if (options.json) {
         context.stdout.write(`${JSON.stringify(transfers, null, 2)}\n`)
         return
@@ -34,4 +46,9 @@ export function accountCommands(context: CliContext, decorate: Decorate): Comman
       )
     })
   return [balance, history]
+}
+
+function whole(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number')
+  return Number(value)
 }

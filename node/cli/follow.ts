@@ -2,6 +2,7 @@
 // end the exit code a shell would expect from running the code itself.
 import type { JobView } from '../../protocol/index.ts'
 import { call, openSocket } from './api.ts'
+import { CliError } from './connect.ts'
 import type { ApiTarget } from './connect.ts'
 import type { CliContext } from './context.ts'
 import { createProgress } from './progress.ts'
@@ -27,9 +28,12 @@ export async function followJob(
   let printed = false
   try {
     const ended = new Promise<void>((resolve, reject) => {
-      context.stopSignal.addEventListener('abort', () => reject(new Error('interrupted')), {
-        once: true,
-      })
+      // Ctrl+C stops the following, not the job (as `docker logs -f` does); 130 is what a
+      // shell expects of a command ended by SIGINT.
+      const interrupted = () =>
+        reject(new CliError(`stopped following; job ${jobId} goes on (gridx cancel ${jobId})`, 130))
+      if (context.stopSignal.aborted) interrupted()
+      context.stopSignal.addEventListener('abort', interrupted, { once: true })
       void client
         .subscribe('jobs', { topic: 'jobs', id: jobId }, (event) => {
           if (event.topic === 'jobs' && !printed)

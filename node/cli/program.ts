@@ -20,6 +20,8 @@ export function buildProgram(context: CliContext): Command {
     .exitOverride()
   const common = (command: Command): Command =>
     command
+      // addCommand does not pass the program's output on: help goes to the context's streams.
+      .configureOutput(program.configureOutput())
       .addOption(
         new Option('--data-dir <dir>', 'data directory of the daemon').default(
           context.defaultDataDir,
@@ -33,5 +35,15 @@ export function buildProgram(context: CliContext): Command {
   for (const command of jobCommands(context, client)) program.addCommand(command)
   for (const command of accountCommands(context, client)) program.addCommand(command)
   for (const command of meshCommands(context, client)) program.addCommand(command)
+  // addCommand does not pass settings down: without this a subcommand's help and errors went
+  // to the process's own stdout and exit instead of the context's.
+  inheritSettings(program)
   return program
+}
+
+function inheritSettings(parent: Command): void {
+  for (const command of parent.commands) {
+    command.copyInheritedSettings(parent)
+    inheritSettings(command)
+  }
 }

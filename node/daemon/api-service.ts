@@ -9,8 +9,10 @@ import {
   checkSubmit,
   historyView,
   jobView,
+  ledgerViolations,
   listJobs,
   maxPriceOf,
+  stateHash,
 } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Job, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState } from '../../protocol/index.ts'
@@ -27,11 +29,14 @@ export interface ApiServiceInit {
   readonly executors: () => readonly ExecutorCapacity[] | null
   /** Why no executor can run jobs, for the error a refused submission shows. */
   readonly executorProblem: () => string | null
-  readonly meshInfo: () => Results['mesh.info']
-  readonly meshPeers: () => Results['mesh.peers']
+  readonly meshInfo: () => Results['mesh.info'] | Promise<Results['mesh.info']>
+  readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
   readonly joinTokens: Pick<JoinTokens, 'issue'>
-  /** This peer's owner: the only account that may see or rotate its join tokens. */
+  /** This peer's owner: the only account that may see or rotate its join tokens, or make the
+   * peer leave the mesh. */
   readonly owner: string
+  /** Makes this peer leave the mesh for good (mesh-leave.ts); the daemon stops after. */
+  readonly leave: () => Promise<Results['mesh.leave']>
 }
 
 type Handler<M extends BackendMethod> = (
@@ -88,13 +93,36 @@ export class ApiService {
     }),
     'mesh.info': async () => this.#init.meshInfo(),
     'mesh.peers': async () => this.#init.meshPeers(),
+    'mesh.state': async () => {
+      // One synchronous local read: the hash and the index are of the same state.
+      const state = this.#init.ledger.localRead()
+      return {
+        appliedIndex: state.appliedIndex,
+        stateHash: stateHash(state),
+        ledgerViolations: ledgerViolations(state),
+      }
+    },
     'mesh.token': async (params, context) => {
       if (context.account !== this.#init.owner) {
         throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
       }
       try {
-        return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
+        const { rotate, sameOwner } = params
+        return { token: await this.#init.joinTokens.issue(params.role, { rotate, sameOwner }) }
       } catch (error) {
+        throw retryable(error)
+      }
+    },
+    'mesh.leave': async (_params, context) => {
+      if (context.account !== this.#init.owner) {
+        throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may make it leave')
+      }
+      try {
+        return await this.#init.leave()
+      } catch (error) {
+        if ((error as Error).name === 'LeaveRefusedError') {
+          throw new GridxError('INVALID_STATE', (error as Error).message)
+        }
         throw retryable(error)
       }
     },

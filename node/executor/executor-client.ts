@@ -12,6 +12,7 @@ import {
   coordinatorFrameSchema,
   EXECUTOR_ACK_TIMEOUT_MS,
   EXECUTOR_DIAL_TIMEOUT_MS,
+  EXECUTOR_JOBS_MAX,
   EXECUTOR_PROTOCOL,
   EXECUTOR_RECONNECT_MS_MAX,
   EXECUTOR_RECONNECT_MS_MIN,
@@ -79,12 +80,16 @@ export interface ExecutorClientComponents {
 
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
 
+/** The coordinator in this process, while this peer leads: the scheduler's report. */
+export type LocalSink = (report: ExecutorReport) => Promise<void>
+
 export class ExecutorClient {
   readonly #components: ExecutorClientComponents
   readonly #init: ExecutorClientInit
   readonly #reports: ReportBuffer
   readonly #jobs: ExecutorJobs
   #channel: Channel | null = null
+  #local: LocalSink | null = null
   #abort = new AbortController()
   #loop: Promise<void> = Promise.resolve()
   #streamsOpened = 0
@@ -119,6 +124,38 @@ export class ExecutorClient {
 
   runningJobs(): ReadonlyMap<string, number> {
     return this.#jobs.fences()
+  }
+
+  /** Kills one job's container, if it runs here, wherever the cancel comes from. */
+  cancel(jobId: string): void {
+    this.#jobs.cancel(jobId)
+  }
+
+  /**
+   * While this peer is the coordinator there is none to dial: the jobs it took from its
+   * predecessor go on, and their reports (those kept meanwhile first) go to `sink`, the
+   * coordinator in this process. A finished report is forgotten once the sink's promise
+   * resolves (the scheduler's: committed or refused). Returns the detach, for when this peer
+   * stops leading: reports then wait for the next coordinator's stream again.
+   */
+  serveLocally(sink: LocalSink): () => void {
+    this.#local = sink
+    this.#reports.resend((report) => {
+      this.#deliverLocally(sink, report)
+      return true
+    })
+    return () => {
+      if (this.#local === sink) this.#local = null
+    }
+  }
+
+  #deliverLocally(sink: LocalSink, report: ExecutorReport): void {
+    sink(report).then(
+      () => {
+        if (report.type === 'finished') this.#reports.acknowledge(report.jobId, report.fence)
+      },
+      (error: unknown) => this.#init.logger.warn({ err: error }, 'report not taken locally'),
+    )
   }
 
   start(): void {
@@ -180,7 +217,7 @@ export class ExecutorClient {
     })
     let welcome: Extract<CoordinatorFrame, { type: 'welcome' }>
     try {
-      channel.send({ type: 'hello', running: this.#jobs.list(), ...this.#status() })
+      channel.send({ type: 'hello', running: this.#heldJobs(), ...this.#status() })
       const timeout = AbortSignal.timeout(this.#ackTimeoutMs())
       const first = await channel.read(AbortSignal.any([signal, timeout]))
       if (first?.type !== 'welcome') throw new NoWelcomeError(`got ${first?.type ?? 'EOF'}`)
@@ -191,6 +228,18 @@ export class ExecutorClient {
     }
     await this.#serve(coordinator, channel, welcome, signal)
     return true
+  }
+
+  /** The jobs whose fate this executor holds, for its hello: those it runs, then those whose
+   * finished report awaits an ack. A new coordinator declares lost every job of this executor
+   * that the hello leaves out, and the resent report comes only after the hello: a run that
+   * ended while no coordinator was there would be thrown away and run again. At most
+   * EXECUTOR_JOBS_MAX, as a hello carries; the ones past it are declared lost. */
+  #heldJobs(): { jobId: string; fence: number }[] {
+    const running = this.#jobs.list()
+    const listed = new Set(running.map((job) => job.jobId))
+    const finished = this.#reports.awaitingAck().filter((job) => !listed.has(job.jobId))
+    return [...running, ...finished].slice(0, EXECUTOR_JOBS_MAX)
   }
 
   /** Serves one stream until it ends, or until the coordinator has said nothing for a lease
@@ -258,6 +307,12 @@ export class ExecutorClient {
   }
 
   #report(report: ExecutorReport): void {
+    const local = this.#local
+    if (local !== null) {
+      if (report.type === 'finished') this.#reports.keep(report)
+      this.#deliverLocally(local, report)
+      return
+    }
     const channel = this.#channel
     const sent = channel !== null && this.#trySend(channel, { type: 'report', report })
     if (!sent || report.type === 'finished') this.#reports.keep(report)

@@ -50,6 +50,13 @@ export class ReportBuffer {
     this.#reports.push(...all.slice(at))
   }
 
+  /** The runs whose finished report is kept until the coordinator acknowledges it. */
+  awaitingAck(): { jobId: string; fence: number }[] {
+    return this.#reports
+      .filter((kept) => kept.type === 'finished')
+      .map(({ jobId, fence }) => ({ jobId, fence }))
+  }
+
   /** The coordinator has the finished report of this run: forget it. */
   acknowledge(jobId: string, fence: number): void {
     const at = this.#reports.findIndex(

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
+import { ManualTicker, openOneVoterLedger, stateHash } from '../../../ledger/index.ts'
 import type { RaftDriver } from '../../../ledger/index.ts'
 import { GridxError, jobSpecSchema } from '../../../protocol/index.ts'
 import type { JobSpecInput, Params } from '../../../protocol/index.ts'
@@ -45,6 +45,9 @@ async function service(): Promise<{ api: ApiService; replica: RaftDriver }> {
     },
     joinTokens: new JoinTokens({ dataDir: dir, peerId: 'peer-a', ledger: replica }),
     owner: 'peer-a',
+    leave: () => {
+      throw new Error('not used')
+    },
   })
   return { api, replica }
 }
@@ -132,6 +135,23 @@ describe('ApiService', () => {
     const error = await refusal(api.handlers['job.cancel'](cancel, context))
     expect(error.name).toBe('INVALID_STATE')
     expect(replica.localRead().appliedIndex).toBe(before)
+  })
+
+  it('should report the hash of the state at its applied index when mesh.state is read', async () => {
+    const { api, replica } = await service()
+    const state = replica.localRead()
+    const read = await api.handlers['mesh.state']({}, context)
+    expect(read).toEqual({
+      appliedIndex: state.appliedIndex,
+      stateHash: stateHash(state),
+      ledgerViolations: [],
+    })
+    await api.handlers['job.submit'](submitParams('moves-it'), context)
+    const after = await api.handlers['mesh.state']({}, context)
+    expect(after.appliedIndex).toBeGreaterThan(read.appliedIndex)
+    expect(after.stateHash).not.toBe(read.stateHash)
+    // Reading it changes nothing: it is not a write.
+    expect(replica.localRead().appliedIndex).toBe(after.appliedIndex)
   })
 })
 

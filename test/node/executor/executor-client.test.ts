@@ -67,7 +67,12 @@ describe('ExecutorClient', () => {
     current = second.address
     const rejoined = await joined(second)
     expect(rejoined.peer).toBe(node.peerId.toString())
-    expect(rejoined.running).toEqual([{ jobId: jobId(2), fence: 6 }])
+    // The finished run is listed too: its report comes after the hello, and a job left out of
+    // the hello is one the coordinator declares lost.
+    expect(rejoined.running).toEqual([
+      { jobId: jobId(2), fence: 6 },
+      { jobId: jobId(1), fence: 5 },
+    ])
     expect(await finishedOn(second, jobId(1))).toMatchObject({ report: { fence: 5 } })
 
     late.finish()
@@ -101,6 +106,9 @@ describe('ExecutorClient', () => {
       (event) => event.type === 'report' && event.report.type === 'output',
     )
     expect(outputs).toHaveLength(15)
+    // Numbered in the run, so a follower of the job's live output can tell what went missing.
+    const numbers = outputs.map((event) => (event as { report: { seq?: number } }).report.seq)
+    expect(numbers).toEqual(Array.from({ length: 15 }, (_, i) => 985 + i))
   })
 
   it('should back off and keep asking when no coordinator is known', async () => {
