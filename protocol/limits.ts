@@ -187,6 +187,12 @@ export const PAGE_ITEMS_DEFAULT = 50
  * of the app plus a script's loop; the rate is far above a person and below a flood. */
 export const RATE_TOKEN_PER_S = 200
 export const RATE_TOKEN_BURST = 400
+/** `gridx start --token-rate`: a script or a benchmark that submits faster than a person may
+ * raise the token's rate. One request a second is the least that lets the web app work; a
+ * hundred thousand is above what one daemon's gateway serves, so a higher figure is a typo.
+ * The burst stays twice the rate, as for the default. */
+export const RATE_TOKEN_PER_S_MIN = 1
+export const RATE_TOKEN_PER_S_MAX = 100_000
 export const RATE_ADDRESS_PER_S = 400
 export const RATE_ADDRESS_BURST = 800
 
@@ -285,6 +291,11 @@ export const MESH_CONNECTIONS_MAX = 512
 /** Opening a connection to a known peer: dial and handshake. A LAN takes milliseconds; five
  * seconds covers a slow link, as RAFT_STREAM_OPEN_TIMEOUT_MS does for a stream. */
 export const MESH_DIAL_TIMEOUT_MS = 5_000
+
+/** `gridx start --join-grant`: credits the founder of a new mesh grants each peer's owner once,
+ * in place of the policy's default. A billion credits is 10^12 millicredits per owner, so even
+ * a thousand owners stay far inside the integers a double holds exactly (2^53). */
+export const JOIN_GRANT_CREDITS_MAX = 1_000_000_000
 
 /** `gridx start --raft-tick-ms`: one millisecond is the finest a timer resolves; above ten
  * seconds a single tick is slower than any link a mesh should be built over. */

@@ -86,6 +86,10 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Millicredits a new mesh grants each owner (`--join-grant`), recorded in its genesis. */
+  readonly joinGrantMc?: number
+  /** Requests a second the API token may make (`--token-rate`); its burst is twice that. */
+  readonly tokenRatePerS?: number
   /** Test-only: cuts this peer off from others while it runs (main.ts never sets it). */
   readonly partition?: MeshPartition
 }
@@ -371,6 +375,14 @@ export class Daemon {
       staticDir: this.#init.staticDir,
       blobs: blobs.backend,
       ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
+      ...(this.#init.tokenRatePerS === undefined
+        ? {}
+        : {
+            limits: {
+              tokenPerS: this.#init.tokenRatePerS,
+              tokenBurst: 2 * this.#init.tokenRatePerS,
+            },
+          }),
       backend: {
         call: (method, params, context) =>
           (api.handlers[method] as (p: unknown, c: unknown) => Promise<never>)(params, context),
