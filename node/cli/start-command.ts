@@ -106,8 +106,11 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
       .option('--token <token>', 'the join token for --join, from `gridx token` on a member')
       .option('--voters <n>', 'voters a new mesh keeps: 1, 3 or 5 (default 3)')
       .option('--join-grant <credits>', 'credits a new mesh grants each peer’s owner (default 100)')
-      .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick, for slow links')
-      .option('--election-ticks <n>', 'Raft ticks without a coordinator before an election')
+      .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick (default 10), for slow links')
+      .option(
+        '--election-ticks <n>',
+        'Raft ticks without a coordinator before an election (default 30)',
+      )
       .addOption(
         new Option('--log-level <level>', 'detail of daemon.log')
           .choices(['debug', 'info', 'warn', 'error'])
