@@ -9,14 +9,14 @@ import { raft } from '../../ledger/index.ts'
 import { ChaosClient } from './chaos-client.ts'
 import type { ChaosClientCounts } from './chaos-client.ts'
 import {
-  allTransfers,
   checkContainerRuns,
   checkJobs,
+  checkLedger,
   checkReplicas,
-  checkSettlements,
   jobsByState,
   waitForFinalJobs,
 } from './chaos-checks.ts'
+import { Killer } from './chaos-killer.ts'
 import { ContainerRuns } from './container-runs.ts'
 import type { ContainerRun } from './container-runs.ts'
 import { MeshCluster } from './mesh-cluster.ts'
@@ -26,14 +26,6 @@ const PEERS = 5
  * tokens, so autopilot never makes them voters (and coordinator): the client sits there. */
 const VOTERS = [0, 1, 2] as const
 const CLIENT_PEERS = [3, 4] as const
-/** Between two kills: "every few seconds". */
-const KILL_EVERY_MS_MIN = 4_000
-const KILL_EVERY_MS_MAX = 9_000
-/** Chance in percent that a kill of the coordinator takes another voter down with it. */
-const EXTRA_KILL_PERCENT = 30
-/** How long a killed peer stays down before its restart begins. */
-const DOWN_MS_MIN = 500
-const DOWN_MS_MAX = 3_000
 /** Quiet period bounds: every job must end within its timeout plus a lease, a grace period
  * and retries on a loaded machine; the replicas must then line up at one index. */
 const FINAL_JOBS_TIMEOUT_MS = 180_000
@@ -86,11 +78,6 @@ export interface ChaosReport {
   readonly violations: readonly string[]
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function between(random: raft.SeededRandom, min: number, max: number): number {
-  return min + random.nextInt(max - min + 1)
-}
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined)
@@ -153,7 +140,13 @@ async function chaosPhases(
   })
   log(`client on peers ${CLIENT_PEERS.join(', ')}: a submission every ${submitEveryMs} ms`)
   client.start()
-  const killer = new Killer(cluster, new raft.SeededRandom(options.seed ^ 0x9e3779b9), log)
+  const killer = new Killer({
+    cluster,
+    voters: VOTERS,
+    observer: CLIENT_PEERS[0],
+    random: new raft.SeededRandom(options.seed ^ 0x9e3779b9),
+    log,
+  })
   const maxTerm = await killer.run(options.durationMs, violations)
   log('chaos over: the client drains its retries, every peer comes back')
   await client.stop()
@@ -162,20 +155,7 @@ async function chaosPhases(
   const listed = await waitForFinalJobs(cluster, CLIENT_PEERS, FINAL_JOBS_TIMEOUT_MS)
   violations.push(...checkJobs(client.submissions, listed))
   const jobs = [...listed.values()].flat()
-  const owners = await Promise.all(
-    cluster.peers.map(async (peer) => {
-      const balance = await cluster.rpc(peer.index, 'account.balance', {})
-      return { peer: peer.index, account: balance.account, balanceMc: balance.balanceMc }
-    }),
-  )
-  const transfers = new Map(
-    await Promise.all(
-      cluster.peers.map(
-        async (peer) => [peer.index, await allTransfers(cluster, peer.index)] as const,
-      ),
-    ),
-  )
-  violations.push(...checkSettlements(owners, transfers, jobs, startInfo.policy.joinGrantMc))
+  violations.push(...(await checkLedger(cluster, jobs, startInfo.policy.joinGrantMc)))
   const replicas = await checkReplicas(cluster, REPLICAS_TIMEOUT_MS)
   violations.push(...replicas.violations)
   violations.push(...checkContainerRuns(runs))
@@ -202,87 +182,6 @@ async function chaosPhases(
     agreedAt: replicas.agreedAt,
     completedTwice: twice.map((job) => job.line),
     violations,
-  }
-}
-
-/** The kill schedule: the coordinator every few seconds, at random another voter with it,
- * each restarted from its data dir after a short time down. */
-class Killer {
-  kills = 0
-  coordinatorKills = 0
-  restarts = 0
-  /** When each peer was killed (ms since the epoch), by index. */
-  readonly killedAt = new Map<number, number[]>()
-  readonly #cluster: MeshCluster
-  readonly #random: raft.SeededRandom
-  readonly #log: (line: string) => void
-  readonly #restarting = new Set<Promise<void>>()
-
-  constructor(cluster: MeshCluster, random: raft.SeededRandom, log: (line: string) => void) {
-    this.#cluster = cluster
-    this.#random = random
-    this.#log = log
-  }
-
-  /** Kills until `durationMs` has passed; resolves with the highest term seen. */
-  async run(durationMs: number, violations: string[]): Promise<number> {
-    const endAt = Date.now() + durationMs
-    let maxTerm = 0
-    while (Date.now() < endAt) {
-      await sleep(between(this.#random, KILL_EVERY_MS_MIN, KILL_EVERY_MS_MAX))
-      // Drawn before anything can fail, so that the plan does not depend on the timing.
-      const extra = this.#random.nextInt(100) < EXTRA_KILL_PERCENT
-      const extraPick = this.#random.nextInt(VOTERS.length - 1)
-      const downMs = [0, 1].map(() => between(this.#random, DOWN_MS_MIN, DOWN_MS_MAX))
-      // A restart that is still under way holds the next kill back: kill, then restart it.
-      await Promise.all([...this.#restarting])
-      if (Date.now() >= endAt) break
-      const info = await this.#cluster.rpc(CLIENT_PEERS[0], 'mesh.info', {}).catch(() => null)
-      maxTerm = Math.max(maxTerm, info?.term ?? 0)
-      const coordinator = this.#cluster.indexOf(info?.coordinator ?? null)
-      if (coordinator === null || !(VOTERS as readonly number[]).includes(coordinator)) continue
-      this.coordinatorKills++
-      await this.#kill(coordinator, downMs[0] as number, violations)
-      if (!extra) continue
-      const others = VOTERS.filter((index) => index !== coordinator)
-      await this.#kill(others[extraPick] as number, downMs[1] as number, violations)
-    }
-    return maxTerm
-  }
-
-  /** Waits for every restart, then starts any peer still down. */
-  async settle(violations: string[]): Promise<void> {
-    await Promise.all([...this.#restarting])
-    for (const peer of this.#cluster.peers) {
-      if (peer.daemon === null) await this.#restart(peer.index, violations)
-    }
-  }
-
-  async #kill(index: number, downMs: number, violations: string[]): Promise<void> {
-    if (this.#cluster.peers[index]?.daemon === null) return
-    this.#log(`kill -9 peer ${index}; back in ${downMs} ms`)
-    this.killedAt.set(index, [...(this.killedAt.get(index) ?? []), Date.now()])
-    await this.#cluster.kill(index)
-    this.kills++
-    const restart = sleep(downMs).then(() => this.#restart(index, violations))
-    this.#restarting.add(restart)
-    void restart.finally(() => this.#restarting.delete(restart))
-  }
-
-  async #restart(index: number, violations: string[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#cluster.start(index)
-        this.restarts++
-        return
-      } catch (error) {
-        // A port may linger for a moment after kill -9; a second try tells that from a bug.
-        if (attempt >= 2) {
-          violations.push(`peer ${index} did not come back: ${(error as Error).message}`)
-          return
-        }
-      }
-    }
   }
 }
 
