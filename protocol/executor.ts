@@ -97,6 +97,9 @@ export const executorReportSchema = z.discriminatedUnion('type', [
       fence,
       stream: z.enum(['stdout', 'stderr']),
       data: outputData,
+      /** The chunk's number in this run (0, 1, 2, … over both streams), so that a follower of
+       * the live output, on any coordinator, takes none twice and sees what went missing. */
+      seq: z.number().int().min(0).optional(),
     })
     .strict(),
   z

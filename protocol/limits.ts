@@ -383,3 +383,53 @@ export const LEADERSHIP_TRANSFER_TIMEOUT_MS = 2_000
  * or a snapshot) before its start fails: one join timeout for the leader to commit the change
  * plus room for a snapshot of a large state over a LAN. */
 export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
+
+/** How long the coordinator keeps a peer that left (`peer.remove`) in the Raft membership
+ * before it removes it: the leaving peer learns that its `peer.remove` committed from the next
+ * heartbeat (100 ms by default), and must not be cut off before; a second leaves room for a
+ * loaded machine. */
+export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000
+
+/** Live output the coordinator keeps per running job, both streams together: as much as the
+ * executor reads of both, so a follower that comes late or resumes gets all of it. */
+export const LIVE_LOG_BYTES_MAX = 2 * OUTPUT_STREAM_BYTES_MAX
+
+/** Jobs whose live output the coordinator keeps at once (the oldest is dropped past it): as
+ * many as one executor runs, which is more than run at once on a mesh of a few machines. */
+export const LIVE_LOG_JOBS_MAX = 1024
+
+/** One frame of the logs protocol (`/gridx/logs/1.0.0`): an output chunk and its numbering. */
+export const LOGS_FRAME_BYTES_MAX = EXECUTOR_OUTPUT_CHUNK_BYTES_MAX + 4 * KIB
+
+/** Jobs one peer may follow at once over its logs stream: as many as the coordinator keeps. */
+export const LOGS_FOLLOWS_PER_STREAM_MAX = LIVE_LOG_JOBS_MAX
+
+/** Frames waiting for a follower that reads slower than jobs print: past it the coordinator
+ * drops the stream, and the follower resumes from the last chunk it has (nothing lost while
+ * the coordinator keeps it). 4096 chunks are 64 MiB at most. */
+export const LOGS_WRITE_QUEUE_MAX = 4096
+
+/** Logs streams between one pair of peers: one, and room for its replacement while the old
+ * one is being torn down. */
+export const LOGS_STREAMS_PER_CONNECTION_MAX = 2
+
+/** How often a follower looks at who the coordinator is, and retries a lost logs stream, while
+ * its clients follow jobs: a fraction of an election, so output resumes soon after one. */
+export const LOGS_RELAY_CHECK_MS = 250
+
+/** Bound on dialling the coordinator and opening the logs stream, and on one write. */
+export const LOGS_DIAL_TIMEOUT_MS = 5000
+
+/** How long a follower's subscription waits for the coordinator's last chunks and end once the
+ * job's end is applied here (the log and the logs stream race): past it the subscription ends
+ * with what it has, or with the job's kept tails if no live output came. */
+export const LOGS_END_GRACE_MS = 2000
+
+/** The coordinator's view of the mesh (`/gridx/view/1.0.0`): one entry per member and per
+ * executor, a few hundred bytes each, for up to RAFT_MEMBERS_MAX peers. */
+export const MESH_VIEW_FRAME_BYTES_MAX = 4 * MIB
+
+/** How long `mesh.info` and `mesh.peers` on a peer that is not the coordinator wait for the
+ * coordinator's view: a round trip on a LAN is milliseconds; past it they say it is unknown
+ * here rather than keep a person or the app waiting. */
+export const MESH_VIEW_TIMEOUT_MS = 2000

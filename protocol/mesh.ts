@@ -7,6 +7,10 @@ import * as limits from './limits.ts'
 /** libp2p protocol ids of the mesh. */
 export const RAFT_PROTOCOL = '/gridx/raft/1.0.0'
 export const JOIN_PROTOCOL = '/gridx/join/1.0.0'
+/** Live output of jobs, from the coordinator to the peers whose clients follow them. */
+export const LOGS_PROTOCOL = '/gridx/logs/1.0.0'
+/** The coordinator's view of the members and executors, for peers that do not see them. */
+export const VIEW_PROTOCOL = '/gridx/view/1.0.0'
 
 /** A token admits a peer as an executor (runs jobs) or as a voter (may be promoted to vote). */
 export const JOIN_ROLES = ['voter', 'executor'] as const
@@ -34,6 +38,9 @@ export interface JoinToken {
   readonly issuer: string
   /** The secret, as printed in the token (base32); the member keeps only its sha-256. */
   readonly secret: string
+  /** A same-owner token (`gridx token --same-owner`, role `voter+owner` or `executor+owner`
+   * in the text): its joiner is admitted with the issuer's owner account. */
+  readonly sameOwner?: true
 }
 
 export type JoinTokenProblem =
@@ -50,19 +57,15 @@ export class JoinTokenError extends Error {
   }
 }
 
-/** `GRIDX-1-<role>-<mesh id>-<issuer PeerId>-<secret>`. */
+/** Marks the role of a same-owner token; `+` cannot occur in a mesh id, a role or a PeerId. */
+const SAME_OWNER_MARK = '+owner'
+
+/** `GRIDX-1-<role>[+owner]-<mesh id>-<issuer PeerId>-<secret>`. */
 export function formatJoinToken(token: JoinToken): string {
-  const parsed = parseJoinToken(
-    [TOKEN_PREFIX, TOKEN_VERSION, token.role, token.meshId, token.issuer, token.secret].join('-'),
-  )
-  return [
-    TOKEN_PREFIX,
-    TOKEN_VERSION,
-    parsed.role,
-    parsed.meshId,
-    parsed.issuer,
-    parsed.secret,
-  ].join('-')
+  const role = token.sameOwner === true ? `${token.role}${SAME_OWNER_MARK}` : token.role
+  const text = [TOKEN_PREFIX, TOKEN_VERSION, role, token.meshId, token.issuer, token.secret]
+  parseJoinToken(text.join('-'))
+  return text.join('-')
 }
 
 /** Reads a token; throws JoinTokenError naming the part that is wrong. A mesh id may hold
@@ -75,7 +78,8 @@ export function parseJoinToken(text: string): JoinToken {
   if (parts[1] !== TOKEN_VERSION) {
     throw new JoinTokenError('version', `join token version ${parts[1]} is not supported`)
   }
-  const role = parts[2] as JoinRole
+  const sameOwner = parts[2]?.endsWith(SAME_OWNER_MARK) === true
+  const role = (sameOwner ? parts[2]?.slice(0, -SAME_OWNER_MARK.length) : parts[2]) as JoinRole
   if (!JOIN_ROLES.includes(role)) {
     throw new JoinTokenError('role', `the token's role "${parts[2]}" is not voter or executor`)
   }
@@ -87,7 +91,7 @@ export function parseJoinToken(text: string): JoinToken {
     throw new JoinTokenError('issuer', 'the token names no valid issuer PeerId')
   }
   decodeJoinSecret(secret)
-  return { role, meshId, issuer, secret }
+  return sameOwner ? { role, meshId, issuer, secret, sameOwner } : { role, meshId, issuer, secret }
 }
 
 /** Checks a parsed token against what the joiner expects before it dials anyone: a peer
@@ -168,6 +172,8 @@ export const joinRequestSchema = z
     secret: z.string().length(SECRET_CHARS),
     /** The account paid for the jobs this peer runs: its PeerId unless `--payout` says. */
     owner: boundedText(limits.RAFT_NODE_ID_BYTES_MAX).pipe(z.string().min(1)),
+    /** A same-owner token: the member admits the joiner with the owner the secret names. */
+    sameOwner: z.literal(true).optional(),
   })
   .strict()
 export type JoinRequest = z.infer<typeof joinRequestSchema>
@@ -182,6 +188,8 @@ export const JOIN_REFUSALS = [
   'OTHER_MESH',
   /** The secret is a token of the other role. */
   'WRONG_ROLE',
+  /** A same-owner token whose secret is no peer's current same-owner secret of that role. */
+  'WRONG_OWNER_SECRET',
   /** The request is not a join request this member can read. */
   'BAD_REQUEST',
   /** The mesh could not commit the admission now (no coordinator); retrying may succeed. */

@@ -39,10 +39,17 @@ export const paramsSchemas = {
   'mesh.peers': empty,
   /** This peer's replica at its applied index (a local read): its hash, to compare replicas. */
   'mesh.state': empty,
-  /** The join token this peer issues (owner only); `rotate` replaces it for new joins. */
+  /** The join token this peer issues (owner only); `rotate` replaces it for new joins;
+   * `sameOwner` issues the one whose joiner is admitted with this peer's owner. */
   'mesh.token': z
-    .object({ role: z.enum(JOIN_ROLES).default('executor'), rotate: z.boolean().default(false) })
+    .object({
+      role: z.enum(JOIN_ROLES).default('executor'),
+      rotate: z.boolean().default(false),
+      sameOwner: z.boolean().default(false),
+    })
     .strict(),
+  /** This peer leaves the mesh for good (owner only); its daemon stops once it has. */
+  'mesh.leave': empty,
   subscribe: z
     .object({
       topic: z.enum(SUBSCRIPTION_TOPICS),
@@ -118,6 +125,19 @@ export interface MeshInfo {
   readonly voterTarget?: number
   /** Every voter and learner, as the coordinator last reported them. */
   readonly members?: readonly MeshMemberView[]
+  /** Present when the coordinator's view could not be had on this peer: why. The members'
+   * `healthy` and `lastContactMs` then say nothing and are not to be shown as health. */
+  readonly membersUnknown?: string
+}
+
+/** What `mesh.leave` answers once this peer's `peer.remove` is committed. */
+export interface MeshLeft {
+  readonly meshId: string
+  readonly peerId: string
+  /** Whether this peer was the coordinator and handed leadership to another voter first. */
+  readonly handedOver: boolean
+  /** Jobs this peer's executor held, back in the queue for other executors. */
+  readonly requeuedJobs: number
 }
 
 /** One replica's state at the index it has applied, read locally (no ReadIndex): replicas
@@ -147,9 +167,15 @@ export interface Results {
   'account.balance': BalanceView & { readonly availableMc: number }
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo
-  'mesh.peers': { readonly peers: readonly PeerView[] }
+  'mesh.peers': {
+    readonly peers: readonly PeerView[]
+    /** Present when the coordinator's view could not be had on this peer: why. Other peers'
+     * capacity, load and last heartbeat are then not known here (null, absent). */
+    readonly executorsUnknown?: string
+  }
   'mesh.state': MeshStateView
   'mesh.token': { readonly token: string }
+  'mesh.leave': MeshLeft
   subscribe: { readonly subscription: string }
   unsubscribe: { readonly removed: boolean }
 }

@@ -4,7 +4,14 @@ import { isFinalJobState } from '../../protocol/index.ts'
 import { isSystemAccount, openAccount } from './accounts.ts'
 import { assert } from './assert.ts'
 import { assignJob, cancelJob, expireJob, finishJob, lostJob, startJob, submitJob } from './jobs.ts'
-import { admit as admitPeer, genesis, peerAddress, rotateSecret } from './mesh.ts'
+import {
+  admit as admitPeer,
+  genesis,
+  peerAddress,
+  removePeer,
+  rotateOwnerSecret,
+  rotateSecret,
+} from './mesh.ts'
 import { admit, expireSessions, isSession, remember } from './proposals.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, Entry, State } from './types.ts'
@@ -66,10 +73,14 @@ function dispatch(state: State, command: Command): ApplyResult {
       return genesis(state, command)
     case 'mesh.rotate-secret':
       return rotateSecret(state, command)
+    case 'mesh.rotate-owner-secret':
+      return rotateOwnerSecret(state, command)
     case 'peer.admit':
       return admitPeer(state, command)
     case 'peer.address':
       return peerAddress(state, command)
+    case 'peer.remove':
+      return removePeer(state, command)
     default:
       return fail('INVALID_REQUEST', `unknown command ${(command as { type: string }).type}`)
   }

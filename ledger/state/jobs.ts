@@ -226,6 +226,19 @@ function loseJob(state: State, job: Job, reason: string): ApplyResult {
   return ok({ requeued: true })
 }
 
+/** Every job assigned to or running on `executor` is lost (requeued at no charge, or failed
+ * past the retry limit), the oldest at the front of the queue: the executor left the mesh. */
+export function loseJobsOf(state: State, executor: string, reason: string): number {
+  const held = [...state.unfinished]
+    .map((id) => state.jobs.get(id) as Job)
+    .filter(
+      (job) => job.executor === executor && (job.state === 'assigned' || job.state === 'running'),
+    )
+  // Each requeued job goes to the front; the newest first, so that the oldest ends up first.
+  for (const job of held.reverse()) loseJob(state, job, reason)
+  return held.length
+}
+
 export function lostJob(state: State, command: CommandOf<'job.lost'>): ApplyResult {
   const job = fenced(state, command.jobId, command.fence)
   if (!('id' in job)) return job

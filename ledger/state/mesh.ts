@@ -7,6 +7,7 @@ import {
   RAFT_MEMBERS_MAX,
 } from '../../protocol/index.ts'
 import { openAccount } from './accounts.ts'
+import { loseJobsOf } from './jobs.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, State } from './types.ts'
 
@@ -47,6 +48,32 @@ export function rotateSecret(state: State, command: CommandOf<'mesh.rotate-secre
   return ok(null)
 }
 
+/** Issues (or replaces) the same-owner secret of `issuer` for `role`: the owner it admits with
+ * is the issuer's as the state records it, so a peer can only speak for its own owner. */
+export function rotateOwnerSecret(
+  state: State,
+  command: CommandOf<'mesh.rotate-owner-secret'>,
+): ApplyResult {
+  if (state.mesh === null) return fail('INVALID_STATE', 'the mesh has no genesis yet')
+  if (!SHA256_HEX.test(command.hash)) {
+    return fail('INVALID_REQUEST', 'a join secret hash must be 64 hex digits')
+  }
+  const issuer = state.peers.get(command.issuer)
+  if (issuer === undefined) return fail('NOT_FOUND', `${command.issuer} is not admitted`)
+  const current = state.mesh.ownerSecrets ?? []
+  const replaced = current.filter((s) => s.issuer === command.issuer && s.role === command.role)
+  const { secrets } = state.mesh
+  const rotated = [...secrets.rotated, ...replaced.map((s) => s.hash)].slice(
+    -JOIN_ROTATED_HASHES_MAX,
+  )
+  state.mesh.secrets = { ...secrets, rotated }
+  state.mesh.ownerSecrets = [
+    ...current.filter((s) => !replaced.includes(s)),
+    { issuer: command.issuer, owner: issuer.owner, role: command.role, hash: command.hash },
+  ]
+  return ok(null)
+}
+
 export function admit(state: State, command: CommandOf<'peer.admit'>): ApplyResult {
   if (state.mesh === null) return fail('INVALID_STATE', 'the mesh has no genesis yet')
   if (!state.peers.has(command.peer) && state.peers.size >= RAFT_MEMBERS_MAX) {
@@ -75,6 +102,21 @@ export function peerAddress(state: State, command: CommandOf<'peer.address'>): A
   }
   state.peers.set(command.peer, { ...peer, addresses: [...addresses] })
   return ok(null)
+}
+
+/** A peer leaves the mesh for good: it is no longer admitted (every member refuses its
+ * streams from this entry on), its executor registration goes, and the jobs it held are
+ * requeued at no charge. Its owner's account and credits stay: they are not the peer's. The
+ * Raft membership is the coordinator's to change after this entry (one change at a time). */
+export function removePeer(state: State, command: CommandOf<'peer.remove'>): ApplyResult {
+  if (!state.peers.has(command.peer)) return fail('NOT_FOUND', `${command.peer} is not admitted`)
+  if (state.peers.size === 1) {
+    return fail('INVALID_STATE', 'the last peer of a mesh cannot leave it: no one would hold it')
+  }
+  state.peers.delete(command.peer)
+  state.executors.delete(command.peer)
+  const requeued = loseJobsOf(state, command.peer, 'its executor left the mesh')
+  return ok({ requeued })
 }
 
 /** Admits (or re-admits with new roles) a peer; its owner's account is opened, with the join

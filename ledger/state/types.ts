@@ -78,6 +78,16 @@ export interface JoinSecretHashes {
   readonly rotated: readonly string[]
 }
 
+/** A same-owner join secret's hash (`gridx token --same-owner`): a peer that joins with it is
+ * admitted with `owner`'s account instead of an account of its own. One per issuer and role. */
+export interface OwnerSecretHash {
+  /** The peer that issued it; its owner, when it was issued, is the one the joiner gets. */
+  readonly issuer: string
+  readonly owner: string
+  readonly role: JoinRole
+  readonly hash: string
+}
+
 /** What genesis founded: the first entry of every mesh. */
 export interface MeshRecord {
   readonly meshId: string
@@ -86,6 +96,10 @@ export interface MeshRecord {
   /** Voters the coordinator aims for (1, 3 or 5). */
   readonly voterTarget: number
   secrets: JoinSecretHashes
+  /** Same-owner secrets, in order of issue. Absent until one is issued, so that a state that
+   * never had one encodes to the bytes it did before the field existed. At most two per
+   * admitted peer. Replaced hashes go to `secrets.rotated`. */
+  ownerSecrets?: readonly OwnerSecretHash[]
 }
 
 export interface AdmittedPeer {
@@ -167,12 +181,20 @@ export type Command =
     }
   | { readonly type: 'mesh.rotate-secret'; readonly role: JoinRole; readonly hash: string }
   | {
+      readonly type: 'mesh.rotate-owner-secret'
+      readonly issuer: string
+      readonly role: JoinRole
+      readonly hash: string
+    }
+  | {
       readonly type: 'peer.admit'
       readonly peer: string
       readonly owner: string
       readonly roles: readonly JoinRole[]
     }
   | { readonly type: 'peer.address'; readonly peer: string; readonly addresses: readonly string[] }
+  /** The peer leaves the mesh for good (`gridx leave`): no longer admitted, its jobs requeued. */
+  | { readonly type: 'peer.remove'; readonly peer: string }
 
 /**
  * Names a proposal so that it takes effect at most once, however often it reaches the log

@@ -1,7 +1,7 @@
 // The command line, as the composition root (node/main.ts) uses it.
 export { buildProgram } from './program.ts'
 export { CliError } from './connect.ts'
-export { MESH_NOT_WIRED_MESSAGE, parseMeshStartOptions } from './mesh-start-options.ts'
+export { parseMeshStartOptions } from './mesh-start-options.ts'
 export type { MeshStartFlags, MeshStartOptions } from './mesh-start-options.ts'
 export { ago, meshInfoText, peersText } from './mesh-format.ts'
 export { DAEMON_LOG_FILE } from './logger.ts'

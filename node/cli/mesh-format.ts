@@ -37,7 +37,12 @@ export function meshInfoText(info: MeshInfo, nowMs: number): string {
   ]
   const text = table(lines)
   if (info.members === undefined) return text
-  return `${text}\n\n${membersTable(info.members, info.coordinator, nowMs)}`
+  const members = membersTable(info.members, info.coordinator, nowMs, info.membersUnknown)
+  const unknown =
+    info.membersUnknown === undefined
+      ? ''
+      : `\nhealth not known on this peer: ${info.membersUnknown}`
+  return `${text}\n\n${members}${unknown}`
 }
 
 function voterSummary(info: MeshInfo, members: readonly MeshMemberView[]): string {
@@ -47,33 +52,55 @@ function voterSummary(info: MeshInfo, members: readonly MeshMemberView[]): strin
   return `${voters}${wanted}, ${learners} learner${learners === 1 ? '' : 's'}`
 }
 
+/** Health and contact are the coordinator's to tell: without its view (`unknown`), this
+ * peer's own silence from a member says nothing of it. */
 function membersTable(
   members: readonly MeshMemberView[],
   coordinator: string | null,
   nowMs: number,
+  unknown: string | undefined,
 ): string {
   const rows = members.map((member) => [
     member.peerId + (member.peerId === coordinator ? ' (coordinator)' : ''),
     member.role,
-    member.healthy ? 'healthy' : 'unhealthy',
+    unknown !== undefined ? 'unknown here' : member.healthy ? 'healthy' : 'unhealthy',
     String(member.matchIndex),
-    ago(member.lastContactMs, nowMs),
+    unknown !== undefined ? '-' : ago(member.lastContactMs, nowMs),
   ])
   return table([['MEMBER', 'ROLE', 'HEALTH', 'MATCH INDEX', 'LAST CONTACT'], ...rows])
 }
 
-export function peersText(peers: readonly PeerView[], nowMs: number): string {
-  const heartbeats = peers.some((peer) => peer.lastHeartbeatMs !== undefined)
-  const rows = peers.map((peer) => [
-    peer.peerId + (peer.self ? ' (this peer)' : ''),
-    peer.roles.join(','),
-    peer.reachable ? 'yes' : 'no',
-    peer.capacity ? `${peer.capacity.cpus} cpus, ${peer.capacity.memoryMb} MB` : '-',
-    peer.load ? `${peer.load.runningJobs} jobs` : '-',
-    ...(heartbeats ? [ago(peer.lastHeartbeatMs, nowMs)] : []),
-  ])
-  const header = ['PEER', 'ROLES', 'REACHABLE', 'CAPACITY', 'LOAD']
+/** `unknown`: why the coordinator's view (capacity, load, heartbeats) is missing here. */
+export function peersText(peers: readonly PeerView[], nowMs: number, unknown?: string): string {
+  const heartbeats = unknown !== undefined || peers.some((p) => p.lastHeartbeatMs !== undefined)
+  const rows = peers.map((peer) => {
+    const guess = unknown !== undefined && !peer.self
+    const runs = peer.roles.includes('executor')
+    return [
+      peer.peerId + (peer.self ? ' (this peer)' : ''),
+      peer.owner === peer.peerId ? 'itself' : peer.owner,
+      peer.roles.join(','),
+      peer.reachable ? 'yes' : 'no',
+      peer.capacity
+        ? `${peer.capacity.cpus} cpus, ${peer.capacity.memoryMb} MB`
+        : guess
+          ? '?'
+          : '-',
+      peer.load ? `${peer.load.runningJobs} jobs` : guess ? '?' : '-',
+      ...(!heartbeats
+        ? []
+        : guess
+          ? ['?']
+          : peer.lastHeartbeatMs === null && !runs
+            ? ['-']
+            : [ago(peer.lastHeartbeatMs, nowMs)]),
+    ]
+  })
+  const header = ['PEER', 'OWNER', 'ROLES', 'REACHABLE', 'CAPACITY', 'LOAD']
   const lines = [table([heartbeats ? [...header, 'LAST HEARTBEAT'] : header, ...rows])]
+  if (unknown !== undefined) {
+    lines.push(`capacity, load and heartbeats not known on this peer: ${unknown}`)
+  }
   for (const peer of peers) {
     if (peer.executorProblem) lines.push(`\n${peer.peerId} runs no jobs: ${peer.executorProblem}`)
   }

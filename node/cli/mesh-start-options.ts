@@ -1,7 +1,6 @@
 // The mesh flags of `gridx start` (--join, --token, --voters, --raft-tick-ms,
 // --election-ticks), parsed and checked before anything starts, into the options the daemon
-// reads. `gridx leave` is still refused (MESH_NOT_WIRED_MESSAGE): a command that is accepted
-// and then does nothing would leave a user believing the peer had left.
+// reads.
 import type { VoterTarget } from '../coordinator/index.ts'
 import { joinAddress } from '../mesh/index.ts'
 import { isIP } from 'node:net'
@@ -37,10 +36,6 @@ export interface MeshStartFlags {
   readonly raftTickMs?: string
   readonly electionTicks?: string
 }
-
-export const MESH_NOT_WIRED_MESSAGE =
-  '`gridx leave` is not available in this release: stop the peer with Ctrl+C instead; the ' +
-  'coordinator removes a voter that stays away'
 
 const VOTER_TARGETS: readonly VoterTarget[] = [1, 3, 5]
 

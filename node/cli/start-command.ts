@@ -148,11 +148,17 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
                 `  data      ${options.dataDir} (logs in daemon.log)\n` +
                 'Press Ctrl+C to stop.\n',
         )
-        await new Promise<void>((resolve) => {
-          if (context.stopSignal.aborted) resolve()
-          context.stopSignal.addEventListener('abort', () => resolve(), { once: true })
-        })
-        if (!options.json) context.stderr.write('stopping: finishing running jobs…\n')
+        // Runs until Ctrl+C or SIGTERM, or until the peer leaves its mesh (`gridx leave`).
+        const left = await Promise.race([
+          daemon.left,
+          new Promise<null>((resolve) => {
+            if (context.stopSignal.aborted) resolve(null)
+            context.stopSignal.addEventListener('abort', () => resolve(null), { once: true })
+          }),
+        ])
+        if (left !== null) {
+          context.stderr.write(`this peer left mesh ${left.meshId} for good: stopping\n`)
+        } else if (!options.json) context.stderr.write('stopping: finishing running jobs…\n')
         await daemon.stop()
         logger.flush()
       })

@@ -44,6 +44,9 @@ export class ExecutorServer {
   readonly #ackTimeoutMs: number
   readonly #links = new Map<string, RemoteExecutorLink>()
   readonly #leases: ExecutorLeases
+  /** When each executor's hello or latest heartbeat came (`now`), kept after it leaves: what
+   * `gridx peers` shows. At most one per admitted peer; cleared when the server stops. */
+  readonly #heartbeats = new Map<string, number>()
   #abort = new AbortController()
   #started = false
   #graceUntil = 0
@@ -80,6 +83,7 @@ export class ExecutorServer {
     const links = [...this.#links.values()]
     this.#links.clear()
     this.#leases.clear()
+    this.#heartbeats.clear()
     await Promise.all(links.map((link) => link.channel.close(this.#ackTimeoutMs)))
   }
 
@@ -102,6 +106,11 @@ export class ExecutorServer {
       }, waitMs)
       signal?.addEventListener('abort', aborted, { once: true })
     })
+  }
+
+  /** When the executor's latest heartbeat (or hello) came, or null if none came here. */
+  lastHeartbeatMs(peer: string): number | null {
+    return this.#heartbeats.get(peer) ?? null
   }
 
   hasLease(peer: string): boolean {
@@ -179,6 +188,7 @@ export class ExecutorServer {
     this.#links.get(peer)?.channel.abort(new Error('replaced by a new stream'))
     this.#links.set(peer, link)
     this.#leases.renew(peer, hello.running)
+    this.#heartbeats.set(peer, this.#now())
     try {
       channel.send({ type: 'welcome', leaseMs: this.#leaseMs, heartbeatMs: this.#heartbeatMs() })
     } catch (error) {
@@ -199,6 +209,7 @@ export class ExecutorServer {
         if (!link.handle(frame)) throw new InvalidFrameError(`a ${frame.type} out of place`)
         if (frame.type !== 'heartbeat') continue
         this.#leases.renew(peer)
+        this.#heartbeats.set(peer, this.#now())
         link.channel.send({ type: 'renewed', leaseMs: this.#leaseMs })
         if (JSON.stringify(link.status()) !== before) {
           this.#emit('capacityChanged', () => this.#init.events.capacityChanged?.(link))

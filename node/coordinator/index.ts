@@ -1,7 +1,7 @@
 export { Scheduler } from './scheduler.ts'
 export type { SchedulerInit } from './scheduler.ts'
-export { LiveLogs } from './live-logs.ts'
-export type { LiveLogEvent } from './live-logs.ts'
+export { isAfter, LiveLogs } from './live-logs.ts'
+export type { LiveLogChunk, LiveLogEvent, LogCursor } from './live-logs.ts'
 export type { Assignment, ExecutorCapacity, ExecutorLink, ExecutorReport } from './executor-link.ts'
 export * from './autopilot.ts'
 
@@ -10,3 +10,7 @@ export type { ExecutorServerEvents, ExecutorServerInit } from './executor-server
 export type { ExecutorServerComponents, ExecutorServerStats } from './executor-server-init.ts'
 export { RemoteExecutorLink, type AssignResult, type RunningJob } from './executor-session.ts'
 export * from './executor-channel.ts'
+export { LogsServer } from './logs-server.ts'
+export type { LogsServerInit } from './logs-server.ts'
+export { LogsRelay } from './logs-relay.ts'
+export type { LogsRelayComponents, LogsRelayInit } from './logs-relay.ts'

@@ -90,7 +90,12 @@ export class Scheduler {
           'start',
         )
       case 'output':
-        this.#init.liveLogs.append(report.jobId, report.stream, report.data)
+        this.#init.liveLogs.append(
+          report.jobId,
+          report.stream,
+          report.data,
+          report.seq === undefined ? undefined : { fence: report.fence, seq: report.seq },
+        )
         return Promise.resolve()
       case 'finished':
         return this.#propose(

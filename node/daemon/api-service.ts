@@ -29,11 +29,14 @@ export interface ApiServiceInit {
   readonly executors: () => readonly ExecutorCapacity[] | null
   /** Why no executor can run jobs, for the error a refused submission shows. */
   readonly executorProblem: () => string | null
-  readonly meshInfo: () => Results['mesh.info']
-  readonly meshPeers: () => Results['mesh.peers']
+  readonly meshInfo: () => Results['mesh.info'] | Promise<Results['mesh.info']>
+  readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
   readonly joinTokens: Pick<JoinTokens, 'issue'>
-  /** This peer's owner: the only account that may see or rotate its join tokens. */
+  /** This peer's owner: the only account that may see or rotate its join tokens, or make the
+   * peer leave the mesh. */
   readonly owner: string
+  /** Makes this peer leave the mesh for good (mesh-leave.ts); the daemon stops after. */
+  readonly leave: () => Promise<Results['mesh.leave']>
 }
 
 type Handler<M extends BackendMethod> = (
@@ -104,8 +107,22 @@ export class ApiService {
         throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may see its join tokens')
       }
       try {
-        return { token: await this.#init.joinTokens.issue(params.role, params.rotate) }
+        const { rotate, sameOwner } = params
+        return { token: await this.#init.joinTokens.issue(params.role, { rotate, sameOwner }) }
       } catch (error) {
+        throw retryable(error)
+      }
+    },
+    'mesh.leave': async (_params, context) => {
+      if (context.account !== this.#init.owner) {
+        throw new GridxError('UNAUTHORIZED', 'only the owner of this peer may make it leave')
+      }
+      try {
+        return await this.#init.leave()
+      } catch (error) {
+        if ((error as Error).name === 'LeaveRefusedError') {
+          throw new GridxError('INVALID_STATE', (error as Error).message)
+        }
         throw retryable(error)
       }
     },

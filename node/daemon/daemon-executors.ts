@@ -7,14 +7,16 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import type { RaftDriver } from '../../ledger/index.ts'
+import type { RaftDriver, State } from '../../ledger/index.ts'
 import type { ExecutorCapacity } from '../../protocol/index.ts'
 import { ExecutorServer } from '../coordinator/index.ts'
-import type { RunningJob, Scheduler } from '../coordinator/index.ts'
+import type { RemoteExecutorLink, RunningJob, Scheduler } from '../coordinator/index.ts'
 import { ExecutorClient } from '../executor/index.ts'
 import type { CoordinatorAddress } from '../executor/index.ts'
 import type { JobRunner } from '../executor/index.ts'
 import type { RaftTransportComponents as MeshComponents } from '../mesh/index.ts'
+import type { LocalExecutorLink } from './local-executor-link.ts'
+import type { ExecutorViewEntry } from './coordinator-view.ts'
 
 /** libp2p's components as the executor protocol needs them; `openConnection` is libp2p's own,
  * outside the narrower MeshComponents type. */
@@ -43,7 +45,17 @@ export class ComponentsPort {
 export interface ServedExecutors {
   /** What the executors connected here offer now. */
   readonly capacities: () => ExecutorCapacity[]
+  /** The executors connected here, with their load and last heartbeat (`gridx peers`). */
+  readonly executors: () => ExecutorViewEntry[]
   readonly stop: () => Promise<void>
+}
+
+/** The server's timing (EXECUTOR_LEASE_MS and EXECUTOR_HEARTBEAT_MS by default), and a hook
+ * told of each grace sweep with the jobs it declared lost, for tests and logs. */
+export interface ServeExecutorsOptions {
+  readonly leaseMs?: number
+  readonly heartbeatMs?: number
+  readonly onSwept?: (lost: readonly string[]) => void
 }
 
 /** Runs the ExecutorServer while this peer leads, feeding the scheduler. */
@@ -52,19 +64,48 @@ export function serveExecutors(
   ledger: RaftDriver,
   scheduler: Scheduler,
   logger: Logger,
+  options: ServeExecutorsOptions = {},
 ): ServedExecutors {
   const lost = (jobId: string, fence: number, reason: string) => {
     ledger.propose({ type: 'job.lost', jobId, fence, reason }).catch((error: unknown) => {
       logger.info({ err: error, jobId }, 'job.lost not proposed')
     })
   }
+  // An executor that was away missed what the log did meanwhile: a cancel, a loss and a rerun
+  // elsewhere. What its hello lists is checked against a linearizable read (a new coordinator
+  // may not have applied all it committed yet), and what the state no longer gives it stops.
+  const reconcile = (link: RemoteExecutorLink, running: readonly RunningJob[]) => {
+    if (running.length === 0) return
+    ledger
+      .read()
+      .then((state) => {
+        for (const { jobId } of staleJobs(state, link.peer, running)) {
+          logger.info({ peer: link.peer, jobId }, 'stopping a job the state moved on')
+          link.cancel(jobId)
+          // Given to this same executor again under a newer fence it never received: the run
+          // it has is the old one, so the newer assignment is lost and goes back to the queue.
+          const job = state.jobs.get(jobId)
+          if (job?.executor !== link.peer || job.fence === null) continue
+          if (job.state !== 'assigned' && job.state !== 'running') continue
+          lost(jobId, job.fence, 'its executor runs an older assignment of it')
+        }
+      })
+      .catch((error: unknown) => {
+        // Leadership moved on: the next coordinator reconciles the executor's next hello.
+        logger.info({ err: error, peer: link.peer }, 'hello not reconciled')
+      })
+  }
   const server: ExecutorServer = new ExecutorServer(components, {
     isAdmitted: (peer) => ledger.localRead().peers.has(peer),
     ownerOf: (peer) => ledger.localRead().peers.get(peer)?.owner ?? peer,
     logger,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     events: {
-      joined: (link, running) =>
-        scheduler.addExecutor(link, new Set(running.map((job: RunningJob) => job.jobId))),
+      joined: (link, running) => {
+        scheduler.addExecutor(link, new Set(running.map((job: RunningJob) => job.jobId)))
+        reconcile(link, running)
+      },
       left: (link) => scheduler.removeExecutor(link.peer, link),
       capacityChanged: () => scheduler.capacityChanged(),
       report: (_link, report) => scheduler.report(report),
@@ -90,12 +131,15 @@ export function serveExecutors(
       .then(async () => {
         await server.whenGraceOver(signal)
         // A predecessor's executor that did not reconnect within one lease is gone.
+        const swept: string[] = []
         for (const job of ledger.localRead().jobs.values()) {
           const on = job.executor
           if (on === null || on === ledger.id || job.fence === null || server.hasLease(on)) continue
           if (job.state !== 'assigned' && job.state !== 'running') continue
           lost(job.id, job.fence, 'its executor did not reconnect to the new coordinator')
+          swept.push(job.id)
         }
+        options.onSwept?.(swept)
       })
       .catch((error: unknown) => {
         // Leadership moved on or the daemon stops: the sweep belongs to this term only.
@@ -111,6 +155,13 @@ export function serveExecutors(
         const capacity = link.capacity()
         return capacity === null ? [] : [capacity]
       }),
+    executors: () =>
+      server.links().map((link) => ({
+        peerId: link.peer,
+        capacity: link.capacity(),
+        load: link.load(),
+        lastHeartbeatMs: server.lastHeartbeatMs(link.peer),
+      })),
     stop: async () => {
       unsubscribe()
       abort.abort(new Error('stopped'))
@@ -119,16 +170,40 @@ export function serveExecutors(
   }
 }
 
+/** The jobs an executor says it runs that the state does not give it under that fence: ended
+ * (cancelled while it was away, say), lost and requeued, or assigned again elsewhere. */
+export function staleJobs(
+  state: State,
+  peer: string,
+  running: readonly RunningJob[],
+): RunningJob[] {
+  return running.filter(({ jobId, fence }) => {
+    const job = state.jobs.get(jobId)
+    if (job === undefined || job.executor !== peer || job.fence !== fence) return true
+    return job.state !== 'assigned' && job.state !== 'running'
+  })
+}
+
 /** What an executor without a usable engine offers: nothing, until its status changes. */
 export const NO_CAPACITY: ExecutorCapacity = { cpus: 0, memoryMb: 0, runtimes: [] }
 
-/** Dials the coordinator with this peer's executor; idle while this peer leads. */
+/** This peer's side of the coordinator, for its executor's jobs while this peer leads. */
+export interface LocalCoordinator {
+  readonly scheduler: Scheduler
+  readonly link: LocalExecutorLink
+}
+
+/** Dials the coordinator with this peer's executor. While this peer leads there is none to
+ * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
+ * cancels them, the scheduler counts them as running here) and their reports go straight to
+ * this peer's scheduler, so they reach the coordinator and are not declared lost. */
 export function dialCoordinator(
   components: Components,
   ledger: RaftDriver,
   runner: JobRunner,
   capacity: () => ExecutorCapacity,
   logger: Logger,
+  local: LocalCoordinator,
 ): () => Promise<void> {
   const findCoordinator = async (): Promise<CoordinatorAddress | undefined> => {
     const leader = ledger.status().leader
@@ -141,6 +216,18 @@ export function dialCoordinator(
     { connectionManager: components.connectionManager },
     { findCoordinator, runner, capacity, logger },
   )
+  local.link.adopt(client)
+  let detach: (() => void) | null = null
+  const lead = (leading: boolean) => {
+    detach?.()
+    detach = leading ? client.serveLocally((report) => local.scheduler.report(report)) : null
+  }
+  const unsubscribe = ledger.onLeadership(lead)
+  lead(ledger.status().role === 'leader')
   client.start()
-  return () => client.stop()
+  return async () => {
+    unsubscribe()
+    lead(false)
+    await client.stop()
+  }
 }

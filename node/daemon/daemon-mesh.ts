@@ -8,7 +8,7 @@ import type { Clock, RaftDriver } from '../../ledger/index.ts'
 import { JOIN_CATCH_UP_TIMEOUT_MS } from '../../protocol/index.ts'
 import type { JoinToken } from '../../protocol/index.ts'
 import { MeshNode } from '../mesh/index.ts'
-import type { Identity } from '../mesh/index.ts'
+import type { Identity, MeshPartition } from '../mesh/index.ts'
 import type { VoterTarget } from '../coordinator/index.ts'
 import { MembershipServices, trackContacts } from './coordinator-services.ts'
 import { ComponentsPort } from './daemon-executors.ts'
@@ -19,9 +19,10 @@ import {
   knownMembers,
   loadJoinRecord,
   saveJoinRecord,
-  syncLearners,
+  syncMembership,
 } from './mesh-membership.ts'
 import type { JoinRecord } from './mesh-membership.ts'
+import { LeaveRefusedError, leftMessage, loadLeftRecord } from './mesh-leave.ts'
 
 export interface DaemonMeshInit {
   readonly dataDir: string
@@ -36,6 +37,8 @@ export interface DaemonMeshInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`), recorded in its genesis. */
   readonly voterTarget?: VoterTarget
+  /** Test-only: cuts this peer off from others while it runs. */
+  readonly partition?: MeshPartition
 }
 
 export interface DaemonMesh {
@@ -61,6 +64,8 @@ export async function startDaemonMesh(
   identity: Identity,
   push: (name: string, stop: () => Promise<void> | void) => void,
 ): Promise<DaemonMesh> {
+  const left = await loadLeftRecord(init.dataDir)
+  if (left !== null) throw new LeaveRefusedError(leftMessage(init.dataDir, left))
   let record = await loadJoinRecord(init.dataDir)
   if (
     init.join !== undefined &&
@@ -89,6 +94,7 @@ export async function startDaemonMesh(
       isAdmitted,
       logger: init.logger,
       services: { gridxComponents: port.service },
+      ...(init.partition === undefined ? {} : { partition: init.partition }),
       join: {
         meshId: () => ledger?.localRead().mesh?.meshId ?? '',
         admit: (request, { signal }) =>
@@ -130,7 +136,7 @@ export async function startDaemonMesh(
       ? await foundMesh(opened, identity.peerId, init.dataDir, init.voterTarget)
       : await caughtUp(opened, record)
   push('addresses', await followAddresses(opened, mesh, init.logger))
-  push('learners', syncLearners(opened, init.logger))
+  push('membership', syncMembership(opened, init.logger))
   const membership = new MembershipServices({ ...init, ledger: opened, ...contacts })
   push('autopilot', () => membership.stop())
   return { mesh, port, ledger: opened, meshId, membership }

@@ -8,13 +8,14 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
-import type { Results } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
+import { startLogsRelay } from './daemon-logs.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
-import type { JoinToken } from '../../protocol/index.ts'
+import type { MeshPartition } from '../mesh/index.ts'
+import type { JoinToken, Results } from '../../protocol/index.ts'
 import { ApiService } from './api-service.ts'
 import {
   ensureDataDir,
@@ -23,13 +24,17 @@ import {
   writeDaemonInfo,
 } from '../local/index.ts'
 import { startDaemonMesh } from './daemon-mesh.ts'
+import { leaveMesh } from './mesh-leave.ts'
 import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
 import type { JobRunner } from './local-executor-link.ts'
-import { meshInfoView, peersView } from './mesh-views.ts'
+import { fetchCoordinatorView, serveCoordinatorView } from './coordinator-view.ts'
+import { MeshViews } from './mesh-views.ts'
 import { Subscriptions } from './subscriptions.ts'
+
+type LeftMesh = Results['mesh.leave']
 
 /** What the daemon needs of its executor (the Docker executor implements it). */
 export interface LocalExecutor extends JobRunner {
@@ -75,6 +80,8 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Test-only: cuts this peer off from others while it runs (main.ts never sets it). */
+  readonly partition?: MeshPartition
 }
 
 export class Daemon {
@@ -84,8 +91,13 @@ export class Daemon {
   #address: GatewayAddress | null = null
   #token = ''
   #peerId = ''
+  #owner = ''
   #meshId = ''
   #p2pAddresses: readonly string[] = []
+  #localLink: LocalExecutorLink | null = null
+  /** Set once this peer has left the mesh: its executor hands back at once on stop. */
+  #leaving = false
+  readonly #left = Promise.withResolvers<LeftMesh>()
 
   constructor(init: DaemonInit) {
     this.#init = init
@@ -102,6 +114,12 @@ export class Daemon {
 
   get peerId(): string {
     return this.#peerId
+  }
+
+  /** Resolves once this peer has left the mesh (`gridx leave`), after the answer to the call
+   * went out: the caller (`gridx start`) then stops the daemon and says so. */
+  get left(): Promise<LeftMesh> {
+    return this.#left.promise
   }
 
   /** The peer-to-peer addresses this peer listens on (a joiner's --join takes one). */
@@ -137,7 +155,10 @@ export class Daemon {
     this.#meshId = meshId
     // Runs before the ledger stops: a planned stop of the leader has no election gap.
     this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
-    await this.#propose(ledger, { type: 'account.open', account: identity.peerId })
+    // The owner admission recorded: this peer's own account, or the account of the peer whose
+    // same-owner token it joined with. The API token acts as it; the executor earns for it.
+    this.#owner = ledger.localRead().peers.get(identity.peerId)?.owner ?? identity.peerId
+    await this.#propose(ledger, { type: 'account.open', account: this.#owner })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = new Registry()
@@ -161,17 +182,32 @@ export class Daemon {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
       void scheduler.report(report)
     })
-    if (executor !== null) {
+    if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
         const status = executor.status()
         return status.available ? status.capacity : NO_CAPACITY
       }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger)
+      const local = { scheduler, link: this.#localLink }
+      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
       this.#push('executor client', stop)
     }
 
-    const peers = (): Results['mesh.peers'] =>
-      peersView({ peerId: this.#peerId, mesh, executor, ledger })
+    const views = new MeshViews({
+      ledger,
+      meshId: this.#meshId,
+      peerId: this.#peerId,
+      owner: this.#owner,
+      mesh,
+      executor,
+      members: () => membership.members(),
+      executors: served.executors,
+      fetch: (peer, addresses) => fetchCoordinatorView(port.components, peer, addresses),
+      now: () => this.#init.clock.now(),
+    })
+    const isAdmitted = (peer: string) => ledger.localRead().peers.has(peer)
+    const view = { isAdmitted, view: () => views.local(), logger }
+    this.#push('view server', await serveCoordinatorView(port.components, view))
+    const peers = () => views.peers()
     const api = new ApiService({
       ledger,
       executors: () => {
@@ -184,18 +220,28 @@ export class Daemon {
         executor === null
           ? 'this peer was started with --no-executor, and no other peer offers it'
           : executor.status().problem,
-      meshInfo: () =>
-        meshInfoView({
-          ledger,
-          meshId: this.#meshId,
-          peerId: this.#peerId,
-          members: () => membership.members(),
-        }),
+      meshInfo: () => views.info(),
       meshPeers: peers,
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
-      owner: this.#peerId,
+      owner: this.#owner,
+      leave: async () => {
+        const left = await leaveMesh({
+          ledger,
+          dataDir,
+          meshId: this.#meshId,
+          members: () => membership.members(),
+          clock: this.#init.clock,
+          logger,
+        })
+        this.#leaving = true
+        // After this turn, so that the answer is written before the daemon begins to stop.
+        setImmediate(() => this.#left.resolve(left))
+        return left
+      },
     })
-    const subscriptions = new Subscriptions({ ledger, liveLogs, meshPeers: peers })
+    const relay = await startLogsRelay(port.components, ledger, liveLogs, logger)
+    this.#push('logs relay', relay.stop)
+    const subscriptions = new Subscriptions({ ledger, liveLogs: relay.relay, meshPeers: peers })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,
@@ -250,7 +296,7 @@ export class Daemon {
     if (unsubscribe !== undefined) this.#push('executor status', unsubscribe)
     const link = new LocalExecutorLink({
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
       runner: executor,
       capacity: () => {
         const status = executor.status()
@@ -261,10 +307,14 @@ export class Daemon {
     await this.#propose(ledger, {
       type: 'executor.register',
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
     })
     scheduler.addExecutor(link, link.runningJobs())
-    this.#push('drain', () => link.drain(this.#init.drainMs ?? SHUTDOWN_DRAIN_MS))
+    this.#localLink = link
+    // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
+    this.#push('drain', () =>
+      link.drain(this.#leaving ? 0 : (this.#init.drainMs ?? SHUTDOWN_DRAIN_MS)),
+    )
     return executor
   }
 
@@ -272,7 +322,7 @@ export class Daemon {
   #noExecutorLink(): LocalExecutorLink {
     return new LocalExecutorLink({
       peer: this.#peerId,
-      owner: this.#peerId,
+      owner: this.#owner,
       runner: { run: () => Promise.reject(new Error('no executor')) },
       capacity: () => null,
       report: () => undefined,
@@ -284,7 +334,7 @@ export class Daemon {
       host: this.#init.apiHost,
       port: this.#init.apiPort,
       token: this.#token,
-      account: this.#peerId,
+      account: this.#owner,
       logger: this.#init.logger,
       metrics: registry,
       staticDir: this.#init.staticDir,

@@ -3,24 +3,29 @@
 // (mode 0600), so that `gridx token` can print the same token again. A peer whose file lacks
 // a secret matching the replicated hash (a peer that joined, a mesh migrated from the
 // one-machine release, a file lost) issues by rotating: a new secret, its hash committed.
-import { randomBytes } from 'node:crypto'
+// A same-owner token (`--same-owner`) carries a secret of this peer's own, whose hash the
+// state keeps with this peer's owner: its joiner is admitted with that owner's account.
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RaftDriver } from '../../ledger/index.ts'
+import type { MeshRecord, RaftDriver } from '../../ledger/index.ts'
 import { formatJoinToken, GridxError } from '../../protocol/index.ts'
-import type { JoinRole } from '../../protocol/index.ts'
+import type { JoinRefusal, JoinRole } from '../../protocol/index.ts'
 import { generateJoinSecret, hashJoinSecret } from '../mesh/index.ts'
 
 /** The join secrets of the tokens this peer issued, in its data dir. */
 export const JOIN_SECRETS_FILE = 'join-secrets.json'
 
-type Secrets = Partial<Record<JoinRole, string>>
+/** The file's keys: a role, or `owner-<role>` for the same-owner secret of that role. */
+type SecretName = JoinRole | `owner-${JoinRole}`
+type Secrets = Partial<Record<SecretName, string>>
+const SECRET_NAMES = ['voter', 'executor', 'owner-voter', 'owner-executor'] as const
 
 export async function loadJoinSecrets(dataDir: string): Promise<Secrets> {
   try {
     const parsed = JSON.parse(await readFile(join(dataDir, JOIN_SECRETS_FILE), 'utf8')) as unknown
     const out: Secrets = {}
-    for (const role of ['voter', 'executor'] as const) {
+    for (const role of SECRET_NAMES) {
       const value = (parsed as Record<string, unknown>)[role]
       if (typeof value === 'string') out[role] = value
     }
@@ -45,6 +50,12 @@ export interface JoinTokensInit {
   readonly ledger: RaftDriver
 }
 
+export interface IssueOptions {
+  readonly rotate: boolean
+  /** A same-owner token: its joiner is admitted with this peer's owner. */
+  readonly sameOwner: boolean
+}
+
 export class JoinTokens {
   readonly #init: JoinTokensInit
   /** One issue at a time: two rotations at once would each keep only their own secret. */
@@ -54,30 +65,71 @@ export class JoinTokens {
     this.#init = init
   }
 
-  issue(role: JoinRole, rotate: boolean): Promise<string> {
-    const next = this.#queue.then(() => this.#issue(role, rotate))
+  issue(role: JoinRole, options: IssueOptions): Promise<string> {
+    const next = this.#queue.then(() => this.#issue(role, options))
     this.#queue = next.catch(() => undefined)
     return next
   }
 
-  async #issue(role: JoinRole, rotate: boolean): Promise<string> {
+  async #issue(role: JoinRole, { rotate, sameOwner }: IssueOptions): Promise<string> {
     const { dataDir, peerId, ledger } = this.#init
     const mesh = (await ledger.read()).mesh
     if (mesh === null) throw new GridxError('UNAVAILABLE', 'this mesh has no genesis yet')
     const secrets = await loadJoinSecrets(dataDir)
-    let secret = secrets[role]
-    if (rotate || secret === undefined || hashJoinSecret(secret) !== mesh.secrets[role]) {
+    const name: SecretName = sameOwner ? `owner-${role}` : role
+    const replicated = sameOwner
+      ? mesh.ownerSecrets?.find((s) => s.issuer === peerId && s.role === role)?.hash
+      : mesh.secrets[role]
+    let secret = secrets[name]
+    if (rotate || secret === undefined || hashJoinSecret(secret) !== replicated) {
       secret = generateJoinSecret()
       // Kept before it is committed: a crash in between leaves a secret whose hash the mesh
       // lacks, which the next call replaces; the other order could commit an unknown secret.
-      await saveJoinSecrets(dataDir, { ...secrets, [role]: secret })
-      const result = await ledger.propose({
-        type: 'mesh.rotate-secret',
-        role,
-        hash: hashJoinSecret(secret),
-      })
+      await saveJoinSecrets(dataDir, { ...secrets, [name]: secret })
+      const hash = hashJoinSecret(secret)
+      const result = await ledger.propose(
+        sameOwner
+          ? { type: 'mesh.rotate-owner-secret', issuer: peerId, role, hash }
+          : { type: 'mesh.rotate-secret', role, hash },
+      )
       if (!result.ok) throw new GridxError(result.error.name, result.error.message)
     }
-    return formatJoinToken({ role, meshId: mesh.meshId, issuer: peerId, secret })
+    const token = { role, meshId: mesh.meshId, issuer: peerId, secret }
+    return formatJoinToken(sameOwner ? { ...token, sameOwner } : token)
+  }
+}
+
+/** The member's verdict on a same-owner token's secret: the owner it admits the joiner with,
+ * or why it is refused. Compared in constant time, as the mesh's own secrets are. */
+export function judgeOwnerSecret(
+  secret: string,
+  role: JoinRole,
+  mesh: Pick<MeshRecord, 'ownerSecrets' | 'secrets'>,
+): { readonly owner: string } | { readonly refusal: JoinRefusal; readonly message: string } {
+  let presented: Buffer
+  try {
+    presented = Buffer.from(hashJoinSecret(secret), 'hex')
+  } catch {
+    return { refusal: 'WRONG_OWNER_SECRET', message: 'the token’s secret is malformed' }
+  }
+  const matches = (hash: string) => {
+    const stored = Buffer.from(hash, 'hex')
+    return stored.byteLength === presented.byteLength && timingSafeEqual(stored, presented)
+  }
+  const found = (mesh.ownerSecrets ?? []).find((s) => matches(s.hash))
+  if (found !== undefined && found.role === role) return { owner: found.owner }
+  if (found !== undefined) {
+    return { refusal: 'WRONG_ROLE', message: `the secret belongs to the other role, not ${role}` }
+  }
+  if (mesh.secrets.rotated.some(matches)) {
+    return {
+      refusal: 'ROTATED',
+      message:
+        'the token was replaced with `gridx token --same-owner --rotate`: ask for the new one',
+    }
+  }
+  return {
+    refusal: 'WRONG_OWNER_SECRET',
+    message: 'the token’s secret is no peer’s same-owner secret: ask its owner for a new token',
   }
 }

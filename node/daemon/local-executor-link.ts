@@ -12,6 +12,13 @@ import type {
 import type { JobRunner } from '../executor/index.ts'
 export type { JobRunner }
 
+/** Jobs this peer's executor client took from an earlier coordinator, still running when this
+ * peer became coordinator: this link answers for them too (cancel, what runs here). */
+export interface AdoptedJobs {
+  runningJobs(): ReadonlyMap<string, number>
+  cancel(jobId: string): void
+}
+
 interface Running {
   readonly fence: number
   readonly controller: AbortController
@@ -27,6 +34,7 @@ export class LocalExecutorLink implements ExecutorLink {
   readonly #report: (report: ExecutorReport) => void
   readonly #running = new Map<string, Running>()
   #accepting = true
+  #adopted: AdoptedJobs | null = null
 
   constructor(init: {
     peer: string
@@ -47,7 +55,12 @@ export class LocalExecutorLink implements ExecutorLink {
   }
 
   runningJobs(): ReadonlySet<string> {
-    return new Set(this.#running.keys())
+    return new Set([...this.#running.keys(), ...(this.#adopted?.runningJobs().keys() ?? [])])
+  }
+
+  /** Answers for `jobs` as for its own: their reports reach the scheduler by their own way. */
+  adopt(jobs: AdoptedJobs): void {
+    this.#adopted = jobs
   }
 
   assign(assignment: Assignment): void {
@@ -68,11 +81,13 @@ export class LocalExecutorLink implements ExecutorLink {
       handBack: false,
     }
     this.#running.set(jobId, running)
+    let seq = 0
     running.done = this.#runner
       .run(assignment, {
         signal: running.controller.signal,
         onStarted: () => this.#report({ type: 'started', jobId, fence }),
-        onOutput: (stream, data) => this.#report({ type: 'output', jobId, fence, stream, data }),
+        onOutput: (stream, data) =>
+          this.#report({ type: 'output', jobId, fence, stream, data, seq: seq++ }),
       })
       .then(
         (outcome) => {
@@ -95,6 +110,7 @@ export class LocalExecutorLink implements ExecutorLink {
 
   cancel(jobId: string): void {
     this.#running.get(jobId)?.controller.abort()
+    this.#adopted?.cancel(jobId)
   }
 
   /** Stops taking jobs, lets running ones finish for up to `drainMs`, then kills the rest and

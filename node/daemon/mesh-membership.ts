@@ -5,17 +5,24 @@
 // needs is compacted). Every admitted peer is a learner, so each can serve reads and forward
 // writes; voter-token learners are the autopilot's to promote. The joiner keeps what the join
 // told it (the mesh id, the members' addresses) in its data dir, so that a restart rejoins
-// with no flags and never founds a mesh of its own.
+// with no flags and never founds a mesh of its own. A peer that leaves (mesh-leave.ts) is
+// removed from the membership the same way, by the leader, once `peer.remove` committed.
 import { randomBytes } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { changeMembership } from '../../ledger/index.ts'
+import { changeMembership, stepDown } from '../../ledger/index.ts'
 import type { RaftDriver } from '../../ledger/index.ts'
-import { JOIN_ADDRESSES_PER_MEMBER_MAX, JOIN_MEMBERS_MAX } from '../../protocol/index.ts'
+import {
+  JOIN_ADDRESSES_PER_MEMBER_MAX,
+  JOIN_MEMBERS_MAX,
+  LEADERSHIP_TRANSFER_TIMEOUT_MS,
+  LEAVE_CONF_CHANGE_DELAY_MS,
+} from '../../protocol/index.ts'
 import type { MeshMember } from '../../protocol/index.ts'
 import { judgeJoinSecret } from '../mesh/index.ts'
 import type { AdmitRequest, AdmitResult, MeshNode } from '../mesh/index.ts'
+import { judgeOwnerSecret } from './join-tokens.ts'
 
 /** What a joined peer keeps of its join. */
 export const MESH_JOIN_FILE = 'mesh-join.json'
@@ -66,7 +73,18 @@ export async function admitJoiner(
   if (mesh === null) {
     return { accepted: false, code: 'UNAVAILABLE', message: 'this mesh has no genesis yet' }
   }
-  const refusal = judgeJoinSecret(request.secret, request.role, mesh.secrets)
+  let owner = request.owner
+  if (request.sameOwner === true) {
+    const verdict = judgeOwnerSecret(request.secret, request.role, mesh)
+    if ('refusal' in verdict) {
+      return { accepted: false, code: verdict.refusal, message: verdict.message }
+    }
+    owner = verdict.owner
+  }
+  const refusal =
+    request.sameOwner === true
+      ? undefined
+      : judgeJoinSecret(request.secret, request.role, mesh.secrets)
   if (refusal !== undefined) {
     const message = {
       WRONG_SECRET: 'the token’s secret is not one of this mesh’s tokens',
@@ -78,7 +96,7 @@ export async function admitJoiner(
   const roles =
     request.role === 'voter' ? (['voter', 'executor'] as const) : (['executor'] as const)
   const result = await ledger.propose(
-    { type: 'peer.admit', peer: request.peerId, owner: request.owner, roles },
+    { type: 'peer.admit', peer: request.peerId, owner, roles },
     { signal },
   )
   if (!result.ok) return { accepted: false, code: 'UNAVAILABLE', message: result.error.message }
@@ -86,29 +104,76 @@ export async function admitJoiner(
 }
 
 /**
- * The leader's side of admission: adds each admitted peer missing from the Raft configuration
- * as a learner, one change at a time. Runs on every applied entry; does nothing on followers.
+ * The leader's side of membership: adds each admitted peer missing from the Raft configuration
+ * as a learner, and removes each member that is no longer admitted (it left with `peer.remove`)
+ * once it has had `delayMs` to learn that its removal committed; one change at a time. A
+ * leader that finds itself removed hands leadership over first. Runs on every applied entry
+ * and leadership change; does nothing on followers. Returns the call that stops it.
  */
-export function syncLearners(ledger: RaftDriver, logger: Logger): () => void {
+export function syncMembership(
+  ledger: RaftDriver,
+  logger: Logger,
+  delayMs = LEAVE_CONF_CHANGE_DELAY_MS,
+): () => void {
   let inFlight = false
-  const review = (): void => {
-    const status = ledger.status()
-    if (inFlight || status.role !== 'leader') return
-    const members = new Set([...status.conf.voters, ...status.conf.learners])
-    const missing = [...ledger.localRead().peers.keys()].find((peer) => !members.has(peer))
-    if (missing === undefined) return
+  /** Departed members by id: a timer until its delay is over, then null (ripe for removal). */
+  const departed = new Map<string, NodeJS.Timeout | null>()
+  const run = (what: string, peer: string, change: () => Promise<void>): void => {
     inFlight = true
-    changeMembership(ledger, { type: 'add-learner', node: missing }).then(
+    change().then(
       () => {
         inFlight = false
-        logger.info({ peer: missing }, 'added an admitted peer to the mesh as a learner')
+        logger.info({ peer }, what)
         review()
       },
       (error: unknown) => {
         inFlight = false
-        logger.warn({ peer: missing, err: error }, 'could not add an admitted peer as a learner')
+        logger.warn({ peer, err: error }, `could not do it: ${what}`)
       },
     )
+  }
+  const review = (): void => {
+    const status = ledger.status()
+    if (inFlight || status.role !== 'leader') return
+    const peers = ledger.localRead().peers
+    const members = [...status.conf.voters, ...status.conf.learners]
+    track(members.filter((member) => !peers.has(member)))
+    if (departed.has(ledger.id)) {
+      run('handed over: this coordinator left the mesh', ledger.id, () =>
+        stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS),
+      )
+      return
+    }
+    const leaving = [...departed].find(([, timer]) => timer === null)?.[0]
+    if (leaving !== undefined) {
+      run('removed a peer that left the mesh from its members', leaving, () =>
+        changeMembership(ledger, { type: 'remove-node', node: leaving }),
+      )
+      return
+    }
+    const missing = [...peers.keys()].find((peer) => !members.includes(peer))
+    if (missing === undefined) return
+    run('added an admitted peer to the mesh as a learner', missing, () =>
+      changeMembership(ledger, { type: 'add-learner', node: missing }),
+    )
+  }
+  /** Starts the delay of each newly departed member and forgets those no longer departed. */
+  const track = (now: readonly string[]): void => {
+    for (const [peer, timer] of departed) {
+      if (now.includes(peer)) continue
+      if (timer !== null) clearTimeout(timer)
+      departed.delete(peer)
+    }
+    for (const peer of now) {
+      if (departed.has(peer)) continue
+      const timer = setTimeout(() => {
+        departed.set(peer, null)
+        review()
+      }, delayMs)
+      // A pending removal must not keep a stopping daemon alive.
+      timer.unref()
+      departed.set(peer, peer === ledger.id ? null : timer)
+    }
   }
   const stopApplied = ledger.onApplied(() => review())
   const stopLeadership = ledger.onLeadership(() => review())
@@ -116,6 +181,8 @@ export function syncLearners(ledger: RaftDriver, logger: Logger): () => void {
   return () => {
     stopApplied()
     stopLeadership()
+    for (const timer of departed.values()) if (timer !== null) clearTimeout(timer)
+    departed.clear()
   }
 }
 

@@ -1,16 +1,24 @@
 // Subscriptions of the API: job states and balances follow the applied log; logs follow the
-// live output of a running job; peers are polled, since membership changes off the log too.
+// live output of a running job wherever it runs (the coordinator has it; other peers relay
+// it); peers are polled, since membership changes off the log too.
 import { balanceView, jobView } from '../../ledger/index.ts'
 import type { Job, RaftDriver } from '../../ledger/index.ts'
-import { GridxError, isFinalJobState } from '../../protocol/index.ts'
+import { GridxError, isFinalJobState, LOGS_END_GRACE_MS } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
-import type { LiveLogs } from '../coordinator/index.ts'
+import type { LiveLogEvent } from '../coordinator/index.ts'
 import type { CallContext } from '../gateway/index.ts'
+
+/** Live output of a job wherever it runs (a LogsRelay): replayed from its start, then live. */
+export interface LiveOutput {
+  follow(jobId: string, listener: (event: LiveLogEvent) => void): () => void
+}
 
 export interface SubscriptionsInit {
   readonly ledger: RaftDriver
-  readonly liveLogs: LiveLogs
-  readonly meshPeers: () => Results['mesh.peers']
+  readonly liveLogs: LiveOutput
+  /** How long a subscription waits for the live end once the job's end is applied here. */
+  readonly endGraceMs?: number
+  readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
   /** How often the peers topic looks for a change. */
   readonly peersPollMs?: number
 }
@@ -66,29 +74,50 @@ export class Subscriptions {
       queueMicrotask(() => pushTails(id, job, push))
       return () => undefined
     }
-    // Live output reaches only the coordinator, which runs the scheduler; on any other peer the
-    // job's end arrives through the log, with the kept tails. Whichever comes first ends it.
+    // The live output and the log race: the end applied here may come before the last chunks
+    // the coordinator relays, so it waits for the live end a little before it ends alone. A
+    // live end with no output before it ends with the kept tails, once the end is applied.
     let streamed = false
+    let liveEnded = false
     let ended = false
+    let grace: ReturnType<typeof setTimeout> | null = null
+    const finish = (job: Job): void => {
+      if (ended) return
+      ended = true
+      if (grace !== null) clearTimeout(grace)
+      if (streamed) push({ topic: 'logs', id, end: true, state: job.state })
+      else pushTails(id, job, push)
+    }
+    const finalJob = (): Job | null => {
+      const now = this.#init.ledger.localRead().jobs.get(id)
+      return now !== undefined && isFinalJobState(now.state) ? now : null
+    }
     const stopLive = this.#init.liveLogs.follow(id, (event) => {
       if (ended) return
-      if ('end' in event) {
-        ended = true
-        push({ topic: 'logs', id, end: true, state: event.state })
-      } else {
+      if (!('end' in event)) {
         streamed = true
         push({ topic: 'logs', id, stream: event.stream, data: event.data })
+        return
       }
+      liveEnded = true
+      const now = finalJob()
+      if (streamed) {
+        ended = true
+        if (grace !== null) clearTimeout(grace)
+        push({ topic: 'logs', id, end: true, state: event.state })
+      } else if (now !== null) finish(now)
     })
     const stopApplied = this.#init.ledger.onApplied((entry) => {
-      if (ended || !('jobId' in entry.command) || entry.command.jobId !== id) return
-      const now = this.#init.ledger.localRead().jobs.get(id)
-      if (now === undefined || !isFinalJobState(now.state)) return
-      ended = true
-      if (streamed) push({ topic: 'logs', id, end: true, state: now.state })
-      else pushTails(id, now, push)
+      if (ended || grace !== null || !('jobId' in entry.command) || entry.command.jobId !== id) {
+        return
+      }
+      const now = finalJob()
+      if (now === null) return
+      if (liveEnded) return finish(now)
+      grace = setTimeout(() => finish(now), this.#init.endGraceMs ?? LOGS_END_GRACE_MS)
     })
     return () => {
+      if (grace !== null) clearTimeout(grace)
       stopLive()
       stopApplied()
     }
@@ -110,17 +139,32 @@ export class Subscriptions {
 
   #peers(push: Push): () => void {
     let last = ''
-    const send = (): void => {
-      const { peers } = this.#init.meshPeers()
-      const text = JSON.stringify(peers)
-      if (text === last) return
-      last = text
-      push({ topic: 'peers', peers })
+    let stopped = false
+    // One look at a time: on a follower each asks the coordinator, which may be slow.
+    let looking = false
+    const send = async (): Promise<void> => {
+      if (looking) return
+      looking = true
+      try {
+        const { peers } = await this.#init.meshPeers()
+        const text = JSON.stringify(peers)
+        if (stopped || text === last) return
+        last = text
+        push({ topic: 'peers', peers })
+      } finally {
+        looking = false
+      }
     }
-    queueMicrotask(send)
-    const timer = setInterval(send, this.#init.peersPollMs ?? 2000)
+    const look = (): void => {
+      send().catch(() => undefined)
+    }
+    queueMicrotask(look)
+    const timer = setInterval(look, this.#init.peersPollMs ?? 2000)
     timer.unref()
-    return () => clearInterval(timer)
+    return () => {
+      stopped = true
+      clearInterval(timer)
+    }
   }
 }
 

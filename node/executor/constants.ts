@@ -27,6 +27,13 @@ export const ENGINE_CONNECT_TIMEOUT_MS = 5_000
  * built after the daemon is picked up without a restart. */
 export const ENGINE_RECHECK_MS = 10_000
 
+/** A job's container kills itself this long after its timeout (`timeout -s KILL` inside it),
+ * a backstop for when no daemon is left to do it: killed with -9 and not restarted, its
+ * container would otherwise run for as long as the code does, beside the rerun of its job
+ * elsewhere. A live daemon kills at the timeout itself and records why; this margin is the
+ * whole bound on that kill's engine call, so the daemon's kill lands first whenever it can. */
+export const JOB_TIMEOUT_BACKSTOP_S = ENGINE_CALL_TIMEOUT_MS / 1000
+
 /** How long `stop()` and the orphan sweep may spend killing and removing containers. */
 export const STOP_TIMEOUT_MS = 15_000
 

@@ -44,6 +44,7 @@ export async function sweepContainers(
   docker: Docker,
   executorId: string,
 ): Promise<SweptContainer[]> {
+  const deadlineAt = Date.now() + STOP_TIMEOUT_MS
   const deadline = AbortSignal.timeout(STOP_TIMEOUT_MS)
   const found = await docker.listContainers({
     all: true,
@@ -51,8 +52,14 @@ export async function sweepContainers(
     abortSignal: AbortSignal.any([deadline, AbortSignal.timeout(ENGINE_CALL_TIMEOUT_MS)]),
   })
   const removals = await Promise.allSettled(
+    // A signal of its own for each removal, on the same deadline: one signal shared by many
+    // removals collects a listener from each, and Node warns of a leak past ten.
     found.map((container) =>
-      docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal: deadline }),
+      docker.getContainer(container.Id).remove({
+        force: true,
+        v: true,
+        abortSignal: AbortSignal.timeout(Math.max(0, deadlineAt - Date.now())),
+      }),
     ),
   )
   const failed: string[] = []

@@ -80,12 +80,16 @@ export interface ExecutorClientComponents {
 
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
 
+/** The coordinator in this process, while this peer leads: the scheduler's report. */
+export type LocalSink = (report: ExecutorReport) => Promise<void>
+
 export class ExecutorClient {
   readonly #components: ExecutorClientComponents
   readonly #init: ExecutorClientInit
   readonly #reports: ReportBuffer
   readonly #jobs: ExecutorJobs
   #channel: Channel | null = null
+  #local: LocalSink | null = null
   #abort = new AbortController()
   #loop: Promise<void> = Promise.resolve()
   #streamsOpened = 0
@@ -120,6 +124,38 @@ export class ExecutorClient {
 
   runningJobs(): ReadonlyMap<string, number> {
     return this.#jobs.fences()
+  }
+
+  /** Kills one job's container, if it runs here, wherever the cancel comes from. */
+  cancel(jobId: string): void {
+    this.#jobs.cancel(jobId)
+  }
+
+  /**
+   * While this peer is the coordinator there is none to dial: the jobs it took from its
+   * predecessor go on, and their reports (those kept meanwhile first) go to `sink`, the
+   * coordinator in this process. A finished report is forgotten once the sink's promise
+   * resolves (the scheduler's: committed or refused). Returns the detach, for when this peer
+   * stops leading: reports then wait for the next coordinator's stream again.
+   */
+  serveLocally(sink: LocalSink): () => void {
+    this.#local = sink
+    this.#reports.resend((report) => {
+      this.#deliverLocally(sink, report)
+      return true
+    })
+    return () => {
+      if (this.#local === sink) this.#local = null
+    }
+  }
+
+  #deliverLocally(sink: LocalSink, report: ExecutorReport): void {
+    sink(report).then(
+      () => {
+        if (report.type === 'finished') this.#reports.acknowledge(report.jobId, report.fence)
+      },
+      (error: unknown) => this.#init.logger.warn({ err: error }, 'report not taken locally'),
+    )
   }
 
   start(): void {
@@ -271,6 +307,12 @@ export class ExecutorClient {
   }
 
   #report(report: ExecutorReport): void {
+    const local = this.#local
+    if (local !== null) {
+      if (report.type === 'finished') this.#reports.keep(report)
+      this.#deliverLocally(local, report)
+      return
+    }
     const channel = this.#channel
     const sent = channel !== null && this.#trySend(channel, { type: 'report', report })
     if (!sent || report.type === 'finished') this.#reports.keep(report)

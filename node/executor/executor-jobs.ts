@@ -97,6 +97,7 @@ export class ExecutorJobs {
     if (running === undefined || running.done !== NOT_STARTED) return
     const { fence, spec, controller } = running
     const report = this.#init.report
+    let seq = 0
     running.done = this.#init.runner
       .run(
         { jobId, fence, spec },
@@ -105,7 +106,7 @@ export class ExecutorJobs {
           onStarted: () => report({ type: 'started', jobId, fence }),
           onOutput: (stream, text) => {
             for (const data of splitOutput(text, EXECUTOR_OUTPUT_CHUNK_BYTES_MAX)) {
-              report({ type: 'output', jobId, fence, stream, data })
+              report({ type: 'output', jobId, fence, stream, data, seq: seq++ })
             }
           },
         },

@@ -12,6 +12,7 @@ import {
   type ContainerRuntime,
 } from '../../protocol/index.ts'
 import {
+  JOB_TIMEOUT_BACKSTOP_S,
   JOB_USER,
   LABEL_EXECUTOR,
   LABEL_FENCE,
@@ -42,14 +43,21 @@ export function scriptPath(runtime: ContainerRuntime): string {
 
 /**
  * The command: `sh` copies the code from stdin into the work dir and then execs the interpreter
- * on it, so the job is PID 1 and its errors name a real file. The root filesystem is read-only
- * (no putArchive) and the code can reach 1 MiB (too big for argv), hence stdin. Arguments follow
- * the script unchanged through "$@"; the job's own stdin is then at end of file.
+ * on it, under `timeout` when `killAfterS` is given, so its errors name a real file. The root
+ * filesystem is read-only (no putArchive) and the code can reach 1 MiB (too big for argv),
+ * hence stdin. Arguments follow the script unchanged through "$@"; the job's own stdin is then
+ * at end of file. `killAfterS` is the container's own hard stop (JOB_TIMEOUT_BACKSTOP_S past the
+ * job's timeout), which holds even when the daemon that started it is gone.
  */
-export function runtimeCommand(runtime: ContainerRuntime, args: readonly string[]): string[] {
+export function runtimeCommand(
+  runtime: ContainerRuntime,
+  args: readonly string[],
+  killAfterS?: number,
+): string[] {
   const { command } = INTERPRETERS[runtime]
   const path = scriptPath(runtime)
-  return ['sh', '-c', `cat > ${path} && exec ${command} ${path} "$@"`, 'gridx-job', ...args]
+  const stop = killAfterS === undefined ? '' : `timeout -s KILL ${killAfterS} `
+  return ['sh', '-c', `cat > ${path} && exec ${stop}${command} ${path} "$@"`, 'gridx-job', ...args]
 }
 
 /** Environment every job gets; the job's own env is applied over it. */
@@ -138,7 +146,7 @@ export function sandboxOptions(spec: JobSpec, init: SandboxInit): Docker.Contain
   const env = { ...baseEnvironment(), ...spec.env }
   return {
     Image: init.image,
-    Cmd: runtimeCommand(spec.runtime, spec.args),
+    Cmd: runtimeCommand(spec.runtime, spec.args, spec.timeoutS + JOB_TIMEOUT_BACKSTOP_S),
     // An empty list clears any ENTRYPOINT the image might carry.
     Entrypoint: [],
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),

@@ -1,6 +1,7 @@
 // Connection gaters (libp2p's `connectionGater` option). `admissionGate` is the daemon's: only
 // admitted peers keep connections, except for a short window in which a stranger may run the
-// join protocol. `denyPeers` is for partition tests: it cuts this peer off from a set of peers.
+// join protocol. `MeshPartition` (over `denyPeers`) is for partition tests only: it cuts this
+// peer off from a set of peers while it runs.
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import * as constants from './constants.ts'
@@ -53,14 +54,53 @@ export function admissionGate(init: AdmissionGateInit): ConnectionGater {
 }
 
 /** Refuses every connection to or from the peers in `denied`, which the caller may change at
- * any time (for tests that partition a mesh). Connections open already are the caller's to
- * close (`node.hangUp(peer)`). */
+ * any time. Connections open already are the caller's to close; MeshPartition does both. */
 export function denyPeers(denied: ReadonlySet<string>): ConnectionGater {
   const deny = (peerId: PeerId) => denied.has(peerId.toString())
   return {
     denyDialPeer: deny,
     denyInboundEncryptedConnection: deny,
     denyOutboundEncryptedConnection: deny,
+  }
+}
+
+/**
+ * Test-only: the peers one node is cut off from, changed while the node runs, so that a test
+ * can partition a running mesh and heal it. A cut closes the connections open to those peers
+ * (a pulled cable ends them too) and the gater refuses new ones both ways until healed. The
+ * daemon's composition root never makes one: neither the CLI nor the API can reach it.
+ */
+export class MeshPartition {
+  readonly #denied = new Set<string>()
+  readonly gater: ConnectionGater = denyPeers(this.#denied)
+  #hangUp: ((peerId: string) => Promise<void>) | undefined
+
+  /** MeshNode calls it once started, with the call that closes a peer's connections. */
+  attach(hangUp: (peerId: string) => Promise<void>): () => void {
+    this.#hangUp = hangUp
+    return () => {
+      if (this.#hangUp === hangUp) this.#hangUp = undefined
+    }
+  }
+
+  /** Cuts the node off from `peers`: refuses them from now on and closes what is open. */
+  async cut(peers: Iterable<string>): Promise<void> {
+    const hangUp = this.#hangUp
+    if (hangUp === undefined) throw new Error('the partition is not attached to a started node')
+    const list = [...peers]
+    for (const peer of list) this.#denied.add(peer)
+    await Promise.all(list.map((peer) => hangUp(peer)))
+  }
+
+  /** Lets `peers` (all, when absent) connect again; Raft and the executors redial them. */
+  heal(peers?: Iterable<string>): void {
+    if (peers === undefined) this.#denied.clear()
+    else for (const peer of peers) this.#denied.delete(peer)
+  }
+
+  /** The peers cut off now. */
+  denied(): ReadonlySet<string> {
+    return this.#denied
   }
 }
 

@@ -3,7 +3,7 @@
 //   raftTransport({ isAdmitted, logger })  /gridx/raft/1.0.0, the ledger's RaftTransport
 //   joinService({ meshId, admit, logger })  /gridx/join/1.0.0, the member side of a join
 // MeshNode lists them in createLibp2p's `services` when given `protocols`, with
-// `admissionGate` as the connection gater (combined with `denyPeers` in partition tests), and
+// `admissionGate` as the connection gater (combined with a MeshPartition in partition tests), and
 // joins through `joinMesh` on the joiner's side.
 export { loadOrCreateIdentity, PEER_KEY_FILE } from './identity.ts'
 export type { Identity } from './identity.ts'
@@ -24,5 +24,5 @@ export type {
 } from './join-service.ts'
 export { generateJoinSecret, hashJoinSecret, judgeJoinSecret } from './join-secret.ts'
 export type { JoinSecretHashes } from './join-secret.ts'
-export { admissionGate, combineGaters, denyPeers } from './connection-gate.ts'
+export { admissionGate, combineGaters, denyPeers, MeshPartition } from './connection-gate.ts'
 export type { AdmissionGateInit } from './connection-gate.ts'

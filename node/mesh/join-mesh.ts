@@ -84,6 +84,7 @@ export async function joinMesh(
       role: token.role,
       secret: token.secret,
       owner: options.owner,
+      ...(token.sameOwner === true ? { sameOwner: true } : {}),
     }
     await lp.write(new TextEncoder().encode(JSON.stringify(request)), { signal })
     const reply = joinResponseSchema.parse(

@@ -20,6 +20,8 @@ export interface AdmitRequest {
   readonly owner: string
   readonly role: JoinRole
   readonly secret: string
+  /** A same-owner token: the owner is the one its secret names, not `owner`. */
+  readonly sameOwner?: true
 }
 
 export type AdmitResult =
@@ -42,6 +44,9 @@ export interface JoinServiceInit {
 export type JoinServiceComponents = Pick<RaftTransportComponents, 'registrar'>
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
+/** lpStream's errors for a frame whose length prefix is over the limit (or unreadable): a
+ * refusal of what the joiner sent, not a broken link. */
+const OVERSIZE = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError'])
 const encoder = new TextEncoder()
 
 export class JoinService implements Startable {
@@ -86,7 +91,16 @@ export class JoinService implements Startable {
       await lp.write(encoder.encode(JSON.stringify(joinResponseSchema.parse(response))), { signal })
       await stream.close({ signal })
     } catch (error) {
-      this.#init.logger.warn({ peer: peerId, err: error }, 'join stream failed')
+      const { logger } = this.#init
+      if (OVERSIZE.has((error as Error).name)) {
+        const bytesMax = constants.JOIN_FRAME_BYTES_MAX
+        logger.warn(
+          { peer: peerId, err: error },
+          `refused a join: the request is over ${bytesMax} bytes`,
+        )
+      } else {
+        logger.warn({ peer: peerId, err: error }, 'join stream failed')
+      }
       stream.abort(error instanceof Error ? error : new Error(String(error)))
     }
   }
@@ -122,7 +136,11 @@ export class JoinService implements Startable {
       return refuse('OTHER_MESH', `the token is for mesh ${request.meshId}, this is ${meshId}`)
     }
     const { owner, role, secret } = request
-    const result = await this.#admit({ peerId, owner, role, secret }, deadline)
+    const admit = { peerId, owner, role, secret }
+    const result = await this.#admit(
+      request.sameOwner === true ? { ...admit, sameOwner: true } : admit,
+      deadline,
+    )
     if (!result.accepted) return refuse(result.code, result.message)
     return { accepted: true, meshId, members: [...result.members] }
   }

@@ -13,7 +13,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from 'pino'
 import type { JoinToken } from '../../protocol/index.ts'
-import { admissionGate, combineGaters, denyPeers } from './connection-gate.ts'
+import { admissionGate, combineGaters } from './connection-gate.ts'
+import type { MeshPartition } from './connection-gate.ts'
 import * as constants from './constants.ts'
 import { joinAddress, joinMesh } from './join-mesh.ts'
 import type { JoinOptions, Joined } from './join-mesh.ts'
@@ -45,9 +46,9 @@ export interface MeshProtocolsInit {
    * a `factory(init)` already given its init. The caller keeps the instance its factory
    * returns; libp2p starts and stops it with the node. */
   readonly services?: Readonly<Record<string, (components: MeshComponents) => Startable>>
-  /** Test-only: peers this node refuses to or from while they are in the set, to partition a
-   * mesh. Never set by the daemon. */
-  readonly partition?: ReadonlySet<string>
+  /** Test-only: the peers this node is cut off from, changed while it runs, to partition a
+   * mesh. The daemon sets it only when a test hands its Daemon one; main.ts never does. */
+  readonly partition?: MeshPartition
 }
 
 export interface MeshNodeInit {
@@ -96,6 +97,7 @@ export class MeshNode {
   readonly #init: MeshNodeInit
   readonly #peerId: PeerId
   #node: Libp2p | null = null
+  #detachPartition: (() => void) | undefined
   #protocols: Protocols = { raft: undefined, join: undefined }
 
   constructor(init: MeshNodeInit) {
@@ -120,6 +122,7 @@ export class MeshNode {
     const listen = [`/ip4/${host}/tcp/${port}`, `/ip4/${host}/tcp/${wsPort}/ws`]
     try {
       this.#node = await this.#create(listen)
+      this.#detachPartition = this.#init.protocols?.partition?.attach((peer) => this.hangUp(peer))
     } catch (error) {
       // libp2p lists each failed address in its message as `<address>: <error>`.
       const message = String((error as Error).message)
@@ -174,10 +177,12 @@ export class MeshNode {
       ...(protocols.joinWindowMs === undefined ? {} : { joinWindowMs: protocols.joinWindowMs }),
     })
     const { partition } = protocols
-    return partition === undefined ? admission : combineGaters(denyPeers(partition), admission)
+    return partition === undefined ? admission : combineGaters(partition.gater, admission)
   }
 
   async stop(): Promise<void> {
+    this.#detachPartition?.()
+    this.#detachPartition = undefined
     await this.#node?.stop()
     this.#node = null
     this.#protocols = { raft: undefined, join: undefined }

@@ -4,13 +4,19 @@ import { AUTOPILOT_CONTACT_MS_MAX } from '../../protocol/index.ts'
 import type { MeshInfo, MeshMemberView } from '../../protocol/index.ts'
 
 /** 'lagging': heard from, but behind on the log; 'unreachable': silent past the autopilot's
- * limit, or never heard from. */
-export type MemberHealth = 'healthy' | 'lagging' | 'unreachable'
+ * limit, or never heard from; 'unknown': the peer showing the page could not ask the
+ * coordinator, the only one that knows. */
+export type MemberHealth = 'healthy' | 'lagging' | 'unreachable' | 'unknown'
 
 /** The coordinator's verdict first; when it says unhealthy, silence tells the two causes
  * apart, by the same limit the autopilot applies. `nowMs` is this browser's clock, which may
  * differ from the coordinator's by the machines' skew: only the word can be off by it. */
-export function memberHealth(member: MeshMemberView, nowMs: number): MemberHealth {
+export function memberHealth(
+  member: MeshMemberView,
+  nowMs: number,
+  info?: Pick<MeshInfo, 'membersUnknown'>,
+): MemberHealth {
+  if (info?.membersUnknown !== undefined) return 'unknown'
   if (member.healthy) return 'healthy'
   const { lastContactMs } = member
   if (lastContactMs === null || nowMs - lastContactMs > AUTOPILOT_CONTACT_MS_MAX) {
@@ -60,5 +66,6 @@ export function formatAgo(thenMs: number | null | undefined, nowMs: number): str
 /** The last-contact column: the peer showing the page does not contact itself. */
 export function contactLabel(member: MeshMemberView, info: MeshInfo, nowMs: number): string {
   if (member.peerId === info.peerId) return 'this peer'
+  if (info.membersUnknown !== undefined) return 'not known here'
   return formatAgo(member.lastContactMs, nowMs)
 }

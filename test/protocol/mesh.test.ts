@@ -96,3 +96,26 @@ describe('join token expectations', () => {
     expect(role).toThrow('the token admits a voter, not an executor')
   })
 })
+
+describe('same-owner join tokens', () => {
+  it('should read back a same-owner token as one when it printed one', () => {
+    const text = formatJoinToken({ ...TOKEN, sameOwner: true })
+    expect(text.startsWith('GRIDX-1-voter+owner-mesh-abc123-')).toBe(true)
+    expect(parseJoinToken(text)).toEqual({ ...TOKEN, sameOwner: true })
+    // A token without the mark is its joiner's own owner, as before.
+    expect(parseJoinToken(formatJoinToken(TOKEN)).sameOwner).toBeUndefined()
+    expect(problem(text.replace('+owner', '+other'))).toBe('role')
+  })
+
+  it('should carry the same-owner claim in the join request when the token has it', () => {
+    const request = { meshId: 'mesh-a', role: 'executor', secret: SECRET, owner: ISSUER }
+    expect(joinRequestSchema.parse({ ...request, sameOwner: true }).sameOwner).toBe(true)
+    expect(
+      joinResponseSchema.safeParse({
+        accepted: false,
+        code: 'WRONG_OWNER_SECRET',
+        message: 'no',
+      }).success,
+    ).toBe(true)
+  })
+})

@@ -67,6 +67,13 @@ export class GridxMeshMembers extends LitElement {
     return html`<section class="card" aria-labelledby="members-h">
       <h2 id="members-h">Voters and learners</h2>
       <p class="summary" data-voters>${voterSummary(info)}</p>
+      ${
+        info.membersUnknown === undefined
+          ? ''
+          : html`<p class="summary" data-members-unknown>
+              Health not known on this peer: ${info.membersUnknown}
+            </p>`
+      }
       <table data-members>
         <caption class="visually-hidden">
           Members of the mesh's Raft group, voters first
@@ -89,7 +96,7 @@ export class GridxMeshMembers extends LitElement {
 
   #row(member: MeshMemberView): TemplateResult {
     const { info, nowMs } = this
-    const health = memberHealth(member, nowMs)
+    const health = memberHealth(member, nowMs, info)
     const coordinator = member.peerId === info.coordinator
     return html`<tr data-member=${member.peerId} data-health=${health}>
       <td title=${member.peerId}>

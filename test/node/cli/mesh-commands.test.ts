@@ -1,11 +1,11 @@
-// The mesh commands without a daemon: gridx leave is refused with one clear message, gridx
-// token says no daemon runs, and a bad mesh flag of gridx start leaves no trace.
+// The mesh commands without a daemon: gridx leave and gridx token say no daemon runs, leave's
+// help says what leaving means, and a bad mesh flag of gridx start leaves no trace.
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MESH_NOT_WIRED_MESSAGE, buildProgram } from '../../../node/cli/index.ts'
+import { buildProgram } from '../../../node/cli/index.ts'
 import type { CliContext } from '../../../node/cli/context.ts'
 
 const dirs: string[] = []
@@ -34,22 +34,35 @@ function context(dataDir: string): CliContext & { out: () => string } {
   }
 }
 
-async function run(args: readonly string[]): Promise<{ error: unknown; dataDir: string }> {
+async function run(
+  args: readonly string[],
+): Promise<{ error: unknown; dataDir: string; out: string }> {
   const parent = await mkdtemp(join(tmpdir(), 'gridx-mesh-cli-'))
   dirs.push(parent)
   const dataDir = join(parent, 'data')
-  const program = buildProgram(context(dataDir))
+  const cli = context(dataDir)
+  const program = buildProgram(cli)
   const error = await program.parseAsync(['node', 'gridx', ...args]).then(
     () => undefined,
     (caught: unknown) => caught,
   )
-  return { error, dataDir }
+  // The sink hands written text on to its reader on a later turn.
+  await new Promise((resolve) => setImmediate(resolve))
+  return { error, dataDir, out: cli.out() }
 }
 
 describe('gridx mesh commands without a daemon', () => {
-  it('should refuse gridx leave when run', async () => {
+  it('should say no daemon runs when gridx leave finds none', async () => {
     const { error } = await run(['leave'])
-    expect((error as Error).message).toBe(MESH_NOT_WIRED_MESSAGE)
+    expect((error as Error).message).toMatch(/cannot find a running Grid-X daemon/)
+  })
+
+  it('should say what leaving does when asked for gridx leave --help', async () => {
+    const { out } = await run(['leave', '--help'])
+    expect(out).toMatch(/for good/)
+    expect(out).toMatch(/hands leadership to another voter/)
+    expect(out).toMatch(/quorum/)
+    expect(out).toMatch(/--join HOST\[:PORT\] --token T/)
   })
 
   it('should say no daemon runs when gridx token finds none', async () => {

@@ -71,16 +71,43 @@ describe('gridx mesh output', () => {
     expect(text).toMatch(/^peer-b\s+learner\s+unhealthy\s+7\s+12.5 s ago$/m)
     expect(text).toMatch(/^peer-c\s+voter\s+unhealthy\s+0\s+never$/m)
   })
+
+  it('should say health is not known here, never unhealthy, when the view is missing', () => {
+    const member = { role: 'voter', healthy: false, matchIndex: 3, lastContactMs: null } as const
+    const text = meshInfoText(
+      {
+        ...info,
+        members: [{ ...member, peerId: 'peer-a' }],
+        membersUnknown: 'the coordinator peer-a did not answer',
+      },
+      NOW_MS,
+    )
+    expect(text).not.toMatch(/unhealthy|never/)
+    expect(text).toMatch(/^peer-a \(coordinator\)\s+voter\s+unknown here\s+3\s+-$/m)
+    expect(text).toMatch(/^health not known on this peer: the coordinator peer-a did not answer$/m)
+  })
 })
 
 describe('gridx peers output', () => {
   it('should add the last heartbeat column only when the mesh reports heartbeats', () => {
     const plain = peersText([peer], NOW_MS)
-    expect(plain).toMatch(/^PEER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD$/m)
-    expect(plain).toMatch(/^peer-b\s+peer,executor\s+yes\s+4 cpus, 8192 MB\s+1 jobs$/m)
+    expect(plain).toMatch(/^PEER\s+OWNER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD$/m)
+    expect(plain).toMatch(/^peer-b\s+bob\s+peer,executor\s+yes\s+4 cpus, 8192 MB\s+1 jobs$/m)
     const meshed = peersText([{ ...peer, lastHeartbeatMs: NOW_MS - 800 }], NOW_MS)
-    expect(meshed).toMatch(/^PEER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD\s+LAST HEARTBEAT$/m)
+    expect(meshed).toMatch(/^PEER\s+OWNER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD\s+LAST HEARTBEAT$/m)
     expect(meshed).toMatch(/\s+1 jobs\s+0.8 s ago$/m)
+  })
+
+  it('should name the owner or say "itself" when a peer owns its own account', () => {
+    const text = peersText([peer, { ...peer, peerId: 'peer-c', owner: 'peer-c' }], NOW_MS)
+    expect(text).toMatch(/^peer-b\s+bob\s/m)
+    expect(text).toMatch(/^peer-c\s+itself\s/m)
+  })
+
+  it('should say heartbeats are not known here when the coordinator cannot be asked', () => {
+    const text = peersText([{ ...peer, capacity: null, load: null }], NOW_MS, 'an election')
+    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+yes\s+\?\s+\?\s+\?$/m)
+    expect(text).toMatch(/^capacity, load and heartbeats not known on this peer: an election$/m)
   })
 
   it('should say why a peer runs no jobs when it reports a problem', () => {

@@ -45,6 +45,9 @@ async function service(): Promise<{ api: ApiService; replica: RaftDriver }> {
     },
     joinTokens: new JoinTokens({ dataDir: dir, peerId: 'peer-a', ledger: replica }),
     owner: 'peer-a',
+    leave: () => {
+      throw new Error('not used')
+    },
   })
   return { api, replica }
 }

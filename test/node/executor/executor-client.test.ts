@@ -106,6 +106,9 @@ describe('ExecutorClient', () => {
       (event) => event.type === 'report' && event.report.type === 'output',
     )
     expect(outputs).toHaveLength(15)
+    // Numbered in the run, so a follower of the job's live output can tell what went missing.
+    const numbers = outputs.map((event) => (event as { report: { seq?: number } }).report.seq)
+    expect(numbers).toEqual(Array.from({ length: 15 }, (_, i) => 985 + i))
   })
 
   it('should back off and keep asking when no coordinator is known', async () => {

@@ -1,6 +1,7 @@
 // The sandbox as data: every isolation option is set explicitly, whatever the spec.
 import { describe, expect, it } from 'vitest'
 import {
+  JOB_TIMEOUT_BACKSTOP_S,
   jobLabels,
   runtimeCommand,
   sandboxOptions,
@@ -72,9 +73,12 @@ describe('sandboxOptions', () => {
   })
 
   it('should pass args after the script and let the job env override the base env', () => {
-    expect(options.Cmd).toEqual(runtimeCommand('python', ['a b', '$HOME']))
+    const killAfterS = spec.timeoutS + JOB_TIMEOUT_BACKSTOP_S
+    expect(options.Cmd).toEqual(runtimeCommand('python', ['a b', '$HOME'], killAfterS))
     expect(options.Cmd!.slice(-2)).toEqual(['a b', '$HOME'])
-    expect(options.Cmd![2]).toBe(`cat > /work/main.py && exec python3 /work/main.py "$@"`)
+    expect(options.Cmd![2]).toBe(
+      `cat > /work/main.py && exec timeout -s KILL ${killAfterS} python3 /work/main.py "$@"`,
+    )
     expect(options.Entrypoint).toEqual([])
     expect(options.Env).toContain('GREETING=hi')
     expect(options.Env).toContain('HOME=/tmp')

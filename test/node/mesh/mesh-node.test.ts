@@ -4,7 +4,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { raft } from '../../../ledger/index.ts'
-import { JoinFailedError, MeshNode, generateJoinSecret } from '../../../node/mesh/index.ts'
+import {
+  JoinFailedError,
+  MeshNode,
+  MeshPartition,
+  generateJoinSecret,
+} from '../../../node/mesh/index.ts'
 import type { MeshConnectionEvent, MeshProtocolsInit } from '../../../node/mesh/index.ts'
 import { formatJoinToken } from '../../../protocol/index.ts'
 import type { LogLine } from './raft-peers.ts'
@@ -192,16 +197,17 @@ describe('MeshNode', () => {
     expect(host.node.connectedPeers().map((entry) => entry.peerId)).toEqual([friend.node.peerId])
   })
 
-  it('should refuse a partitioned peer both ways when a test sets the partition', async () => {
-    const cut = new Set<string>()
-    const host = await peer({ partition: cut })
+  it('should close open connections and refuse the peer both ways when a test cuts it', async () => {
+    const partition = new MeshPartition()
+    const host = await peer({ partition })
     const other = await peer({})
     host.admitted.add(other.node.peerId)
     other.admitted.add(host.node.peerId)
     await other.node.dial(address(host.node), host.node.peerId)
     await until(() => host.node.connectedPeers().length === 1)
-    cut.add(other.node.peerId)
-    await host.node.hangUp(other.node.peerId)
+    // The cut closes the connection that is open, as a pulled cable would.
+    await partition.cut([other.node.peerId])
+    expect(host.node.connectedPeers()).toEqual([])
     // Until the other side sees the close, a dial there would reuse the old connection.
     await until(() => other.node.connectedPeers().length === 0)
     const events: MeshConnectionEvent[] = []
@@ -212,10 +218,15 @@ describe('MeshNode', () => {
     await until(() => other.node.connectedPeers().length === 0)
     expect(events).toEqual([])
     expect(host.node.connectedPeers()).toEqual([])
-    cut.clear()
+    partition.heal()
     await other.node.dial(address(host.node), host.node.peerId)
     await until(() => host.node.connectedPeers().length === 1)
     expect(events).toEqual([{ type: 'connect', peerId: other.node.peerId }])
     unsubscribe()
+  })
+
+  it('should refuse a cut before the node has started', () => {
+    const partition = new MeshPartition()
+    return expect(partition.cut(['someone'])).rejects.toThrow(/not attached/)
   })
 })

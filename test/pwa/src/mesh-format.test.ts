@@ -91,6 +91,13 @@ describe('mesh format', () => {
     expect(formatAgo(null, NOW_MS)).toBe('never')
   })
 
+  it('should say unknown, not unreachable, when the coordinator’s view is missing', () => {
+    const missing = info({ membersUnknown: 'the coordinator did not answer' })
+    const silent = member({ healthy: false, lastContactMs: null })
+    expect(memberHealth(silent, NOW_MS, missing)).toBe('unknown')
+    expect(contactLabel(silent, missing, NOW_MS)).toBe('not known here')
+  })
+
   it('should label this peer instead of a contact time when it is the one shown', () => {
     const self = member({ peerId: 'peer-self', lastContactMs: null })
     expect(contactLabel(self, info(), NOW_MS)).toBe('this peer')

@@ -1,0 +1,50 @@
+// Live logs in the daemon: every peer serves `/gridx/logs/1.0.0` from its LiveLogs (which has
+// output while this peer is the coordinator) and relays, for its own clients, the output the
+// coordinator has, over one stream.
+import type { Logger } from 'pino'
+import type { RaftDriver } from '../../ledger/index.ts'
+import { isFinalJobState } from '../../protocol/index.ts'
+import { LogsRelay, LogsServer } from '../coordinator/index.ts'
+import type {
+  ExecutorServerComponents,
+  LiveLogs,
+  LogsRelayComponents,
+} from '../coordinator/index.ts'
+
+export async function startLogsRelay(
+  components: ExecutorServerComponents & LogsRelayComponents,
+  ledger: RaftDriver,
+  liveLogs: LiveLogs,
+  logger: Logger,
+): Promise<{ readonly relay: LogsRelay; readonly stop: () => Promise<void> }> {
+  const server = new LogsServer(components, {
+    liveLogs,
+    isAdmitted: (peer) => ledger.localRead().peers.has(peer),
+    finalState: (jobId) => {
+      const job = ledger.localRead().jobs.get(jobId)
+      return job !== undefined && isFinalJobState(job.state) ? job.state : null
+    },
+    logger,
+  })
+  await server.start()
+  const relay = new LogsRelay(components, {
+    self: ledger.id,
+    local: liveLogs,
+    coordinator: () => {
+      const leader = ledger.status().leader
+      if (leader === undefined || leader === null) return null
+      return {
+        peerId: leader,
+        addresses: [...(ledger.localRead().peers.get(leader)?.addresses ?? [])],
+      }
+    },
+    logger,
+  })
+  return {
+    relay,
+    stop: async () => {
+      relay.stop()
+      await server.stop()
+    },
+  }
+}
