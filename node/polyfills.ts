@@ -1,6 +1,6 @@
 // libp2p 3 expects two things Node 20 lacks: Promise.withResolvers and a global WebSocket
 // (used to dial /ws addresses). Node 22 has both; this module is a no-op there.
-import { WebSocket as WsWebSocket } from 'ws'
+import { createRequire } from 'node:module'
 
 if (typeof Promise.withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {
@@ -19,9 +19,15 @@ if (typeof Promise.withResolvers !== 'function') {
 }
 
 if (typeof globalThis.WebSocket === 'undefined') {
+  // ws is loaded at the first use of the global, not here: a CLI command that opens no socket
+  // starts faster without it.
+  const require = createRequire(import.meta.url)
+  let loaded: typeof globalThis.WebSocket | undefined
   Object.defineProperty(globalThis, 'WebSocket', {
     configurable: true,
-    writable: true,
-    value: WsWebSocket,
+    get: () => (loaded ??= (require('ws') as typeof import('ws')).WebSocket as never),
+    set: (value: typeof globalThis.WebSocket) => {
+      loaded = value
+    },
   })
 }

@@ -433,3 +433,8 @@ export const MESH_VIEW_FRAME_BYTES_MAX = 4 * MIB
  * coordinator's view: a round trip on a LAN is milliseconds; past it they say it is unknown
  * here rather than keep a person or the app waiting. */
 export const MESH_VIEW_TIMEOUT_MS = 2000
+
+/** Looks (LOGS_RELAY_CHECK_MS each) a follower waits at most between two failed dials of the
+ * same coordinator: the wait doubles from one look up to this, 4 s, so an unreachable
+ * coordinator is not dialled four times a second, and a reachable one again within seconds. */
+export const LOGS_RECONNECT_CHECKS_MAX = 16

@@ -92,7 +92,8 @@ export interface PeerView {
   /** Why this peer cannot run jobs, if it cannot. */
   readonly executorProblem: string | null
   /** When the coordinator last had this peer's heartbeat (ms since the epoch); null if never.
-   * Absent from a peer that is not part of a mesh. */
+   * Absent from a peer that is not part of a mesh, and from every other peer when the
+   * coordinator could not be asked (its capacity and load are then not known either). */
   readonly lastHeartbeatMs?: number | null
 }
 

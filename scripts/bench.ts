@@ -9,6 +9,7 @@ interface BenchOptions {
   readonly cycles: number
   readonly every: number
   readonly codeBytes: number
+  readonly trials: number
 }
 
 const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
@@ -20,6 +21,10 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
   pwa: async () => {
     const { benchPwa } = await import('./bench-pwa.ts')
     return benchPwa()
+  },
+  cli: async (options) => {
+    const { benchCli } = await import('./bench-cli.ts')
+    return benchCli(options)
   },
   raft: async () => {
     const { benchRaft } = (await import('./bench-raft.ts')) as {
@@ -37,6 +42,7 @@ const { values, positionals } = parseArgs({
     cycles: { type: 'string', default: '10000' },
     every: { type: 'string', default: '1000' },
     'code-bytes': { type: 'string', default: String(64 * 1024) },
+    trials: { type: 'string', default: '30' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -46,7 +52,8 @@ const run = name === undefined ? undefined : BENCHMARKS[name]
 if (values.help || run === undefined) {
   process.stderr.write(
     `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--json] [--jobs N]\n` +
-      '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n',
+      '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
+      '  cli: [--trials N (30)]\n',
   )
   process.exit(values.help ? 0 : 2)
 }
@@ -55,6 +62,7 @@ const report = await run({
   cycles: Number(values.cycles),
   every: Number(values.every),
   codeBytes: Number(values['code-bytes']),
+  trials: Number(values.trials),
 })
 process.stdout.write(
   values.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`,

@@ -150,6 +150,21 @@ ensure_web_build() {
   log "built the web app in $(since "$started")"
 }
 
+# The daemon and CLI run as JavaScript built into dist/node; build it when it is missing or
+# is not the sources as they are now (bin/build-state.js, the check every gridx call makes).
+ensure_node_build() {
+  cd "$REPO_DIR"
+  [[ -f bin/build-state.js && -d node_modules ]] || return 0
+  node --input-type=module -e \
+    'import { staleReason } from "./bin/build-state.js"
+     process.exit(staleReason(process.cwd()) === undefined ? 0 : 1)' && return 0
+  local started
+  started=$(now_ms)
+  log "building the daemon and CLI"
+  npx tsx scripts/build-node.ts </dev/null >&2
+  log "built the daemon and CLI in $(since "$started")"
+}
+
 main() {
   parse_args "$@"
   local started
@@ -159,6 +174,7 @@ main() {
   ensure_engine_and_images
   ensure_node_dependencies
   ensure_web_build
+  ensure_node_build
   local built name took unit size size_unit
   for built in "${BUILT_IMAGES[@]}"; do
     read -r name took unit size size_unit <<<"$built"

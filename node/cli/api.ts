@@ -1,8 +1,9 @@
 // The CLI's calls to the daemon: one-shot calls over HTTP, follows over the WebSocket.
 import { GridxError } from '../../protocol/index.ts'
 import type { Method, ParamsInput, Results } from '../../protocol/index.ts'
-import { httpCall, RpcClient } from '../../protocol/index.ts'
+import { RpcClient } from '../../protocol/index.ts'
 import { CliError, resolveApiTarget } from './connect.ts'
+import { httpCall } from './http-call.ts'
 import type { ApiTarget } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 
@@ -43,7 +44,9 @@ function explain(error: unknown, api: ApiTarget): Error {
     }
     return error
   }
-  const cause = (error as { cause?: { code?: string } }).cause?.code ?? String(error)
+  // fetch (the WebSocket's dial) puts the socket's code in `cause`; node:http throws it as is.
+  const failure = error as { code?: string; cause?: { code?: string } }
+  const cause = failure.cause?.code ?? failure.code ?? String(error)
   return new CliError(
     `cannot reach the Grid-X daemon at ${api.url} (${cause}). Is it running? ` +
       'Start it with `gridx start`, or check --api / GRIDX_API.',

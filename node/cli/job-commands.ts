@@ -103,7 +103,12 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
     .description('submit code as a job (a FILE, -c CODE, or - for stdin) and print its id')
     .argument('[file]', 'file with the code; its extension picks the runtime')
     .option('-c, --code <code>', 'the code itself')
-    .addOption(new Option('--runtime <runtime>', 'python, node or bash').argParser(runtimeOf))
+    .addOption(
+      // The choices are what help and completion offer; the parser also takes noop.
+      new Option('--runtime <runtime>', 'python, node or bash')
+        .choices(CONTAINER_RUNTIMES)
+        .argParser(runtimeOf),
+    )
     .option('--cpus <n>', 'CPUs reserved for the job')
     .option('--memory <mb>', 'memory limit in MB (swap is not allowed past it)')
     .option('--timeout <s>', 'wall-clock limit in seconds; the job is killed at it')

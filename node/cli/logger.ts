@@ -3,8 +3,7 @@
 // with the few info lines that answer an earlier warning (those carry `notice: true`).
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import pino from 'pino'
-import type { Logger } from 'pino'
+import type { Level, Logger } from 'pino'
 
 /** The daemon's own log in its data dir, one JSON object a line. */
 export const DAEMON_LOG_FILE = 'daemon.log'
@@ -37,16 +36,18 @@ function humanStream(stderr: NodeJS.WritableStream): Writable {
   })
 }
 
-export function createDaemonLogger(
+export async function createDaemonLogger(
   dataDir: string,
   stderr: NodeJS.WritableStream,
   level: string,
-): Logger {
+): Promise<Logger> {
+  // Loaded here, not at the top: only `start` logs, and other commands start faster without it.
+  const { default: pino } = await import('pino')
   const file = pino.destination({ dest: join(dataDir, DAEMON_LOG_FILE), mkdir: true, sync: false })
   return pino(
     { level, base: undefined },
     pino.multistream([
-      { level: level as pino.Level, stream: file },
+      { level: level as Level, stream: file },
       { level: 'info', stream: humanStream(stderr) },
     ]),
   )

@@ -2,7 +2,6 @@
 // --election-ticks), parsed and checked before anything starts, into the options the daemon
 // reads.
 import type { VoterTarget } from '../coordinator/index.ts'
-import { joinAddress } from '../mesh/index.ts'
 import { isIP } from 'node:net'
 import {
   JoinTokenError,
@@ -39,8 +38,8 @@ export interface MeshStartFlags {
 
 const VOTER_TARGETS: readonly VoterTarget[] = [1, 3, 5]
 
-/** Parses and checks the mesh flags; throws CliError naming the flag at fault. */
-export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
+/** Parses and checks the mesh flags; rejects with CliError naming the flag at fault. */
+export async function parseMeshStartOptions(flags: MeshStartFlags): Promise<MeshStartOptions> {
   if (flags.join !== undefined && flags.token === undefined) {
     throw new CliError('--join needs --token: ask a member for one with `gridx token`')
   }
@@ -69,15 +68,18 @@ export function parseMeshStartOptions(flags: MeshStartFlags): MeshStartOptions {
     }
   }
   return {
-    ...(flags.join === undefined ? {} : { join: join(flags.join, flags.token as string) }),
+    ...(flags.join === undefined ? {} : { join: await join(flags.join, flags.token as string) }),
     ...(flags.voters === undefined ? {} : { votersTarget: voters(flags.voters) }),
     ...(raftTickMs === undefined ? {} : { raftTickMs }),
     ...(electionTicks === undefined ? {} : { electionTicks }),
   }
 }
 
-function join(address: string, tokenText: string): NonNullable<MeshStartOptions['join']> {
-  if (!isHostPort(address)) {
+async function join(
+  address: string,
+  tokenText: string,
+): Promise<NonNullable<MeshStartOptions['join']>> {
+  if (!(await isHostPort(address))) {
     throw new CliError(`--join takes HOST[:PORT] of any member of the mesh, not "${address}"`)
   }
   try {
@@ -89,8 +91,10 @@ function join(address: string, tokenText: string): NonNullable<MeshStartOptions[
 }
 
 /** `host`, `host:port`, `[v6]:port`, a bare IPv6 address, or a multiaddr. */
-function isHostPort(address: string): boolean {
+async function isHostPort(address: string): Promise<boolean> {
   if (address.startsWith('/') || isIP(address) === 6) {
+    // Loaded only for these forms: every other command starts faster without libp2p.
+    const { joinAddress } = await import('../mesh/index.ts')
     try {
       joinAddress(address)
       return true

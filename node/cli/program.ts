@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander'
 import { VERSION } from '../local/index.ts'
 import { accountCommands } from './account-commands.ts'
+import { completionCommand } from './completion-command.ts'
 import { jobCommands } from './job-commands.ts'
 import { meshCommands } from './mesh-commands.ts'
 import { startCommand } from './start-command.ts'
@@ -35,6 +36,7 @@ export function buildProgram(context: CliContext): Command {
   for (const command of jobCommands(context, client)) program.addCommand(command)
   for (const command of accountCommands(context, client)) program.addCommand(command)
   for (const command of meshCommands(context, client)) program.addCommand(command)
+  program.addCommand(completionCommand(context))
   // addCommand does not pass settings down: without this a subcommand's help and errors went
   // to the process's own stdout and exit instead of the context's.
   inheritSettings(program)

@@ -2,8 +2,6 @@
 import { Command, Option } from 'commander'
 import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import { VERSION } from '../local/index.ts'
-import { parseOrigin } from '../gateway/index.ts'
-import { defaultWsPort } from '../mesh/index.ts'
 import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
@@ -32,7 +30,12 @@ function port(value: string, flag: string): number {
   return parsed
 }
 
-function allowedOrigin(value: string): string {
+/** What `start` takes from the daemon's areas, loaded by its action: every other command
+ * starts faster without libp2p and the gateway. */
+type Lazy = Pick<typeof import('../gateway/index.ts'), 'parseOrigin'> &
+  Pick<typeof import('../mesh/index.ts'), 'defaultWsPort'>
+
+function allowedOrigin(value: string, { parseOrigin }: Lazy): string {
   try {
     return parseOrigin(value)
   } catch (error) {
@@ -86,12 +89,17 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
           .default('info'),
       )
       .action(async (options: StartOptions) => {
+        const [{ parseOrigin }, { defaultWsPort }] = await Promise.all([
+          import('../gateway/index.ts'),
+          import('../mesh/index.ts'),
+        ])
+        const lazy: Lazy = { parseOrigin, defaultWsPort }
         // Checked before anything is written, so that a bad flag leaves no trace.
-        const meshOptions = parseMeshStartOptions(options)
-        refuseSharedPorts(options)
+        const meshOptions = await parseMeshStartOptions(options)
+        refuseSharedPorts(options, lazy)
         const noop = noopExecutorWanted(options, context.env)
         await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
-        const logger = createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
+        const logger = await createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
         // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.
         const { Daemon } = await import('../daemon/index.ts')
         const daemon = new Daemon({
@@ -103,7 +111,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
           ...(options.p2pWsPort === undefined
             ? {}
             : { p2pWsPort: port(options.p2pWsPort, '--p2p-ws-port') }),
-          allowOrigins: options.allowOrigin.map((origin) => allowedOrigin(origin)),
+          allowOrigins: options.allowOrigin.map((origin) => allowedOrigin(origin, lazy)),
           logger,
           clock: context.clock,
           staticDir: context.staticDir,
@@ -129,7 +137,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
           await daemon.start()
         } catch (error) {
           await daemon.stop()
-          throw explainStartFailure(error, options)
+          throw explainStartFailure(error, options, lazy)
         }
         const info = {
           apiUrl: daemon.address.url,
@@ -184,7 +192,7 @@ function noopExecutorWanted(options: StartOptions, env: NodeJS.ProcessEnv): bool
 }
 
 /** The daemon's listening ports, each with its name and the flag that moves it. */
-function listeners(options: StartOptions) {
+function listeners(options: StartOptions, { defaultWsPort }: Lazy) {
   const p2pPort = Number(options.p2pPort)
   const wsPort =
     options.p2pWsPort === undefined ? defaultWsPort(p2pPort) : Number(options.p2pWsPort)
@@ -204,9 +212,9 @@ function listeners(options: StartOptions) {
 /** Two flags that give the same port would make the daemon's second listen fail, and the
  * port-taken message would then blame another program. Port 0 picks a free port each time;
  * a port that is not a number is left to its own check. */
-function refuseSharedPorts(options: StartOptions): void {
+function refuseSharedPorts(options: StartOptions, lazy: Lazy): void {
   const seen = new Map<number, string>()
-  for (const listener of listeners(options)) {
+  for (const listener of listeners(options, lazy)) {
     const other = seen.get(listener.port)
     if (other !== undefined && listener.port > 0) {
       throw new CliError(
@@ -218,11 +226,11 @@ function refuseSharedPorts(options: StartOptions): void {
   }
 }
 
-function explainStartFailure(error: unknown, options: StartOptions): Error {
+function explainStartFailure(error: unknown, options: StartOptions, lazy: Lazy): Error {
   const { code, port: taken } = error as NodeJS.ErrnoException & { port?: unknown }
   if (code === 'EADDRINUSE') {
     // Both the gateway's and the mesh's listen errors carry the port that was taken.
-    const listener = listeners(options).find((candidate) => candidate.port === taken)
+    const listener = listeners(options, lazy).find((candidate) => candidate.port === taken)
     if (listener !== undefined) {
       return new CliError(
         `the ${listener.name} ${listener.port} is already in use: is another gridx running? ` +

@@ -13,6 +13,7 @@ import {
   LOGS_DIAL_TIMEOUT_MS,
   LOGS_FRAME_BYTES_MAX,
   LOGS_PROTOCOL,
+  LOGS_RECONNECT_CHECKS_MAX,
   LOGS_RELAY_CHECK_MS,
   LOGS_WRITE_QUEUE_MAX,
 } from '../../protocol/index.ts'
@@ -52,7 +53,14 @@ interface Followed {
 /** Where output comes from now: this peer's own LiveLogs, or a stream to the coordinator. */
 type Source =
   | { readonly peer: string; readonly kind: 'local'; readonly stops: Map<string, () => void> }
-  | { readonly peer: string; readonly kind: 'remote'; channel: Channel | null; dead: boolean }
+  | {
+      readonly peer: string
+      readonly kind: 'remote'
+      channel: Channel | null
+      dead: boolean
+      /** The dial or the stream failed (rather than being dropped by this relay). */
+      failed: boolean
+    }
 
 export class LogsRelay {
   readonly #components: LogsRelayComponents
@@ -60,6 +68,9 @@ export class LogsRelay {
   readonly #jobs = new Map<string, Followed>()
   #source: Source | null = null
   #timer: ReturnType<typeof setInterval> | null = null
+  /** Failed dials of the same coordinator in a row, and the looks left before the next. */
+  #failures = 0
+  #waitChecks = 0
 
   constructor(components: LogsRelayComponents, init: LogsRelayInit) {
     this.#components = components
@@ -105,6 +116,9 @@ export class LogsRelay {
     if (source !== null && source.peer === want && !(source.kind === 'remote' && source.dead)) {
       return
     }
+    if (source?.kind === 'remote' && source.peer === want && source.failed) {
+      if (this.#waitChecks > 0) return void (this.#waitChecks -= 1)
+    } else this.#failures = 0
     this.#drop()
     if (coordinator === null) return
     if (coordinator.peerId === this.#init.self) {
@@ -112,7 +126,13 @@ export class LogsRelay {
       for (const jobId of this.#jobs.keys()) this.#subscribe(jobId)
       return
     }
-    const remote: Source = { peer: coordinator.peerId, kind: 'remote', channel: null, dead: false }
+    const remote: Source = {
+      peer: coordinator.peerId,
+      kind: 'remote',
+      channel: null,
+      dead: false,
+      failed: false,
+    }
     this.#source = remote
     void this.#connect(remote, coordinator.addresses)
   }
@@ -149,6 +169,7 @@ export class LogsRelay {
       })
       if (source.dead) return void channel.close(LOGS_DIAL_TIMEOUT_MS)
       source.channel = channel
+      this.#failures = 0
       for (const jobId of this.#jobs.keys()) this.#subscribe(jobId)
       for (;;) {
         const frame = await channel.read()
@@ -158,6 +179,9 @@ export class LogsRelay {
       }
     } catch (error) {
       if (!source.dead) {
+        source.failed = true
+        this.#failures += 1
+        this.#waitChecks = Math.min(2 ** this.#failures - 1, LOGS_RECONNECT_CHECKS_MAX)
         this.#init.logger.info({ peer: source.peer, err: error }, 'the logs stream broke off')
       }
     } finally {

@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
+import { unfinishedJobs } from '../../ledger/index.ts'
 import type { RaftDriver, State } from '../../ledger/index.ts'
 import type { ExecutorCapacity } from '../../protocol/index.ts'
 import { ExecutorServer } from '../coordinator/index.ts'
@@ -76,10 +77,11 @@ export function serveExecutors(
   // may not have applied all it committed yet), and what the state no longer gives it stops.
   const reconcile = (link: RemoteExecutorLink, running: readonly RunningJob[]) => {
     if (running.length === 0) return
+    const lastIndexAtHello = ledger.status().lastIndex
     ledger
       .read()
       .then((state) => {
-        for (const { jobId } of staleJobs(state, link.peer, running)) {
+        for (const { jobId } of staleJobs(state, link.peer, running, lastIndexAtHello)) {
           logger.info({ peer: link.peer, jobId }, 'stopping a job the state moved on')
           link.cancel(jobId)
           // Given to this same executor again under a newer fence it never received: the run
@@ -130,9 +132,10 @@ export function serveExecutors(
       .start()
       .then(async () => {
         await server.whenGraceOver(signal)
-        // A predecessor's executor that did not reconnect within one lease is gone.
+        // A predecessor's executor that did not reconnect within one lease is gone. Only open
+        // jobs can be on one, and the history of finished ones grows without bound.
         const swept: string[] = []
-        for (const job of ledger.localRead().jobs.values()) {
+        for (const job of unfinishedJobs(ledger.localRead())) {
           const on = job.executor
           if (on === null || on === ledger.id || job.fence === null || server.hasLease(on)) continue
           if (job.state !== 'assigned' && job.state !== 'running') continue
@@ -171,16 +174,25 @@ export function serveExecutors(
 }
 
 /** The jobs an executor says it runs that the state does not give it under that fence: ended
- * (cancelled while it was away, say), lost and requeued, or assigned again elsewhere. */
+ * (cancelled while it was away, say), lost and requeued, or assigned again elsewhere. A job
+ * the state gives this executor under a fence past `lastIndexAtHello` is left alone: that
+ * assignment was made after the hello and went out on the same stream (a leader's log holds
+ * every committed entry, so any assignment of its predecessors is at or below its last index).
+ * Cancels name only the job, so one sent for it now would kill that newer run. */
 export function staleJobs(
   state: State,
   peer: string,
   running: readonly RunningJob[],
+  lastIndexAtHello: number,
 ): RunningJob[] {
   return running.filter(({ jobId, fence }) => {
     const job = state.jobs.get(jobId)
-    if (job === undefined || job.executor !== peer || job.fence !== fence) return true
-    return job.state !== 'assigned' && job.state !== 'running'
+    if (job === undefined) return true
+    const active = job.state === 'assigned' || job.state === 'running'
+    if (active && job.executor === peer && job.fence !== null && job.fence > lastIndexAtHello) {
+      return false
+    }
+    return !active || job.executor !== peer || job.fence !== fence
   })
 }
 
@@ -193,10 +205,13 @@ export interface LocalCoordinator {
   readonly link: LocalExecutorLink
 }
 
-/** Dials the coordinator with this peer's executor. While this peer leads there is none to
+/** Dials the coordinator with this peer's executor, until the returned stop, which lets the
+ * running jobs finish for up to `drainMs`. While this peer leads there is none to
  * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
  * cancels them, the scheduler counts them as running here) and their reports go straight to
- * this peer's scheduler, so they reach the coordinator and are not declared lost. */
+ * this peer's scheduler, so they reach the coordinator and are not declared lost. The other
+ * way round, the jobs the local link took while this peer led are listed in the client's hello
+ * to the next coordinator, and its cancels reach them. */
 export function dialCoordinator(
   components: Components,
   ledger: RaftDriver,
@@ -204,6 +219,7 @@ export function dialCoordinator(
   capacity: () => ExecutorCapacity,
   logger: Logger,
   local: LocalCoordinator,
+  drainMs = 0,
 ): () => Promise<void> {
   const findCoordinator = async (): Promise<CoordinatorAddress | undefined> => {
     const leader = ledger.status().leader
@@ -214,7 +230,7 @@ export function dialCoordinator(
   }
   const client = new ExecutorClient(
     { connectionManager: components.connectionManager },
-    { findCoordinator, runner, capacity, logger },
+    { findCoordinator, runner, capacity, logger, localJobs: local.link },
   )
   local.link.adopt(client)
   let detach: (() => void) | null = null
@@ -225,9 +241,11 @@ export function dialCoordinator(
   const unsubscribe = ledger.onLeadership(lead)
   lead(ledger.status().role === 'leader')
   client.start()
+  // A stop drains the client's jobs and the local link's together, within one drain: those
+  // that do not finish in it are handed back, each reported, so they are requeued at once.
   return async () => {
+    await Promise.all([client.stop(drainMs), local.link.drain(drainMs)])
     unsubscribe()
     lead(false)
-    await client.stop()
   }
 }

@@ -188,7 +188,16 @@ export class Daemon {
         return status.available ? status.capacity : NO_CAPACITY
       }
       const local = { scheduler, link: this.#localLink }
-      const stop = dialCoordinator(port.components, ledger, executor, capacity, logger, local)
+      const drainMs = this.#init.drainMs ?? SHUTDOWN_DRAIN_MS
+      const stop = dialCoordinator(
+        port.components,
+        ledger,
+        executor,
+        capacity,
+        logger,
+        local,
+        drainMs,
+      )
       this.#push('executor client', stop)
     }
 
@@ -241,7 +250,12 @@ export class Daemon {
     })
     const relay = await startLogsRelay(port.components, ledger, liveLogs, logger)
     this.#push('logs relay', relay.stop)
-    const subscriptions = new Subscriptions({ ledger, liveLogs: relay.relay, meshPeers: peers })
+    const subscriptions = new Subscriptions({
+      ledger,
+      liveLogs: relay.relay,
+      meshPeers: peers,
+      logger,
+    })
     await this.#startGateway(api, subscriptions, registry)
     await writeDaemonInfo(dataDir, {
       apiUrl: this.address.url,

@@ -58,6 +58,12 @@ export class LocalExecutorLink implements ExecutorLink {
     return new Set([...this.#running.keys(), ...(this.#adopted?.runningJobs().keys() ?? [])])
   }
 
+  /** The jobs it runs itself, with their fences (not the adopted ones): a hello to the next
+   * coordinator lists them when this peer stops leading, so they are not declared lost. */
+  list(): { jobId: string; fence: number }[] {
+    return [...this.#running].map(([jobId, { fence }]) => ({ jobId, fence }))
+  }
+
   /** Answers for `jobs` as for its own: their reports reach the scheduler by their own way. */
   adopt(jobs: AdoptedJobs): void {
     this.#adopted = jobs

@@ -1,6 +1,7 @@
 // Subscriptions of the API: job states and balances follow the applied log; logs follow the
 // live output of a running job wherever it runs (the coordinator has it; other peers relay
 // it); peers are polled, since membership changes off the log too.
+import type { Logger } from 'pino'
 import { balanceView, jobView } from '../../ledger/index.ts'
 import type { Job, RaftDriver } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState, LOGS_END_GRACE_MS } from '../../protocol/index.ts'
@@ -19,6 +20,8 @@ export interface SubscriptionsInit {
   /** How long a subscription waits for the live end once the job's end is applied here. */
   readonly endGraceMs?: number
   readonly meshPeers: () => Results['mesh.peers'] | Promise<Results['mesh.peers']>
+  /** Where a failed look of the peers topic is told; it tries again at the next poll. */
+  readonly logger?: Pick<Logger, 'warn'>
   /** How often the peers topic looks for a change. */
   readonly peersPollMs?: number
 }
@@ -156,7 +159,9 @@ export class Subscriptions {
       }
     }
     const look = (): void => {
-      send().catch(() => undefined)
+      send().catch((error: unknown) => {
+        this.#init.logger?.warn({ err: error }, 'the peers subscription could not look')
+      })
     }
     queueMicrotask(look)
     const timer = setInterval(look, this.#init.peersPollMs ?? 2000)

@@ -4,9 +4,6 @@
 // heartbeats, runs assignments through the injected runner and reports with their fence.
 // When the stream breaks it asks `findCoordinator` again and reconnects with backoff; jobs go
 // on running meanwhile and their reports wait in a bounded buffer for the next coordinator.
-import type { Connection, PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Logger } from 'pino'
 import {
   backoffDelayMs,
   coordinatorFrameSchema,
@@ -23,65 +20,18 @@ import {
   type ExecutorReport,
 } from '../../protocol/index.ts'
 import { FrameChannel } from '../coordinator/index.ts'
-import { ExecutorJobs, type JobRunner } from './executor-jobs.ts'
+import {
+  NoWelcomeError,
+  SilentCoordinatorError,
+  type ExecutorClientComponents,
+  type ExecutorClientInit,
+  type LocalSink,
+} from './executor-client-init.ts'
+import { ExecutorJobs } from './executor-jobs.ts'
 import { dialTargets, sleep } from './executor-dial.ts'
 import { ReportBuffer } from './executor-reports.ts'
 
-/** Where the coordinator is now, as any peer of the mesh knows it. */
-export interface CoordinatorAddress {
-  readonly peerId: PeerId
-  readonly addresses: readonly Multiaddr[]
-}
-
-/** The coordinator's first frame was not its welcome. */
-export class NoWelcomeError extends Error {
-  override name = 'NoWelcomeError'
-}
-
-/** The coordinator renewed no lease for a lease's time: it is gone or cut off. */
-export class SilentCoordinatorError extends Error {
-  override name = 'SilentCoordinatorError'
-  constructor() {
-    super('the coordinator went silent')
-  }
-}
-
-export interface ExecutorClientInit {
-  /** Asked before every connection attempt, since the coordinator changes; undefined when no
-   * coordinator is known yet (the client backs off and asks again). */
-  readonly findCoordinator: (signal: AbortSignal) => Promise<CoordinatorAddress | undefined>
-  readonly runner: JobRunner
-  /** What this executor offers; all zero when it has no engine. */
-  readonly capacity: () => ExecutorCapacity
-  /** By default the sum of the running jobs' reservations. */
-  readonly load?: () => ExecutorLoad
-  readonly logger: Logger
-  /** By default the coordinator's, from its welcome. */
-  readonly heartbeatMs?: number
-  /** Told of each stream that passed its welcome and of each that ended. */
-  readonly onConnected?: (coordinator: string) => void
-  readonly onDisconnected?: (coordinator: string, reason: string) => void
-  readonly ackTimeoutMs?: number
-  readonly dialTimeoutMs?: number
-  readonly reconnectMsMin?: number
-  readonly reconnectMsMax?: number
-  readonly reportBufferMax?: number
-  /** In [0, 1), for the backoff's jitter. */
-  readonly random?: () => number
-}
-
-/** What the client needs of libp2p. A libp2p node fits through its `dial`:
- * `{ connectionManager: { openConnection: (target, options) => node.dial(target, options) } }`. */
-export interface ExecutorClientComponents {
-  readonly connectionManager: {
-    openConnection(target: Multiaddr[], options?: { signal?: AbortSignal }): Promise<Connection>
-  }
-}
-
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
-
-/** The coordinator in this process, while this peer leads: the scheduler's report. */
-export type LocalSink = (report: ExecutorReport) => Promise<void>
 
 export class ExecutorClient {
   readonly #components: ExecutorClientComponents
@@ -90,6 +40,8 @@ export class ExecutorClient {
   readonly #jobs: ExecutorJobs
   #channel: Channel | null = null
   #local: LocalSink | null = null
+  /** Aborted when the current stream ends. */
+  #streamEnded: AbortSignal = AbortSignal.abort()
   #abort = new AbortController()
   #loop: Promise<void> = Promise.resolve()
   #streamsOpened = 0
@@ -164,12 +116,15 @@ export class ExecutorClient {
     this.#loop = this.#run(this.#abort.signal)
   }
 
-  /** Stops taking jobs, cancels the running ones (the coordinator's lease on this executor
-   * runs out and it requeues them), closes the stream and waits for all of it. */
-  async stop(): Promise<void> {
+  /** Stops taking jobs, lets the running ones finish for up to `drainMs` and hands the rest
+   * back (each reported, so the coordinator requeues it without waiting out a lease), waits a
+   * bounded time for the coordinator to acknowledge those results, then closes the stream. */
+  async stop(drainMs = 0): Promise<void> {
     this.#jobs.accepting = false
+    await this.#jobs.drain(drainMs)
+    if (this.#local !== null) await this.#reports.settled(this.#ackTimeoutMs())
+    else if (this.connected) await this.#reports.settled(this.#ackTimeoutMs(), this.#streamEnded)
     this.#abort.abort(new Error('the executor client stopped'))
-    await this.#jobs.cancelAll()
     await this.#channel?.close(this.#ackTimeoutMs())
     await this.#loop
   }
@@ -231,15 +186,18 @@ export class ExecutorClient {
   }
 
   /** The jobs whose fate this executor holds, for its hello: those it runs, then those whose
-   * finished report awaits an ack. A new coordinator declares lost every job of this executor
-   * that the hello leaves out, and the resent report comes only after the hello: a run that
-   * ended while no coordinator was there would be thrown away and run again. At most
+   * finished report awaits an ack, then those of this peer's local link (`localJobs`). A new
+   * coordinator declares lost every job of this executor that the hello leaves out, and the
+   * resent report comes only after the hello: a run that ended while no coordinator was there
+   * would be thrown away and run again. At most
    * EXECUTOR_JOBS_MAX, as a hello carries; the ones past it are declared lost. */
   #heldJobs(): { jobId: string; fence: number }[] {
-    const running = this.#jobs.list()
-    const listed = new Set(running.map((job) => job.jobId))
-    const finished = this.#reports.awaitingAck().filter((job) => !listed.has(job.jobId))
-    return [...running, ...finished].slice(0, EXECUTOR_JOBS_MAX)
+    const local = this.#init.localJobs?.list() ?? []
+    const held = new Map<string, number>()
+    for (const job of [...this.#jobs.list(), ...this.#reports.awaitingAck(), ...local]) {
+      if (!held.has(job.jobId)) held.set(job.jobId, job.fence)
+    }
+    return [...held].slice(0, EXECUTOR_JOBS_MAX).map(([jobId, fence]) => ({ jobId, fence }))
   }
 
   /** Serves one stream until it ends, or until the coordinator has said nothing for a lease
@@ -253,6 +211,8 @@ export class ExecutorClient {
     signal: AbortSignal,
   ): Promise<void> {
     this.#channel = channel
+    const ended = new AbortController()
+    this.#streamEnded = ended.signal
     this.#reports.resend((report) => this.#trySend(channel, { type: 'report', report }))
     const heartbeat = setInterval(
       () => this.#trySend(channel, { type: 'heartbeat', ...this.#status() }),
@@ -278,6 +238,7 @@ export class ExecutorClient {
       clearTimeout(watchdog)
       clearInterval(heartbeat)
       this.#channel = null
+      ended.abort()
     }
     await channel.close(this.#ackTimeoutMs())
     this.#init.onDisconnected?.(coordinator, reason)
@@ -296,6 +257,7 @@ export class ExecutorClient {
       }
       case 'cancel':
         this.#jobs.cancel(frame.jobId)
+        this.#init.localJobs?.cancel(frame.jobId)
         return
       case 'report-ack':
         this.#reports.acknowledge(frame.jobId, frame.fence)

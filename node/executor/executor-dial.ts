@@ -1,6 +1,6 @@
 // Small pieces of the executor client's reconnect loop: whom to dial, and how to wait.
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { CoordinatorAddress } from './executor-client.ts'
+import type { CoordinatorAddress } from './executor-client-init.ts'
 
 /** The coordinator's addresses, each naming its PeerId, so the Noise handshake proves that
  * the peer that answers is the one `findCoordinator` named. */

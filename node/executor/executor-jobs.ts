@@ -37,6 +37,8 @@ interface Running {
   readonly spec: JobSpec
   readonly controller: AbortController
   done: Promise<void>
+  /** Killed because the executor stops: reported as handed back, not as cancelled. */
+  handBack: boolean
 }
 
 export interface ExecutorJobsInit {
@@ -87,7 +89,7 @@ export class ExecutorJobs {
       return 'the executor runs as many jobs as it may'
     }
     const controller = new AbortController()
-    this.#running.set(jobId, { fence, spec, controller, done: NOT_STARTED })
+    this.#running.set(jobId, { fence, spec, controller, done: NOT_STARTED, handBack: false })
     return null
   }
 
@@ -113,6 +115,11 @@ export class ExecutorJobs {
       )
       .then(
         (outcome) => {
+          if (running.handBack) {
+            const outcome = handedBack('the executor stopped while the job ran')
+            report({ type: 'finished', jobId, fence, outcome })
+            return
+          }
           // A cancelled run was ended by the log already: there is nothing left to report.
           if (outcome.state === 'cancelled') return
           report({ type: 'finished', jobId, fence, outcome: reportable(outcome, jobId) })
@@ -130,11 +137,30 @@ export class ExecutorJobs {
     this.#running.get(jobId)?.controller.abort(new Error('cancelled by the coordinator'))
   }
 
-  /** Cancels every job and waits until each runner has returned. */
-  async cancelAll(): Promise<void> {
-    const all = [...this.#running.values()]
-    for (const running of all) running.controller.abort(new Error('the executor stopped'))
-    await Promise.all(all.map((running) => running.done))
+  /** Lets the running jobs finish for up to `drainMs`, then kills the rest and reports each
+   * handed back (the executor's failure: the coordinator requeues it at once and nobody pays).
+   * Resolves once every runner has returned. Call it with `accepting` false. */
+  async drain(drainMs: number): Promise<void> {
+    const all = () => Promise.all([...this.#running.values()].map((running) => running.done))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), drainMs)
+    })
+    const first = await Promise.race([all().then(() => 'done' as const), timeout])
+    clearTimeout(timer)
+    if (first === 'done' && this.#running.size === 0) return
+    for (const [jobId, running] of this.#running) {
+      if (running.done === NOT_STARTED) {
+        // Taken and acked but never started: nothing to kill, only to give back.
+        this.#running.delete(jobId)
+        const outcome = handedBack('the executor stopped before the job started')
+        this.#init.report({ type: 'finished', jobId, fence: running.fence, outcome })
+        continue
+      }
+      running.handBack = true
+      running.controller.abort(new Error('the executor stopped'))
+    }
+    await all()
   }
 }
 

@@ -13,6 +13,7 @@ export class ReportBuffer {
   readonly #max: number
   readonly #reports: ExecutorReport[] = []
   #dropped = 0
+  readonly #settledWaiters = new Set<() => void>()
 
   constructor(max = EXECUTOR_REPORT_BUFFER_MAX) {
     this.#max = max
@@ -63,6 +64,27 @@ export class ReportBuffer {
       (kept) => kept.type === 'finished' && kept.jobId === jobId && kept.fence === fence,
     )
     if (at !== -1) this.#reports.splice(at, 1)
+    if (this.awaitingAck().length > 0) return
+    for (const settled of [...this.#settledWaiters]) settled()
+  }
+
+  /** Resolves once no finished report awaits its ack, after `timeoutMs`, or when `signal`
+   * aborts (the stream ended): a stopping executor waits for the coordinator to take its last
+   * results, but no longer than that. */
+  settled(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.awaitingAck().length === 0 || signal?.aborted === true) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs)
+      const waiters = this.#settledWaiters
+      waiters.add(done)
+      signal?.addEventListener('abort', done, { once: true })
+      function done(): void {
+        clearTimeout(timer)
+        waiters.delete(done)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+    })
   }
 }
 

@@ -1,7 +1,7 @@
 // How the mesh's Raft group reads on screen: each member's health in one word, how long ago
 // the coordinator heard from it, and a one-machine peer shown as the one-voter mesh it is.
 import { AUTOPILOT_CONTACT_MS_MAX } from '../../protocol/index.ts'
-import type { MeshInfo, MeshMemberView } from '../../protocol/index.ts'
+import type { MeshInfo, MeshMemberView, PeerView } from '../../protocol/index.ts'
 
 /** 'lagging': heard from, but behind on the log; 'unreachable': silent past the autopilot's
  * limit, or never heard from; 'unknown': the peer showing the page could not ask the
@@ -68,4 +68,24 @@ export function contactLabel(member: MeshMemberView, info: MeshInfo, nowMs: numb
   if (member.peerId === info.peerId) return 'this peer'
   if (info.membersUnknown !== undefined) return 'not known here'
   return formatAgo(member.lastContactMs, nowMs)
+}
+
+/** A peer's owner account: "itself" when the peer is its own owner (it joined with a plain
+ * token), else the owner's id (it joined with a same-owner token, or was told to pay out). */
+export function ownerLabel(peer: Pick<PeerView, 'peerId' | 'owner'>): string {
+  return peer.owner === peer.peerId ? 'itself' : peer.owner
+}
+
+/** What a peer offers. Another peer's capacity is the coordinator's to tell: when the page's
+ * peer could not ask it, that peer comes with no heartbeat field at all, and "runs no jobs"
+ * would be a guess. */
+export function capacityLabel(
+  peer: Pick<PeerView, 'self' | 'capacity' | 'lastHeartbeatMs'>,
+): string {
+  const { capacity } = peer
+  if (capacity !== null) {
+    return `${capacity.cpus} CPU, ${capacity.memoryMb} MB, ${capacity.runtimes.join(', ')}`
+  }
+  if (!peer.self && peer.lastHeartbeatMs === undefined) return 'not known on this peer'
+  return 'runs no jobs'
 }

@@ -139,3 +139,80 @@ describeWithDocker('any peer serves any request in a mesh on loopback', (docker)
     )
   }, 240_000)
 })
+
+describeWithDocker('live output across a change of coordinator on loopback', (docker) => {
+  let cluster: MeshCluster
+  const follows: ChildProcessWithoutNullStreams[] = []
+
+  beforeAll(async () => {
+    // Peers 0 to 2 are the voters, peer 3 the only executor.
+    cluster = await MeshCluster.create({ peers: 4, executors: (index) => index === 3 })
+    await cluster.startMesh(3)
+    const voters = (info: MeshInfo) => info.members?.filter((m) => m.role === 'voter').length
+    await cluster.waitFor<MeshInfo>(0, ['mesh'], (info) => voters(info) === 3, 120_000)
+  }, 240_000)
+
+  afterAll(async () => {
+    for (const child of follows) child.kill('SIGKILL')
+    await cluster.stopAll()
+    await rm(cluster.root, { recursive: true, force: true })
+  })
+
+  it('should go on streaming with no line twice when the coordinator is killed', async () => {
+    const { coordinator } = JSON.parse((await cluster.cli(0, ['mesh'])).stdout) as MeshInfo
+    const ids = cluster.peers.map((peer) => peer.daemon?.peerId)
+    const killed = ids.indexOf(coordinator ?? '')
+    expect([0, 1, 2]).toContain(killed)
+    // A voter that survives submits and follows: its API token owns the job.
+    const follower = [0, 1, 2].find((index) => index !== killed) ?? 0
+    const code =
+      'import time\nfor i in range(900):\n    print(f"line {i}", flush=True)\n' +
+      '    time.sleep(0.2)'
+    const submitted = await cluster.cli(follower, ['submit', '-c', code, '--timeout', '600'])
+    expect(submitted.code, submitted.stderr).toBe(0)
+    const { id } = (JSON.parse(submitted.stdout) as { job: JobView }).job
+    const child = await cluster.spawnCli(follower, ['logs', '--follow', id])
+    follows.push(child)
+    const follow = watch(child)
+    await follow.until(/^line 5$/m, RUNNING_TIMEOUT_MS)
+
+    const killedAt = Date.now()
+    await cluster.kill(killed)
+    const next = await cluster.waitFor<MeshInfo>(
+      follower,
+      ['mesh'],
+      (info) => info.coordinator !== null && info.coordinator !== coordinator,
+      30_000,
+    )
+    expect(next.coordinator).not.toBe(coordinator)
+    const seenAtSwitch = follow.text().trim().split('\n').length
+    // Output goes on arriving on the follower from the new coordinator.
+    await follow.until(new RegExp(`^line ${seenAtSwitch + 10}$`, 'm'), RUNNING_TIMEOUT_MS)
+    const resumedMs = Date.now() - killedAt
+
+    const cancelled = await cluster.cli(follower, ['cancel', id])
+    expect(cancelled.code, cancelled.stderr).toBe(0)
+    expect(await follow.exited).toBe(130)
+    const runner = ids[3] ?? ''
+    const deadline = Date.now() + GONE_TIMEOUT_MS
+    while ((await containersOf(docker, runner)).length > 0) {
+      expect(Date.now()).toBeLessThan(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    const numbers = follow
+      .text()
+      .trim()
+      .split('\n')
+      .map((line) => Number(/^line (\d+)$/.exec(line)?.[1]))
+    // In order and never twice; a chunk that reached only the killed coordinator is a gap.
+    expect(numbers.every((n, i) => Number.isInteger(n) && (i === 0 || n > numbers[i - 1]!))).toBe(
+      true,
+    )
+    expect(numbers[0]).toBe(0)
+    const missing = (numbers.at(-1) ?? 0) + 1 - numbers.length
+    console.info(
+      `kill -9 of the coordinator: output resumed on the follower ${resumedMs} ms later ` +
+        `(10 lines past the switch), ${numbers.length} lines, ${missing} missing`,
+    )
+  }, 240_000)
+})

@@ -7,7 +7,7 @@ import type { PeerView } from '../../../protocol/index.ts'
 import { ConnectionController } from '../controllers/connection-controller.ts'
 import { MeshController } from '../controllers/mesh-controller.ts'
 import { formatCredits, shortId } from '../format.ts'
-import { formatAgo } from '../mesh-format.ts'
+import { capacityLabel, formatAgo, ownerLabel } from '../mesh-format.ts'
 import type { AppServices } from '../services.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
 import './gridx-load-chart.ts'
@@ -128,16 +128,12 @@ export class GridxMeshView extends LitElement {
         ${peer.roles.map((role) => html`<li>${role}</li>`)}
       </ul>
       <dl class="facts">
+        <dt>Owner</dt>
+        <dd title=${peer.owner} data-owner>${ownerLabel(peer)}</dd>
         <dt>Reachable</dt>
         <dd>${peer.reachable ? 'yes' : 'no'}</dd>
         <dt>Capacity</dt>
-        <dd>
-          ${
-            peer.capacity
-              ? `${peer.capacity.cpus} CPU, ${peer.capacity.memoryMb} MB, ${peer.capacity.runtimes.join(', ')}`
-              : 'runs no jobs'
-          }
-        </dd>
+        <dd>${capacityLabel(peer)}</dd>
         <dt>Load</dt>
         <dd data-load>${peer.load ? loadText(peer.load) : '—'}</dd>
         ${

@@ -14,9 +14,9 @@ const token = formatJoinToken({
   secret: generateJoinSecret(),
 })
 
-function failure(flags: Parameters<typeof parseMeshStartOptions>[0]): string {
+async function failure(flags: Parameters<typeof parseMeshStartOptions>[0]): Promise<string> {
   try {
-    parseMeshStartOptions(flags)
+    await parseMeshStartOptions(flags)
   } catch (error) {
     expect(error).toBeInstanceOf(CliError)
     return (error as Error).message
@@ -25,12 +25,12 @@ function failure(flags: Parameters<typeof parseMeshStartOptions>[0]): string {
 }
 
 describe('gridx start mesh flags', () => {
-  it('should ask for nothing when no mesh flag is given', () => {
-    expect(parseMeshStartOptions({})).toEqual({})
+  it('should ask for nothing when no mesh flag is given', async () => {
+    expect(await parseMeshStartOptions({})).toEqual({})
   })
 
-  it('should parse every flag into MeshStartOptions when each value is good', () => {
-    const joining = parseMeshStartOptions({
+  it('should parse every flag into MeshStartOptions when each value is good', async () => {
+    const joining = await parseMeshStartOptions({
       join: '127.0.0.7:4101',
       token,
       raftTickMs: '20',
@@ -41,18 +41,18 @@ describe('gridx start mesh flags', () => {
       raftTickMs: 20,
       electionTicks: 15,
     })
-    expect(parseMeshStartOptions({ voters: '5' })).toEqual({ votersTarget: 5 })
+    expect(await parseMeshStartOptions({ voters: '5' })).toEqual({ votersTarget: 5 })
     for (const address of ['gridx.example', '[::1]:4001', '::1', '/ip4/127.0.0.7/tcp/4001']) {
-      expect(parseMeshStartOptions({ join: address, token }).join?.address).toBe(address)
+      expect((await parseMeshStartOptions({ join: address, token })).join?.address).toBe(address)
     }
   })
 
-  it('should say which flag is missing when --join or --token comes alone', () => {
-    expect(failure({ join: '127.0.0.7' })).toMatch(/--join needs --token/)
-    expect(failure({ token })).toMatch(/--token is only for --join/)
+  it('should say which flag is missing when --join or --token comes alone', async () => {
+    expect(await failure({ join: '127.0.0.7' })).toMatch(/--join needs --token/)
+    expect(await failure({ token })).toMatch(/--token is only for --join/)
   })
 
-  it('should refuse a join address when it is not HOST[:PORT]', () => {
+  it('should refuse a join address when it is not HOST[:PORT]', async () => {
     for (const bad of [
       '127.0.0.7:0',
       '127.0.0.7:65536',
@@ -62,33 +62,33 @@ describe('gridx start mesh flags', () => {
       '',
       '/ip9/x',
     ]) {
-      expect(failure({ join: bad, token })).toMatch(/--join takes HOST\[:PORT\]/)
+      expect(await failure({ join: bad, token })).toMatch(/--join takes HOST\[:PORT\]/)
     }
   })
 
-  it('should name what is wrong with the token when it does not parse', () => {
-    expect(failure({ join: '127.0.0.7', token: 'SWMTKN-1-nonsense' })).toMatch(/^--token: /)
-    expect(failure({ join: '127.0.0.7', token: `${token}x` })).toMatch(/^--token: /)
+  it('should name what is wrong with the token when it does not parse', async () => {
+    expect(await failure({ join: '127.0.0.7', token: 'SWMTKN-1-nonsense' })).toMatch(/^--token: /)
+    expect(await failure({ join: '127.0.0.7', token: `${token}x` })).toMatch(/^--token: /)
   })
 
-  it('should refuse a voter target when it is not 1, 3 or 5', () => {
+  it('should refuse a voter target when it is not 1, 3 or 5', async () => {
     for (const bad of ['0', '2', '4', '7', '3.0x', 'three', '-3']) {
-      expect(failure({ voters: bad })).toMatch(/--voters takes 1, 3 or 5/)
+      expect(await failure({ voters: bad })).toMatch(/--voters takes 1, 3 or 5/)
     }
   })
 
-  it('should refuse --voters when the peer joins, since the mesh already has a target', () => {
-    expect(failure({ join: '127.0.0.7', token, voters: '3' })).toMatch(/--voters .* creates/)
+  it('should refuse --voters when the peer joins, since the mesh has a target', async () => {
+    expect(await failure({ join: '127.0.0.7', token, voters: '3' })).toMatch(/--voters .* creates/)
   })
 
-  it('should refuse raft timings when they are out of range or not integers', () => {
+  it('should refuse raft timings when they are out of range or not integers', async () => {
     for (const bad of ['0', '-5', '1.5', 'fast', '10001']) {
-      expect(failure({ raftTickMs: bad })).toMatch(/--raft-tick-ms takes milliseconds from 1/)
+      expect(await failure({ raftTickMs: bad })).toMatch(/--raft-tick-ms takes milliseconds from 1/)
     }
     for (const bad of ['1', '0', '2.5', '1001']) {
-      expect(failure({ electionTicks: bad })).toMatch(/--election-ticks takes a count from 2/)
+      expect(await failure({ electionTicks: bad })).toMatch(/--election-ticks takes a count from 2/)
     }
-    expect(failure({ raftTickMs: '1000', electionTicks: '100' })).toMatch(
+    expect(await failure({ raftTickMs: '1000', electionTicks: '100' })).toMatch(
       /election timeout of 100000 ms is over the 60000 ms/,
     )
   })

@@ -40,4 +40,9 @@ describe('gridx submit --runtime', () => {
     expect(err).toMatch(/ruby/)
     expect(err).toMatch(/python, node, bash/)
   })
+
+  it('should offer python, node and bash to shell completion', async () => {
+    const { out } = await gridx(['completion', 'bash'])
+    expect(out).toMatch(/'--runtime'\) _gridx_words 'python' 'node' 'bash';/)
+  })
 })

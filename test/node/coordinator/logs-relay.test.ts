@@ -107,4 +107,31 @@ describe('LogsRelay', () => {
     lead.liveLogs.append(JOB, 'stdout', 'secret', { fence: 1, seq: 0 })
     await expect(events.next(() => true, 500)).rejects.toThrow(/no such event/)
   })
+
+  it('should back off its dials when the coordinator cannot be reached', async () => {
+    let dials = 0
+    const relay = new LogsRelay(
+      {
+        connectionManager: {
+          openConnection: () => {
+            dials += 1
+            return Promise.reject(new Error('connection refused'))
+          },
+        },
+      },
+      {
+        self: 'peer-self',
+        local: new LiveLogs(),
+        coordinator: () => ({ peerId: 'peer-gone', addresses: [] }),
+        logger,
+        checkMs: 5,
+      },
+    )
+    stops.push(() => relay.stop())
+    relay.follow(JOB, () => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    // One look every 5 ms would dial ~80 times; doubling waits dial a handful.
+    expect(dials).toBeGreaterThanOrEqual(2)
+    expect(dials).toBeLessThan(20)
+  })
 })

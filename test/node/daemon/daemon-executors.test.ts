@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { JOB_RETRIES_MAX } from '../../../protocol/index.ts'
 import { jobId } from '../coordinator/fixtures/executor-mesh.ts'
+import { staleJobs } from '../../../node/daemon/daemon-executors.ts'
 import { startFailover, SUBMITTER, succeeded, type Failover } from './fixtures/executor-failover.ts'
 
 /** Long enough for a reconnect on a shared, loaded machine; heartbeats go every 50 ms. */
@@ -115,5 +116,22 @@ describe('serveExecutors across a change of coordinator', () => {
     expect(await second.sweeps.next(() => true, 4 * LEASE_MS)).toEqual([id])
     await failover.applied((command) => command.type === 'job.lost' && command.jobId === id)
     expect(failover.job(id).state).toBe('failed')
+  })
+
+  it('should leave a job alone when the state assigned it to the executor after its hello', async () => {
+    failover = await startFailover()
+    const executor = await failover.executor('owner-bob', false)
+    const id = jobId(8)
+    await failover.submit(id)
+    const assign = { type: 'job.assign', jobId: id, executor: executor.peer } as const
+    const assigned = await failover.ledger.propose(assign)
+    const fence = (assigned.ok && (assigned.value as { fence: number }).fence) as number
+    // Its hello named an older run of the job (one whose result awaits its ack, say).
+    const hello = [{ jobId: id, fence: fence - 1 }]
+    const state = failover.ledger.localRead()
+    // An assignment past the log's end at the hello went out on this stream, after the hello.
+    expect(staleJobs(state, executor.peer, hello, fence - 1)).toEqual([])
+    // One the log held already was the predecessor's, and never reached the executor.
+    expect(staleJobs(state, executor.peer, hello, fence)).toEqual(hello)
   })
 })

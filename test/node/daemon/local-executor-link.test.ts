@@ -101,46 +101,69 @@ async function twoPeers() {
   return { a, b, ledgerA, ledgerB, propose }
 }
 
-describe('LocalExecutorLink when its own peer becomes coordinator', () => {
-  it("should take over the client's jobs: their reports and cancels, none lost", async () => {
-    const { a, b, ledgerA, ledgerB, propose } = await twoPeers()
-    const servedA = serveExecutors(a.port.components, ledgerA, coordinatorRole(ledgerA), logger)
-    stops.push(servedA.stop)
-    const schedulerB = coordinatorRole(ledgerB)
-    const sweeps = new Recorder<readonly string[]>()
-    const servedB = serveExecutors(b.port.components, ledgerB, schedulerB, logger, {
+/** Peer A runs no jobs; peer B runs its executor as the daemon does, as a local link while it
+ * leads and through dialCoordinator otherwise. Both serve executors while they lead. */
+async function meshOfTwo() {
+  const peers = await twoPeers()
+  const { a, b, ledgerA, ledgerB } = peers
+  const sweeps = new Recorder<{ peer: string; lost: readonly string[] }>()
+  for (const [peer, ledger] of [
+    [a, ledgerA],
+    [b, ledgerB],
+  ] as const) {
+    const served = serveExecutors(peer.port.components, ledger, coordinatorRole(ledger), logger, {
       leaseMs: LEASE_MS,
-      onSwept: sweeps.push,
+      onSwept: (lost) => sweeps.push({ peer: peer.id, lost }),
     })
-    stops.push(servedB.stop)
-    const runner = new FakeRunner()
-    const link = new LocalExecutorLink({
-      peer: b.id,
-      owner: 'owner-bob',
-      runner,
-      capacity: () => capacity,
-      report: (report) => void schedulerB.report(report),
-    })
-    schedulerB.addExecutor(link, link.runningJobs())
-    const local = { scheduler: schedulerB, link }
-    stops.push(dialCoordinator(b.port.components, ledgerB, runner, () => capacity, logger, local))
-
-    const lost: string[] = []
-    ledgerB.onApplied((entry) => {
+    stops.push(served.stop)
+  }
+  const schedulerB = coordinatorRole(ledgerB)
+  const runner = new FakeRunner()
+  const link = new LocalExecutorLink({
+    peer: b.id,
+    owner: 'owner-bob',
+    runner,
+    capacity: () => capacity,
+    report: (report) => void schedulerB.report(report),
+  })
+  schedulerB.addExecutor(link, link.runningJobs())
+  const local = { scheduler: schedulerB, link }
+  const stopExecutor = dialCoordinator(
+    b.port.components,
+    ledgerB,
+    runner,
+    () => capacity,
+    logger,
+    local,
+  )
+  stops.push(stopExecutor)
+  const lost: string[] = []
+  for (const ledger of [ledgerA, ledgerB]) {
+    ledger.onApplied((entry) => {
       if (entry.command.type === 'job.lost') lost.push(entry.command.jobId)
     })
+  }
+  const submit = async (id: string) => {
+    const ids = { jobId: id, idempotencyId: id }
+    await peers.propose({ type: 'job.submit', ...ids, submitter: SUBMITTER, spec })
+  }
+  const finished = (ledger: RaftDriver) =>
+    new Promise<void>((resolve) =>
+      ledger.onApplied((entry, result) => {
+        if (entry.command.type === 'job.finish' && result.ok) resolve()
+      }),
+    )
+  return { ...peers, sweeps, runner, link, lost, submit, finished, stopExecutor }
+}
+
+describe('LocalExecutorLink across a change of coordinator', () => {
+  it("should take over the client's jobs when its own peer becomes coordinator", async () => {
+    const { b, ledgerA, ledgerB, propose, sweeps, runner, link, lost, submit, finished } =
+      await meshOfTwo()
     const [finishing, cancelling] = [jobId(11), jobId(12)]
-    for (const id of [finishing, cancelling]) {
-      await propose({
-        type: 'job.submit',
-        jobId: id,
-        submitter: SUBMITTER,
-        idempotencyId: id,
-        spec,
-      })
-    }
+    for (const id of [finishing, cancelling]) await submit(id)
     const runs = [await runner.started(finishing), await runner.started(cancelling)]
-    // The coordinator assigned them (a follower may apply it a little later).
+    // A assigned them to B's executor client (a follower may apply it a little later).
     expect(runs.map((run) => ledgerA.localRead().jobs.get(run.jobId)?.executor)).toEqual([
       b.id,
       b.id,
@@ -149,19 +172,57 @@ describe('LocalExecutorLink when its own peer becomes coordinator', () => {
     await transferLeadership(ledgerA, b.id)
     expect(ledgerB.status().role).toBe('leader')
     expect(link.runningJobs()).toEqual(new Set([finishing, cancelling]))
-
-    const finished = new Promise<void>((resolve) =>
-      ledgerB.onApplied((entry, result) => {
-        if (entry.command.type === 'job.finish' && result.ok) resolve()
-      }),
-    )
+    const done = finished(ledgerB)
     runs[0]!.finish(succeeded('done\n'))
-    await finished
+    await done
     expect(ledgerB.localRead().jobs.get(finishing)).toMatchObject({ state: 'succeeded' })
 
     await propose({ type: 'job.cancel', jobId: cancelling, by: SUBMITTER })
     expect(await runner.cancelled.next((id) => id === cancelling)).toBe(cancelling)
-    expect(await sweeps.next(() => true, 4 * LEASE_MS)).toEqual([])
+    const swept = await sweeps.next((sweep) => sweep.peer === b.id, 4 * LEASE_MS)
+    expect(swept.lost).toEqual([])
     expect(lost).toEqual([])
+  })
+
+  it("should keep the local link's jobs, listed in its hello, when its peer steps down", async () => {
+    const { a, b, ledgerA, ledgerB, propose, sweeps, runner, lost, submit, finished } =
+      await meshOfTwo()
+    await transferLeadership(ledgerA, b.id)
+    const [finishing, cancelling] = [jobId(13), jobId(14)]
+    for (const id of [finishing, cancelling]) await submit(id)
+    const runs = [await runner.started(finishing), await runner.started(cancelling)]
+
+    await transferLeadership(ledgerB, a.id)
+    expect(ledgerA.status().role).toBe('leader')
+    const swept = await sweeps.next((sweep) => sweep.peer === a.id, 4 * LEASE_MS)
+    expect(swept.lost).toEqual([])
+    const done = finished(ledgerA)
+    runs[0]!.finish(succeeded('done\n'))
+    await done
+    expect(ledgerA.localRead().jobs.get(finishing)).toMatchObject({ state: 'succeeded' })
+
+    await propose({ type: 'job.cancel', jobId: cancelling, by: SUBMITTER })
+    expect(await runner.cancelled.next((id) => id === cancelling)).toBe(cancelling)
+    expect(lost).toEqual([])
+  })
+
+  it('should hand its jobs back at once when its executor stops with no drain left', async () => {
+    const { ledgerA, runner, submit, stopExecutor } = await meshOfTwo()
+    const id = jobId(15)
+    await submit(id)
+    await runner.started(id)
+    const requeued = new Promise<void>((resolve) =>
+      ledgerA.onApplied((entry) => {
+        if (
+          entry.command.type === 'job.finish' &&
+          ledgerA.localRead().jobs.get(id)?.state === 'queued'
+        )
+          resolve()
+      }),
+    )
+    await stopExecutor()
+    // Handed back, not left for a lease to run out: it waits in the queue for an executor.
+    await requeued
+    expect(ledgerA.localRead().jobs.get(id)).toMatchObject({ state: 'queued', executor: null })
   })
 })

@@ -48,4 +48,33 @@ describe('Logs subscriptions on a follower', () => {
     expect(text).toBe('line 1\nline 2\nline 3\nline 4\n')
     expect(events.at(-1)).toMatchObject({ end: true, state: 'succeeded' })
   }, 60_000)
+
+  it('should give a short job’s output once, live or as tails, when it races the log', async () => {
+    const a = await startTestDaemon({ executor: true })
+    daemons.push(a)
+    const { token } = await a.call('mesh.token', { role: 'executor', sameOwner: true })
+    const c = await startTestDaemon({ executor: false, join: { address: p2pAddress(a), token } })
+    daemons.push(c)
+    const client = await c.socket()
+    for (const [n, code, output] of [
+      [1, 'echo hi', 'hi\n'],
+      [2, 'true', ''],
+    ] as const) {
+      const { job } = await c.call('job.submit', {
+        idempotencyId: `short-${n}`,
+        spec: { runtime: 'bash', code },
+      })
+      const events: SubscriptionEvent[] = []
+      const ended = Promise.withResolvers<void>()
+      await client.subscribe('logs', { id: job.id }, (event) => {
+        events.push(event)
+        if ('end' in event) ended.resolve()
+      })
+      await ended.promise
+      const text = events.map((event) => ('data' in event ? event.data : '')).join('')
+      expect(text).toBe(output)
+      expect(events.filter((event) => 'end' in event)).toHaveLength(1)
+      expect(events.at(-1)).toMatchObject({ end: true, state: 'succeeded' })
+    }
+  }, 60_000)
 })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
+  capacityLabel,
   contactLabel,
+  ownerLabel,
   formatAgo,
   memberHealth,
   meshMembers,
@@ -102,5 +104,21 @@ describe('mesh format', () => {
     const self = member({ peerId: 'peer-self', lastContactMs: null })
     expect(contactLabel(self, info(), NOW_MS)).toBe('this peer')
     expect(contactLabel(member({}), info(), NOW_MS)).toBe('now')
+  })
+
+  it('should name the owner, or say the peer owns itself', () => {
+    const peer = { peerId: 'peer-b', owner: 'peer-a' }
+    expect(ownerLabel(peer)).toBe('peer-a')
+    expect(ownerLabel({ ...peer, owner: 'peer-b' })).toBe('itself')
+  })
+
+  it('should say capacity is not known here when another peer comes without heartbeats', () => {
+    const capacity = { cpus: 2, memoryMb: 2048, runtimes: ['bash'] as const }
+    const peer = { self: false, capacity: null, lastHeartbeatMs: null }
+    expect(capacityLabel(peer)).toBe('runs no jobs')
+    expect(capacityLabel({ ...peer, capacity })).toBe('2 CPU, 2048 MB, bash')
+    // Without the coordinator's view a mesh peer's heartbeat is absent: nothing is known.
+    expect(capacityLabel({ self: false, capacity: null })).toBe('not known on this peer')
+    expect(capacityLabel({ self: true, capacity: null })).toBe('runs no jobs')
   })
 })
