@@ -77,12 +77,12 @@ export class Killer {
     return maxTerm
   }
 
-  /** Waits for every restart, then starts any peer still down. */
+  /** Waits for every restart, then starts every peer still down, all at once: a voter's
+   * start waits for a coordinator, which needs a quorum of voters up at the same time. */
   async settle(violations: string[]): Promise<void> {
     await Promise.all([...this.#restarting])
-    for (const peer of this.#cluster.peers) {
-      if (peer.daemon === null) await this.#restart(peer.index, violations)
-    }
+    const down = this.#cluster.peers.filter((peer) => peer.daemon === null)
+    await Promise.all(down.map((peer) => this.#restart(peer.index, violations)))
   }
 
   async #kill(index: number, downMs: number, violations: string[]): Promise<void> {
