@@ -533,3 +533,8 @@ export const MESH_VIEW_TIMEOUT_MS = 2000
  * same coordinator: the wait doubles from one look up to this, 4 s, so an unreachable
  * coordinator is not dialled four times a second, and a reachable one again within seconds. */
 export const LOGS_RECONNECT_CHECKS_MAX = 16
+
+/** Pause between attempts of a restarted peer to record its addresses: a proposal already waits
+ * out its own timeout when no coordinator answers, so this only spaces out refusals that come
+ * at once (an overloaded driver). */
+export const ADDRESS_RETRY_MS = 1000

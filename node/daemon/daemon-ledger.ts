@@ -77,6 +77,9 @@ export async function foundMesh(
   founding: { readonly voterTarget?: number; readonly joinGrantMc?: number } = {},
 ): Promise<string> {
   const voterTarget = founding.voterTarget ?? MESH_VOTER_TARGET_DEFAULT
+  // A restarted founder has its genesis already: it starts without a quorum, as any peer.
+  const known = ledger.localRead().mesh
+  if (known !== null) return known.meshId
   const state = await ledger.read()
   if (state.mesh === null) {
     const secrets = { voter: generateJoinSecret(), executor: generateJoinSecret() }

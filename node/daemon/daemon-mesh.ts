@@ -140,7 +140,11 @@ export async function startDaemonMesh(
   const meshId =
     record === null
       ? await foundMesh(opened, identity.peerId, init.dataDir, init)
-      : await caughtUp(opened, record)
+      : init.join !== undefined
+        ? await caughtUp(opened, record)
+        : // A restart has its replica: it must come up without a quorum (all voters restarting
+          // after a power cut come back one at a time); writes wait for one, reads are linearizable.
+          (opened.localRead().mesh?.meshId ?? record.meshId)
   push('addresses', await followAddresses(opened, mesh, init.logger))
   push('membership', syncMembership(opened, init.logger))
   const membership = new MembershipServices({ ...init, ledger: opened, ...contacts })

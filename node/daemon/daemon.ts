@@ -168,7 +168,10 @@ export class Daemon {
     // The owner admission recorded: this peer's own account, or the account of the peer whose
     // same-owner token it joined with. The API token acts as it; the executor earns for it.
     this.#owner = ledger.localRead().peers.get(identity.peerId)?.owner ?? identity.peerId
-    await this.#propose(ledger, { type: 'account.open', account: this.#owner })
+    // A restarted peer has its account already, and must start without a quorum.
+    if (!ledger.localRead().accounts.has(this.#owner)) {
+      await this.#propose(ledger, { type: 'account.open', account: this.#owner })
+    }
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
     const registry = createDaemonRegistry()
@@ -334,11 +337,13 @@ export class Daemon {
       report: (report) => void scheduler.report(report),
       observe,
     })
-    await this.#propose(ledger, {
-      type: 'executor.register',
-      peer: this.#peerId,
-      owner: this.#owner,
-    })
+    if (ledger.localRead().executors.get(this.#peerId)?.owner !== this.#owner) {
+      await this.#propose(ledger, {
+        type: 'executor.register',
+        peer: this.#peerId,
+        owner: this.#owner,
+      })
+    }
     scheduler.addExecutor(link, link.runningJobs())
     this.#localLink = link
     // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.

@@ -14,6 +14,7 @@ import type { Logger } from 'pino'
 import { changeMembership, stepDown } from '../../ledger/index.ts'
 import type { RaftDriver } from '../../ledger/index.ts'
 import {
+  ADDRESS_RETRY_MS,
   JOIN_ADDRESSES_PER_MEMBER_MAX,
   JOIN_MEMBERS_MAX,
   LEADERSHIP_TRANSFER_TIMEOUT_MS,
@@ -215,9 +216,37 @@ export async function followAddresses(
   })
   const own = mesh.addresses().slice(0, JOIN_ADDRESSES_PER_MEMBER_MAX)
   const recorded = ledger.localRead().peers.get(mesh.peerId)?.addresses ?? []
+  let stopped = false
   if (own.join(' ') !== recorded.join(' ')) {
-    const result = await ledger.propose({ type: 'peer.address', peer: mesh.peerId, addresses: own })
-    if (!result.ok) logger.warn({ err: result.error }, 'could not record this peer’s addresses')
+    // In the background, until committed: a peer restarted while no quorum is up (its voters
+    // restart one at a time) must still start, and tell the mesh where it is once it can.
+    void recordAddresses(ledger, mesh.peerId, own, logger, () => stopped)
   }
-  return unsubscribe
+  return () => {
+    stopped = true
+    unsubscribe()
+  }
+}
+
+async function recordAddresses(
+  ledger: RaftDriver,
+  peer: string,
+  addresses: readonly string[],
+  logger: Logger,
+  stopped: () => boolean,
+): Promise<void> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    try {
+      const result = await ledger.propose({ type: 'peer.address', peer, addresses: [...addresses] })
+      if (!result.ok) logger.warn({ err: result.error }, 'could not record this peer’s addresses')
+      return
+    } catch (error) {
+      if (stopped()) return
+      if (attempt === 0) {
+        logger.warn({ err: error }, 'no coordinator yet to record this peer’s addresses: retrying')
+      }
+      // A refusal that comes at once (overload) must not spin.
+      await new Promise((resolve) => setTimeout(resolve, ADDRESS_RETRY_MS))
+    }
+  }
 }
