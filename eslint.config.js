@@ -23,6 +23,22 @@ const areaRules = Object.entries(forbidden).map(([area, group]) => ({
   },
 }))
 
+// The web app's build config runs in Node and is never bundled: it may use node:* (to write the
+// precompressed copies), but not the other areas.
+areaRules.push({
+  files: ['pwa/vite.config.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: forbidden.pwa.filter((p) => p !== 'node:*'), message: areaMessage('pwa') },
+        ],
+      },
+    ],
+  },
+})
+
 /**
  * The area a repository path belongs to: protocol, ledger and pwa are one area each, and each
  * folder of node/ is one. Other paths (test/, scripts/, node/main.ts) belong to none.

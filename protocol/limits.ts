@@ -12,6 +12,13 @@ export const CODE_BYTES_MAX = 1 * MIB
  * grow it, so the frame allows four times that, and nothing larger is parsed. */
 export const RPC_MESSAGE_BYTES_MAX = 4 * MIB
 
+/** Requests in one JSON-RPC batch. 50 fetches a page of the app's job list (PAGE_ITEMS_DEFAULT)
+ * by id in one round trip; each member spends one rate token, so a batch is an eighth of the
+ * token's burst; and 50 jobs with full output tails (2 × OUTPUT_TAIL_BYTES_MAX each) answer in
+ * 6.4 MiB, under CONNECTION_BUFFERED_BYTES_MAX, so a batch's answer cannot drop its socket. A
+ * longer batch is refused whole, before any of it runs. */
+export const RPC_BATCH_REQUESTS_MAX = 50
+
 /** Arguments and environment: enough for any sane command line, small enough to log. */
 export const JOB_ARGS_MAX = 64
 export const JOB_ARG_BYTES_MAX = 4 * KIB
@@ -459,6 +466,17 @@ export const JOIN_CATCH_UP_TIMEOUT_MS = 30_000
  * heartbeat (100 ms by default), and must not be cut off before; a second leaves room for a
  * loaded machine. */
 export const LEAVE_CONF_CHANGE_DELAY_MS = 1_000
+
+/** A peer refused for the same reason is logged at warn once in this long, then at debug: a
+ * removed peer's Raft link redials with backoff until it stops, and one line says it all. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000
+/** Peers whose last refusal the log remembers; past it the oldest is forgotten (and logged
+ * again at warn if it comes back), so strangers with fresh PeerIds cannot grow the map. */
+export const REFUSAL_LOG_PEERS_MAX = 1024
+/** How long a leaving peer waits for the coordinator's removal of it to reach it before it
+ * stops anyway: the removal follows LEAVE_CONF_CHANGE_DELAY_MS after its leave committed, and
+ * takes a round trip more; ten seconds is a proposal's own timeout. */
+export const LEAVE_REMOVAL_TIMEOUT_MS = 10_000
 
 /** Live output the coordinator keeps per running job, both streams together: as much as the
  * executor reads of both, so a follower that comes late or resumes gets all of it. */

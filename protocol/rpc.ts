@@ -207,14 +207,28 @@ export type SubscriptionEvent =
 
 export const SUBSCRIPTION_METHOD = 'subscription'
 
-/** The JSON-RPC 2.0 request envelope. Notifications (no id) are not accepted: every call is
- * answered. */
+/** A request id. A number must be an integer within ±(2^53 − 1): a JSON number past that
+ * reaches the daemon already rounded, and could not be echoed as the client sent it. */
+const ID_RULE =
+  'must be a string of at most 128 characters, null, or an integer within ±(2^53 - 1) ' +
+  '(send a larger one as a string)'
+export const requestIdSchema = z.union(
+  [z.string().max(128, ID_RULE), z.number().refine(Number.isSafeInteger, ID_RULE), z.null()],
+  { error: ID_RULE },
+)
+
+/** The JSON-RPC 2.0 request envelope. Without an id it is a notification: run, never answered.
+ * Params, when present, are structured (an object or an array), as the specification says. */
 export const requestEnvelopeSchema = z
   .object({
     jsonrpc: z.literal('2.0'),
-    id: z.union([z.string().max(128), z.number().int()]),
+    id: requestIdSchema.optional(),
     method: z.string().max(64),
-    params: z.unknown().optional(),
+    params: z
+      .union([z.record(z.string(), z.unknown()), z.array(z.unknown())], {
+        error: 'must be an object or an array',
+      })
+      .optional(),
   })
   .strict()
 

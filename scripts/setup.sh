@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine to run and test Grid-X: the Docker engine, the runtime images,
-# Chromium for the browser tests, the npm dependencies and the web build. Idempotent: a
+# Chromium for the browser tests, promtool for the metrics tests, the npm dependencies and the
+# web build. Idempotent: a
 # step whose result is already there costs a check, so a second run takes about a second.
 # `npm start` and `npm test` run it first; CI runs it with --ci.
 set -euo pipefail
@@ -26,10 +27,11 @@ readonly LOCK_TIMEOUT_S=1800
 CI_MODE=false
 WANT_IMAGES=true
 WANT_BROWSER=true
+WANT_PROMTOOL=true
 
 usage() {
   cat <<EOF
-Usage: bash scripts/setup.sh [--ci] [--no-images] [--no-browser] [--help]
+Usage: bash scripts/setup.sh [--ci] [--no-images] [--no-browser] [--no-promtool] [--help]
 
 Prepares this machine for Grid-X; safe to run again, fast when nothing is left to do.
 
@@ -37,6 +39,8 @@ Prepares this machine for Grid-X; safe to run again, fast when nothing is left t
                 instead of warning that this peer will not run jobs
   --no-images   do not build or check the runtime images
   --no-browser  do not install Chromium (only the browser tests need it)
+  --no-promtool do not install promtool (Debian's prometheus package; only the tests
+                that lint /metrics need it)
   --help        show this help
 
 Environment:
@@ -53,6 +57,7 @@ parse_args() {
       --ci) CI_MODE=true ;;
       --no-images) WANT_IMAGES=false ;;
       --no-browser) WANT_BROWSER=false ;;
+      --no-promtool) WANT_PROMTOOL=false ;;
       --help | -h)
         usage
         exit 0
@@ -92,6 +97,11 @@ install_system_packages() {
     missing+=(debootstrap)
   fi
   if [[ $WANT_BROWSER == true && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
+  # promtool, the linter Prometheus users run on a scrape, checks the daemon's /metrics in the
+  # tests. Debian ships it in the server's package; apt_install keeps that server from starting.
+  if [[ $WANT_PROMTOOL == true ]] && ! command -v promtool >/dev/null 2>&1; then
+    missing+=(prometheus)
+  fi
   # iproute2 (`ip`) is part of the machine the project is developed on; a fresh CI machine
   # gets it too, so tests and scripts may rely on it.
   if ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi

@@ -21,8 +21,6 @@ export function buildProgram(context: CliContext): Command {
     .exitOverride()
   const common = (command: Command): Command =>
     command
-      // addCommand does not pass the program's output on: help goes to the context's streams.
-      .configureOutput(program.configureOutput())
       .addOption(
         new Option('--data-dir <dir>', 'data directory of the daemon').default(
           context.defaultDataDir,

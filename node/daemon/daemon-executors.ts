@@ -206,7 +206,7 @@ export interface LocalCoordinator {
 }
 
 /** Dials the coordinator with this peer's executor, until the returned stop, which lets the
- * running jobs finish for up to `drainMs`. While this peer leads there is none to
+ * running jobs finish for up to `drainMs` (or the stop's own, 0 for a peer that left). While this peer leads there is none to
  * dial: the jobs the client took from a predecessor are handed to this peer's local link (it
  * cancels them, the scheduler counts them as running here) and their reports go straight to
  * this peer's scheduler, so they reach the coordinator and are not declared lost. The other
@@ -220,7 +220,7 @@ export function dialCoordinator(
   logger: Logger,
   local: LocalCoordinator,
   drainMs = 0,
-): () => Promise<void> {
+): (drainNowMs?: number) => Promise<void> {
   const findCoordinator = async (): Promise<CoordinatorAddress | undefined> => {
     const leader = ledger.status().leader
     if (leader === undefined || leader === null || leader === ledger.id) return undefined
@@ -243,8 +243,8 @@ export function dialCoordinator(
   client.start()
   // A stop drains the client's jobs and the local link's together, within one drain: those
   // that do not finish in it are handed back, each reported, so they are requeued at once.
-  return async () => {
-    await Promise.all([client.stop(drainMs), local.link.drain(drainMs)])
+  return async (drainNowMs = drainMs) => {
+    await Promise.all([client.stop(drainNowMs), local.link.drain(drainNowMs)])
     unsubscribe()
     lead(false)
   }

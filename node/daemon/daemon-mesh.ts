@@ -92,6 +92,10 @@ export async function startDaemonMesh(
     ...(init.p2pWsPort === undefined ? {} : { wsPort: init.p2pWsPort }),
     protocols: {
       isAdmitted,
+      isRaftMember: (peer) => {
+        const conf = ledger?.status().conf
+        return conf !== undefined && (conf.voters.includes(peer) || conf.learners.includes(peer))
+      },
       logger: init.logger,
       services: { gridxComponents: port.service },
       ...(init.partition === undefined ? {} : { partition: init.partition }),

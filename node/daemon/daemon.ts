@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
@@ -31,6 +31,7 @@ import {
 import { startDaemonMesh } from './daemon-mesh.ts'
 import { leaveMesh } from './mesh-leave.ts'
 import { dialCoordinator, NO_CAPACITY, serveExecutors } from './daemon-executors.ts'
+import { createDaemonRegistry } from './daemon-metrics.ts'
 import { JoinTokens } from './join-tokens.ts'
 import { LedgerMetrics } from './ledger-metrics.ts'
 import { LocalExecutorLink } from './local-executor-link.ts'
@@ -168,8 +169,7 @@ export class Daemon {
     await this.#propose(ledger, { type: 'account.open', account: this.#owner })
     const liveLogs = new LiveLogs()
     const scheduler = new Scheduler({ ledger, liveLogs, clock: this.#init.clock, logger })
-    const registry = new Registry()
-    collectDefaultMetrics({ register: registry, prefix: 'gridx_process_' })
+    const registry = createDaemonRegistry()
     const ledgerMetrics = new LedgerMetrics(registry, ledger)
     this.#push('ledger metrics', () => ledgerMetrics.stop())
 
@@ -207,7 +207,8 @@ export class Daemon {
         local,
         drainMs,
       )
-      this.#push('executor client', stop)
+      // A peer that left has had its jobs requeued elsewhere: it kills what still runs at once.
+      this.#push('executor client', () => stop(this.#leaving ? 0 : undefined))
     }
 
     const views = new MeshViews({

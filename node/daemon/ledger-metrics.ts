@@ -1,52 +1,39 @@
 // Prometheus metrics of the ledger and the scheduler. Gauges are read from the state when
-// scraped; counters follow the applied log.
-import { Counter, Gauge } from 'prom-client'
+// scraped; counters and histograms follow the applied log. Amounts are in credits, the base
+// unit (fractional), as Prometheus names want base units; the ledger counts millicredits.
+import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
-import { isFinalJobState, JOB_STATES, SYSTEM_ACCOUNTS } from '../../protocol/index.ts'
+import {
+  isFinalJobState,
+  JOB_STATES,
+  MILLICREDITS_PER_CREDIT,
+  RUNTIMES,
+  SYSTEM_ACCOUNTS,
+} from '../../protocol/index.ts'
 import { jobsByState } from '../../ledger/index.ts'
-import type { Command, RaftDriver } from '../../ledger/index.ts'
+import type { Command, Job, RaftDriver } from '../../ledger/index.ts'
+
+/** Seconds from submission to a start: an idle executor takes a job within tens of
+ * milliseconds, a busy mesh keeps it queued for minutes, an escrow waits up to a day. */
+const QUEUE_WAIT_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600]
+/** Seconds a job ran: from a trivial script (tens of milliseconds) to JOB_TIMEOUT_S_MAX. */
+const RUN_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600]
+
+const SETTLEMENT_OUTCOMES = ['charged', 'voided'] as const
+const PAYEES = ['executor', 'fees'] as const
+
+const credits = (millicredits: number) => millicredits / MILLICREDITS_PER_CREDIT
 
 export class LedgerMetrics {
   readonly containerStarts: Counter
   readonly #settlements: Counter<'outcome'>
   readonly #settled: Counter<'to'>
+  readonly #queueWait: Histogram<'runtime'>
+  readonly #run: Histogram<'runtime'>
   #unsubscribe: (() => void) | null = null
 
   constructor(registry: Registry, ledger: RaftDriver) {
-    new Gauge({
-      name: 'gridx_jobs',
-      help: 'Jobs by state',
-      labelNames: ['state'],
-      registers: [registry],
-      collect() {
-        const counts = jobsByState(ledger.localRead())
-        for (const state of JOB_STATES) this.set({ state }, counts[state])
-      },
-    })
-    new Gauge({
-      name: 'gridx_queue_length',
-      help: 'Jobs waiting for an executor',
-      registers: [registry],
-      collect() {
-        this.set(ledger.localRead().queue.length)
-      },
-    })
-    new Gauge({
-      name: 'gridx_escrow_millicredits',
-      help: 'Credits held in escrow for unsettled jobs, in millicredits',
-      registers: [registry],
-      collect() {
-        this.set(ledger.localRead().accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0)
-      },
-    })
-    new Gauge({
-      name: 'gridx_ledger_applied_index',
-      help: 'Index of the last applied log entry',
-      registers: [registry],
-      collect() {
-        this.set(ledger.localRead().appliedIndex)
-      },
-    })
+    registerStateGauges(registry, ledger)
     this.containerStarts = new Counter({
       name: 'gridx_container_starts_total',
       help: 'Job containers started by this peer',
@@ -59,24 +46,101 @@ export class LedgerMetrics {
       registers: [registry],
     })
     this.#settled = new Counter({
-      name: 'gridx_settled_millicredits_total',
-      help: 'Millicredits paid out of escrow on settlement, by recipient',
+      name: 'gridx_settled_credits_total',
+      help: 'Credits paid out of escrow on settlement, by recipient',
       labelNames: ['to'],
       registers: [registry],
     })
-    this.#unsubscribe = ledger.onApplied((entry, result) => {
-      if (!result.ok || !settles(entry.command, result.value)) return
-      const job = ledger.localRead().jobs.get((entry.command as { jobId: string }).jobId)
-      if (job === undefined || !isFinalJobState(job.state) || job.priceMc === null) return
-      this.#settlements.inc({ outcome: job.priceMc > 0 ? 'charged' : 'voided' })
-      this.#settled.inc({ to: 'executor' }, job.executorPaidMc ?? 0)
-      this.#settled.inc({ to: 'fees' }, job.feesPaidMc ?? 0)
+    this.#queueWait = new Histogram({
+      name: 'gridx_job_queue_wait_seconds',
+      help: "Time from a job's submission to the start of its run, by runtime",
+      labelNames: ['runtime'],
+      buckets: QUEUE_WAIT_BUCKETS_S,
+      registers: [registry],
     })
+    this.#run = new Histogram({
+      name: 'gridx_job_run_seconds',
+      help: 'Time a job ran, from its start to its end, by runtime',
+      labelNames: ['runtime'],
+      buckets: RUN_BUCKETS_S,
+      registers: [registry],
+    })
+    // Every label value known up front starts at 0, so the first of a kind shows in rate().
+    for (const outcome of SETTLEMENT_OUTCOMES) this.#settlements.inc({ outcome }, 0)
+    for (const to of PAYEES) this.#settled.inc({ to }, 0)
+    for (const runtime of RUNTIMES) {
+      this.#queueWait.zero({ runtime })
+      this.#run.zero({ runtime })
+    }
+    this.#unsubscribe = ledger.onApplied((entry, result) => {
+      if (!result.ok) return
+      const { command } = entry
+      if (command.type === 'job.start') this.#started(ledger.localRead().jobs.get(command.jobId))
+      if (!settles(command, result.value)) return
+      const job = ledger.localRead().jobs.get((command as { jobId: string }).jobId)
+      if (job === undefined || !isFinalJobState(job.state)) return
+      this.#ended(job)
+    })
+  }
+
+  #started(job: Job | undefined): void {
+    if (job === undefined || job.startedAt === null) return
+    this.#queueWait.observe({ runtime: job.spec.runtime }, (job.startedAt - job.createdAt) / 1000)
+  }
+
+  #ended(job: Job): void {
+    if (job.startedAt !== null && job.finishedAt !== null) {
+      // The executor's own measure when it reported one; else the log times around it.
+      const ranMs = job.result?.wallMs ?? job.finishedAt - job.startedAt
+      this.#run.observe({ runtime: job.spec.runtime }, Math.max(0, ranMs) / 1000)
+    }
+    if (job.priceMc === null) return
+    this.#settlements.inc({ outcome: job.priceMc > 0 ? 'charged' : 'voided' })
+    this.#settled.inc({ to: 'executor' }, credits(job.executorPaidMc ?? 0))
+    this.#settled.inc({ to: 'fees' }, credits(job.feesPaidMc ?? 0))
   }
 
   stop(): void {
     this.#unsubscribe?.()
   }
+}
+
+/** Gauges read from the replicated state at each scrape. */
+function registerStateGauges(registry: Registry, ledger: RaftDriver): void {
+  new Gauge({
+    name: 'gridx_jobs',
+    help: 'Jobs by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const counts = jobsByState(ledger.localRead())
+      for (const state of JOB_STATES) this.set({ state }, counts[state])
+    },
+  })
+  new Gauge({
+    name: 'gridx_queue_length',
+    help: 'Jobs waiting for an executor',
+    registers: [registry],
+    collect() {
+      this.set(ledger.localRead().queue.length)
+    },
+  })
+  new Gauge({
+    name: 'gridx_escrow_credits',
+    help: 'Credits held in escrow for unsettled jobs',
+    registers: [registry],
+    collect() {
+      this.set(credits(ledger.localRead().accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0))
+    },
+  })
+  new Gauge({
+    name: 'gridx_ledger_applied_index',
+    help: 'Index of the last applied log entry',
+    registers: [registry],
+    collect() {
+      this.set(ledger.localRead().appliedIndex)
+    },
+  })
 }
 
 /** Whether an applied command ended a job (and so settled or voided its escrow). */

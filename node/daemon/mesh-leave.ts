@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { raft, stepDown } from '../../ledger/index.ts'
 import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
-import { LEADERSHIP_TRANSFER_TIMEOUT_MS } from '../../protocol/index.ts'
+import { LEADERSHIP_TRANSFER_TIMEOUT_MS, LEAVE_REMOVAL_TIMEOUT_MS } from '../../protocol/index.ts'
 import type { MeshMemberView, Results } from '../../protocol/index.ts'
 
 /** What a peer that left keeps in its data dir. */
@@ -130,9 +130,34 @@ export async function leaveMesh(init: LeaveInit): Promise<Results['mesh.leave']>
   }
   const result = await ledger.propose({ type: 'peer.remove', peer: self })
   if (!result.ok) throw new LeaveRefusedError(result.error.message)
+  // This peer's acknowledgements may be what the quorum needs until the coordinator's removal
+  // of it is in force (two voters, one leaving): it stops only once that entry reached it.
+  const removed = await outOfMembership(ledger, LEAVE_REMOVAL_TIMEOUT_MS)
+  if (!removed) logger.warn('the coordinator has not yet removed this peer from its members')
   const leftAt = new Date(init.clock.now()).toISOString()
   await saveLeftRecord(init.dataDir, { meshId: init.meshId, peerId: self, leftAt })
   const { requeued } = result.value as { requeued: number }
   logger.info({ meshId: init.meshId, requeued }, 'left the mesh for good')
   return { meshId: init.meshId, peerId: self, handedOver, requeuedJobs: requeued }
+}
+
+/** Resolves true once this peer's Raft configuration in force (the newest one appended) no
+ * longer has it, or false after `timeoutMs`. */
+function outOfMembership(ledger: RaftDriver, timeoutMs: number): Promise<boolean> {
+  const { promise, resolve } = Promise.withResolvers<boolean>()
+  let settled = false
+  const timer = setTimeout(() => {
+    settled = true
+    resolve(false)
+  }, timeoutMs)
+  ledger.untilTurn(() => {
+    if (settled) return true
+    const { voters, learners } = ledger.status().conf
+    if (voters.includes(ledger.id) || learners.includes(ledger.id)) return false
+    settled = true
+    clearTimeout(timer)
+    resolve(true)
+    return true
+  })
+  return promise
 }

@@ -6,7 +6,6 @@ import { GridxError, SUBSCRIPTION_METHOD } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent } from '../../protocol/index.ts'
 import type { ApiBackend, CallContext } from './api-backend.ts'
 import type { GatewayLimits } from './constants.ts'
-import { parseRequest, requestIdOf } from './parse-request.ts'
 import type { RpcDispatcher, SubscriptionHost } from './rpc-dispatcher.ts'
 
 export interface ApiConnectionInit {
@@ -20,10 +19,11 @@ export interface ApiConnectionInit {
   readonly admit: () => GridxError | undefined
 }
 
-/** Events a subscription may hold back until its `subscribe` answer is out. */
+/** Events a subscription may hold back until the answer to its `subscribe` (the whole batch's,
+ * when it came in one) is out; past it the client is dropped, as one that reads too slowly. */
 const EARLY_EVENTS_MAX = 64
 
-export class ApiConnection implements SubscriptionHost {
+export class ApiConnection {
   readonly #init: ApiConnectionInit
   readonly #subscriptions = new Map<string, () => void>()
   #inFlight = 0
@@ -42,26 +42,44 @@ export class ApiConnection implements SubscriptionHost {
   /** Handles one received frame (its text, or its bytes for a binary frame). Never throws:
    * every failure becomes a JSON-RPC error. */
   async receive(message: string | Uint8Array): Promise<void> {
-    const { dispatcher, limits } = this.#init
-    const refusal =
-      this.#inFlight >= limits.inFlightPerConnectionMax
-        ? new GridxError('RATE_LIMITED', 'too many requests in flight on this connection', {
-            inFlightMax: limits.inFlightPerConnectionMax,
-          })
-        : this.#init.admit()
-    if (refusal !== undefined) {
-      this.send(dispatcher.refuse(requestIdOf(message), refusal, 'unknown'))
+    const { dispatcher, limits, context } = this.#init
+    if (this.#inFlight >= limits.inFlightPerConnectionMax) {
+      // Every request of the message is refused (and none run), each with its own id.
+      const busy = new GridxError(
+        'RATE_LIMITED',
+        'too many requests in flight on this connection',
+        {
+          inFlightMax: limits.inFlightPerConnectionMax,
+        },
+      )
+      const reply = await dispatcher.answer(message, context, undefined, () => busy)
+      if (reply !== undefined) this.send(reply)
       return
     }
+    // Events of the subscriptions this message creates wait until its answer is out: a client
+    // cannot place an event before it knows the subscription, and a batch is answered whole.
+    const answered: (() => void)[] = []
+    const host: SubscriptionHost = {
+      subscribe: (params) => this.#subscribe(params, answered),
+      unsubscribe: (params) => this.#unsubscribe(params),
+    }
+    // A message in flight is one request or one batch: the batch's members each spend a rate
+    // token, which bounds the calls a connection has running.
     this.#inFlight += 1
     try {
-      this.send(await dispatcher.answer(parseRequest(message), this.#init.context, this))
+      const reply = await dispatcher.answer(message, context, host, this.#init.admit)
+      if (reply !== undefined) this.send(reply)
     } finally {
       this.#inFlight -= 1
+      for (const release of answered) release()
     }
   }
 
-  async subscribe(params: Params<'subscribe'>): Promise<Results['subscribe']> {
+  /** Subscribes; the events that come before `answered` is run are held back (bounded). */
+  async #subscribe(
+    params: Params<'subscribe'>,
+    answered: (() => void)[],
+  ): Promise<Results['subscribe']> {
     const max = this.#init.limits.subscriptionsPerConnectionMax
     if (this.#subscriptions.size >= max) {
       throw new GridxError('RATE_LIMITED', `at most ${max} subscriptions per connection`, {
@@ -91,15 +109,14 @@ export class ApiConnection implements SubscriptionHost {
       this.#subscriptions.delete(subscription)
       throw error
     }
-    // The answer is sent by the caller right after this returns; events wait one turn.
-    setImmediate(() => {
+    answered.push(() => {
       ready = true
       for (const event of early.splice(0)) this.#notify(subscription, event)
     })
     return { subscription }
   }
 
-  unsubscribe(params: Params<'unsubscribe'>): Results['unsubscribe'] {
+  #unsubscribe(params: Params<'unsubscribe'>): Results['unsubscribe'] {
     const stop = this.#subscriptions.get(params.subscription)
     if (stop === undefined) return { removed: false }
     this.#subscriptions.delete(params.subscription)

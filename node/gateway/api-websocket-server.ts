@@ -31,14 +31,19 @@ export interface ApiWebSocketServerInit {
   readonly origins: OriginPolicy
 }
 
-/** Selects the plain subprotocol when offered, so the token is not echoed; a browser that
- * offered only the token subprotocol must get it back or it fails the handshake. */
+/** Selects the plain subprotocol, never the one carrying the token: the secret must not come
+ * back in `Sec-WebSocket-Protocol`, where proxies and browser tools log it. */
 function selectProtocol(offered: Set<string>): string | false {
-  if (offered.has(WS_SUBPROTOCOL)) return WS_SUBPROTOCOL
-  for (const protocol of offered) {
-    if (protocol.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX)) return protocol
-  }
-  return false
+  return offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false
+}
+
+/** Whether the client offered the token subprotocol without the plain one. A browser fails a
+ * handshake that selects none of the subprotocols it offered, so such an upgrade is refused
+ * (400) up front, with a status that says so, instead of a handshake bound to fail. */
+function offersTokenAlone(request: IncomingMessage): boolean {
+  const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
+  const token = offered.some((protocol) => protocol.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX))
+  return token && !offered.includes(WS_SUBPROTOCOL)
 }
 
 export class ApiWebSocketServer {
@@ -107,6 +112,7 @@ export class ApiWebSocketServer {
     if (!origins.acceptsHost(request.headers.host)) return 403
     if (url.pathname !== WS_PATH) return 404
     if (!origins.acceptsOrigin(request.headers.origin)) return 403
+    if (offersTokenAlone(request)) return 400
     const authenticated = this.#init.guard.accepts(upgradeToken(request, url))
     const refused = this.#init.admission.admit(remoteAddress, authenticated)
     if (refused !== undefined) return refused.name === 'RATE_LIMITED' ? 429 : 401

@@ -10,9 +10,8 @@ import { blobRoute } from './blob-routes.ts'
 import type { BlobBackend } from './blob-routes.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { OriginPolicy } from './origin-policy.ts'
-import { parseRequest } from './parse-request.ts'
 import { readBody } from './read-body.ts'
-import type { RpcDispatcher, RpcResponse } from './rpc-dispatcher.ts'
+import type { RpcDispatcher, RpcReply, RpcResponse } from './rpc-dispatcher.ts'
 import type { StaticFiles } from './static-files.ts'
 import { bearerToken } from './token-guard.ts'
 import type { TokenGuard } from './token-guard.ts'
@@ -34,11 +33,9 @@ export interface HttpRoutesInit {
   readonly blobs?: BlobBackend
 }
 
-/** HTTP status of a refused exchange. Errors of an answered call (INVALID_PARAMS, NOT_FOUND
- * and the like) travel in a 200, so scripts read one shape for every call they made. */
-const STATUS_BY_CODE = new Map<number, number>([
-  [ERROR_CODES.PARSE_ERROR, 400],
-  [ERROR_CODES.INVALID_REQUEST, 400],
+/** HTTP status of an exchange refused before its body was read: the token, the rate limit,
+ * the size. HTTP tools and proxies act on these; the body still carries the JSON-RPC error. */
+const REFUSAL_STATUS_BY_CODE = new Map<number, number>([
   [ERROR_CODES.UNAUTHORIZED, 401],
   [ERROR_CODES.TOO_LARGE, 413],
   [ERROR_CODES.RATE_LIMITED, 429],
@@ -130,7 +127,7 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
   if (early !== undefined) {
     // The body is left unread, so this connection cannot carry another request.
     response.setHeader('connection', 'close')
-    return sendRpc(response, init.dispatcher.refuse(null, early, 'unknown'))
+    return sendRefusal(response, init.dispatcher.refuse(null, early, 'unknown'))
   }
   let body: Buffer
   try {
@@ -138,10 +135,21 @@ async function rpc(init: HttpRoutesInit, request: IncomingMessage, response: Ser
   } catch (error) {
     if (!(error instanceof GridxError)) throw error
     response.setHeader('connection', 'close')
-    return sendRpc(response, init.dispatcher.refuse(null, error, 'unknown'))
+    return sendRefusal(response, init.dispatcher.refuse(null, error, 'unknown'))
   }
   const context = { account: init.account, remoteAddress, transport: 'http' } as const
-  sendRpc(response, await init.dispatcher.answer(parseRequest(body), context, undefined))
+  // The exchange spent one token at the door: the message's first request is paid for; each
+  // further member of a batch spends one more.
+  let paid = true
+  const admitMember = () => {
+    if (!paid) return init.admission.token()
+    paid = false
+    return undefined
+  }
+  const reply = await init.dispatcher.answer(body, context, undefined, admitMember)
+  // Nothing to answer (notifications only): 204, as JSON-RPC over HTTP does it.
+  if (reply === undefined) return sendNoContent(response)
+  sendRpc(response, reply)
 }
 
 /** The token decides the bucket (see Admission); a refused token gets one fixed answer. */
@@ -149,10 +157,22 @@ function admit(init: HttpRoutesInit, request: IncomingMessage, remoteAddress: st
   return init.admission.admit(remoteAddress, init.guard.accepts(bearerToken(request)))
 }
 
-function sendRpc(response: ServerResponse, message: RpcResponse) {
-  const status = 'error' in message ? (STATUS_BY_CODE.get(message.error.code) ?? 200) : 200
+function sendRefusal(response: ServerResponse, message: RpcResponse) {
+  const status = 'error' in message ? (REFUSAL_STATUS_BY_CODE.get(message.error.code) ?? 200) : 200
   if (status === 401) response.setHeader('www-authenticate', 'Bearer')
   sendJson(response, status, message)
+}
+
+/** The answer to a message that was read: 200 whatever its errors, so stock JSON-RPC clients
+ * read the error objects; 400 for a body that is not JSON at all. */
+function sendRpc(response: ServerResponse, message: RpcReply) {
+  const parseError = 'error' in message && message.error.code === ERROR_CODES.PARSE_ERROR
+  sendJson(response, parseError ? 400 : 200, message)
+}
+
+function sendNoContent(response: ServerResponse) {
+  response.writeHead(204, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+  response.end()
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown) {

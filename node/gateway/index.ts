@@ -5,18 +5,23 @@
 // - `GET /metrics`: Prometheus text of the daemon's registry. No token: it carries counts,
 //   never account data, and scrapers carry none. Bind to loopback (the default) or put a
 //   proxy in front when the port is exposed.
-// - `POST /api/v1/rpc`: one JSON-RPC 2.0 request per body (batches are refused with
-//   INVALID_REQUEST), `Authorization: Bearer <token>`. Refusals of the exchange carry an HTTP
-//   status (401, 400 PARSE_ERROR and INVALID_REQUEST, 413 TOO_LARGE, 429 RATE_LIMITED);
-//   every other answer, errors included, is a 200. `subscribe` needs the WebSocket.
+// - `POST /api/v1/rpc`: JSON-RPC 2.0 (a request, a notification or a batch of up to
+//   RPC_BATCH_REQUESTS_MAX), `Authorization: Bearer <token>`. Refusals of the exchange before
+//   its body is read carry an HTTP status (401, 413 TOO_LARGE, 429 RATE_LIMITED), as does a
+//   body that is not JSON (400 PARSE_ERROR); every other answer, JSON-RPC errors included, is a
+//   200, and 204 when nothing is to be answered (notifications only). `subscribe` and
+//   `unsubscribe` are METHOD_NOT_FOUND here: they need the WebSocket.
 // - `GET /api/v1/ws`: the WebSocket. Token by Authorization header, `gridx.token.<token>`
-//   subprotocol (offer `gridx.v1` too, so it is selected instead of the token) or `token`
-//   query parameter. A frame over RPC_MESSAGE_BYTES_MAX closes the socket with 1009. Events
-//   arrive as `{"jsonrpc":"2.0","method":"subscription","params":{subscription,event}}`.
+//   subprotocol offered with `gridx.v1` (which is selected: the token is never echoed; the
+//   token subprotocol alone is refused with 400) or `token` query parameter. A frame over
+//   RPC_MESSAGE_BYTES_MAX closes the socket with 1009. Events arrive as
+//   `{"jsonrpc":"2.0","method":"subscription","params":{subscription,event}}`. A `subscribe`
+//   notification is not run: with no answer, nobody could name its subscription.
 // - Any other GET: the web app from `staticDir`, with index.html for app routes.
 //
 // Rate limits: a request with the token spends the token's bucket only; one without it or
 // with a wrong one spends its remote address's bucket only, so neither starves the other.
+// Every request of a batch spends one token, in order; those past the bucket get RATE_LIMITED.
 // No CORS headers are sent: the app is same-origin, and other origins must not read answers.
 // Origins (origin-policy.ts): a request with an Origin header uses the API only from the
 // daemon's own origins or `allowOrigins` (403 otherwise); a loopback listener answers only

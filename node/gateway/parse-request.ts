@@ -1,5 +1,6 @@
-// Turns one received message into a validated call or a GridxError, before anything else in
-// the daemon sees it. Order matters: JSON, then envelope, then method, then params, so the
+// Turns one received message into validated calls or GridxErrors, before anything else in
+// the daemon sees it. A message is one request or a batch of them (JSON-RPC 2.0 section 6).
+// Order matters: UTF-8, JSON, then per request the envelope, the method and the params, so the
 // error names the first thing wrong and the backend is never reached with a bad request.
 import type { z } from 'zod'
 import {
@@ -8,6 +9,7 @@ import {
   isMethod,
   paramsSchemas,
   requestEnvelopeSchema,
+  RPC_BATCH_REQUESTS_MAX,
 } from '../../protocol/index.ts'
 import type { Method, Params } from '../../protocol/index.ts'
 
@@ -15,14 +17,32 @@ export type RequestId = string | number | null
 
 /** A request that passed every check, with the params' defaults applied. */
 export interface ValidCall<M extends Method = Method> {
-  readonly id: string | number
+  /** Absent for a notification, which runs and is never answered; null is an id like any. */
+  readonly id: RequestId | undefined
   readonly method: M
   readonly params: Params<M>
 }
 
 export type ParsedRequest =
   | { readonly ok: true; readonly call: ValidCall }
-  | { readonly ok: false; readonly id: RequestId; readonly error: GridxError }
+  | {
+      readonly ok: false
+      /** The id to answer with: the client's when it was a usable one, else null. */
+      readonly id: RequestId
+      /** A valid envelope without an id whose method or params are wrong: it gets no answer,
+       * as every notification. An invalid envelope is answered, with a null id if need be. */
+      readonly notification: boolean
+      /** The method the client named, so that metrics count a refused call under it. */
+      readonly method: string | undefined
+      readonly error: GridxError
+    }
+
+/** One received message: a request, a batch, or a refusal of the whole (bad UTF-8 or JSON,
+ * an empty or overlong batch), which is answered with one response and a null id. */
+export type ParsedMessage =
+  | { readonly kind: 'single'; readonly request: ParsedRequest }
+  | { readonly kind: 'batch'; readonly requests: readonly ParsedRequest[] }
+  | { readonly kind: 'refused'; readonly error: GridxError }
 
 /** The dotted path of the first issue, e.g. `spec.memoryMb`; unknown keys name the key. Keys
  * are the client's own input, so the path is cut at ERROR_ECHO_CHARS_MAX: an error names
@@ -42,13 +62,18 @@ function firstIssue(error: z.ZodError): { field: string; message: string } {
   return { field: issueField(issue), message }
 }
 
-/** The id to answer with when the envelope is bad: the client's, if it is a usable one. */
-function salvageId(value: unknown): RequestId {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const id = (value as Record<string, unknown>).id
+/** The id to answer with when the envelope is bad: the client's, if it is a usable one. An
+ * integer past 2^53 is not: it was rounded in parsing, and echoing it would name another. */
+function salvageId(value: Record<string, unknown>): RequestId {
+  const id = value.id
   if (typeof id === 'string' && id.length <= 128) return id
-  if (typeof id === 'number' && Number.isInteger(id)) return id
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id
   return null
+}
+
+/** The method the client named, if it named one in the table. */
+function salvageMethod(value: Record<string, unknown>): Method | undefined {
+  return typeof value.method === 'string' && isMethod(value.method) ? value.method : undefined
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -75,48 +100,66 @@ function decode(message: string | Uint8Array): string | undefined {
   }
 }
 
-/** The id of a message refused before validation (rate limited), so that the client can
- * match the refusal to its call; JSON parsing only, no schema work. */
-export function requestIdOf(message: string | Uint8Array): RequestId {
-  const text = decode(message)
-  const json = text === undefined ? { ok: false as const } : parseJson(text)
-  return json.ok ? salvageId(json.value) : null
-}
-
 /** Validates one message: text, or the raw bytes of a body or frame (decoded as UTF-8). */
-export function parseRequest(message: string | Uint8Array): ParsedRequest {
+export function parseMessage(message: string | Uint8Array): ParsedMessage {
   const text = decode(message)
   if (text === undefined) {
-    return fail(null, new GridxError('PARSE_ERROR', 'request is not valid UTF-8'))
+    return { kind: 'refused', error: new GridxError('PARSE_ERROR', 'request is not valid UTF-8') }
   }
   const json = parseJson(text)
-  if (!json.ok) return fail(null, new GridxError('PARSE_ERROR', 'request is not valid JSON'))
-  const value = json.value
-  if (Array.isArray(value)) {
-    return fail(null, new GridxError('INVALID_REQUEST', 'batch requests are not supported'))
+  if (!json.ok) {
+    return { kind: 'refused', error: new GridxError('PARSE_ERROR', 'request is not valid JSON') }
   }
-  const id = salvageId(value)
+  if (!Array.isArray(json.value)) return { kind: 'single', request: validateRequest(json.value) }
+  const batch: unknown[] = json.value
+  if (batch.length === 0) {
+    const error = new GridxError('INVALID_REQUEST', 'an empty batch holds no request', {
+      field: 'batch',
+    })
+    return { kind: 'refused', error }
+  }
+  if (batch.length > RPC_BATCH_REQUESTS_MAX) {
+    const error = new GridxError(
+      'INVALID_REQUEST',
+      `a batch holds at most ${RPC_BATCH_REQUESTS_MAX} requests`,
+      { field: 'batch', batchRequestsMax: RPC_BATCH_REQUESTS_MAX },
+    )
+    return { kind: 'refused', error }
+  }
+  return { kind: 'batch', requests: batch.map(validateRequest) }
+}
+
+/** Validates one request of a message, parsed from JSON. */
+export function validateRequest(value: unknown): ParsedRequest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const error = new GridxError('INVALID_REQUEST', 'request: must be an object', {
+      field: 'request',
+    })
+    return { ok: false, id: null, notification: false, method: undefined, error }
+  }
+  const record = value as Record<string, unknown>
   const envelope = requestEnvelopeSchema.safeParse(value)
   if (!envelope.success) {
     const { field, message } = firstIssue(envelope.error)
     const where = field === '' ? 'request' : field
-    return fail(id, new GridxError('INVALID_REQUEST', `${where}: ${message}`, { field: where }))
+    const error = new GridxError('INVALID_REQUEST', `${where}: ${message}`, { field: where })
+    const method = salvageMethod(record)
+    return { ok: false, id: salvageId(record), notification: false, method, error }
   }
-  const { method } = envelope.data
+  const { id, method } = envelope.data
+  const refused = (error: GridxError): ParsedRequest => {
+    return { ok: false, id: id ?? null, notification: id === undefined, method, error }
+  }
   if (!isMethod(method)) {
-    return fail(id, new GridxError('METHOD_NOT_FOUND', `no method ${method}`, { method }))
+    return refused(new GridxError('METHOD_NOT_FOUND', `no method ${method}`, { method }))
   }
-  // Absent params mean {}; a present null is not a structured value and is refused.
+  // Absent params mean {}. Our methods take named params: an array is refused here.
   const given = envelope.data.params === undefined ? {} : envelope.data.params
   const params = paramsSchemas[method].safeParse(given)
   if (!params.success) {
     const { field, message } = firstIssue(params.error)
     const where = field === '' ? 'params' : field
-    return fail(id, new GridxError('INVALID_PARAMS', `${where}: ${message}`, { field: where }))
+    return refused(new GridxError('INVALID_PARAMS', `${where}: ${message}`, { field: where }))
   }
-  return { ok: true, call: { id: envelope.data.id, method, params: params.data } }
-}
-
-function fail(id: RequestId, error: GridxError): ParsedRequest {
-  return { ok: false, id, error }
+  return { ok: true, call: { id, method, params: params.data } }
 }

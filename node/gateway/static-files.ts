@@ -1,7 +1,9 @@
 // Serves the web app's files. Paths are decoded, normalised and resolved under the root, and
 // the real path (after symlinks) must still be under the real root: `..`, encoded slashes,
 // NUL bytes and dotfiles are refused. Unknown paths without an extension get index.html so
-// the app's client-side routes survive a reload.
+// the app's client-side routes survive a reload. The build writes `.br` and `.gz` beside each
+// text asset; the variant the client weighs highest is sent with `Vary: Accept-Encoding`, so a
+// cache never hands brotli to a client that did not ask for it.
 import { createReadStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { realpath, stat } from 'node:fs/promises'
@@ -34,6 +36,45 @@ const REVALIDATE = 'no-cache'
 /** Vite names built assets `name-<hash>.ext`: their content never changes under that name. */
 const HASHED_NAME = /[.-][A-Za-z0-9_-]{8,}\.[a-z0-9]+$/
 
+/** The precompressed variants the build writes, in the order they are preferred when the
+ * client weighs them the same: brotli is smaller than gzip for the same text. */
+export const ENCODINGS = ['br', 'gzip'] as const
+export type Encoding = (typeof ENCODINGS)[number]
+const VARIANT_SUFFIX: Readonly<Record<Encoding, string>> = { br: '.br', gzip: '.gz' }
+/** A variant is not a file of the app: asked for by its own name it does not exist. */
+const VARIANT_NAME = /\.(br|gz)$/
+/** RFC 9110 12.4.2: a qvalue is 0 to 1 with at most three decimals. */
+const QVALUE = /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/
+
+/** The coding to send (RFC 9110 12.5.3): the highest weighted among those available, br
+ * before gzip on a tie, `*` covering codings not named; identity when none has a weight above
+ * 0. A missing header means the client takes anything, but identity is then the safe pick. */
+export function chooseEncoding(
+  acceptEncoding: string | undefined,
+  available: readonly Encoding[],
+): Encoding | 'identity' {
+  const weights = new Map<string, number>()
+  for (const member of (acceptEncoding ?? '').split(',')) {
+    const [coding = '', ...parameters] = member.split(';').map((part) => part.trim())
+    if (coding === '') continue
+    let weight = 1
+    for (const parameter of parameters) {
+      const [name = '', value = ''] = parameter.split('=').map((part) => part.trim())
+      if (name.toLowerCase() !== 'q') continue
+      weight = QVALUE.test(value) ? Number(value) : 0
+    }
+    weights.set(coding.toLowerCase(), weight)
+  }
+  let chosen: Encoding | 'identity' = 'identity'
+  let best = 0
+  for (const encoding of ENCODINGS) {
+    if (!available.includes(encoding)) continue
+    const weight = weights.get(encoding) ?? weights.get('*') ?? 0
+    if (weight > best) [chosen, best] = [encoding, weight]
+  }
+  return chosen
+}
+
 /** Cache policy: hashed assets forever; the entry page, the service worker and anything
  * else revalidate, so a new release is seen on the next load. */
 export function cacheControl(relativePath: string): string {
@@ -57,6 +98,14 @@ export function safeRelativePath(urlPath: string): string | undefined {
   return segments.length === 0 ? 'index.html' : segments.join('/')
 }
 
+interface ResolvedFile {
+  /** The real path on disk, after symlinks. */
+  readonly path: string
+  readonly bytes: number
+  /** The path under the root, with forward slashes, that names the cache policy. */
+  readonly relativePath: string
+}
+
 export class StaticFiles {
   readonly #root: string
   #realRoot: string | undefined
@@ -68,16 +117,21 @@ export class StaticFiles {
   /** Serves GET and HEAD; answers 404 when nothing fits. */
   async serve(request: IncomingMessage, response: ServerResponse, urlPath: string): Promise<void> {
     const path = safeRelativePath(urlPath)
-    const file = path === undefined ? undefined : await this.#resolve(path)
+    const file =
+      path === undefined || VARIANT_NAME.test(path) ? undefined : await this.#resolve(path)
     const fallback = path !== undefined && file === undefined && extname(path) === ''
     const chosen = fallback ? await this.#resolve('index.html') : file
     if (chosen === undefined) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found')
       return
     }
+    const variant = await this.#variant(chosen.relativePath, request.headers['accept-encoding'])
+    const sent = variant ?? chosen
     response.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(chosen.path)] ?? 'application/octet-stream',
-      'content-length': chosen.bytes,
+      'content-length': sent.bytes,
+      ...(variant === undefined ? {} : { 'content-encoding': variant.encoding }),
+      vary: 'Accept-Encoding',
       'cache-control': cacheControl(chosen.relativePath),
       'x-content-type-options': 'nosniff',
     })
@@ -85,10 +139,28 @@ export class StaticFiles {
       response.end()
       return
     }
-    await pipeFile(chosen.path, response)
+    await pipeFile(sent.path, response)
   }
 
-  async #resolve(path: string) {
+  /** The precompressed file to send instead, when one was built and the client takes it. */
+  async #variant(
+    relativePath: string,
+    acceptEncoding: string | undefined,
+  ): Promise<(ResolvedFile & { readonly encoding: Encoding }) | undefined> {
+    const found = new Map<Encoding, ResolvedFile>()
+    for (const encoding of ENCODINGS) {
+      // Only the codings the client takes at all are looked for on disk.
+      if (chooseEncoding(acceptEncoding, [encoding]) === 'identity') continue
+      const file = await this.#resolve(relativePath + VARIANT_SUFFIX[encoding])
+      if (file !== undefined) found.set(encoding, file)
+    }
+    const encoding = chooseEncoding(acceptEncoding, [...found.keys()])
+    if (encoding === 'identity') return undefined
+    const file = found.get(encoding)
+    return file === undefined ? undefined : { ...file, encoding }
+  }
+
+  async #resolve(path: string): Promise<ResolvedFile | undefined> {
     try {
       const root = (this.#realRoot ??= await realpath(this.#root))
       const real = await realpath(join(root, path))

@@ -35,6 +35,10 @@ export interface MeshProtocolsInit {
   /** Whether a peer is admitted, from the replicated state. The gate and every protocol of
    * ours ask it; it must answer at once (it runs inside libp2p's upgrade). */
   readonly isAdmitted: (peerId: string) => boolean
+  /** Whether a peer is in the Raft configuration in force. The Raft protocol also accepts
+   * such a peer: one that left the mesh stays a member until its removal is in force, and
+   * until then the quorum may need its acknowledgements (two voters, one leaving). */
+  readonly isRaftMember?: (peerId: string) => boolean
   readonly logger: Logger
   /** The member side of joins; absent, this peer turns every join away. */
   readonly join?: Omit<JoinServiceInit, 'logger'>
@@ -255,7 +259,9 @@ export class MeshNode {
 }
 
 function raftInit(protocols: MeshProtocolsInit): RaftTransportInit {
-  const { isAdmitted, logger, raftLimits } = protocols
+  const { isAdmitted: admitted, isRaftMember: member, logger, raftLimits } = protocols
+  const isAdmitted =
+    member === undefined ? admitted : (peer: string) => admitted(peer) || member(peer)
   return { isAdmitted, logger, ...(raftLimits === undefined ? {} : { limits: raftLimits }) }
 }
 

@@ -2,7 +2,8 @@
 // message in order (waiting for the driver before reading on, so a slow driver slows the
 // sender through Yamux's window rather than filling memory), reassembles snapshots and
 // acknowledges each only once the driver has persisted it. Anything that is not what a member
-// sends closes the stream with one log line; nothing of it is stepped.
+// sends closes the stream with one log line (one per peer and reason in an interval); nothing
+// of it is stepped.
 import { StreamBufferError } from '@libp2p/interface'
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
@@ -24,6 +25,8 @@ import {
 } from './raft-frames.ts'
 import type { RaftLinkLimits } from './raft-peer-link.ts'
 import { streamBufferBytes } from './raft-peer-link.ts'
+import { NOT_ADMITTED } from './refusal-log.ts'
+import type { RefusalLog } from './refusal-log.ts'
 
 export interface RaftInboundInit {
   readonly stream: Stream
@@ -32,6 +35,8 @@ export interface RaftInboundInit {
   /** Checked on every frame, so a peer removed from the mesh is cut off at once. */
   readonly isAdmitted: (peerId: string) => boolean
   readonly logger: Logger
+  /** Where refusals are logged: once per peer and reason in an interval, not per stream. */
+  readonly refusals: RefusalLog
   readonly limits: RaftLinkLimits
 }
 
@@ -65,8 +70,12 @@ export async function serveRaftStream(init: RaftInboundInit): Promise<void> {
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error'
     const peer = init.remotePeer
-    if (REFUSALS.has(name)) init.logger.warn({ peer, err: error }, 'refused a raft stream')
-    else init.logger.debug({ peer, err: error }, 'raft stream from peer ended')
+    if (REFUSALS.has(name)) {
+      // The same bad frame again is one refusal; another fault is news.
+      const reason =
+        name === NotAdmittedError.name ? NOT_ADMITTED : `${name}: ${(error as Error).message}`
+      init.refusals.refused(peer, reason, { err: error }, 'refused a raft stream')
+    } else init.logger.debug({ peer, err: error }, 'raft stream from peer ended')
     stream.abort(error instanceof Error ? error : new Error(String(error)))
   }
 }

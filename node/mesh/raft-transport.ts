@@ -12,6 +12,7 @@ import { encodeRaftMessage } from '../../ledger/index.ts'
 import * as constants from './constants.ts'
 import { serveRaftStream } from './raft-inbound.ts'
 import { RaftPeerLink } from './raft-peer-link.ts'
+import { NOT_ADMITTED, RefusalLog } from './refusal-log.ts'
 import type { RaftLinkLimits, RaftPeerLinkStats } from './raft-peer-link.ts'
 
 /** The parts of libp2p's components this service uses. */
@@ -54,6 +55,7 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
   readonly #links = new Map<string, RaftPeerLink>()
   /** The stream each peer sends on now; a newer one from the same peer replaces it. */
   readonly #inbound = new Map<string, Stream>()
+  readonly #refusals: RefusalLog
   #handler: RaftTransportHandler | undefined
   #started = false
 
@@ -61,6 +63,7 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
     this.#components = components
     this.#init = init
     this.#limits = { ...DEFAULT_LIMITS, ...init.limits }
+    this.#refusals = new RefusalLog({ logger: init.logger })
   }
 
   listen(handler: RaftTransportHandler): void {
@@ -156,8 +159,8 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
     const remotePeer = connection.remotePeer.toString()
     const handler = this.#handler
     if (!this.#init.isAdmitted(remotePeer) || handler === undefined) {
-      const reason = handler === undefined ? 'no receiver installed' : 'peer not admitted'
-      this.#init.logger.warn({ peer: remotePeer, reason }, 'refused a raft stream')
+      const reason = handler === undefined ? 'no receiver installed' : NOT_ADMITTED
+      this.#refusals.refused(remotePeer, reason, {}, 'refused a raft stream')
       stream.abort(new Error(`raft stream refused: ${reason}`))
       return
     }
@@ -169,6 +172,7 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
       handler,
       isAdmitted: this.#init.isAdmitted,
       logger: this.#init.logger,
+      refusals: this.#refusals,
       limits: this.#limits,
     }).finally(() => {
       if (this.#inbound.get(remotePeer) === stream) this.#inbound.delete(remotePeer)

@@ -163,6 +163,14 @@ describe('a partitioned mesh', () => {
       const caughtUp = (states[0]?.appliedIndex ?? 0) >= majorityIndex
       return caughtUp && encoded.every((text) => text === encoded[0]) ? states[0] : undefined
     })
+    // And through the API: each replica reports the same hash at the same applied index.
+    const views = await until('one state hash on every replica', async () => {
+      const now = await Promise.all(replicas.map((peer) => peer.node.call('mesh.state', {})))
+      const same = now.every((view) => view.stateHash === now[0]?.stateHash)
+      return same ? now : undefined
+    })
+    expect(new Set(views.map((view) => view.appliedIndex)).size).toBe(1)
+    expect(views.flatMap((view) => view.ledgerViolations)).toEqual([])
     const final = agreed.jobs.get(job.id)
     expect(final).toMatchObject({ state: 'succeeded', attempts: 2, executor: retried.executor })
     expect(final?.events.map((event) => event.state)).toEqual([

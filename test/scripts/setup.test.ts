@@ -45,9 +45,16 @@ describe('scripts/setup.sh flags', () => {
     const outcome = await bash('bash scripts/setup.sh --help')
     expect(outcome.code).toBe(0)
     expect(outcome.stdout).toContain('Usage: bash scripts/setup.sh')
-    for (const flag of ['--ci', '--no-images', '--no-browser']) {
+    for (const flag of ['--ci', '--no-images', '--no-browser', '--no-promtool']) {
       expect(outcome.stdout).toContain(flag)
     }
+  })
+
+  it('should have put promtool on the PATH for the metrics tests', async () => {
+    // `npm test` runs setup without --no-promtool before the tests.
+    const found = await bash('promtool --version')
+    expect(found.code, 'promtool is missing: run bash scripts/setup.sh').toBe(0)
+    expect(found.stdout + found.stderr).toMatch(/^promtool, version \d/m)
   })
 
   it('should fail with the usage when given an unknown flag', async () => {

@@ -49,7 +49,8 @@ const theme = EditorView.theme({
   '.cm-activeLine': { backgroundColor: 'var(--active-line)' },
   '.cm-activeLineGutter': { backgroundColor: 'var(--active-line)' },
   '&.cm-focused': { outline: '3px solid var(--focus)' },
-  '.cm-scroller': { minHeight: '14rem', maxHeight: '28rem' },
+  // The height its host gives (a phone gives less); it grows with the code up to the maximum.
+  '.cm-scroller': { minHeight: 'var(--code-editor-min-height, 14rem)', maxHeight: '28rem' },
 })
 
 function language(runtime: Runtime): Extension {

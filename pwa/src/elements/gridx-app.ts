@@ -78,7 +78,8 @@ export class GridxApp extends LitElement {
         width: 100%;
         max-width: 1100px;
         margin: 0 auto;
-        padding: 1rem;
+        /* Room at the foot for the connection banner, which lies over it when shown. */
+        padding: 1rem 1rem 3.5rem;
       }
       main:focus {
         outline: none;

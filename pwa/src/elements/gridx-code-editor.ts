@@ -26,7 +26,7 @@ export class GridxCodeEditor extends LitElement {
         border: 1px solid var(--border);
         border-radius: 6px;
         overflow: hidden;
-        min-height: 14rem;
+        min-height: var(--code-editor-min-height, 14rem);
       }
       .box.invalid {
         border-color: var(--danger);
@@ -34,7 +34,7 @@ export class GridxCodeEditor extends LitElement {
       }
       textarea {
         width: 100%;
-        min-height: 14rem;
+        min-height: var(--code-editor-min-height, 14rem);
         border: none;
         border-radius: 0;
         font-family: ui-monospace, Menlo, Consolas, monospace;

@@ -26,8 +26,22 @@ export class GridxJobList extends LitElement {
       .toolbar h1 {
         margin: 0;
       }
+      /* Should a row still be wider than the screen, it scrolls inside this box, and a shadow
+         at the edge that has more (background-attachment: local over scroll) says so. */
       .scroll {
         overflow-x: auto;
+        background:
+          linear-gradient(to right, var(--bg) 30%, transparent) left / 2rem 100% no-repeat local,
+          linear-gradient(to left, var(--bg) 30%, transparent) right / 2rem 100% no-repeat local,
+          radial-gradient(farthest-side at 0 50%, var(--scroll-shadow), transparent) left / 0.75rem
+            100% no-repeat scroll,
+          radial-gradient(farthest-side at 100% 50%, var(--scroll-shadow), transparent) right /
+            0.75rem 100% no-repeat scroll;
+      }
+      /* A price or a state cut over two lines reads as two values. */
+      .price,
+      .state {
+        white-space: nowrap;
       }
       .empty {
         padding: 2rem 0;
@@ -36,6 +50,14 @@ export class GridxJobList extends LitElement {
       @media (max-width: 600px) {
         .wide {
           display: none;
+        }
+        /* The id is one long word: on a phone it may break anywhere, the price never. */
+        .id code {
+          overflow-wrap: anywhere;
+        }
+        th,
+        td {
+          padding-inline: 0.3rem;
         }
       }
     `,
@@ -100,7 +122,7 @@ export class GridxJobList extends LitElement {
             <th scope="col">Runtime</th>
             <th scope="col" class="wide">Created</th>
             <th scope="col" class="num wide">Ran for</th>
-            <th scope="col" class="num">Price</th>
+            <th scope="col" class="num price">Price</th>
           </tr>
         </thead>
         <tbody>
@@ -113,14 +135,14 @@ export class GridxJobList extends LitElement {
   #row(job: JobView): TemplateResult {
     const ranMs = job.result?.wallMs ?? null
     return html`<tr data-job=${job.id} data-state=${job.state}>
-      <td>
+      <td class="id">
         <a href="/jobs/${job.id}"><code>${job.id}</code></a>
       </td>
-      <td><gridx-state-badge .state=${job.state}></gridx-state-badge></td>
+      <td class="state"><gridx-state-badge .state=${job.state}></gridx-state-badge></td>
       <td>${job.runtime}</td>
       <td class="wide">${formatTime(job.createdAt)}</td>
       <td class="num wide">${formatDurationMs(ranMs)}</td>
-      <td class="num">
+      <td class="num price">
         ${formatCredits(job.priceMc ?? job.maxPriceMc)}${
           job.priceMc === null ? html`<span class="muted"> max</span>` : ''
         }

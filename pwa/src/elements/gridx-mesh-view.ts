@@ -68,6 +68,12 @@ export class GridxMeshView extends LitElement {
     const info = mesh.info
     const unreachable = mesh.peers.filter((peer) => !peer.reachable).length
     const nowMs = Date.now()
+    // The peers' subscription can answer before mesh.info: shown at once, they would be pushed
+    // down when the overview arrives above them (a layout shift). So both come together.
+    if (mesh.status === 'loading' && info === undefined) {
+      return html`<h1>Mesh</h1>
+        <p class="muted" aria-busy="true">Loading the mesh…</p>`
+    }
     return html`
       <h1>Mesh</h1>
       <gridx-saved-notice .status=${mesh.status} .error=${mesh.error}></gridx-saved-notice>

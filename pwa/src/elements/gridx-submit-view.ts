@@ -111,6 +111,22 @@ export class GridxSubmitView extends LitElement {
         font-size: 1.2rem;
         font-weight: 700;
       }
+      /* A phone's screen fits the form down to Submit only with a shorter empty editor; it
+         still grows as code is typed. */
+      gridx-code-editor {
+        --code-editor-min-height: 14rem;
+      }
+      @media (max-width: 600px), (max-height: 700px) {
+        gridx-code-editor {
+          --code-editor-min-height: 6rem;
+        }
+      }
+      /* A touch screen has nothing to drag a file from. */
+      @media (hover: none), (pointer: coarse) {
+        .drop-hint {
+          display: none;
+        }
+      }
     `,
   ]
 
@@ -242,7 +258,7 @@ export class GridxSubmitView extends LitElement {
           accept=".py,.js,.mjs,.cjs,.sh,.bash,.txt,text/*"
           @change=${this.#onFile}
         />
-        <span class="muted">or drop one here</span>
+        <span class="muted drop-hint">or drop one here</span>
       </div>
       <gridx-code-editor
         .value=${this.fields.code}

@@ -1,5 +1,5 @@
 // The wallet: balance, what is held in escrow, and every transfer with its job.
-import { html, LitElement, css, nothing } from 'lit'
+import { html, LitElement, css } from 'lit'
 import type { TemplateResult } from 'lit'
 import type { TransferView } from '../../../protocol/index.ts'
 import { WalletController } from '../controllers/wallet-controller.ts'
@@ -71,13 +71,14 @@ export class GridxWalletView extends LitElement {
           <div class="value" data-available>${formatCredits(balance?.availableMc)}</div>
         </section>
       </div>
-      ${
-        balance
-          ? html`<p class="muted">
-              Account <code title=${balance.account}>${shortId(balance.account)}</code>
-            </p>`
-          : nothing
-      }
+      <p class="muted" data-account>
+        ${
+          balance
+            ? html`Account <code title=${balance.account}>${shortId(balance.account)}</code>`
+            : // Its line is held while the balance loads, so History does not move down then.
+              html`&nbsp;`
+        }
+      </p>
       <h2>History</h2>
       ${
         wallet.transfers.length === 0

@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../../protocol/index.ts'
 import { refusedStatus, startGateway, TestSocket, TOKEN } from './fixtures/start-gateway.ts'
@@ -55,17 +56,39 @@ describe('gateway authentication', () => {
     const byHeader = await TestSocket.open(api.wsUrl)
     const byQuery = new TestSocket(`${api.wsUrl}?token=${TOKEN}`)
     const byProtocol = new TestSocket(api.wsUrl, {}, ['gridx.v1', `gridx.token.${TOKEN}`])
-    const onlyToken = new TestSocket(api.wsUrl, {}, [`gridx.token.${TOKEN}`])
-    await Promise.all([byQuery.opened(), byProtocol.opened(), onlyToken.opened()])
-    // The plain subprotocol is chosen when offered, so the token is not echoed back.
+    await Promise.all([byQuery.opened(), byProtocol.opened()])
+    // The plain subprotocol is chosen, so the token is not echoed back.
     expect(byProtocol.socket.protocol).toBe('gridx.v1')
-    expect(onlyToken.socket.protocol).toBe(`gridx.token.${TOKEN}`)
-    for (const client of [byHeader, byQuery, byProtocol, onlyToken]) {
+    for (const client of [byHeader, byQuery, byProtocol]) {
       const answer = await client.request(call)
       expect(answer).toMatchObject({ id: 1, result: { availableMc: 100_000 } })
       client.close()
     }
-    expect(api.backend.calls.map((c) => c.context.transport)).toEqual(['ws', 'ws', 'ws', 'ws'])
+    expect(api.backend.calls.map((c) => c.context.transport)).toEqual(['ws', 'ws', 'ws'])
+  })
+
+  it('should never echo the token subprotocol, and refuse it offered alone with 400', async () => {
+    expect(await refusedStatus(api.wsUrl, {}, [`gridx.token.${TOKEN}`])).toBe(400)
+    const { port } = api.address
+    const key = Buffer.from('0123456789abcdef').toString('base64')
+    for (const offered of [`gridx.token.${TOKEN}`, `gridx.token.${TOKEN}, gridx.v1`]) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port }, () => {
+          socket.write(
+            `GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+              `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+              `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${offered}\r\n\r\n`,
+          )
+        })
+        socket.once('data', (data) => {
+          resolve(String(data))
+          socket.destroy()
+        })
+        socket.once('error', reject)
+      })
+      expect(raw).toMatch(/^HTTP\/1\.1 (101|400) /)
+      expect(raw).not.toContain(TOKEN)
+    }
   })
 })
 

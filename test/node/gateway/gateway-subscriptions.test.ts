@@ -95,6 +95,37 @@ describe('gateway subscriptions', () => {
     socket.close()
   })
 
+  it('should deliver the events of a subscription in a batch after the batch answer', async () => {
+    // account.balance waits until the test lets it go: the batch is answered only then.
+    const backend = new MemoryBackend()
+    const callOriginal = backend.call.bind(backend)
+    const { promise: gate, resolve: open } = Promise.withResolvers<void>()
+    backend.call = (async (method, params, context) => {
+      await gate
+      return callOriginal(method, params, context)
+    }) as MemoryBackend['call']
+    api = await startGateway({ backend })
+    const socket = await TestSocket.open(api.wsUrl)
+    const order: string[] = []
+    socket.socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { method?: string }
+      order.push(Array.isArray(message) ? 'batch answer' : (message.method ?? 'answer'))
+    })
+    const balance = { jsonrpc: '2.0', id: nextId++, method: 'account.balance' }
+    const answered = socket.request([subscribe({ topic: 'peers' }), balance])
+    while (backend.activeSubscribers('peers').length === 0) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(backend.emit(peers)).toBe(1)
+    // Turns of the loop in which an event let go too early would reach the socket.
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+    open()
+    await answered
+    await socket.notificationsAtLeast(1)
+    expect(order).toEqual(['batch answer', 'subscription'])
+    socket.close()
+  })
+
   it('should disconnect a client that does not read its events', async () => {
     api = await startGateway({ limits: { connectionBufferedBytesMax: 64 * 1024 } })
     const headers = { authorization: `Bearer ${TOKEN}` }

@@ -18,7 +18,6 @@ const cases: readonly {
   readonly field?: string
 }[] = [
   { name: 'non-JSON text', body: '{"jsonrpc":', code: ERROR_CODES.PARSE_ERROR },
-  { name: 'a batch array', body: [submit({})], code: ERROR_CODES.INVALID_REQUEST },
   {
     name: 'the wrong jsonrpc version',
     body: { jsonrpc: '1.0', id: 1, method: 'mesh.info' },
@@ -26,8 +25,8 @@ const cases: readonly {
     field: 'jsonrpc',
   },
   {
-    name: 'a missing id (a notification)',
-    body: { jsonrpc: '2.0', method: 'mesh.info' },
+    name: 'a fractional id',
+    body: { jsonrpc: '2.0', id: 1.5, method: 'mesh.info' },
     code: ERROR_CODES.INVALID_REQUEST,
     field: 'id',
   },
@@ -117,9 +116,16 @@ const cases: readonly {
     field: 'spec.code',
   },
   {
-    name: 'params that are not an object',
+    // Structured, so a valid request, but every method takes its params by name.
+    name: 'params that are an array',
     body: { jsonrpc: '2.0', id: 1, method: 'job.get', params: ['j1234567'] },
     code: ERROR_CODES.INVALID_PARAMS,
+    field: 'params',
+  },
+  {
+    name: 'params that are not structured',
+    body: { jsonrpc: '2.0', id: 1, method: 'job.get', params: 'j1234567' },
+    code: ERROR_CODES.INVALID_REQUEST,
     field: 'params',
   },
   {
@@ -209,7 +215,7 @@ describe('gateway request validation', () => {
   it('should refuse subscriptions over POST', async () => {
     const body = { jsonrpc: '2.0', id: 4, method: 'subscribe', params: { topic: 'jobs' } }
     const answer = await api.post(body)
-    expect(answer.json.error?.code).toBe(ERROR_CODES.INVALID_REQUEST)
+    expect(answer.json.error?.code).toBe(ERROR_CODES.METHOD_NOT_FOUND)
     expect(api.backend.calls).toHaveLength(0)
   })
 })

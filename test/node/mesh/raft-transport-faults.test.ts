@@ -202,6 +202,21 @@ describe('raft transport refuses bad input', () => {
     expect(refusals(victim)).toMatchObject([{ peer: sender.peerId.toString() }])
   })
 
+  it('should log one line when a peer that is not admitted keeps opening streams', async () => {
+    const victim = await peer()
+    const sender = await intruder()
+    const valid = { ...appendMessage(victim, victim, 1), from: sender.peerId.toString() }
+    // A removed peer's link redials with backoff until it stops: each is refused, one logged.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await sendFrames(sender, victim, [frame(1, encodeRaftMessage(valid))])
+    }
+    expect(victim.received).toEqual([])
+    expect(refusals(victim)).toMatchObject([{ peer: sender.peerId.toString() }])
+    expect(
+      victim.log.filter((line) => line.msg === 'refused a raft stream again').length,
+    ).toBeGreaterThanOrEqual(4)
+  })
+
   it('should step a valid message when its sender is admitted', async () => {
     const victim = await peer()
     const sender = await intruder()
