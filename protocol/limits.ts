@@ -543,3 +543,8 @@ export const SHARD_RETRIES_MAX = 2
  * memory to cut it by rows, so the bound is the memory a split may take, and equals what one
  * job's inputs may total. */
 export const SHARD_DATASET_BYTES_MAX = JOB_INPUTS_BYTES_MAX
+
+/** How often the web app looks again at a sharded job that is still running: its progress is
+ * a count of shards that each take seconds at least, so two seconds shows it move without
+ * asking the daemon more than a person reads. */
+export const PARENT_REFRESH_MS = 2000
