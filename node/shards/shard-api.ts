@@ -1,6 +1,6 @@
 // The API's sharded-job methods: submit (split here, then one proposal), get, list, cancel.
 // Like the rest of the API, what the state would refuse is refused before it is proposed.
-import { checkSubmitParent, listParents, parentMaxPriceMc, parentView } from '../../ledger/index.ts'
+import { checkSubmitParent, listParents, parentView } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Parent, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError } from '../../protocol/index.ts'
 import type { JobFile, JobSpec, Params, Results } from '../../protocol/index.ts'
@@ -36,26 +36,23 @@ export class ShardApi {
   ): Promise<Results['job.submit-sharded']> {
     const spec = this.#init.prepare(params.spec)
     const state = await this.#init.read()
-    const reduce = params.reduceCode !== undefined
-    const required = parentMaxPriceMc(state, spec, params.shards, reduce)
-    const available = state.accounts.get(caller.account)?.balanceMc ?? 0
-    // Checked before splitting, which writes blobs: a refusal costs no disk.
-    if (available < required) {
-      throw new GridxError('INSUFFICIENT_FUNDS', 'not enough credits to escrow the whole run', {
-        requiredMc: required,
-        availableMc: available,
-      })
-    }
-    const command: Command = {
+    const command: Command & { type: 'parent.submit' } = {
       type: 'parent.submit',
       parentId: this.#init.newJobId(),
       submitter: caller.account,
       idempotencyId: params.idempotencyId,
       spec: { ...spec, code: params.spec.code },
-      shards: await this.#split(spec.inputs ?? [], params.shards),
+      shards: Array.from({ length: params.shards }, () => []),
       reduceCode: params.reduceCode ?? null,
     }
-    const result = checkSubmitParent(state, command) ?? (await this.#init.propose(command))
+    // A replay or a refusal (funds, queue) is answered before splitting, which writes blobs.
+    const early = checkSubmitParent(state, command)
+    const result =
+      early ??
+      (await this.#init.propose({
+        ...command,
+        shards: await this.#split(spec.inputs ?? [], params.shards),
+      }))
     if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
     const { parentId, created } = result.value as { parentId: string; created: boolean }
     return { parent: this.#view(this.#init.ledger.localRead(), parentId, caller), created }
