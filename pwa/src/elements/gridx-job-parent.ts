@@ -104,7 +104,11 @@ export class GridxJobParent extends LitElement {
       <section class="card" aria-labelledby="parent-h" data-parent>
         <h2 id="parent-h">Sharded job</h2>
         ${role}
-        ${this.cancelError ? html`<p class="notice error" role="alert">${this.cancelError}</p>` : nothing}
+        ${
+          this.cancelError
+            ? html`<p class="notice error" role="alert">${this.cancelError}</p>`
+            : nothing
+        }
         ${
           parent.state === 'running'
             ? html`<button class="danger" @click=${() => this.#cancel(parent)} data-parent-cancel>

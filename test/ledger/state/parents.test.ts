@@ -93,7 +93,7 @@ describe('parent.submit', () => {
     expect(error.name).toBe('INSUFFICIENT_FUNDS')
   })
 
-  it('should return the first parent and create nothing when its idempotency id is replayed', () => {
+  it('should return the first parent and create nothing when its id is replayed', () => {
     const ledger = mesh()
     submit(ledger, 2, false)
     const again = ledger.run({
@@ -128,7 +128,7 @@ describe('a parent with a reduce', () => {
     expect(ledgerViolations(ledger.state)).toEqual([])
   })
 
-  it('should succeed, cost the sum of its children and refund the rest when the reduce succeeds', () => {
+  it('should succeed, cost what its children did and refund the rest when the reduce succeeds', () => {
     const ledger = mesh()
     submit(ledger, 2, true)
     runTo(ledger, 'jparent1s0', 'peer-1', withOutputs(0))
@@ -189,7 +189,7 @@ describe('a failed shard', () => {
 })
 
 describe('parent.cancel', () => {
-  it('should cancel every open child and refund what was not used when the submitter cancels', () => {
+  it('should cancel every open child and refund the unused when the submitter cancels', () => {
     const ledger = mesh()
     submit(ledger, 3, true)
     runTo(ledger, 'jparent1s0', 'peer-1', succeeded(100))

@@ -104,7 +104,7 @@ describe('job.submit-sharded', () => {
     expect(child?.spec.inputs).toEqual(parent.shards[2]!.inputs)
   })
 
-  it('should answer a replay with the first parent and store no blob when its id is reused', async () => {
+  it('should answer with the first parent and store no blob when its id is replayed', async () => {
     const { api, store, upload } = await service()
     const submit = api.handlers['job.submit-sharded']
     const first = await submit(sharded('s-1', [await upload('d.csv', 'a\n1\n2\n')], 2), context)

@@ -43,7 +43,7 @@ describe('splitCsv', () => {
 describe('splitFiles', () => {
   const file = (name: string) => ({ name, cid, size: 1 })
 
-  it('should give each shard consecutive files under shard/ when a directory is the dataset', () => {
+  it('should give each shard consecutive files under shard/ when the dataset is files', () => {
     const files = ['d/e.txt', 'd/a.txt', 'd/c.txt', 'd/b.txt', 'd/x/f.txt'].map(file)
     const shards = splitFiles(files, 2).map((group) => group.map((one) => one.name))
     expect(shards).toEqual([
