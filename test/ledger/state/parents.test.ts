@@ -128,7 +128,7 @@ describe('a parent with a reduce', () => {
     expect(ledgerViolations(ledger.state)).toEqual([])
   })
 
-  it('should succeed, cost what its children did and refund the rest when the reduce succeeds', () => {
+  it('should succeed, cost the sum of its children and refund the rest when reduced', () => {
     const ledger = mesh()
     submit(ledger, 2, true)
     runTo(ledger, 'jparent1s0', 'peer-1', withOutputs(0))
