@@ -3,6 +3,7 @@
 import { SHARD_DATASET_BYTES_MAX, SHARD_INPUT_NAME } from '../../protocol/index.ts'
 import type { JobFile } from '../../protocol/index.ts'
 import { datasetKind, ShardSplitError, splitCsv, splitFiles } from './split-dataset.ts'
+import { splitNpy } from './split-npy.ts'
 
 /** What splitting needs of the blob store; owned here, met by BlobStore. */
 export interface ShardBlobStore {
@@ -12,14 +13,15 @@ export interface ShardBlobStore {
   writeBytes(bytes: Uint8Array): Promise<{ readonly cid: string; readonly size: number }>
 }
 
-/** Each shard's inputs: `shard` (a CSV of its rows) or `shard/…` (its files). Throws
+/** Each shard's inputs: `shard` (a CSV or `.npy` of its rows) or `shard/…` (its files). Throws
  * ShardSplitError for a dataset that is not split as asked. */
 export async function splitIntoBlobs(
   store: ShardBlobStore,
   inputs: readonly JobFile[],
   shards: number,
 ): Promise<JobFile[][]> {
-  if (datasetKind(inputs) === 'files') return splitFiles(inputs, shards)
+  const kind = datasetKind(inputs)
+  if (kind === 'files') return splitFiles(inputs, shards)
   const dataset = inputs[0] as JobFile
   if (dataset.size > SHARD_DATASET_BYTES_MAX) {
     throw new ShardSplitError(
@@ -28,7 +30,8 @@ export async function splitIntoBlobs(
     )
   }
   const out: JobFile[][] = []
-  for (const bytes of splitCsv(await store.readBytes(dataset.cid), shards)) {
+  const whole = await store.readBytes(dataset.cid)
+  for (const bytes of kind === 'csv' ? splitCsv(whole, shards) : splitNpy(whole, shards)) {
     const stored = await store.writeBytes(bytes)
     out.push([{ name: SHARD_INPUT_NAME, cid: stored.cid, size: stored.size }])
   }

@@ -9,25 +9,26 @@ export class ShardSplitError extends Error {
   override name = 'ShardSplitError'
 }
 
-export type DatasetKind = 'csv' | 'files'
+export type DatasetKind = 'csv' | 'npy' | 'files'
 
 const QUOTE = 0x22
 const NEWLINE = 0x0a
 
-/** How `inputs` are split: one CSV by rows, several files by file. Throws ShardSplitError
- * for what is not split (a numpy array, one file of another kind, no file). */
+/** How `inputs` are split: one CSV or `.npy` by rows, several files by file. Throws
+ * ShardSplitError for what is not split (an `.npz`, one file of another kind, no file). */
 export function datasetKind(inputs: readonly JobFile[]): DatasetKind {
   if (inputs.length === 0) throw new ShardSplitError('a sharded job needs --input: the dataset')
   if (inputs.length > 1) return 'files'
   const name = (inputs[0] as JobFile).name.toLowerCase()
-  if (name.endsWith('.npy') || name.endsWith('.npz')) {
+  if (name.endsWith('.npy')) return 'npy'
+  if (name.endsWith('.npz')) {
     throw new ShardSplitError(
-      `${name}: numpy arrays are not split into shards yet; give a CSV, or a directory of ` +
-        'files (one or more per shard)',
+      `${name}: .npz archives are not split into shards yet; save each array with numpy.save ` +
+        'and give the .npy, or give a CSV or a directory of files (one or more per shard)',
     )
   }
   if (!name.endsWith('.csv')) {
-    throw new ShardSplitError(`${name}: only a .csv file (or a directory of files) is split`)
+    throw new ShardSplitError(`${name}: only a .csv or .npy file (or a directory) is split`)
   }
   return 'csv'
 }

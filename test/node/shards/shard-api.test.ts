@@ -126,12 +126,12 @@ describe('job.submit-sharded', () => {
     expect(store.bytes).toBe(bytes)
   })
 
-  it('should refuse a numpy dataset and a dataset not uploaded here with what to do', async () => {
+  it('should refuse an .npz dataset and a dataset not uploaded here with what to do', async () => {
     const { api, upload } = await service()
     const submit = api.handlers['job.submit-sharded']
-    const npy = await upload('x.npy', 'not really')
+    const npy = await upload('x.npz', 'not really')
     const error = await refusal(submit(sharded('s-1', [npy], 2), context))
-    expect(error).toMatchObject({ name: 'INVALID_PARAMS', message: /numpy arrays are not split/ })
+    expect(error).toMatchObject({ name: 'INVALID_PARAMS', message: /.npz archives are not split/ })
     const missing = { ...npy, name: 'y.csv', size: npy.size + 1 }
     const absent = await refusal(submit(sharded('s-2', [missing], 2), context))
     expect(absent.name).toBe('INVALID_PARAMS')

@@ -38,11 +38,11 @@ describe('splitIntoBlobs', () => {
     expect(shards.map(([file]) => file!.size)).toEqual([6, 4])
   })
 
-  it('should refuse a numpy array with a clear message', async () => {
+  it('should refuse an .npz archive with a clear message', async () => {
     const bytes = Buffer.from('not really numpy')
     const dataset = await store.write(null, bytes.length, Readable.from([bytes]))
-    await expect(splitIntoBlobs(shardStore, [{ name: 'x.npy', ...dataset }], 2)).rejects.toThrow(
-      /numpy arrays are not split/,
+    await expect(splitIntoBlobs(shardStore, [{ name: 'x.npz', ...dataset }], 2)).rejects.toThrow(
+      /.npz archives are not split/,
     )
   })
 })

@@ -70,10 +70,10 @@ describe('datasetKind', () => {
     expect(datasetKind([...one('d/a'), ...one('d/b')])).toBe('files')
   })
 
-  it('should refuse numpy arrays and other single files with a clear message', () => {
-    expect(() => datasetKind(one('x.npy'))).toThrow(/numpy arrays are not split/)
-    expect(() => datasetKind(one('x.npz'))).toThrow(/numpy arrays are not split/)
-    expect(() => datasetKind(one('x.json'))).toThrow(/only a .csv file/)
+  it('should refuse an .npz archive and other single files with a clear message', () => {
+    expect(datasetKind(one('x.NPY'))).toBe('npy')
+    expect(() => datasetKind(one('x.npz'))).toThrow(/.npz archives are not split/)
+    expect(() => datasetKind(one('x.json'))).toThrow(/only a .csv or .npy file/)
     expect(() => datasetKind([])).toThrow(/needs --input/)
   })
 })
