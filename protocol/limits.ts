@@ -187,6 +187,12 @@ export const PAGE_ITEMS_DEFAULT = 50
  * of the app plus a script's loop; the rate is far above a person and below a flood. */
 export const RATE_TOKEN_PER_S = 200
 export const RATE_TOKEN_BURST = 400
+/** `gridx start --token-rate`: a script or a benchmark that submits faster than a person may
+ * raise the token's rate. One request a second is the least that lets the web app work; a
+ * hundred thousand is above what one daemon's gateway serves, so a higher figure is a typo.
+ * The burst stays twice the rate, as for the default. */
+export const RATE_TOKEN_PER_S_MIN = 1
+export const RATE_TOKEN_PER_S_MAX = 100_000
 export const RATE_ADDRESS_PER_S = 400
 export const RATE_ADDRESS_BURST = 800
 
@@ -285,6 +291,11 @@ export const MESH_CONNECTIONS_MAX = 512
 /** Opening a connection to a known peer: dial and handshake. A LAN takes milliseconds; five
  * seconds covers a slow link, as RAFT_STREAM_OPEN_TIMEOUT_MS does for a stream. */
 export const MESH_DIAL_TIMEOUT_MS = 5_000
+
+/** `gridx start --join-grant`: credits the founder of a new mesh grants each peer's owner once,
+ * in place of the policy's default. A billion credits is 10^12 millicredits per owner, so even
+ * a thousand owners stay far inside the integers a double holds exactly (2^53). */
+export const JOIN_GRANT_CREDITS_MAX = 1_000_000_000
 
 /** `gridx start --raft-tick-ms`: one millisecond is the finest a timer resolves; above ten
  * seconds a single tick is slower than any link a mesh should be built over. */
@@ -416,14 +427,15 @@ export const EXECUTOR_STREAMS_PER_CONNECTION_MAX = 2
 export const EXECUTOR_CPUS_MAX = 4096
 export const EXECUTOR_MEMORY_MB_MAX = 64 * MIB
 
-/** Default Raft tick: 50 ms with 10 election ticks gives followers a 500–1,000 ms randomized
- * election timeout and a new coordinator within about a second of a crash on a LAN (the Raft
- * paper measured 150–300 ms timeouts; etcd's default is 100 ms × 10). Slow links raise both
- * with `--raft-tick-ms` and `--election-ticks`. */
-export const RAFT_TICK_MS_DEFAULT = 50
-export const RAFT_ELECTION_TICKS_DEFAULT = 10
-/** Heartbeats every 2 ticks (100 ms): five chances to reach a follower before it campaigns. */
-export const RAFT_HEARTBEAT_TICKS_DEFAULT = 2
+/** Default Raft tick: 10 ms with 30 election ticks gives followers a 300–600 ms randomized
+ * election timeout, so a new coordinator leads well within a second of a crash on a LAN (the
+ * Raft paper measured 150–300 ms timeouts; etcd's default is 100 ms × 10). Fine ticks spread
+ * the followers' timeouts over 30 slots, so two rarely campaign in the same one (a split vote
+ * costs another timeout). Slow links raise both with `--raft-tick-ms` and `--election-ticks`. */
+export const RAFT_TICK_MS_DEFAULT = 10
+export const RAFT_ELECTION_TICKS_DEFAULT = 30
+/** Heartbeats every 5 ticks (50 ms): six chances to reach a follower before it campaigns. */
+export const RAFT_HEARTBEAT_TICKS_DEFAULT = 5
 
 /** How long a proposal waits to be applied before it fails with a retryable error: it covers
  * an election (about a second) several times over, and stays under a client's 30 s call. */
@@ -432,11 +444,6 @@ export const PROPOSAL_TIMEOUT_MS_DEFAULT = 10_000
 /** Proposals waiting in the driver (unapplied) at most: past it callers get an overload error,
  * so a stalled leader or disk cannot eat memory. It is the session's in-flight window. */
 export const PROPOSALS_PENDING_MAX = 8_192
-
-/** Ticks a proposal (or a read) may stay unanswered before the driver sends it again under the
- * same id: an election timeout, so one lost with a dead leader is retried once a new one
- * leads. The session makes a retry that lands twice apply once. */
-export const PROPOSAL_RETRY_TICKS = 10
 
 /** Entries applied between Raft snapshots (besides SNAPSHOT_LOG_BYTES_MAX): the bound on what
  * a restart replays. Entries kept below a snapshot let a slightly slow follower catch up by log

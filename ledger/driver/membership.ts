@@ -1,8 +1,8 @@
 // Membership for the mesh's wiring: bootstrap a new mesh, add learners, promote and remove
 // members (one change at a time, through the core's proposeConfChange), and hand leadership
 // over on a graceful stop. Each call retries what the core drops (another change pending, no
-// leader yet) every PROPOSAL_RETRY_TICKS and fails with NoLeaderError at its timeout.
-import { PROPOSAL_RETRY_TICKS, PROPOSAL_TIMEOUT_MS_DEFAULT } from '../../protocol/index.ts'
+// leader yet) every election timeout and fails with NoLeaderError at its timeout.
+import { PROPOSAL_TIMEOUT_MS_DEFAULT } from '../../protocol/index.ts'
 import { ProposalDroppedError, bootstrapState } from '../raft/index.ts'
 import type { ConfChange, ConfState, NodeId, RaftStorage } from '../raft/index.ts'
 import { NoLeaderError } from './errors.ts'
@@ -39,10 +39,7 @@ export function changeMembership(
   let proposedAt = Number.NEGATIVE_INFINITY
   return until(driver, timeoutMs, () => {
     if (changed(driver.status().appliedConf, change)) return true
-    if (
-      driver.ticks - proposedAt >= PROPOSAL_RETRY_TICKS &&
-      !changed(driver.status().conf, change)
-    ) {
+    if (driver.ticks - proposedAt >= driver.retryTicks && !changed(driver.status().conf, change)) {
       try {
         driver.node.proposeConfChange(change)
         proposedAt = driver.ticks
@@ -64,7 +61,7 @@ export function transferLeadership(
   let askedAt = Number.NEGATIVE_INFINITY
   return until(driver, timeoutMs, () => {
     if (driver.status().leader === target) return true
-    if (driver.ticks - askedAt >= PROPOSAL_RETRY_TICKS) {
+    if (driver.ticks - askedAt >= driver.retryTicks) {
       driver.node.transferLeadership(target)
       askedAt = driver.ticks
       driver.schedule()

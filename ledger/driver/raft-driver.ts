@@ -7,7 +7,6 @@
 // Log time: the proposer stamps each entry with its clock (never below the log time it has
 // applied); apply keeps the largest stamp, so log time never goes back however clocks differ.
 import {
-  PROPOSAL_RETRY_TICKS,
   PROPOSAL_TIMEOUT_MS_DEFAULT,
   RAFT_ELECTION_TICKS_DEFAULT,
   RAFT_HEARTBEAT_TICKS_DEFAULT,
@@ -177,6 +176,12 @@ export class RaftDriver {
     return this.#tick
   }
 
+  /** Ticks an unanswered proposal, read or request waits before it is sent again: one election
+   * timeout of this node, so it follows `--election-ticks`. */
+  get retryTicks(): number {
+    return this.#init.electionTicks ?? RAFT_ELECTION_TICKS_DEFAULT
+  }
+
   /** Resolves after the next complete turn. */
   nextTurn(): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>()
@@ -216,8 +221,8 @@ export class RaftDriver {
     this.#tick++
     // Whatever was handed over an election timeout ago and is still unanswered goes again:
     // it may have died with a leader. The session makes a copy that lands twice apply once.
-    this.#proposals.resend(this.#tick - PROPOSAL_RETRY_TICKS)
-    this.#reads.resend(this.#tick - PROPOSAL_RETRY_TICKS)
+    this.#proposals.resend(this.#tick - this.retryTicks)
+    this.#reads.resend(this.#tick - this.retryTicks)
     this.#schedule()
   }
 

@@ -1,6 +1,8 @@
-// Linearizable reads (ReadIndex, Raft thesis section 6.4): each read gets a unique context,
-// the core answers it with the leader's commit index once a quorum confirmed leadership, and
-// the read is served once this peer has applied that index.
+// Linearizable reads (ReadIndex, Raft thesis section 6.4). The reads waiting when a turn hands
+// them over share one ReadIndex context, as etcd's server batches them: the index the leader
+// confirms for it is at least its commit when the last of them arrived, so it serves every
+// one, and a burst of reads costs one round of heartbeats instead of one round each. A read
+// is served once this peer has applied its batch's index.
 import type { RawNode, ReadState } from '../raft/index.ts'
 import { WaiterTable } from './waiters.ts'
 import type { PendingRead } from './waiters.ts'
@@ -8,10 +10,19 @@ import type { PendingRead } from './waiters.ts'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+interface BatchedRead extends PendingRead {
+  readonly key: string
+  /** The context of the batch it was last handed over in; null before its first. */
+  batch: string | null
+}
+
 export class ReadQueue {
   readonly #prefix: string
-  readonly #reads = new WaiterTable<void, PendingRead>()
+  readonly #reads = new WaiterTable<void, BatchedRead>()
+  /** Batches handed over and not yet confirmed, by context, with the reads they carry. */
+  readonly #batches = new Map<string, BatchedRead[]>()
   #made = 0
+  #batchesMade = 0
 
   /** `prefix` makes contexts unique across peers and starts (the driver's session prefix). */
   constructor(prefix: string) {
@@ -24,25 +35,43 @@ export class ReadQueue {
     const context = encoder.encode(key)
     return this.#reads.add(
       key,
-      (resolve, reject) => ({ context, index: null, sentAtTick: null, resolve, reject }),
+      (resolve, reject) => ({
+        key,
+        context,
+        index: null,
+        sentAtTick: null,
+        batch: null,
+        resolve,
+        reject,
+      }),
       { timeoutMs, signal, onSettle: () => undefined },
     )
   }
 
-  /** Hands the core the reads not yet sent (or due to be sent again). */
+  /** Hands the core the reads not yet sent (or due to be sent again), as one batch. */
   handOver(node: RawNode, tick: number): void {
-    for (const read of this.#reads.values()) {
-      if (read.sentAtTick !== null || read.index !== null) continue
-      node.readIndex(read.context)
+    const unsent = [...this.#reads.values()].filter(
+      (read) => read.sentAtTick === null && read.index === null,
+    )
+    if (unsent.length === 0) return
+    this.#prune()
+    const batch = `${this.#prefix}/reads/${++this.#batchesMade}`
+    node.readIndex(encoder.encode(batch))
+    for (const read of unsent) {
       read.sentAtTick = tick
+      read.batch = batch
     }
+    this.#batches.set(batch, unsent)
   }
 
-  /** Records the read indexes a Ready carried. */
+  /** Records the read indexes a Ready carried, for every read of each confirmed batch. */
   confirmed(states: readonly ReadState[]): void {
     for (const state of states) {
-      const read = this.#reads.get(decoder.decode(state.context))
-      if (read !== undefined) read.index = state.index
+      const batch = decoder.decode(state.context)
+      for (const read of this.#batches.get(batch) ?? []) {
+        if (read.batch === batch && read.index === null) read.index = state.index
+      }
+      this.#batches.delete(batch)
     }
   }
 
@@ -61,5 +90,17 @@ export class ReadQueue {
 
   rejectAll(error: unknown): void {
     this.#reads.rejectAll(error)
+    this.#batches.clear()
+  }
+
+  /** Forgets batches none of whose reads still wait on them (settled, or sent again in a later
+   * batch), so that batches a dead leader never answered do not pile up. */
+  #prune(): void {
+    for (const [batch, reads] of this.#batches) {
+      const waiting = reads.some(
+        (read) => read.batch === batch && read.sentAtTick !== null && this.#reads.get(read.key),
+      )
+      if (!waiting) this.#batches.delete(batch)
+    }
   }
 }

@@ -1,6 +1,6 @@
 // What callers of the driver wait on: proposals (matched by id when applied, wherever they
 // were proposed) and reads (matched by their ReadIndex context). Each has a timeout and an
-// optional signal; the driver sends each again every PROPOSAL_RETRY_TICKS until it is answered.
+// optional signal; the driver sends each again every election timeout until it is answered.
 import type { ApplyResult, ProposalId } from '../state/index.ts'
 import { NoLeaderError, ProposalAbortedError } from './errors.ts'
 import { proposalKey } from './entry-codec.ts'

@@ -1,10 +1,12 @@
-// The mesh flags of `gridx start` (--join, --token, --voters, --raft-tick-ms,
+// The mesh flags of `gridx start` (--join, --token, --voters, --join-grant, --raft-tick-ms,
 // --election-ticks), parsed and checked before anything starts, into the options the daemon
 // reads.
 import type { VoterTarget } from '../coordinator/index.ts'
 import { isIP } from 'node:net'
 import {
+  JOIN_GRANT_CREDITS_MAX,
   JoinTokenError,
+  MILLICREDITS_PER_CREDIT,
   RAFT_ELECTION_TICKS_MAX,
   RAFT_ELECTION_TICKS_MIN,
   RAFT_ELECTION_TIMEOUT_MS_MAX,
@@ -25,6 +27,8 @@ export interface MeshStartOptions {
   readonly raftTickMs?: number
   /** Ticks without a leader before a voter stands for election (`--election-ticks`). */
   readonly electionTicks?: number
+  /** Millicredits a new mesh grants each owner once (`--join-grant`, given in credits). */
+  readonly joinGrantMc?: number
 }
 
 /** The flags as commander hands them over: strings, absent when not given. */
@@ -34,6 +38,7 @@ export interface MeshStartFlags {
   readonly voters?: string
   readonly raftTickMs?: string
   readonly electionTicks?: string
+  readonly joinGrant?: string
 }
 
 const VOTER_TARGETS: readonly VoterTarget[] = [1, 3, 5]
@@ -49,6 +54,12 @@ export async function parseMeshStartOptions(flags: MeshStartFlags): Promise<Mesh
   if (flags.join !== undefined && flags.voters !== undefined) {
     throw new CliError('--voters is set by the peer that creates the mesh; a joiner takes its')
   }
+  if (flags.join !== undefined && flags.joinGrant !== undefined) {
+    throw new CliError('--join-grant is set by the peer that creates the mesh; a joiner takes its')
+  }
+  const joinGrant = integer(flags.joinGrant, 0, JOIN_GRANT_CREDITS_MAX, () =>
+    grantError(flags.joinGrant),
+  )
   const raftTickMs = integer(flags.raftTickMs, RAFT_TICK_MS_MIN, RAFT_TICK_MS_MAX, () =>
     tickError(flags.raftTickMs),
   )
@@ -72,6 +83,7 @@ export async function parseMeshStartOptions(flags: MeshStartFlags): Promise<Mesh
     ...(flags.voters === undefined ? {} : { votersTarget: voters(flags.voters) }),
     ...(raftTickMs === undefined ? {} : { raftTickMs }),
     ...(electionTicks === undefined ? {} : { electionTicks }),
+    ...(joinGrant === undefined ? {} : { joinGrantMc: joinGrant * MILLICREDITS_PER_CREDIT }),
   }
 }
 
@@ -138,5 +150,11 @@ function ticksError(value: string | undefined): CliError {
   return new CliError(
     `--election-ticks takes a count from ${RAFT_ELECTION_TICKS_MIN} to ` +
       `${RAFT_ELECTION_TICKS_MAX}, not "${value}"`,
+  )
+}
+
+function grantError(value: string | undefined): CliError {
+  return new CliError(
+    `--join-grant takes credits from 0 to ${JOIN_GRANT_CREDITS_MAX}, not "${value}"`,
   )
 }

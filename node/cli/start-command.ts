@@ -1,6 +1,11 @@
 // gridx start: runs this machine's peer until SIGINT or SIGTERM, then shuts down gracefully.
 import { Command, Option } from 'commander'
-import { SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
+import {
+  RATE_TOKEN_PER_S,
+  RATE_TOKEN_PER_S_MAX,
+  RATE_TOKEN_PER_S_MIN,
+  SHUTDOWN_DRAIN_MS,
+} from '../../protocol/index.ts'
 import { VERSION } from '../local/index.ts'
 import { mkdir } from 'node:fs/promises'
 import { CliError } from './connect.ts'
@@ -20,6 +25,7 @@ interface StartOptions extends CommonOptions, MeshStartFlags {
   readonly noopExecutor?: true
   readonly logLevel: string
   readonly drainTimeout: string
+  readonly tokenRate?: string
 }
 
 function port(value: string, flag: string): number {
@@ -41,6 +47,19 @@ function allowedOrigin(value: string, { parseOrigin }: Lazy): string {
   } catch (error) {
     throw new CliError(`--allow-origin: ${(error as Error).message}`)
   }
+}
+
+/** `--token-rate`: whole requests a second, within the bounds in protocol/limits.ts. */
+function tokenRate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || parsed < RATE_TOKEN_PER_S_MIN || parsed > RATE_TOKEN_PER_S_MAX) {
+    throw new CliError(
+      `--token-rate takes requests a second from ${RATE_TOKEN_PER_S_MIN} to ` +
+        `${RATE_TOKEN_PER_S_MAX}, not "${value}"`,
+    )
+  }
+  return parsed
 }
 
 function seconds(value: string, flag: string): number {
@@ -78,11 +97,20 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
         'on stop, how long running jobs may finish before they are handed back',
         String(SHUTDOWN_DRAIN_MS / 1000),
       )
+      .option(
+        '--token-rate <n>',
+        `API requests a second the API token may make, in bursts of twice that ` +
+          `(default ${RATE_TOKEN_PER_S})`,
+      )
       .option('--join <host[:port]>', 'join the mesh of the member at this address (any member)')
       .option('--token <token>', 'the join token for --join, from `gridx token` on a member')
       .option('--voters <n>', 'voters a new mesh keeps: 1, 3 or 5 (default 3)')
-      .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick, for slow links')
-      .option('--election-ticks <n>', 'Raft ticks without a coordinator before an election')
+      .option('--join-grant <credits>', 'credits a new mesh grants each peer’s owner (default 100)')
+      .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick (default 10), for slow links')
+      .option(
+        '--election-ticks <n>',
+        'Raft ticks without a coordinator before an election (default 30)',
+      )
       .addOption(
         new Option('--log-level <level>', 'detail of daemon.log')
           .choices(['debug', 'info', 'warn', 'error'])
@@ -98,6 +126,7 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
         const meshOptions = await parseMeshStartOptions(options)
         refuseSharedPorts(options, lazy)
         const noop = noopExecutorWanted(options, context.env)
+        const tokenRatePerS = tokenRate(options.tokenRate)
         await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
         const logger = await createDaemonLogger(options.dataDir, context.stderr, options.logLevel)
         // Loaded here, not at the top: client commands start faster without libp2p and LevelDB.
@@ -116,10 +145,14 @@ export function startCommand(context: CliContext, decorate: (c: Command) => Comm
           clock: context.clock,
           staticDir: context.staticDir,
           drainMs: seconds(options.drainTimeout, '--drain-timeout') * 1000,
+          ...(tokenRatePerS === undefined ? {} : { tokenRatePerS }),
           ...(meshOptions.join === undefined ? {} : { join: meshOptions.join }),
           ...(meshOptions.votersTarget === undefined
             ? {}
             : { voterTarget: meshOptions.votersTarget }),
+          ...(meshOptions.joinGrantMc === undefined
+            ? {}
+            : { joinGrantMc: meshOptions.joinGrantMc }),
           ...(meshOptions.raftTickMs === undefined ? {} : { raftTickMs: meshOptions.raftTickMs }),
           ...(meshOptions.electionTicks === undefined
             ? {}

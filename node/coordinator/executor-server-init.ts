@@ -18,10 +18,15 @@ export interface ExecutorServerEvents {
   readonly capacityChanged?: (link: RemoteExecutorLink) => void
   /** No heartbeat for a lease: the jobs believed to run on `peer` are lost. */
   readonly leaseExpired?: (peer: string, running: readonly RunningJob[]) => void
-  /** A report, with its fence unchecked (the log checks it). For a finished report the
-   * executor keeps resending until the returned promise resolves: resolve it once the report
-   * is committed (or refused as stale), not before. */
-  readonly report?: (link: RemoteExecutorLink, report: ExecutorReport) => void | Promise<void>
+  /** A report, with its fence unchecked (the log checks it). A finished report is acked (the
+   * executor forgets it) once the returned promise resolves, unless with false: resolve it
+   * once the report is committed (or refused as stale), not before, and with false when its
+   * proposal failed. Then the server ends the stream, and the executor sends the report again
+   * on its next one, to whichever peer is coordinator by then. */
+  readonly report?: (
+    link: RemoteExecutorLink,
+    report: ExecutorReport,
+  ) => void | Promise<boolean | void>
 }
 
 export interface ExecutorServerInit {

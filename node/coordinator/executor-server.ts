@@ -228,13 +228,24 @@ export class ExecutorServer {
 
   #report(link: RemoteExecutorLink, report: ExecutorReport, synthesized: boolean): void {
     if (report.type === 'finished') this.#leases.remove(link.peer, report.jobId, report.fence)
-    let settled: void | Promise<void> = undefined
+    const settled: { taken: void | Promise<boolean | void> } = { taken: undefined }
     this.#emit('report', () => {
-      settled = this.#init.events.report?.(link, report)
+      settled.taken = this.#init.events.report?.(link, report)
     })
     if (report.type !== 'finished' || synthesized) return
-    Promise.resolve(settled).then(
-      () => link.acknowledgeReport(report.jobId, report.fence),
+    Promise.resolve(settled.taken).then(
+      (taken) => {
+        if (taken !== false) return link.acknowledgeReport(report.jobId, report.fence)
+        // Not committed: no ack. The executor still holds the report and sends it again on its
+        // next stream, which this one's end starts, to whichever peer is coordinator then.
+        this.#init.logger.info({ peer: link.peer, jobId: report.jobId }, 'result not committed')
+        // The lease counts the job as the executor's again (unless a newer run of it is), so
+        // that it is declared lost if the executor never comes back with the result.
+        const { jobId, fence } = report
+        const newer = this.#leases.running(link.peer).some((job) => job.jobId === jobId)
+        if (!newer) this.#leases.add(link.peer, { jobId, fence })
+        link.channel.abort(new Error('a result was not committed: send it again'))
+      },
       (error: unknown) => this.#init.logger.error({ err: error, peer: link.peer }, 'report'),
     )
   }

@@ -38,6 +38,10 @@ export function isAfter(cursor: LogCursor, than: LogCursor | null): boolean {
 
 export class LiveLogs {
   readonly #jobs = new Map<string, JobLog>()
+  /** Followers of jobs whose output was dropped (to make room, or as this peer stopped
+   * leading): they are kept to hear the job's end, and their tails then come from the state.
+   * As many as there are follows, which their streams bound. */
+  readonly #followersOnly = new Map<string, Set<Listener>>()
 
   /** Jobs whose live output is kept now. */
   get size(): number {
@@ -47,14 +51,39 @@ export class LiveLogs {
   #log(jobId: string): JobLog {
     let log = this.#jobs.get(jobId)
     if (log === undefined) {
-      if (this.#jobs.size >= LIVE_LOG_JOBS_MAX) {
-        const oldest = this.#jobs.keys().next().value as string
-        this.#jobs.delete(oldest)
-      }
-      log = { chunks: [], bytes: 0, last: null, listeners: new Set() }
+      if (this.#jobs.size >= LIVE_LOG_JOBS_MAX) this.#evict()
+      const listeners = this.#followersOnly.get(jobId) ?? new Set<Listener>()
+      this.#followersOnly.delete(jobId)
+      log = { chunks: [], bytes: 0, last: null, listeners }
       this.#jobs.set(jobId, log)
     }
     return log
+  }
+
+  /** Makes room for one job: the oldest that nobody follows goes, or, when every job kept is
+   * followed, the oldest one's output, while its followers stay to hear its end. */
+  #evict(): void {
+    let victim: string | undefined
+    for (const [jobId, log] of this.#jobs) {
+      if (log.listeners.size === 0) {
+        victim = jobId
+        break
+      }
+    }
+    if (victim === undefined) {
+      victim = this.#jobs.keys().next().value as string
+      this.#followersOnly.set(victim, this.#jobs.get(victim)!.listeners)
+    }
+    this.#jobs.delete(victim)
+  }
+
+  /** This peer stopped leading: the output it kept is no coordinator's any more, and later
+   * chunks go to the new one. Drops all of it; followers stay, to hear each job's end. */
+  release(): void {
+    for (const [jobId, log] of this.#jobs) {
+      if (log.listeners.size > 0) this.#followersOnly.set(jobId, log.listeners)
+    }
+    this.#jobs.clear()
   }
 
   /** Appends a chunk numbered `at` by its executor; without `at` (an executor that does not
@@ -79,10 +108,11 @@ export class LiveLogs {
 
   /** Tells followers the job ended and forgets its live output. */
   end(jobId: string, state: JobState): void {
-    const log = this.#jobs.get(jobId)
-    if (log === undefined) return
-    for (const listener of log.listeners) listener({ end: true, state })
+    const listeners = this.#jobs.get(jobId)?.listeners ?? this.#followersOnly.get(jobId)
+    if (listeners === undefined) return
     this.#jobs.delete(jobId)
+    this.#followersOnly.delete(jobId)
+    for (const listener of [...listeners]) listener({ end: true, state })
   }
 
   /** Replays what the job printed after `after` (everything kept when absent), then follows
@@ -90,9 +120,13 @@ export class LiveLogs {
   follow(jobId: string, listener: Listener, after: LogCursor | null = null): () => void {
     const log = this.#log(jobId)
     for (const chunk of log.chunks) if (isAfter(chunk, after)) listener(chunk)
-    log.listeners.add(listener)
+    const { listeners } = log
+    listeners.add(listener)
     return () => {
-      log.listeners.delete(listener)
+      listeners.delete(listener)
+      if (listeners.size === 0 && this.#followersOnly.get(jobId) === listeners) {
+        this.#followersOnly.delete(jobId)
+      }
     }
   }
 }

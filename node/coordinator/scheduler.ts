@@ -80,10 +80,11 @@ export class Scheduler {
     this.#links.delete(peer)
   }
 
-  /** Executors call this with every report; it never throws. A finished report's promise
-   * settles once its proposal is committed or refused, so that a remote executor is acked
-   * only then (and resends otherwise). */
-  report(report: ExecutorReport): Promise<void> {
+  /** Executors call this with every report; it never rejects. It resolves true once the
+   * report's proposal is committed or refused by the state for good (a stale fence), false
+   * when the proposal failed (no quorum, a change of coordinator, overload): the executor
+   * keeps a finished report until true, and sends it again otherwise. */
+  report(report: ExecutorReport): Promise<boolean> {
     switch (report.type) {
       case 'started':
         return this.#propose(
@@ -97,7 +98,7 @@ export class Scheduler {
           report.data,
           report.seq === undefined ? undefined : { fence: report.fence, seq: report.seq },
         )
-        return Promise.resolve()
+        return Promise.resolve(true)
       case 'finished':
         return this.#propose(
           {
@@ -227,15 +228,18 @@ export class Scheduler {
     }
   }
 
-  /** Proposes a command whose refusal is expected now and then (a stale report): log it. */
-  #propose(command: Command, what: string): Promise<void> {
-    return this.#init.ledger
-      .propose(command)
-      .then((result) => {
+  /** Proposes a command whose refusal is expected now and then (a stale report): log it.
+   * True once committed (applied or refused), false when the proposal failed. */
+  #propose(command: Command, what: string): Promise<boolean> {
+    return this.#init.ledger.propose(command).then(
+      (result) => {
         if (!result.ok) this.#init.logger.info({ command: command.type, error: result.error }, what)
-      })
-      .catch((error: unknown) =>
-        this.#init.logger.error({ err: error, command: command.type }, what),
-      )
+        return true
+      },
+      (error: unknown) => {
+        this.#init.logger.error({ err: error, command: command.type }, what)
+        return false
+      },
+    )
   }
 }

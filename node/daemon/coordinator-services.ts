@@ -45,7 +45,12 @@ export class MembershipServices {
 
   constructor(init: MembershipServicesInit) {
     this.#init = init
-    this.#unsubscribe = init.ledger.onLeadership((leading) => this.#lead(leading))
+    this.#unsubscribe = init.ledger.onLeadership((leading, status) => {
+      // One line per change: how often the coordinator moves is what an operator asks first.
+      const what = leading ? 'became the coordinator' : 'no longer the coordinator'
+      init.logger.info({ term: status.term, leader: status.leader }, what)
+      this.#lead(leading)
+    })
     this.#lead(init.ledger.status().role === 'leader')
   }
 

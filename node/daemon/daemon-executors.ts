@@ -211,7 +211,8 @@ export interface LocalCoordinator {
  * cancels them, the scheduler counts them as running here) and their reports go straight to
  * this peer's scheduler, so they reach the coordinator and are not declared lost. The other
  * way round, the jobs the local link took while this peer led are listed in the client's hello
- * to the next coordinator, and its cancels reach them. */
+ * to the next coordinator, and its cancels reach them; their reports go through the client
+ * always, so they reach whichever peer leads and a result is kept until it is committed. */
 export function dialCoordinator(
   components: Components,
   ledger: RaftDriver,
@@ -233,6 +234,7 @@ export function dialCoordinator(
     { findCoordinator, runner, capacity, logger, localJobs: local.link },
   )
   local.link.adopt(client)
+  local.link.routeThrough((report) => client.relay(report))
   let detach: (() => void) | null = null
   const lead = (leading: boolean) => {
     detach?.()
@@ -242,9 +244,10 @@ export function dialCoordinator(
   lead(ledger.status().role === 'leader')
   client.start()
   // A stop drains the client's jobs and the local link's together, within one drain: those
-  // that do not finish in it are handed back, each reported, so they are requeued at once.
+  // that do not finish in it are handed back, each reported (the link's through the client),
+  // so they are requeued at once.
   return async (drainNowMs = drainMs) => {
-    await Promise.all([client.stop(drainNowMs), local.link.drain(drainNowMs)])
+    await client.stop(drainNowMs)
     unsubscribe()
     lead(false)
   }

@@ -74,8 +74,9 @@ export async function foundMesh(
   ledger: RaftDriver,
   peerId: string,
   dataDir: string,
-  voterTarget: number = MESH_VOTER_TARGET_DEFAULT,
+  founding: { readonly voterTarget?: number; readonly joinGrantMc?: number } = {},
 ): Promise<string> {
+  const voterTarget = founding.voterTarget ?? MESH_VOTER_TARGET_DEFAULT
   const state = await ledger.read()
   if (state.mesh === null) {
     const secrets = { voter: generateJoinSecret(), executor: generateJoinSecret() }
@@ -83,7 +84,10 @@ export async function foundMesh(
     const result = await ledger.propose({
       type: 'mesh.genesis',
       meshId: `mesh-${peerId.slice(-12)}`,
-      policy: state.policy,
+      policy:
+        founding.joinGrantMc === undefined
+          ? state.policy
+          : { ...state.policy, joinGrantMc: founding.joinGrantMc },
       founder: peerId,
       owner: peerId,
       voterTarget,

@@ -1,6 +1,6 @@
 // Live logs in the daemon: every peer serves `/gridx/logs/1.0.0` from its LiveLogs (which has
-// output while this peer is the coordinator) and relays, for its own clients, the output the
-// coordinator has, over one stream.
+// output while this peer is the coordinator, and ends its followers' jobs as the state does)
+// and relays, for its own clients, the output the coordinator has, over one stream.
 import type { Logger } from 'pino'
 import type { RaftDriver } from '../../ledger/index.ts'
 import { isFinalJobState } from '../../protocol/index.ts'
@@ -27,6 +27,17 @@ export async function startLogsRelay(
     logger,
   })
   await server.start()
+  // The scheduler ends live output only while this peer leads. A job ends on every replica,
+  // so followers kept here after a step-down hear its end too; what this peer kept as the
+  // coordinator goes when it stops leading, since later chunks go to the next one.
+  const stopEnds = ledger.onApplied((entry, result) => {
+    if (!result.ok || !('jobId' in entry.command)) return
+    const job = ledger.localRead().jobs.get(entry.command.jobId)
+    if (job !== undefined && isFinalJobState(job.state)) liveLogs.end(job.id, job.state)
+  })
+  const stopRelease = ledger.onLeadership((leading) => {
+    if (!leading) liveLogs.release()
+  })
   const relay = new LogsRelay(components, {
     self: ledger.id,
     local: liveLogs,
@@ -43,6 +54,8 @@ export async function startLogsRelay(
   return {
     relay,
     stop: async () => {
+      stopEnds()
+      stopRelease()
       relay.stop()
       await server.stop()
     },

@@ -37,6 +37,8 @@ export interface DaemonMeshInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`), recorded in its genesis. */
   readonly voterTarget?: VoterTarget
+  /** Millicredits a new mesh grants each owner (`--join-grant`), recorded in its genesis. */
+  readonly joinGrantMc?: number
   /** Test-only: cuts this peer off from others while it runs. */
   readonly partition?: MeshPartition
 }
@@ -137,7 +139,7 @@ export async function startDaemonMesh(
   push('ledger', () => opened.stop())
   const meshId =
     record === null
-      ? await foundMesh(opened, identity.peerId, init.dataDir, init.voterTarget)
+      ? await foundMesh(opened, identity.peerId, init.dataDir, init)
       : await caughtUp(opened, record)
   push('addresses', await followAddresses(opened, mesh, init.logger))
   push('membership', syncMembership(opened, init.logger))

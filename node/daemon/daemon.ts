@@ -12,7 +12,7 @@ import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import { startLogsRelay } from './daemon-logs.ts'
-import type { ExecutorCapacity } from '../coordinator/index.ts'
+import type { ExecutorCapacity, ExecutorReport } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
@@ -88,6 +88,10 @@ export interface DaemonInit {
   readonly join?: { readonly address: string; readonly token: JoinToken }
   /** Voters a new mesh keeps (`--voters`); a joiner takes the mesh's. */
   readonly voterTarget?: 1 | 3 | 5
+  /** Millicredits a new mesh grants each owner (`--join-grant`), recorded in its genesis. */
+  readonly joinGrantMc?: number
+  /** Requests a second the API token may make (`--token-rate`); its burst is twice that. */
+  readonly tokenRatePerS?: number
   /** Test-only: cuts this peer off from others while it runs (main.ts never sets it). */
   readonly partition?: MeshPartition
 }
@@ -189,7 +193,6 @@ export class Daemon {
     this.#push('blobs', blobs.stop)
     const executor = await this.#startExecutor(ledger, scheduler, blobs, (report) => {
       if (report.type === 'started') ledgerMetrics.containerStarts.inc()
-      void scheduler.report(report)
     })
     if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
@@ -304,7 +307,7 @@ export class Daemon {
     ledger: RaftDriver,
     scheduler: Scheduler,
     blobs: DaemonBlobs,
-    report: ConstructorParameters<typeof LocalExecutorLink>[0]['report'],
+    observe: (report: ExecutorReport) => void,
   ): Promise<LocalExecutor | null> {
     const { createExecutor, logger } = this.#init
     if (createExecutor === null) {
@@ -333,7 +336,9 @@ export class Daemon {
         const status = executor.status()
         return status.available ? status.capacity : null
       },
-      report,
+      // Until dialCoordinator routes them through the executor client.
+      report: (report) => void scheduler.report(report),
+      observe,
     })
     await this.#propose(ledger, {
       type: 'executor.register',
@@ -376,6 +381,14 @@ export class Daemon {
       staticDir: this.#init.staticDir,
       blobs: blobs.backend,
       ...(this.#init.allowOrigins === undefined ? {} : { allowOrigins: this.#init.allowOrigins }),
+      ...(this.#init.tokenRatePerS === undefined
+        ? {}
+        : {
+            limits: {
+              tokenPerS: this.#init.tokenRatePerS,
+              tokenBurst: 2 * this.#init.tokenRatePerS,
+            },
+          }),
       backend: {
         call: (method, params, context) =>
           (api.handlers[method] as (p: unknown, c: unknown) => Promise<never>)(params, context),

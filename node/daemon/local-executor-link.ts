@@ -31,7 +31,8 @@ export class LocalExecutorLink implements ExecutorLink {
   readonly owner: string
   readonly #runner: JobRunner
   readonly #capacity: () => ExecutorCapacity | null
-  readonly #report: (report: ExecutorReport) => void
+  #report: (report: ExecutorReport) => void
+  readonly #observe: (report: ExecutorReport) => void
   readonly #running = new Map<string, Running>()
   #accepting = true
   #adopted: AdoptedJobs | null = null
@@ -41,13 +42,29 @@ export class LocalExecutorLink implements ExecutorLink {
     owner: string
     runner: JobRunner
     capacity: () => ExecutorCapacity | null
+    /** Where reports go until `routeThrough` names another way. */
     report: (report: ExecutorReport) => void
+    /** Told of every report, whichever way it goes (metrics). */
+    observe?: (report: ExecutorReport) => void
   }) {
     this.peer = init.peer
     this.owner = init.owner
     this.#runner = init.runner
     this.#capacity = init.capacity
     this.#report = init.report
+    this.#observe = init.observe ?? (() => undefined)
+  }
+
+  /** Sends every report from now on to `route` (the executor client's relay): a job this
+   * link started while its peer led outlives the leadership, and its output and result must
+   * reach whichever peer leads now, kept until committed, not this peer's own scheduler. */
+  routeThrough(route: (report: ExecutorReport) => void): void {
+    this.#report = route
+  }
+
+  #send(report: ExecutorReport): void {
+    this.#observe(report)
+    this.#report(report)
   }
 
   capacity(): ExecutorCapacity | null {
@@ -72,7 +89,7 @@ export class LocalExecutorLink implements ExecutorLink {
   assign(assignment: Assignment): void {
     const { jobId, fence } = assignment
     if (!this.#accepting) {
-      this.#report({
+      this.#send({
         type: 'finished',
         jobId,
         fence,
@@ -91,9 +108,9 @@ export class LocalExecutorLink implements ExecutorLink {
     running.done = this.#runner
       .run(assignment, {
         signal: running.controller.signal,
-        onStarted: () => this.#report({ type: 'started', jobId, fence }),
+        onStarted: () => this.#send({ type: 'started', jobId, fence }),
         onOutput: (stream, data) =>
-          this.#report({ type: 'output', jobId, fence, stream, data, seq: seq++ }),
+          this.#send({ type: 'output', jobId, fence, stream, data, seq: seq++ }),
       })
       .then(
         (outcome) => {
@@ -111,7 +128,7 @@ export class LocalExecutorLink implements ExecutorLink {
   }
 
   #finish(jobId: string, fence: number, outcome: RunOutcome): void {
-    this.#report({ type: 'finished', jobId, fence, outcome })
+    this.#send({ type: 'finished', jobId, fence, outcome })
   }
 
   cancel(jobId: string): void {

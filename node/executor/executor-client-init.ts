@@ -51,6 +51,8 @@ export interface ExecutorClientInit {
   readonly localJobs?: {
     list(): readonly { jobId: string; fence: number }[]
     cancel(jobId: string): void
+    /** Lets them finish for up to `drainMs`, then hands back the rest, each reported. */
+    drain?(drainMs: number): Promise<void>
   }
   /** In [0, 1), for the backoff's jitter. */
   readonly random?: () => number
@@ -64,5 +66,6 @@ export interface ExecutorClientComponents {
   }
 }
 
-/** The coordinator in this process, while this peer leads: the scheduler's report. */
-export type LocalSink = (report: ExecutorReport) => Promise<void>
+/** The coordinator in this process, while this peer leads: the scheduler's report. It
+ * resolves false when the report's proposal failed, and the client sends it again. */
+export type LocalSink = (report: ExecutorReport) => Promise<boolean | void>

@@ -29,6 +29,7 @@ import {
 } from './executor-client-init.ts'
 import { ExecutorJobs } from './executor-jobs.ts'
 import { dialTargets, sleep } from './executor-dial.ts'
+import { LocalDelivery } from './executor-client-local.ts'
 import { ReportBuffer } from './executor-reports.ts'
 
 type Channel = FrameChannel<CoordinatorFrame, ExecutorFrame>
@@ -39,7 +40,7 @@ export class ExecutorClient {
   readonly #reports: ReportBuffer
   readonly #jobs: ExecutorJobs
   #channel: Channel | null = null
-  #local: LocalSink | null = null
+  readonly #local: LocalDelivery
   /** Aborted when the current stream ends. */
   #streamEnded: AbortSignal = AbortSignal.abort()
   #abort = new AbortController()
@@ -53,6 +54,18 @@ export class ExecutorClient {
     this.#jobs = new ExecutorJobs({
       runner: init.runner,
       report: (report) => this.#report(report),
+      logger: init.logger,
+    })
+    this.#local = new LocalDelivery({
+      reports: this.#reports,
+      backoffMs: (attempt) =>
+        backoffDelayMs(
+          attempt,
+          init.reconnectMsMin ?? EXECUTOR_RECONNECT_MS_MIN,
+          init.reconnectMsMax ?? EXECUTOR_RECONNECT_MS_MAX,
+          (init.random ?? Math.random)(),
+        ),
+      signal: () => this.#abort.signal,
       logger: init.logger,
     })
   }
@@ -78,6 +91,13 @@ export class ExecutorClient {
     return this.#jobs.fences()
   }
 
+  /** A report of a job this peer runs outside the client (its local link's): it goes the
+   * way the client's own do, to this peer's scheduler while it leads, else to whichever peer
+   * is coordinator, and a finished one is kept until that coordinator has committed it. */
+  relay(report: ExecutorReport): void {
+    this.#report(report)
+  }
+
   /** Kills one job's container, if it runs here, wherever the cancel comes from. */
   cancel(jobId: string): void {
     this.#jobs.cancel(jobId)
@@ -87,27 +107,12 @@ export class ExecutorClient {
    * While this peer is the coordinator there is none to dial: the jobs it took from its
    * predecessor go on, and their reports (those kept meanwhile first) go to `sink`, the
    * coordinator in this process. A finished report is forgotten once the sink's promise
-   * resolves (the scheduler's: committed or refused). Returns the detach, for when this peer
-   * stops leading: reports then wait for the next coordinator's stream again.
+   * resolves (the scheduler's: committed or refused), and is sent again, with backoff, while it
+   * resolves false (its proposal failed). Returns the detach, for when this peer stops
+   * leading: reports then wait for the next coordinator's stream again.
    */
   serveLocally(sink: LocalSink): () => void {
-    this.#local = sink
-    this.#reports.resend((report) => {
-      this.#deliverLocally(sink, report)
-      return true
-    })
-    return () => {
-      if (this.#local === sink) this.#local = null
-    }
-  }
-
-  #deliverLocally(sink: LocalSink, report: ExecutorReport): void {
-    sink(report).then(
-      () => {
-        if (report.type === 'finished') this.#reports.acknowledge(report.jobId, report.fence)
-      },
-      (error: unknown) => this.#init.logger.warn({ err: error }, 'report not taken locally'),
-    )
+    return this.#local.attach(sink)
   }
 
   start(): void {
@@ -121,8 +126,9 @@ export class ExecutorClient {
    * bounded time for the coordinator to acknowledge those results, then closes the stream. */
   async stop(drainMs = 0): Promise<void> {
     this.#jobs.accepting = false
-    await this.#jobs.drain(drainMs)
-    if (this.#local !== null) await this.#reports.settled(this.#ackTimeoutMs())
+    // The local link's jobs report through this client too: their results come before the end.
+    await Promise.all([this.#jobs.drain(drainMs), this.#init.localJobs?.drain?.(drainMs)])
+    if (this.#local.attached) await this.#reports.settled(this.#ackTimeoutMs())
     else if (this.connected) await this.#reports.settled(this.#ackTimeoutMs(), this.#streamEnded)
     this.#abort.abort(new Error('the executor client stopped'))
     await this.#channel?.close(this.#ackTimeoutMs())
@@ -269,12 +275,7 @@ export class ExecutorClient {
   }
 
   #report(report: ExecutorReport): void {
-    const local = this.#local
-    if (local !== null) {
-      if (report.type === 'finished') this.#reports.keep(report)
-      this.#deliverLocally(local, report)
-      return
-    }
+    if (this.#local.deliver(report)) return
     const channel = this.#channel
     const sent = channel !== null && this.#trySend(channel, { type: 'report', report })
     if (!sent || report.type === 'finished') this.#reports.keep(report)

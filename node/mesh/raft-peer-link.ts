@@ -75,6 +75,8 @@ export class RaftPeerLink {
   #connected: Connected | undefined
   #wake: PromiseWithResolvers<void> | undefined
   #backoffMs = 0
+  /** Ends the backoff under way early: the peer has shown it is reachable. */
+  #backoffCut: AbortController | undefined
   #nextSnapshotId = 1
   /** Set while the peer cannot be reached or keeps up, so one outage logs one line. */
   #unreachableLogged = false
@@ -119,6 +121,14 @@ export class RaftPeerLink {
     this.#queue.push({ bytes, snapshot })
     if (!snapshot) this.#queuedBytes += bytes.byteLength
     this.#wake?.resolve()
+  }
+
+  /** The peer opened a stream to us, so it can be reached: a backoff under way ends now.
+   * Else a voter back from a crash may wait out the longest backoff for a vote's reply. */
+  reachable(): void {
+    if (this.#connected !== undefined) return
+    this.#backoffMs = 0
+    this.#backoffCut?.abort()
   }
 
   /** Stops sending; queued and unacknowledged snapshots are reported undelivered. */
@@ -275,10 +285,16 @@ export class RaftPeerLink {
   async #backoff(): Promise<void> {
     const { backoffMsMin, backoffMsMax } = this.#init.limits
     this.#backoffMs = Math.min(backoffMsMax, Math.max(backoffMsMin, this.#backoffMs * 2))
+    const cut = new AbortController()
+    this.#backoffCut = cut
     try {
-      await sleep(this.#backoffMs, undefined, { signal: this.#stopping.signal })
+      await sleep(this.#backoffMs, undefined, {
+        signal: AbortSignal.any([this.#stopping.signal, cut.signal]),
+      })
     } catch (error) {
-      if (!this.#stopping.signal.aborted) throw error
+      if (!this.#stopping.signal.aborted && !cut.signal.aborted) throw error
+    } finally {
+      this.#backoffCut = undefined
     }
   }
 

@@ -164,6 +164,8 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
       stream.abort(new Error(`raft stream refused: ${reason}`))
       return
     }
+    // Our own stream to that peer may be waiting out a backoff it no longer needs.
+    this.#links.get(remotePeer)?.reachable()
     this.#inbound.get(remotePeer)?.abort(new Error('replaced by a newer stream'))
     this.#inbound.set(remotePeer, stream)
     void serveRaftStream({

@@ -121,6 +121,28 @@ describe('RaftDriver', () => {
     }
   })
 
+  it('should confirm reads asked together with one ReadIndex when a follower asks', async () => {
+    const m = await mesh(['a', 'b', 'c'])
+    await m.until(() => m.leader() !== undefined)
+    const leader = m.leader()
+    const follower = m.live().find((peer) => peer !== leader)
+    if (leader === undefined || follower === undefined) throw new Error('no leader')
+    expect((await m.settle(leader.driver.propose(open('alice')))).ok).toBe(true)
+    await m.settle(follower.driver.read())
+    let requests = 0
+    m.network.onSend = (from, message) => {
+      if (from === follower.id && message.type === 'read-index') requests++
+    }
+    const states = await m.settle(
+      Promise.all(Array.from({ length: 50 }, () => follower.driver.read())),
+    )
+    for (const state of states) expect(state.accounts.has('alice')).toBe(true)
+    // One round confirms them all (etcd's server batches reads the same way); a second may
+    // go if a tick's resend falls in between.
+    expect(requests).toBeGreaterThanOrEqual(1)
+    expect(requests).toBeLessThanOrEqual(2)
+  })
+
   it('should restart from its snapshot and a bounded log when the log was compacted', async () => {
     const m = await mesh(['a'], { everyEntries: 10, retainEntries: 2 })
     const a = m.peer('a')

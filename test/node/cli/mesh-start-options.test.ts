@@ -92,4 +92,18 @@ describe('gridx start mesh flags', () => {
       /election timeout of 100000 ms is over the 60000 ms/,
     )
   })
+
+  it('should take a new mesh’s join grant in credits when --join-grant is given', async () => {
+    expect(await parseMeshStartOptions({ joinGrant: '5000' })).toEqual({ joinGrantMc: 5_000_000 })
+    expect(await parseMeshStartOptions({ joinGrant: '0' })).toEqual({ joinGrantMc: 0 })
+  })
+
+  it('should refuse --join-grant out of bounds or when the peer joins', async () => {
+    for (const bad of ['-1', '1.5', 'lots', '1000000001']) {
+      expect(await failure({ joinGrant: bad })).toMatch(/--join-grant takes credits from 0 to/)
+    }
+    expect(await failure({ join: '127.0.0.7', token, joinGrant: '10' })).toMatch(
+      /--join-grant .* creates/,
+    )
+  })
 })

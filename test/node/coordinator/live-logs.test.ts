@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { LiveLogs } from '../../../node/coordinator/index.ts'
 import type { LiveLogEvent } from '../../../node/coordinator/index.ts'
+import { LIVE_LOG_JOBS_MAX } from '../../../protocol/index.ts'
 
 function collect(): { events: LiveLogEvent[]; push: (event: LiveLogEvent) => void } {
   const events: LiveLogEvent[] = []
@@ -61,5 +62,39 @@ describe('LiveLogs', () => {
     logs.end('j1', 'succeeded')
     expect(texts(events)).toEqual(['a', 'end:succeeded'])
     expect(logs.size).toBe(0)
+  })
+
+  it('should keep a followed job, and end its follower, when more jobs come than it keeps', () => {
+    const logs = new LiveLogs()
+    const { events, push } = collect()
+    logs.follow('jfollowed', push)
+    logs.append('jfollowed', 'stdout', 'a', { fence: 1, seq: 0 })
+    for (let n = 0; n < LIVE_LOG_JOBS_MAX; n++) logs.append(`j${n}`, 'stdout', 'x')
+    expect(logs.size).toBe(LIVE_LOG_JOBS_MAX)
+    logs.append('jfollowed', 'stdout', 'b', { fence: 1, seq: 1 })
+    logs.end('jfollowed', 'succeeded')
+    expect(texts(events)).toEqual(['a', 'b', 'end:succeeded'])
+  })
+
+  it('should drop the oldest followed job only when every job kept is followed', () => {
+    const logs = new LiveLogs()
+    const followers = Array.from({ length: LIVE_LOG_JOBS_MAX + 1 }, () => collect())
+    followers.forEach((follower, n) => logs.follow(`j${n}`, follower.push))
+    expect(logs.size).toBe(LIVE_LOG_JOBS_MAX)
+    // Its output is gone, but its follower is kept and still hears the end, from the state.
+    logs.end('j0', 'failed')
+    expect(texts(followers[0]!.events)).toEqual(['end:failed'])
+  })
+
+  it('should drop what it kept and still end a follower when this peer stops leading', () => {
+    const logs = new LiveLogs()
+    const { events, push } = collect()
+    logs.follow('j1', push)
+    logs.append('j1', 'stdout', 'a', { fence: 1, seq: 0 })
+    logs.append('j2', 'stdout', 'b', { fence: 1, seq: 0 })
+    logs.release()
+    expect(logs.size).toBe(0)
+    logs.end('j1', 'succeeded')
+    expect(texts(events)).toEqual(['a', 'end:succeeded'])
   })
 })

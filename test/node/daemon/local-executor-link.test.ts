@@ -3,160 +3,50 @@
 // ticked in the background), each with a real libp2p node on 127.0.0.1 running what the
 // daemon runs: its scheduler while it leads, serveExecutors, and on the executor peer its
 // LocalExecutorLink and dialCoordinator.
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { transferLeadership } from '../../../ledger/index.ts'
-import type { RaftDriver } from '../../../ledger/index.ts'
-import { DEFAULT_POLICY } from '../../../protocol/index.ts'
-import { LiveLogs, Scheduler } from '../../../node/coordinator/index.ts'
-import {
-  ComponentsPort,
-  dialCoordinator,
-  serveExecutors,
-} from '../../../node/daemon/daemon-executors.ts'
-import { LocalExecutorLink } from '../../../node/daemon/local-executor-link.ts'
-import { RaftMesh } from '../../fixtures/raft-mesh.ts'
-import { capacity, FakeRunner, jobId, Recorder } from '../coordinator/fixtures/executor-mesh.ts'
-import { spec, succeeded, SUBMITTER } from './fixtures/executor-failover.ts'
+import { startLogsRelay } from '../../../node/daemon/daemon-logs.ts'
+import { jobId, Recorder } from '../coordinator/fixtures/executor-mesh.ts'
+import { SUBMITTER, succeeded } from './fixtures/executor-failover.ts'
+import { LEASE_MS, meshOfTwo, overload, stopAll } from './fixtures/local-link-mesh.ts'
 
-const LEASE_MS = 2000
-const logger = pino({ level: 'silent' })
-const stops: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop()
-})
-
-async function libp2pPeer() {
-  const port = new ComponentsPort()
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { gridxComponents: port.service },
-  })
-  stops.push(async () => {
-    await node.stop()
-  })
-  return { node, port, id: node.peerId.toString() }
-}
-
-/** What the daemon runs on every peer for jobs: its scheduler while it leads, the server. */
-function coordinatorRole(ledger: RaftDriver) {
-  const scheduler = new Scheduler({ ledger, liveLogs: new LiveLogs(), clock: Date, logger })
-  const unsubscribe = ledger.onLeadership((leading) => {
-    if (leading) scheduler.start()
-    else scheduler.stop()
-  })
-  if (ledger.status().role === 'leader') scheduler.start()
-  stops.push(async () => {
-    unsubscribe()
-    scheduler.stop()
-  })
-  return scheduler
-}
-
-async function twoPeers() {
-  const a = await libp2pPeer()
-  const b = await libp2pPeer()
-  const mesh = await RaftMesh.create([a.id, b.id])
-  let ticking = true
-  const ticker = (async () => {
-    while (ticking) {
-      await mesh.tick()
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-  })()
-  stops.push(async () => {
-    ticking = false
-    await ticker
-    await mesh.close()
-  })
-  await mesh.until(() => mesh.leader() !== undefined)
-  const ledgerA = mesh.peer(a.id).driver
-  const ledgerB = mesh.peer(b.id).driver
-  if (mesh.leader()?.id !== a.id) await transferLeadership(mesh.leader()!.driver, a.id)
-  const propose = async (command: Parameters<RaftDriver['propose']>[0]) => {
-    const result = await ledgerA.propose(command)
-    if (!result.ok) throw new Error(`${command.type}: ${result.error.message}`)
-  }
-  await propose({
-    type: 'mesh.genesis',
-    meshId: 'mesh-local-link',
-    policy: DEFAULT_POLICY,
-    founder: a.id,
-    owner: SUBMITTER,
-    voterTarget: 3,
-    secrets: { voter: '1'.repeat(64), executor: '2'.repeat(64) },
-  })
-  await propose({ type: 'peer.admit', peer: a.id, owner: SUBMITTER, roles: ['voter'] })
-  await propose({ type: 'peer.admit', peer: b.id, owner: 'owner-bob', roles: ['executor'] })
-  const addresses = a.node.getMultiaddrs().map(String)
-  await propose({ type: 'peer.address', peer: a.id, addresses })
-  await propose({ type: 'executor.register', peer: b.id, owner: 'owner-bob' })
-  return { a, b, ledgerA, ledgerB, propose }
-}
-
-/** Peer A runs no jobs; peer B runs its executor as the daemon does, as a local link while it
- * leads and through dialCoordinator otherwise. Both serve executors while they lead. */
-async function meshOfTwo() {
-  const peers = await twoPeers()
-  const { a, b, ledgerA, ledgerB } = peers
-  const sweeps = new Recorder<{ peer: string; lost: readonly string[] }>()
-  for (const [peer, ledger] of [
-    [a, ledgerA],
-    [b, ledgerB],
-  ] as const) {
-    const served = serveExecutors(peer.port.components, ledger, coordinatorRole(ledger), logger, {
-      leaseMs: LEASE_MS,
-      onSwept: (lost) => sweeps.push({ peer: peer.id, lost }),
-    })
-    stops.push(served.stop)
-  }
-  const schedulerB = coordinatorRole(ledgerB)
-  const runner = new FakeRunner()
-  const link = new LocalExecutorLink({
-    peer: b.id,
-    owner: 'owner-bob',
-    runner,
-    capacity: () => capacity,
-    report: (report) => void schedulerB.report(report),
-  })
-  schedulerB.addExecutor(link, link.runningJobs())
-  const local = { scheduler: schedulerB, link }
-  const stopExecutor = dialCoordinator(
-    b.port.components,
-    ledgerB,
-    runner,
-    () => capacity,
-    logger,
-    local,
-  )
-  stops.push(stopExecutor)
-  const lost: string[] = []
-  for (const ledger of [ledgerA, ledgerB]) {
-    ledger.onApplied((entry) => {
-      if (entry.command.type === 'job.lost') lost.push(entry.command.jobId)
-    })
-  }
-  const submit = async (id: string) => {
-    const ids = { jobId: id, idempotencyId: id }
-    await peers.propose({ type: 'job.submit', ...ids, submitter: SUBMITTER, spec })
-  }
-  const finished = (ledger: RaftDriver) =>
-    new Promise<void>((resolve) =>
-      ledger.onApplied((entry, result) => {
-        if (entry.command.type === 'job.finish' && result.ok) resolve()
-      }),
-    )
-  return { ...peers, sweeps, runner, link, lost, submit, finished, stopExecutor }
-}
+const silent = pino({ level: 'silent' })
+afterEach(stopAll)
 
 describe('LocalExecutorLink across a change of coordinator', () => {
+  it('should resend a result whose proposal failed when the coordinator took it', async () => {
+    const peers = await meshOfTwo()
+    const { ledgerA, runner, lost, submit, finished } = peers
+    const id = jobId(16)
+    await submit(id)
+    const run = await runner.started(id)
+    const heal = overload(peers, ledgerA)
+    const done = finished(ledgerA)
+    run.finish(succeeded('kept\n'))
+    await heal()
+    await done
+    expect(ledgerA.localRead().jobs.get(id)).toMatchObject({ state: 'succeeded' })
+    expect(lost).toEqual([])
+  })
+
+  it('should retry a result its own scheduler failed to propose while it leads', async () => {
+    const peers = await meshOfTwo()
+    const { ledgerA, ledgerB, runner, lost, submit, finished } = peers
+    const id = jobId(17)
+    await submit(id)
+    const run = await runner.started(id)
+    // The client's job is adopted by the local link: its report goes to B's own scheduler.
+    await transferLeadership(ledgerA, ledgerB.id)
+    const heal = overload(peers, ledgerB)
+    const done = finished(ledgerB)
+    run.finish(succeeded('kept\n'))
+    await heal()
+    await done
+    expect(ledgerB.localRead().jobs.get(id)).toMatchObject({ state: 'succeeded' })
+    expect(lost).toEqual([])
+  })
+
   it("should take over the client's jobs when its own peer becomes coordinator", async () => {
     const { b, ledgerA, ledgerB, propose, sweeps, runner, link, lost, submit, finished } =
       await meshOfTwo()
@@ -224,5 +114,44 @@ describe('LocalExecutorLink across a change of coordinator', () => {
     // Handed back, not left for a lease to run out: it waits in the queue for an executor.
     await requeued
     expect(ledgerA.localRead().jobs.get(id)).toMatchObject({ state: 'queued', executor: null })
+  })
+
+  it("should send the local link's live output to the new coordinator after a step-down", async () => {
+    const { ledgerA, ledgerB, runner, submit, liveLogsA } = await meshOfTwo()
+    await transferLeadership(ledgerA, ledgerB.id)
+    const id = jobId(18)
+    await submit(id)
+    const run = await runner.started(id)
+    run.hooks.onOutput?.('stdout', 'before\n')
+    await transferLeadership(ledgerB, ledgerA.id)
+    const seen = new Recorder<string>()
+    liveLogsA.follow(id, (event) => {
+      if ('data' in event) seen.push(event.data)
+    })
+    run.hooks.onOutput?.('stdout', 'after\n')
+    expect(await seen.next((data) => data === 'after\n', 10_000)).toBe('after\n')
+  })
+
+  it('should end a follower kept on a peer that stopped leading, and keep no output there', async () => {
+    const { b, ledgerA, ledgerB, runner, submit, liveLogsB, finished } = await meshOfTwo()
+    const relay = await startLogsRelay(b.port.components, ledgerB, liveLogsB, silent)
+    try {
+      await transferLeadership(ledgerA, ledgerB.id)
+      const id = jobId(19)
+      await submit(id)
+      const run = await runner.started(id)
+      run.hooks.onOutput?.('stdout', 'before\n')
+      const events = new Recorder<string>()
+      liveLogsB.follow(id, (event) => events.push('data' in event ? event.data : event.state))
+      expect(await events.next()).toBe('before\n')
+      await transferLeadership(ledgerB, ledgerA.id)
+      expect(liveLogsB.size).toBe(0)
+      const done = finished(ledgerB)
+      run.finish(succeeded('done\n'))
+      await done
+      expect(await events.next((event) => event !== 'before\n')).toBe('succeeded')
+    } finally {
+      await relay.stop()
+    }
   })
 })

@@ -77,6 +77,36 @@ describe('raft transport when a peer dies', () => {
   })
 })
 
+describe('raft transport when a peer comes back', () => {
+  it('should send at once, not after its backoff, when the peer opens a stream to it', async () => {
+    // A backoff far longer than the poll below: only the peer's own stream can end it early.
+    const limits = { backoffMsMin: 60_000, backoffMsMax: 60_000 }
+    const voter = await peer({ limits })
+    const privateKey = await generateKeyPair('Ed25519')
+    const other = await peer({ privateKey })
+    await meshTogether([voter, other])
+    voter.transport.send([appendMessage(voter, other, 1)])
+    await expect.poll(() => other.received.length).toBe(1)
+    const port = portOf(other)
+    await other.node.stop()
+    await expect.poll(() => voter.transport.stats(other.id)?.connected).toBe(false)
+    // The link fails to open a stream to the dead peer and sleeps out its backoff.
+    voter.transport.send([appendMessage(voter, other, 2)])
+    await expect
+      .poll(() => voter.log.some((line) => line.msg === 'cannot open a raft stream, retrying'))
+      .toBe(true)
+
+    const back = await peer({ privateKey, port })
+    await meshTogether([voter, back])
+    // What a restarted voter does in an election: it writes first.
+    back.transport.send([appendMessage(back, voter, 1)])
+    await expect.poll(() => voter.received.length, { timeout: 10_000 }).toBe(1)
+    await expect
+      .poll(() => back.received.map((message) => message.entries[0]?.index), { timeout: 10_000 })
+      .toEqual([2])
+  })
+})
+
 describe('raft transport stopping', () => {
   it('should report a snapshot undelivered when the sender stops while writing it', async () => {
     const leader = await peer()
