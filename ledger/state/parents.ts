@@ -149,20 +149,29 @@ function reserve(state: State, parent: Parent, amountMc: number): void {
   parent.reservedMc = amountMc
 }
 
-/** Whether a child created now can be escrowed: from the reservation, or, when the mesh's
- * prices rose since the parent was submitted, from the submitter's balance. */
+/** Whether a child created now can be escrowed: from the reservation, topped up from the
+ * submitter's balance when the mesh's prices rose since the parent was submitted. */
 function canFund(state: State, parent: Parent): boolean {
-  const price = maxPriceOf(state, parent.map)
   const balance = state.accounts.get(parent.submitter)?.balanceMc ?? 0
-  return parent.reservedMc >= price || balance >= price
+  return parent.reservedMc + balance >= maxPriceOf(state, parent.map)
 }
 
-/** Escrows a new child out of the parent's reservation (the money is in `escrow` already and
- * stays counted in the submitter's `escrowedMc`), or from the balance (see canFund). */
+/** Escrows a new child as any job is escrowed, its own transfer of its maximum price, after
+ * releasing that much of the reservation to the submitter in the same entry: every job's
+ * history then reads the same, and the submitter's balance never shows the step. */
 function fund(state: State, parent: Parent, job: Job): void {
-  if (parent.reservedMc < job.maxPriceMc) return holdEscrow(state, job)
-  parent.reservedMc -= job.maxPriceMc
-  job.escrowHeld = true
+  const released = Math.min(parent.reservedMc, job.maxPriceMc)
+  postTransfer(state, {
+    id: `${parent.id}:to:${job.id}`,
+    debit: SYSTEM_ACCOUNTS.escrow,
+    credit: parent.submitter,
+    amountMc: released,
+    kind: 'refund',
+    jobId: parent.id,
+  })
+  ensureAccount(state, parent.submitter).escrowedMc -= released
+  parent.reservedMc -= released
+  holdEscrow(state, job)
 }
 
 /** Called by the job that just reached a final state, its escrow settled or voided. */
