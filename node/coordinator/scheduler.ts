@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { escrowExpiresAt, unfinishedJobs } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Entry, Job, RaftDriver } from '../../ledger/index.ts'
 import type { Clock } from '../../ledger/index.ts'
-import { SiblingPlacement } from '../shards/index.ts'
+import { childrenToStop, SiblingPlacement } from '../shards/index.ts'
 import type { ExecutorLink, ExecutorReport } from './executor-link.ts'
 import type { LiveLogs } from './live-logs.ts'
 
@@ -117,6 +117,12 @@ export class Scheduler {
     if (result.ok && (command.type === 'job.cancel' || command.type === 'job.expire')) {
       const job = this.#init.ledger.localRead().jobs.get(command.jobId)
       if (job !== undefined) this.#cancelOnExecutor(job, entry)
+    }
+    if (result.ok) {
+      // A sharded job that ended cancelled its running children in the state: stop them too.
+      for (const id of childrenToStop(this.#init.ledger.localRead(), command)) {
+        for (const link of this.#links.values()) link.cancel(id)
+      }
     }
     if (result.ok && command.type.startsWith('job.')) {
       const job = this.#init.ledger.localRead().jobs.get((command as { jobId: string }).jobId)

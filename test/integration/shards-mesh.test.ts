@@ -35,10 +35,15 @@ const REDUCE = [
   'print(json.dumps(result, sort_keys=True))',
 ].join('\n')
 
+/** The containers of `jobId` running on this host's engine. */
+async function containersOf(jobId: string): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', '-q', '--filter', `label=gridx.job=${jobId}`])
+  return stdout.split('\n').filter((id) => id !== '')
+}
+
 /** Kills the containers of `jobId` on this host's engine; resolves with how many it killed. */
 async function killJob(jobId: string): Promise<number> {
-  const { stdout } = await run('docker', ['ps', '-q', '--filter', `label=gridx.job=${jobId}`])
-  const ids = stdout.split('\n').filter((id) => id !== '')
+  const ids = await containersOf(jobId)
   for (const id of ids) await run('docker', ['kill', id])
   return ids.length
 }
@@ -116,5 +121,34 @@ describe.skipIf(!hasEngine)('a sharded map/reduce on a mesh', () => {
     const children = [...maps, first, reduce]
     expect(parent.costMc).toBe(children.reduce((sum, job) => sum + (job.priceMc ?? 0), 0))
     expect(first.priceMc).toBeGreaterThan(0)
+  }, 300_000)
+
+  it('should stop every running shard’s container when the parent is cancelled', async () => {
+    await writeFile(join(work, 'slow.py'), 'import time\ntime.sleep(240)\n')
+    await writeFile(join(work, 'few.csv'), 'x\n1\n2\n3\n')
+    const args = ['submit', join(work, 'slow.py'), '--input', join(work, 'few.csv')]
+    const limits = ['--cpus', '0.1', '--memory', '64', '--timeout', '300']
+    const submitted = await cluster.cli(1, [...args, '--shards', '3', ...limits])
+    expect(submitted.code, submitted.stderr).toBe(0)
+    const { id } = (JSON.parse(submitted.stdout) as { parent: ParentView }).parent
+    const running = await cluster.waitFor<ParentView>(
+      1,
+      ['status', id],
+      (view) => view.shards.every((shard) => shard.state === 'running'),
+      PARENT_DONE_TIMEOUT_MS,
+    )
+    const children = running.shards.map((shard) => shard.jobs[0]!)
+    const cancelled = await cluster.cli(1, ['cancel', id])
+    expect(cancelled.code, cancelled.stderr).toBe(0)
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ id, state: 'cancelled' })
+    // Each executor is told at once; the bound only allows for a loaded machine, and is far
+    // below the 240 s the shards would run for untold.
+    const deadline = Date.now() + 45_000
+    for (;;) {
+      const left = (await Promise.all(children.map(containersOf))).flat()
+      if (left.length === 0) break
+      expect(Date.now(), `containers still running: ${left.join(' ')}`).toBeLessThan(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }, 300_000)
 })
