@@ -147,6 +147,29 @@ export function checkSettlements(
   return violations
 }
 
+/** Reads every owner's balance and history (each peer with its own token) and checks the
+ * settlements of `jobs` against them (checkSettlements). */
+export async function checkLedger(
+  cluster: MeshCluster,
+  jobs: readonly JobView[],
+  grantMc: number,
+): Promise<string[]> {
+  const owners = await Promise.all(
+    cluster.peers.map(async (peer) => {
+      const balance = await cluster.rpc(peer.index, 'account.balance', {})
+      return { peer: peer.index, account: balance.account, balanceMc: balance.balanceMc }
+    }),
+  )
+  const transfers = new Map(
+    await Promise.all(
+      cluster.peers.map(
+        async (peer) => [peer.index, await allTransfers(cluster, peer.index)] as const,
+      ),
+    ),
+  )
+  return checkSettlements(owners, transfers, jobs, grantMc)
+}
+
 export interface ReplicaAgreement {
   readonly violations: string[]
   /** The index every peer reported at once, with its hash; null if they never lined up. */
