@@ -9,3 +9,4 @@ export * from './mesh.ts'
 export * from './client.ts'
 
 export * from './executor.ts'
+export * from './shard.ts'

@@ -179,4 +179,6 @@ export interface JobView {
   readonly result: JobResult | null
   /** Why the job ended the way it did, in words a user can act on. */
   readonly reason: string | null
+  /** The sharded job this one is a child of: its shard's index, or null for the reduce. */
+  readonly parent?: { readonly id: string; readonly shard: number | null }
 }

@@ -538,3 +538,25 @@ export const LOGS_RECONNECT_CHECKS_MAX = 16
  * out its own timeout when no coordinator answers, so this only spaces out refusals that come
  * at once (an overloaded driver). */
 export const ADDRESS_RETRY_MS = 1000
+
+/** Shards of one sharded job (`gridx submit --shards N`). Every child is created by the one
+ * log entry that submits the parent, which carries each shard's file list: 64 keeps that entry
+ * to a few tens of KiB and is more executors than a mesh of RAFT_MEMBERS_MAX voters is built
+ * around, so more shards would queue behind each other rather than run apart. */
+export const SHARDS_MAX = 64
+
+/** Further runs of a shard whose code failed (exit code, timeout, out of memory), each on an
+ * executor the shard has not failed on where the mesh has one: two rule out one bad host or a
+ * flaky run, and a failure that repeats on three hosts is the code's. Each run is paid for, so
+ * the parent's escrow reserves them up front. */
+export const SHARD_RETRIES_MAX = 2
+
+/** Bytes of a dataset the submitting daemon splits into shards: it reads the dataset into
+ * memory to cut it by rows, so the bound is the memory a split may take, and equals what one
+ * job's inputs may total. */
+export const SHARD_DATASET_BYTES_MAX = JOB_INPUTS_BYTES_MAX
+
+/** How often the web app looks again at a sharded job that is still running: its progress is
+ * a count of shards that each take seconds at least, so two seconds shows it move without
+ * asking the daemon more than a person reads. */
+export const PARENT_REFRESH_MS = 2000

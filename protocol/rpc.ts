@@ -6,6 +6,8 @@ import { idempotencyIdSchema, JOB_STATES, jobIdSchema, jobSpecSchema } from './j
 import type { JobResult, JobState, JobView } from './job.ts'
 import { JOIN_ROLES } from './mesh.ts'
 import { PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX } from './limits.ts'
+import { shardedSubmitSchema } from './shard.ts'
+import type { ParentView } from './shard.ts'
 
 export const API_PATH = '/api/v1/rpc'
 export const WS_PATH = '/api/v1/ws'
@@ -33,6 +35,11 @@ export const paramsSchemas = {
     .strict(),
   'job.cancel': z.object({ id: jobIdSchema, idempotencyId: idempotencyIdSchema }).strict(),
   'job.logs': z.object({ id: jobIdSchema }).strict(),
+  /** A sharded job (protocol/shard.ts): the dataset is split on the peer it is submitted to. */
+  'job.submit-sharded': shardedSubmitSchema,
+  'job.parent': z.object({ id: jobIdSchema }).strict(),
+  'job.parents': z.object({ ...page }).strict(),
+  'job.cancel-parent': z.object({ id: jobIdSchema, idempotencyId: idempotencyIdSchema }).strict(),
   'account.balance': empty,
   'account.history': z.object({ before: z.number().int().min(0).optional(), ...page }).strict(),
   'mesh.info': empty,
@@ -165,6 +172,10 @@ export interface Results {
   'job.list': { readonly jobs: readonly JobView[] }
   'job.cancel': JobView
   'job.logs': JobLogs
+  'job.submit-sharded': { readonly parent: ParentView; readonly created: boolean }
+  'job.parent': ParentView
+  'job.parents': { readonly parents: readonly ParentView[] }
+  'job.cancel-parent': ParentView
   'account.balance': BalanceView & { readonly availableMc: number }
   'account.history': { readonly transfers: readonly TransferView[] }
   'mesh.info': MeshInfo

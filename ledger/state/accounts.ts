@@ -13,6 +13,7 @@ export function createState(): State {
     transfers: [],
     transferIds: new Map(),
     jobs: new Map(),
+    parents: new Map(),
     jobOrder: [],
     unfinished: new Set(),
     submissions: new Map(),

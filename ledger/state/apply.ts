@@ -12,6 +12,7 @@ import {
   rotateOwnerSecret,
   rotateSecret,
 } from './mesh.ts'
+import { cancelParent, submitParent } from './parents.ts'
 import { admit, expireSessions, isSession, remember } from './proposals.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, Entry, State } from './types.ts'
@@ -66,6 +67,10 @@ function dispatch(state: State, command: Command): ApplyResult {
       return cancelJob(state, command)
     case 'job.expire':
       return expireJob(state, command)
+    case 'parent.submit':
+      return submitParent(state, command)
+    case 'parent.cancel':
+      return cancelParent(state, command)
     case 'policy.set':
       state.policy = command.policy
       return ok(null)

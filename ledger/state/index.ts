@@ -4,6 +4,8 @@ export { createState, openAccount } from './accounts.ts'
 export { InvariantError, assert } from './assert.ts'
 export { ledgerViolations } from './invariants.ts'
 export { checkCancel, checkSubmit, escrowExpiresAt, maxPriceOf } from './jobs.ts'
+export { checkSubmitParent, childrenOf, parentMaxPriceMc } from './parents.ts'
+export { listParents, parentView } from './parent-view.ts'
 export { decodeState, encodeState, restoreState, snapshotState, stateHash } from './snapshot.ts'
 export type { StateSnapshot, StoredSession } from './snapshot.ts'
 export {

@@ -21,6 +21,12 @@ export function ledgerViolations(state: State): string[] {
     held += job.maxPriceMc
     heldBySubmitter.set(job.submitter, (heldBySubmitter.get(job.submitter) ?? 0) + job.maxPriceMc)
   }
+  // A sharded job's reservation (parents.ts) is escrowed for children not yet created.
+  for (const parent of state.parents.values()) {
+    held += parent.reservedMc
+    const mine = heldBySubmitter.get(parent.submitter) ?? 0
+    heldBySubmitter.set(parent.submitter, mine + parent.reservedMc)
+  }
   const escrow = state.accounts.get(SYSTEM_ACCOUNTS.escrow)?.balanceMc ?? 0
   if (escrow !== held) violations.push(`escrow holds ${escrow} but open jobs reserve ${held}`)
   for (const [name, account] of state.accounts) {

@@ -14,6 +14,8 @@ import type { JobSpec, JobState } from '../../protocol/index.ts'
 import { isSystemAccount } from './accounts.ts'
 import { canonicalJson } from './canonical.ts'
 import { fail, ok } from './result.ts'
+import { createJob } from './job-record.ts'
+import { childEnded } from './parents.ts'
 import { holdEscrow, settleEscrow, voidEscrow } from './settlement.ts'
 import { sha256Hex } from './sha256.ts'
 import type { ApplyResult, Command, Job, State } from './types.ts'
@@ -28,6 +30,8 @@ function transition(state: State, job: Job, to: JobState, reason: string | null)
     job.finishedAt = state.logTime
     job.code = null
     state.unfinished.delete(job.id)
+    // A sharded job's child that ended moves its parent on (a retry, the reduce, the end).
+    if (job.parent !== undefined) childEnded(state, job)
   }
 }
 
@@ -38,7 +42,7 @@ function removeFromQueue(state: State, jobId: string): void {
 
 /** Unfinished jobs (queued, assigned or running) of one submitter and the bytes of code they
  * hold, and the unfinished jobs of everyone. */
-function unfinishedCounts(
+export function unfinishedCounts(
   state: State,
   submitter: string,
 ): { mine: number; mineCodeBytes: number; all: number } {
@@ -112,46 +116,20 @@ export function checkSubmit(state: State, command: CommandOf<'job.submit'>): App
   return null
 }
 
-function submissionKey(submitter: string, idempotencyId: string): string {
+export function submissionKey(submitter: string, idempotencyId: string): string {
   return `${submitter}\n${idempotencyId}`
 }
 
 export function submitJob(state: State, command: CommandOf<'job.submit'>): ApplyResult {
   const checked = checkSubmit(state, command)
   if (checked !== null) return checked
-  const maxPrice = maxPriceOf(state, command.spec)
-  const { code, ...settings } = command.spec
-  const job: Job = {
+  const job = createJob(state, {
     id: command.jobId,
     submitter: command.submitter,
     idempotencyId: command.idempotencyId,
-    spec: settings,
-    code,
-    codeBytes: utf8Bytes(code),
-    codeSha256: sha256Hex(code),
-    state: 'queued',
-    createdAt: state.logTime,
-    assignedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    attempts: 0,
-    fence: null,
-    executor: null,
-    executorOwner: null,
-    maxPriceMc: maxPrice,
-    priceMc: null,
-    executorPaidMc: null,
-    feesPaidMc: null,
-    result: null,
-    reason: null,
-    escrowHeld: false,
-    events: [{ state: 'queued', at: state.logTime, reason: null }],
-  }
-  state.jobs.set(job.id, job)
-  state.jobOrder.push(job.id)
-  state.unfinished.add(job.id)
+    spec: command.spec,
+  })
   state.submissions.set(submissionKey(job.submitter, job.idempotencyId), job.id)
-  state.queue.push(job.id)
   holdEscrow(state, job)
   return ok({ jobId: job.id, created: true })
 }

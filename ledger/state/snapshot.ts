@@ -12,6 +12,7 @@ import type {
   MeshRecord,
   ExecutorRegistration,
   Job,
+  Parent,
   Session,
   State,
   Transfer,
@@ -40,6 +41,9 @@ export interface StateSnapshot {
   readonly executors: ExecutorRegistration[]
   /** In order of last activity, which is the order they expire in. */
   readonly sessions: [string, StoredSession][]
+  /** Sharded jobs in creation order; absent when there are none, so that a state without
+   * any encodes to the bytes it did before they existed. */
+  readonly parents?: Parent[]
 }
 
 export function snapshotState(state: State): StateSnapshot {
@@ -60,6 +64,7 @@ export function snapshotState(state: State): StateSnapshot {
       name,
       { floor: session.floor, results: [...session.results], activeAt: session.activeAt },
     ]),
+    ...(state.parents.size > 0 ? { parents: [...state.parents.values()] } : {}),
   }
 }
 
@@ -87,6 +92,7 @@ export function restoreState(stored: StoredSnapshot): State {
     transferIds: new Map(snapshot.transfers.map((transfer, position) => [transfer.id, position])),
     jobs,
     jobOrder: snapshot.jobs.map((job) => job.id),
+    parents: new Map((snapshot.parents ?? []).map((parent) => [parent.id, parent])),
     unfinished: new Set(
       snapshot.jobs.filter((job) => !isFinalJobState(job.state)).map((job) => job.id),
     ),

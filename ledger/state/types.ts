@@ -2,11 +2,13 @@
 // replicas that applied the same entries encode to the same bytes (see snapshot.ts).
 import type {
   ErrorName,
+  JobFile,
   JobResult,
   JobSpec,
   JobState,
   JoinRole,
   MeshPolicy,
+  ParentState,
   RunOutcome,
   TransferView,
 } from '../../protocol/index.ts'
@@ -63,6 +65,40 @@ export interface Job {
   /** True while the escrow is held (from submission until settled or voided). */
   escrowHeld: boolean
   readonly events: JobEvent[]
+  /** The sharded job this one is a child of: `shard` is its shard's index, null for the
+   * reduce. Absent for a job of its own, so such a job encodes as it did before. */
+  readonly parent?: { readonly id: string; readonly shard: number | null }
+}
+
+/** One shard of a parent: its inputs and the map jobs run for it, the first run first. */
+export interface ParentShard {
+  readonly inputs: readonly JobFile[]
+  readonly jobs: string[]
+}
+
+/** A sharded job (parents.ts): it runs nothing itself; its children do. */
+export interface Parent {
+  readonly id: string
+  readonly submitter: string
+  readonly idempotencyId: string
+  /** The map jobs' settings without their inputs; the reduce runs with the same ones. */
+  readonly map: JobSettings
+  /** The map's and the reduce's code while a child may still be created; null once final. */
+  mapCode: string | null
+  reduceCode: string | null
+  readonly hasReduce: boolean
+  readonly shards: ParentShard[]
+  /** The reduce job, once every map succeeded. */
+  reduce: string | null
+  state: ParentState
+  /** What the parent escrowed in all: every map, the reduce and every retry. */
+  readonly maxPriceMc: number
+  /** The part of that held for children not yet created (the reduce, retries): it is in
+   * `escrow`, counted in the submitter's `escrowedMc`, and refunded when the parent ends. */
+  reservedMc: number
+  readonly createdAt: number
+  finishedAt: number | null
+  reason: string | null
 }
 
 export interface ExecutorRegistration {
@@ -128,6 +164,8 @@ export interface State {
   /** Ids of jobs not in a final state, in creation order. Derived (not in snapshots): it lets
    * the scheduler and the limits look at open jobs without walking the whole history. */
   readonly unfinished: Set<string>
+  /** Sharded jobs by id, in creation order. */
+  readonly parents: Map<string, Parent>
   /** `${submitter}\n${idempotencyId}` → job id: replays find the first job. */
   readonly submissions: Map<string, string>
   /** Queued job ids, first to run first. */
@@ -168,6 +206,18 @@ export type Command =
       readonly reason: string
     }
   | { readonly type: 'job.cancel'; readonly jobId: string; readonly by: string }
+  /** A sharded job: one map job per entry of `shards` (its inputs), then the reduce. */
+  | {
+      readonly type: 'parent.submit'
+      readonly parentId: string
+      readonly submitter: string
+      readonly idempotencyId: string
+      /** The map's spec; its inputs are ignored: each map job gets its shard's. */
+      readonly spec: JobSpec
+      readonly shards: readonly (readonly JobFile[])[]
+      readonly reduceCode: string | null
+    }
+  | { readonly type: 'parent.cancel'; readonly parentId: string; readonly by: string }
   | { readonly type: 'job.expire'; readonly jobId: string }
   | { readonly type: 'policy.set'; readonly policy: MeshPolicy }
   | {

@@ -24,6 +24,7 @@ export function jobView(job: Job): JobView {
     feesPaidMc: job.feesPaidMc,
     result: job.result,
     reason: job.reason,
+    ...(job.parent !== undefined ? { parent: job.parent } : {}),
   }
 }
 

@@ -11,6 +11,15 @@ import type { CliContext, CommonOptions } from './context.ts'
 import { getCommand, submitInputs } from './file-commands.ts'
 import { exitCodeOf, followJob } from './follow.ts'
 import { JOB_HEADER, credits, jobDetails, jobLine, table } from './format.ts'
+import {
+  PARENT_HEADER,
+  parentDetails,
+  parentLine,
+  parentOrNull,
+  parentSummary,
+  shardCount,
+  submitSharded,
+} from './shard-commands.ts'
 
 type Decorate = (command: Command) => Command
 
@@ -36,6 +45,8 @@ interface SubmitOptions extends CommonOptions {
   readonly disk?: string
   readonly follow?: boolean
   readonly idempotencyId?: string
+  readonly shards?: string
+  readonly reduce?: string
 }
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
@@ -128,12 +139,23 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
     .option('--disk <mb>', 'disk quota of what the job writes under outputs/, in MB')
     .option('--idempotency-id <id>', 'resubmitting with the same id creates nothing new')
     .option('-f, --follow', 'stream the output and exit with the job’s exit code')
+    .option('--shards <n>', 'split the --input dataset by rows and run the code on each shard')
+    .option('--reduce <file>', 'with --shards: code run over every shard’s outputs')
     .action(async (file: string | undefined, options: SubmitOptions) => {
       const spec = await buildSpec(context, file, options)
+      const shards = shardCount(options.shards)
+      if (options.reduce !== undefined && shards === undefined) {
+        throw new CliError('--reduce goes with --shards')
+      }
+      if (shards !== undefined && options.follow) throw new CliError('--follow is for one job')
       const api = await target(context, options)
       const inputs = await submitInputs(context, api, options.input, options.json ?? false)
       if (inputs !== undefined) spec.inputs = inputs
       const idempotencyId = options.idempotencyId ?? randomUUID()
+      if (shards !== undefined) {
+        const sharded = await submitSharded(api, spec, shards, options.reduce, idempotencyId)
+        return print(context, options.json, sharded, parentSummary(sharded.parent))
+      }
       const { job, created } = await call(api, 'job.submit', { idempotencyId, spec })
       if (!options.follow) {
         const note = created ? '' : ' (already submitted with this idempotency id)'
@@ -171,18 +193,21 @@ export function jobCommands(context: CliContext, decorate: Decorate): Command[] 
         ...(options.state ? { state: options.state } : {}),
       }
       const { jobs: list } = await call(api, 'job.list', params as never)
-      print(
-        context,
-        options.json,
-        list,
-        list.length === 0 ? 'no jobs yet' : table([JOB_HEADER, ...list.map(jobLine)]),
-      )
+      const { parents } = await call(api, 'job.parents', { limit: params.limit })
+      const text = list.length === 0 ? 'no jobs yet' : table([JOB_HEADER, ...list.map(jobLine)])
+      const sharded = parents.length === 0 ? '' : table([PARENT_HEADER, ...parents.map(parentLine)])
+      const both = sharded === '' ? text : `${sharded}\n\n${text}`
+      // --json keeps its shape, the list of jobs; `gridx status --json` shows a parent.
+      print(context, options.json, list, both)
     })
   const status = decorate(new Command('status'))
     .description('show one job: state, timings, resources, price')
     .argument('<job>', 'job id')
     .action(async (id: string, options: CommonOptions) => {
-      const job = await call(await target(context, options), 'job.get', { id })
+      const api = await target(context, options)
+      const parent = await parentOrNull(api, id)
+      if (parent !== null) return print(context, options.json, parent, parentDetails(parent))
+      const job = await call(api, 'job.get', { id })
       print(context, options.json, job, jobDetails(job))
     })
   const logs = decorate(new Command('logs'))
@@ -211,10 +236,12 @@ export function jobCommands(context: CliContext, decorate: Decorate): Command[] 
     .description('cancel a job; a running one is killed and pays for the time it ran')
     .argument('<job>', 'job id')
     .action(async (id: string, options: CommonOptions) => {
-      const job = await call(await target(context, options), 'job.cancel', {
-        id,
-        idempotencyId: randomUUID(),
-      })
+      const api = await target(context, options)
+      if ((await parentOrNull(api, id)) !== null) {
+        const parent = await call(api, 'job.cancel-parent', { id, idempotencyId: randomUUID() })
+        return print(context, options.json, parent, `${parent.id} ${parent.state}`)
+      }
+      const job = await call(api, 'job.cancel', { id, idempotencyId: randomUUID() })
       print(context, options.json, job, `${job.id} ${job.state}`)
     })
   return [

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { escrowExpiresAt, unfinishedJobs } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Entry, Job, RaftDriver } from '../../ledger/index.ts'
 import type { Clock } from '../../ledger/index.ts'
+import { childrenToStop, SiblingPlacement } from '../shards/index.ts'
 import type { ExecutorLink, ExecutorReport } from './executor-link.ts'
 import type { LiveLogs } from './live-logs.ts'
 
@@ -117,6 +118,12 @@ export class Scheduler {
       const job = this.#init.ledger.localRead().jobs.get(command.jobId)
       if (job !== undefined) this.#cancelOnExecutor(job, entry)
     }
+    if (result.ok) {
+      // A sharded job that ended cancelled its running children in the state: stop them too.
+      for (const id of childrenToStop(this.#init.ledger.localRead(), command)) {
+        for (const link of this.#links.values()) link.cancel(id)
+      }
+    }
     if (result.ok && command.type.startsWith('job.')) {
       const job = this.#init.ledger.localRead().jobs.get((command as { jobId: string }).jobId)
       if (job !== undefined && job.finishedAt !== null) this.#init.liveLogs.end(job.id, job.state)
@@ -143,16 +150,18 @@ export class Scheduler {
   #pump(): void {
     const state = this.#init.ledger.localRead()
     const loads = this.#loads()
+    const placement = new SiblingPlacement(state)
     for (const jobId of state.queue) {
       if (this.#assigning.has(jobId)) continue
       const job = state.jobs.get(jobId)
       if (job === undefined) continue
-      const link = this.#pick(job, loads)
+      const link = this.#pick(job, loads, placement)
       // Strict first in, first out: a job that does not fit yet holds back the ones after it.
       if (link === undefined) break
       const load = loads.get(link.peer) as Load
       load.cpus += job.spec.cpus
       load.memoryMb += job.spec.memoryMb
+      placement.placed(job, link.peer)
       this.#assign(job, link)
     }
   }
@@ -170,10 +179,12 @@ export class Scheduler {
     return loads
   }
 
-  /** The executor with the most free CPU that fits the job, if any. */
-  #pick(job: Job, loads: Map<string, Load>): ExecutorLink | undefined {
+  /** The executor with the most free CPU that fits the job, if any; for a shard, first one
+   * with the fewest of its siblings (and not one it failed on). */
+  #pick(job: Job, loads: Map<string, Load>, placement: SiblingPlacement): ExecutorLink | undefined {
     let best: ExecutorLink | undefined
     let bestFree = -1
+    let bestPenalty = Infinity
     for (const link of this.#links.values()) {
       const capacity = link.capacity()
       const load = loads.get(link.peer)
@@ -183,9 +194,11 @@ export class Scheduler {
       // Float sums of 0.1 steps: compare with a small tolerance.
       if (freeCpus + 1e-9 < job.spec.cpus) continue
       if (capacity.memoryMb - load.memoryMb < job.spec.memoryMb) continue
-      if (freeCpus > bestFree) {
+      const penalty = placement.penalty(job, link.peer)
+      if (penalty < bestPenalty || (penalty === bestPenalty && freeCpus > bestFree)) {
         best = link
         bestFree = freeCpus
+        bestPenalty = penalty
       }
     }
     return best

@@ -19,6 +19,8 @@ import { BLOBS_PATH, GridxError, isFinalJobState } from '../../protocol/index.ts
 import type { JobSpec, Params, Results } from '../../protocol/index.ts'
 import type { ExecutorCapacity } from '../coordinator/index.ts'
 import type { BackendMethod, CallContext } from '../gateway/index.ts'
+import { ShardApi, splitIntoBlobs } from '../shards/index.ts'
+import type { ShardBlobStore } from '../shards/index.ts'
 import type { JoinTokens } from './join-tokens.ts'
 
 export interface ApiServiceInit {
@@ -38,6 +40,8 @@ export interface ApiServiceInit {
   /** The size of a blob this peer's store holds, or null: a job's inputs must be uploaded to
    * the peer it is submitted on before it is (absent: no job may have inputs). */
   readonly blobSize?: (cid: string) => number | null
+  /** This peer's blob store, where a sharded job's dataset is split (absent: it is not). */
+  readonly shardBlobs?: ShardBlobStore
   /** Makes this peer leave the mesh for good (mesh-leave.ts); the daemon stops after. */
   readonly leave: () => Promise<Results['mesh.leave']>
 }
@@ -54,9 +58,26 @@ function newJobId(): string {
 
 export class ApiService {
   readonly #init: ApiServiceInit
+  readonly #shards: ShardApi
 
   constructor(init: ApiServiceInit) {
     this.#init = init
+    const store = init.shardBlobs
+    this.#shards = new ShardApi({
+      ledger: init.ledger,
+      read: () => this.#read(),
+      propose: (command) => this.#propose(command),
+      prepare: (spec) => {
+        const capped = this.#capped(spec)
+        this.#requireInputs(capped)
+        this.#requireExecutor(capped)
+        return capped
+      },
+      ...(store !== undefined
+        ? { split: (inputs, shards) => splitIntoBlobs(store, inputs, shards) }
+        : {}),
+      newJobId,
+    })
   }
 
   readonly handlers: { [M in BackendMethod]: Handler<M> } = {
@@ -90,6 +111,10 @@ export class ApiService {
         result: job.result,
       }
     },
+    'job.submit-sharded': async (params, context) => this.#shards.submit(params, context),
+    'job.parent': async (params, context) => this.#shards.get(params, context),
+    'job.parents': async (params, context) => this.#shards.list(params, context),
+    'job.cancel-parent': async (params, context) => this.#shards.cancel(params, context),
     'account.balance': async (_params, context) => balanceView(await this.#read(), context.account),
     'account.history': async (params, context) => ({
       transfers: historyView(await this.#read(), context.account, params),

@@ -3,6 +3,8 @@
 // a container engine it is an executor: of its own jobs while it leads, else through the
 // executor protocol (daemon-executors.ts). Start order is the order of dependence; stop is its
 // reverse, with the drain of running jobs first.
+import { readFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { stepDown } from '../../ledger/index.ts'
@@ -248,6 +250,10 @@ export class Daemon {
       joinTokens: new JoinTokens({ dataDir, peerId: this.#peerId, ledger }),
       owner: this.#owner,
       blobSize: (cid) => blobs.store.size(cid),
+      shardBlobs: {
+        readBytes: async (cid) => readFile(blobs.store.path(cid)),
+        writeBytes: async (bytes) => blobs.store.write(null, bytes.length, Readable.from([bytes])),
+      },
       leave: async () => {
         const left = await leaveMesh({
           ledger,

@@ -12,6 +12,7 @@ import './gridx-state-badge.ts'
 import './gridx-saved-notice.ts'
 import './gridx-output-pane.ts'
 import './gridx-job-files.ts'
+import './gridx-job-parent.ts'
 
 export class GridxJobPage extends LitElement {
   static override properties = {
@@ -19,6 +20,7 @@ export class GridxJobPage extends LitElement {
     jobId: {},
     actionError: { state: true },
     cancelling: { state: true },
+    isParent: { state: true },
   }
   static override styles = [
     sharedStyles,
@@ -60,12 +62,15 @@ export class GridxJobPage extends LitElement {
   declare jobId: string
   declare actionError: string | undefined
   declare cancelling: boolean
+  /** The id names a sharded job: its card says it all, and no plain job of the id exists. */
+  declare isParent: boolean
   #job: JobController | undefined
 
   constructor() {
     super()
     this.jobId = ''
     this.cancelling = false
+    this.isParent = false
   }
 
   override connectedCallback(): void {
@@ -74,7 +79,10 @@ export class GridxJobPage extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('jobId')) this.#job?.setId(this.jobId)
+    if (changed.has('jobId')) {
+      this.isParent = false
+      this.#job?.setId(this.jobId)
+    }
   }
 
   override render(): TemplateResult {
@@ -92,16 +100,28 @@ export class GridxJobPage extends LitElement {
           ? html`<p class="notice error" role="alert" data-action-error>${this.actionError}</p>`
           : nothing
       }
-      <gridx-saved-notice
-        .status=${controller.status}
-        .error=${controller.error}
-      ></gridx-saved-notice>
+      <gridx-job-parent
+        .services=${this.services}
+        .parentId=${job?.parent?.id ?? (job === undefined ? this.jobId : '')}
+        .childId=${job?.parent !== undefined ? job.id : undefined}
+        @parent-found=${() => (this.isParent = job === undefined)}
+      ></gridx-job-parent>
       ${
-        job === undefined
-          ? controller.status === 'loading'
-            ? html`<p class="muted" aria-busy="true">Loading…</p>`
-            : nothing
-          : this.#details(job, controller)
+        this.isParent
+          ? nothing
+          : html`<gridx-saved-notice
+              .status=${controller.status}
+              .error=${controller.error}
+            ></gridx-saved-notice>`
+      }
+      ${
+        this.isParent
+          ? nothing
+          : job === undefined
+            ? controller.status === 'loading'
+              ? html`<p class="muted" aria-busy="true">Loading…</p>`
+              : nothing
+            : this.#details(job, controller)
       }
     `
   }

@@ -70,6 +70,8 @@ const EXPECTED_RESULTS = [
   'job.cancel NOT_FOUND',
   'job.expire ok',
   'job.expire INVALID_STATE',
+  'parent.submit ok',
+  'parent.cancel ok',
 ]
 
 const SPECS: readonly JobSpec[] = [
@@ -105,6 +107,14 @@ type Step =
   | { readonly kind: 'lost'; readonly job: number; readonly stale: boolean }
   | { readonly kind: 'cancel'; readonly job: number; readonly bySubmitter: boolean }
   | { readonly kind: 'expire'; readonly job: number }
+  | {
+      readonly kind: 'shard'
+      readonly submitter: number
+      readonly shards: number
+      readonly reduce: boolean
+      readonly idempotency: number
+    }
+  | { readonly kind: 'shard-cancel'; readonly parent: number }
   | { readonly kind: 'advance'; readonly ms: number }
   | { readonly kind: 'lag'; readonly ms: number }
   | { readonly kind: 'policy'; readonly sharePpm: number }
@@ -149,6 +159,17 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('cancel'), job: pick, bySubmitter: fc.boolean() }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('expire'), job: pick }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('shard'),
+      submitter: pick,
+      shards: fc.integer({ min: 1, max: 3 }),
+      reduce: fc.boolean(),
+      idempotency: fc.nat({ max: 11 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('shard-cancel'), parent: pick }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -274,6 +295,28 @@ class Run {
           type: 'job.expire',
           jobId: this.jobId(step.job, ['queued', 'assigned', 'running']),
         })
+      case 'shard': {
+        const cid = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
+        return this.entry({
+          type: 'parent.submit',
+          parentId: `jp${String(++this.jobsSubmitted).padStart(6, '0')}`,
+          submitter: SUBMITTERS[step.submitter % SUBMITTERS.length] as string,
+          // The same pool as plain jobs': a parent may replay a job's id, and the other way.
+          idempotencyId: `k${step.idempotency}`,
+          spec: SPECS[step.idempotency % 2] as JobSpec,
+          shards: Array.from({ length: step.shards }, () => [{ name: 'shard', cid, size: 1 }]),
+          reduceCode: step.reduce ? 'reduce' : null,
+        })
+      }
+      case 'shard-cancel': {
+        const parents = [...this.state.parents.values()]
+        const parent = parents[step.parent % Math.max(parents.length, 1)]
+        return this.entry({
+          type: 'parent.cancel',
+          parentId: parent?.id ?? 'jnotajob',
+          by: parent?.submitter ?? 'alice',
+        })
+      }
       case 'advance':
         this.now += step.ms
         return { command: null, lagMs: 0 }

@@ -1,0 +1,8 @@
+export { ShardApi } from './shard-api.ts'
+export type { ShardApiInit } from './shard-api.ts'
+export { splitIntoBlobs } from './shard-blobs.ts'
+export type { ShardBlobStore } from './shard-blobs.ts'
+export { datasetKind, ShardSplitError, splitCsv, splitFiles } from './split-dataset.ts'
+export { SiblingPlacement } from './sibling-placement.ts'
+export { splitNpy } from './split-npy.ts'
+export { childrenToStop } from './children-to-stop.ts'
