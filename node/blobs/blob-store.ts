@@ -205,6 +205,10 @@ async function writeHashed(
   // writes the last ones; WRITE_AHEAD_BYTES bounds what waits for the disk.
   const out = file.createWriteStream({ highWaterMark: WRITE_AHEAD_BYTES, autoClose: false })
   const failed = new Promise<never>((_, reject) => out.once('error', reject))
+  // Raced while the disk is written to. Once the source failed (a refused chunk, an abort), the
+  // stream is destroyed with a write perhaps in flight, and it reports that write as an error
+  // of its own that no one waits for: the source's error is the one the write rejects with.
+  failed.catch(() => undefined)
   let received = 0
   try {
     for await (const chunk of source) {
@@ -219,7 +223,9 @@ async function writeHashed(
     await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed])
     await file.sync()
   } finally {
-    out.destroy()
+    // The stream closes the file once its write in flight is done; the temporary file is
+    // removed after that, not while the disk still writes to it.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', resolve).destroy())
     await file.close()
   }
   return cidOfSha256(hash.digest('hex'))

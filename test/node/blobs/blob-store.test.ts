@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -76,6 +76,32 @@ describe('BlobStore', () => {
     await expect(store.write(null, 9, chunks(bytes))).rejects.toBeInstanceOf(BlobSizeError)
     await expect(store.write(null, 11, chunks(bytes))).rejects.toBeInstanceOf(BlobSizeError)
     expect(store.bytes).toBe(0)
+  })
+
+  it('should refuse without an unhandled rejection when the source fails mid-write', async () => {
+    const unhandled: unknown[] = []
+    const record = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', record)
+    try {
+      const { store, dir } = await openStore()
+      // The source fails (as a fetch refusing a damaged chunk does) while the disk still
+      // writes the chunk before, so the file stream is destroyed with a write in flight. The
+      // network is slower than opening the file: the first chunk comes once the stream is open.
+      async function* failing() {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        yield randomBytes(1024 * 1024)
+        throw new BlobHashMismatchError('the second chunk is damaged')
+      }
+      await expect(store.write(null, 2 * 1024 * 1024, failing())).rejects.toThrow(
+        BlobHashMismatchError,
+      )
+      expect(await readdir(join(dir, 'tmp'))).toEqual([])
+      // The destroyed stream reports its in-flight write a little later.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', record)
+    }
   })
 
   it('should fill to its cap and refuse one byte past it when every blob is needed', async () => {
