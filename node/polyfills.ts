@@ -25,9 +25,27 @@ if (typeof globalThis.WebSocket === 'undefined') {
   let loaded: typeof globalThis.WebSocket | undefined
   Object.defineProperty(globalThis, 'WebSocket', {
     configurable: true,
-    get: () => (loaded ??= (require('ws') as typeof import('ws')).WebSocket as never),
+    get: () => (loaded ??= browserLike((require('ws') as typeof import('ws')).WebSocket) as never),
     set: (value: typeof globalThis.WebSocket) => {
       loaded = value
+    },
+  })
+}
+
+type WsWebSocket = typeof import('ws').WebSocket
+
+/**
+ * ws's WebSocket with a browser's 'error': an event nobody has to handle. ws emits it as an
+ * EventEmitter's 'error', thrown when no one listens, and libp2p's WebSockets transport drops
+ * its listener when it aborts a dial: a refusal landing after that killed the process. Every
+ * other listener still gets the error, and a 'close' follows it.
+ */
+function browserLike(Base: WsWebSocket): WsWebSocket {
+  return new Proxy(Base, {
+    construct(target, args: ConstructorParameters<WsWebSocket>, newTarget) {
+      const socket = Reflect.construct(target, args, newTarget) as InstanceType<WsWebSocket>
+      socket.on('error', () => undefined)
+      return socket
     },
   })
 }
