@@ -156,8 +156,13 @@ export class Scheduler {
       const job = state.jobs.get(jobId)
       if (job === undefined) continue
       const link = this.#pick(job, loads, placement)
-      // Strict first in, first out: a job that does not fit yet holds back the ones after it.
-      if (link === undefined) break
+      // First in, first out: a job that does not fit yet holds back the ones after it, so a big
+      // job is not starved by small ones. One that no executor here could run even idle (its
+      // runtime, CPUs or memory) waits for one that can without holding back the rest.
+      if (link === undefined) {
+        if (this.#fitsSomeIdleExecutor(job)) break
+        continue
+      }
       const load = loads.get(link.peer) as Load
       load.cpus += job.spec.cpus
       load.memoryMb += job.spec.memoryMb
@@ -202,6 +207,17 @@ export class Scheduler {
       }
     }
     return best
+  }
+
+  #fitsSomeIdleExecutor(job: Job): boolean {
+    for (const link of this.#links.values()) {
+      const capacity = link.capacity()
+      if (capacity === null || !capacity.runtimes.includes(job.spec.runtime)) continue
+      if (capacity.cpus + 1e-9 >= job.spec.cpus && capacity.memoryMb >= job.spec.memoryMb) {
+        return true
+      }
+    }
+    return false
   }
 
   #assign(job: Job, link: ExecutorLink): void {

@@ -96,4 +96,41 @@ describe('Scheduler', () => {
     expect(replica.localRead().jobs.get(jobId)?.state).toBe('cancelled')
     expect(link.assigned).toEqual([])
   })
+
+  it('should place the jobs behind one that no executor can ever run when it heads the queue', async () => {
+    const replica = await startReplica()
+    await replica.propose({ type: 'account.open', account: 'alice' })
+    await replica.propose({ type: 'executor.register', peer: 'peer-a', owner: 'alice' })
+    // No executor offers node; the only one offers 4 CPUs.
+    const nodeJob = jobSpecSchema.parse({ runtime: 'node', code: '1' })
+    const python = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)' })
+    for (const [jobId, spec] of [
+      ['jaaaaaaaaaaa1', nodeJob],
+      ['jaaaaaaaaaaa2', python],
+    ] as const) {
+      const submitted = await replica.propose({
+        type: 'job.submit',
+        jobId,
+        submitter: 'alice',
+        idempotencyId: jobId,
+        spec,
+      })
+      expect(submitted.ok).toBe(true)
+    }
+    const scheduler = new Scheduler({
+      ledger: replica,
+      liveLogs: new LiveLogs(),
+      clock: { now: () => Date.now() },
+      logger: pino({ level: 'silent' }),
+    })
+    const link = new RecordingLink()
+    scheduler.start()
+    cleanups.push(async () => scheduler.stop())
+    scheduler.addExecutor(link, new Set())
+    for (let tick = 0; tick < 200 && link.assigned.length === 0; tick++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(link.assigned.map((assignment) => assignment.jobId)).toEqual(['jaaaaaaaaaaa2'])
+    expect(replica.localRead().jobs.get('jaaaaaaaaaaa1')?.state).toBe('queued')
+  })
 })
