@@ -1,13 +1,14 @@
 // gridx get, and the files parts of gridx submit and gridx status.
 import { Command } from 'commander'
 import { join } from 'node:path'
-import type { JobFile, JobView } from '../../protocol/index.ts'
+import type { JobFile, JobView, ParentView } from '../../protocol/index.ts'
 import { call, target } from './api.ts'
 import { downloadBlob, uploadInputs } from './blob-transfer.ts'
 import { CliError } from './connect.ts'
 import type { ApiTarget } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 import { expandInputs } from './input-files.ts'
+import { parentOrNull } from './shard-commands.ts'
 
 type Decorate = (command: Command) => Command
 
@@ -49,13 +50,13 @@ function picked(job: JobView, name: string | undefined): readonly JobFile[] {
 export function getCommand(context: CliContext, decorate: Decorate): Command {
   return decorate(new Command('get'))
     .description('download a job’s outputs (all, or NAME) into a directory, checked by hash')
-    .argument('<job>', 'job id')
+    .argument('<job>', 'job id (of a sharded job: its reduce’s outputs)')
     .argument('[name]', 'one output file, or a directory of them')
     .option('-o, --output <dir>', 'where to write them', '.')
     .action(
       async (id: string, name: string | undefined, options: CommonOptions & { output: string }) => {
         const api = await target(context, options)
-        const job = await call(api, 'job.get', { id })
+        const job = await call(api, 'job.get', { id: await outputsJobOf(api, id) })
         const files = picked(job, name)
         const written: { name: string; path: string; size: number; cid: string }[] = []
         for (const file of files) {
@@ -67,4 +68,19 @@ export function getCommand(context: CliContext, decorate: Decorate): Command {
         if (options.json) context.stdout.write(`${JSON.stringify(written, null, 2)}\n`)
       },
     )
+}
+
+/** The job whose outputs `gridx get ID` fetches: the job itself, or for a sharded job its
+ * reduce, the one result of the whole run. */
+async function outputsJobOf(api: ApiTarget, id: string): Promise<string> {
+  const parent = await parentOrNull(api, id)
+  if (parent === null) return id
+  if (parent.reduce !== null) return parent.reduce
+  const last = (shard: ParentView['shards'][number]) => shard.jobs.at(-1) ?? '?'
+  throw new CliError(
+    parent.hasReduce
+      ? `sharded job ${id} has no reduce yet (it is ${parent.state}): gridx status ${id}`
+      : `sharded job ${id} has no reduce: get each shard's outputs, e.g. gridx get ` +
+          last(parent.shards[0]!),
+  )
 }

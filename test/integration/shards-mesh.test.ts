@@ -3,7 +3,7 @@
 // jobs land on distinct executors, one shard's first run is killed and retried on another
 // executor, and the reduce's result is checked against the same sums computed here.
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -33,6 +33,7 @@ const REDUCE = [
   'result = {"shards": len(parts), "rows": sum(p["rows"] for p in parts),',
   '          "total": sum(p["total"] for p in parts)}',
   'print(json.dumps(result, sort_keys=True))',
+  'json.dump(result, open("outputs/result.json", "w"))',
 ].join('\n')
 
 /** The containers of `jobId` running on this host's engine. */
@@ -116,6 +117,10 @@ describe.skipIf(!hasEngine)('a sharded map/reduce on a mesh', () => {
     const reduce = await jobOf(parent.reduce!)
     expect(reduce.state).toBe('succeeded')
     expect(JSON.parse(reduce.result!.stdoutTail)).toEqual(expected)
+    // `gridx get PARENT` fetches the reduce's outputs, the run's one result.
+    const got = await cluster.cli(2, ['get', id, '-o', join(work, 'got')])
+    expect(got.code, got.stderr).toBe(0)
+    expect(JSON.parse(await readFile(join(work, 'got', 'result.json'), 'utf8'))).toEqual(expected)
 
     // The parent's cost is what its children were charged, the failed run included.
     const children = [...maps, first, reduce]
