@@ -72,6 +72,18 @@ describe.skipIf(!hasEngine)('stock JSON-RPC 2.0 clients', () => {
       await call('job.cancel', { id: (long.job as JobView).id, idempotencyId: idem() }),
     )
     expect(['cancelled', 'running']).toContain(cancelled.state)
+    // Sharded jobs: the dataset is an uploaded input, so a spec with none is refused.
+    const sharded = await call('job.submit-sharded', {
+      idempotencyId: idem(),
+      spec: spec('true'),
+      shards: 2,
+    })
+    expect(sharded.error?.message).toMatch(/input/)
+    expect(ok(await call('job.parents', { limit: 5 })).parents).toEqual([])
+    const unknown = 'jnotaparent01'
+    expect((await call('job.parent', { id: unknown })).error?.code).toBe(ERROR_CODES.NOT_FOUND)
+    const cancelParent = await call('job.cancel-parent', { id: unknown, idempotencyId: idem() })
+    expect(cancelParent.error?.code).toBe(ERROR_CODES.NOT_FOUND)
     expect(ok(await call('account.balance')).availableMc).toBeGreaterThan(0)
     const { transfers } = ok(await call('account.history', { limit: 1 })) as { transfers: [] }
     expect(transfers).toHaveLength(1)
