@@ -52,6 +52,27 @@ describe.skipIf(!hasEngine)('stock JSON-RPC 2.0 clients', () => {
     }
   }
 
+  // A refusal before the body is read cannot echo the request's id: in a 200 with `id: null`
+  // a client that matches answers by id (json-rpc-2.0) would wait forever, so these keep
+  // their HTTP status (401 here) and stock clients fail the call at once.
+  it('should fail the call at once, not hang, when the token is wrong over HTTP', async () => {
+    const daemon = { url: node.daemon.address.url, token: 'x'.repeat(43) }
+    for (const { name, open } of STOCK_CLIENTS.filter((c) => c.name.endsWith('HTTP'))) {
+      const client = await open(daemon)
+      try {
+        // jayson rejects with the body (which names -32001); json-rpc-2.0's transport rejects.
+        const answer = await client.call('account.balance', {}).then(
+          (response) => response,
+          (error: unknown) => ({ error }),
+        )
+        expect('result' in answer && answer.result, name).toBeFalsy()
+        expect(answer.error, name).toBeDefined()
+      } finally {
+        client.close()
+      }
+    }
+  }, 20_000)
+
   each('call every method over its transport', async (client) => {
     const called = new Set<string>()
     const call = async (method: string, params: object = {}) => {
