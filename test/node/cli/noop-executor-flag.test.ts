@@ -1,73 +1,30 @@
 // gridx start --noop-executor: hidden from help, refused in production and beside --no-executor,
 // and when taken, the peer offers the noop runtime through its API.
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildProgram } from '../../../node/cli/index.ts'
 import type { CliContext } from '../../../node/cli/context.ts'
 import { resolveApiTarget } from '../../../node/cli/connect.ts'
 import { DockerExecutor } from '../../../node/executor/index.ts'
 import { httpCall } from '../../../protocol/client.ts'
 import { isFinalJobState, type JobState } from '../../../protocol/index.ts'
+import { runInProcess } from './fixtures/in-process-gridx.ts'
 
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
-})
-
-interface Run {
-  readonly error: unknown
-  readonly dataDir: string
-  readonly out: string
-}
-
-/** Runs `gridx ARGS`; `whileRunning` is called once the daemon printed its start line, and the
- * daemon is then asked to stop. */
-async function run(
+/** Runs `gridx ARGS` in this process with no engine: what runs is what the noop runtime adds. */
+function run(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
-  whileRunning: (dataDir: string) => Promise<void> = () => Promise.resolve(),
-): Promise<Run> {
-  const parent = await mkdtemp(join(tmpdir(), 'gridx-noop-cli-'))
-  dirs.push(parent)
-  const dataDir = join(parent, 'data')
-  const stop = new AbortController()
-  let out = ''
-  let running: Promise<void> = Promise.resolve()
-  const stdout = new PassThrough()
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-    if (out.includes('"apiUrl"') && !stop.signal.aborted) {
-      running = whileRunning(dataDir).finally(() => stop.abort())
-    }
-  })
-  const context: CliContext = {
+  whileRunning?: (dataDir: string) => Promise<void>,
+) {
+  return runInProcess(args, {
     env,
-    stdin: () => new PassThrough(),
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: new PassThrough() as unknown as NodeJS.WriteStream,
-    defaultDataDir: dataDir,
-    clock: { now: () => Date.now() },
-    setExitCode: () => undefined,
-    stopSignal: stop.signal,
-    staticDir: dataDir,
-    // No engine here: what runs is what the noop runtime adds.
     createExecutor: (peerId) =>
       Promise.resolve(
         new DockerExecutor({ executorId: peerId, dockerHost: 'unix:///nonexistent/docker.sock' }),
       ),
-  }
-  const error = await buildProgram(context)
-    .parseAsync(['node', 'gridx', ...args])
-    .then(
-      () => undefined,
-      (caught: unknown) => caught,
-    )
-  await running
-  return { error, dataDir, out }
+    ...(whileRunning === undefined ? {} : { whileRunning }),
+  })
 }
 
 const LOOPBACK = ['--api-port', '0', '--p2p-host', '127.0.0.1', '--p2p-port', '0', '--json']

@@ -1,61 +1,16 @@
 // gridx start --token-rate: the API token's rate limit is the user's to raise (a script or a
 // benchmark submitting faster than a person), within the bounds in protocol/limits.ts; and
 // --join-grant: the founder of a new mesh chooses what each owner is granted.
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
-import { buildProgram } from '../../../node/cli/index.ts'
-import type { CliContext } from '../../../node/cli/context.ts'
+import { readdir } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
 import { resolveApiTarget } from '../../../node/cli/connect.ts'
 import { httpCall } from '../../../protocol/client.ts'
 import { GridxError } from '../../../protocol/index.ts'
+import { runInProcess } from './fixtures/in-process-gridx.ts'
 
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
-})
-
-/** Runs `gridx ARGS`; `whileRunning` is called once the daemon is up, then it is stopped. */
-async function run(
-  args: readonly string[],
-  whileRunning: (dataDir: string) => Promise<void> = () => Promise.resolve(),
-): Promise<{ error: unknown; dataDir: string }> {
-  const parent = await mkdtemp(join(tmpdir(), 'gridx-rate-cli-'))
-  dirs.push(parent)
-  const dataDir = join(parent, 'data')
-  const stop = new AbortController()
-  let out = ''
-  let running: Promise<void> = Promise.resolve()
-  const stdout = new PassThrough()
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-    if (out.includes('"apiUrl"') && !stop.signal.aborted) {
-      running = whileRunning(dataDir).finally(() => stop.abort())
-    }
-  })
-  const context: CliContext = {
-    env: {},
-    stdin: () => new PassThrough(),
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: new PassThrough() as unknown as NodeJS.WriteStream,
-    defaultDataDir: dataDir,
-    clock: { now: () => Date.now() },
-    setExitCode: () => undefined,
-    stopSignal: stop.signal,
-    staticDir: dataDir,
-    createExecutor: () => Promise.reject(new Error('started with --no-executor')),
-  }
-  const error = await buildProgram(context)
-    .parseAsync(['node', 'gridx', ...args])
-    .then(
-      () => undefined,
-      (caught: unknown) => caught,
-    )
-  await running
-  return { error, dataDir }
+/** Runs `gridx ARGS` in this process; see runInProcess. */
+function run(args: readonly string[], whileRunning?: (dataDir: string) => Promise<void>) {
+  return runInProcess(args, whileRunning === undefined ? {} : { whileRunning })
 }
 
 const LOOPBACK = ['--api-port', '0', '--p2p-host', '127.0.0.1', '--p2p-port', '0', '--json']
