@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const REPO_DIR = join(import.meta.dirname, '..', '..')
-const RUNTIMES = ['bash', 'python', 'node'] as const
+const RUNTIMES = ['bash', 'python', 'node', 'python-torch'] as const
 
 interface Outcome {
   readonly code: number
@@ -148,9 +148,10 @@ describe('recipe_hash', () => {
   afterAll(() => rm(imagesDir, { recursive: true, force: true }))
 
   async function hashes(dir: string): Promise<string[]> {
-    const outcome = await bash('for name in bash python node; do recipe_hash "$name" "$1"; done', [
-      dir,
-    ])
+    const outcome = await bash(
+      `for name in ${RUNTIMES.join(' ')}; do recipe_hash "$name" "$1"; done`,
+      [dir],
+    )
     expect(outcome.code).toBe(0)
     return outcome.stdout.trim().split('\n')
   }
@@ -170,6 +171,7 @@ describe('recipe_hash', () => {
     expect(after[0]).toBe(before[0])
     expect(after[1]).not.toBe(before[1])
     expect(after[2]).toBe(before[2])
+    expect(after[3]).toBe(before[3])
   })
 
   it('should change every version when the shared build script changes', async () => {
