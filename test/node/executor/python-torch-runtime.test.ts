@@ -94,7 +94,7 @@ print(torch.__version__.split('+')[0], sorted(state), loss.item() < first / 2)
 `,
       })
       expect(outcome.state, outcome.result.stderrTail).toBe('succeeded')
-      expect(outcome.result.stdoutTail).toMatch(/^\d+\.\d+\.\d+ \['bias', 'weight'\] True\n$/)
+      expect(outcome.result.stdoutTail).toMatch(/^\d+\.\d+\S* \['bias', 'weight'\] True\n$/)
     })
   },
   ['python-torch'],
