@@ -1,13 +1,13 @@
 """The accuracy of a trained model on the held-out digits, as a Grid-X job.
 
     gridx get TRAIN -o model/
-    gridx submit evaluate.py --input model/global --input test.csv --follow
+    gridx submit evaluate.py --input model/weights.npz --input test.csv --follow
 
-Reads the model from inputs/global/ (weights.npz from train_numpy.py or central.py, or
-weights.pt from train_torch.py; on the python-torch runtime for a .pt) and the test rows from
-inputs/test.csv (make-data.py's). A .npz is a softmax regression ("weight", "bias"); a .pt
-is a stack of linear layers with ReLU between them, as train_torch.py builds, run here in
-numpy. Prints the accuracy as a JSON metric line and writes it to outputs/evaluation.json.
+Reads the model, weights.npz (from train_numpy.py or central.py) or weights.pt (from
+train_torch.py; on the python-torch runtime), from inputs/ or from inputs/global/ (where a
+round's shards get it), and the test rows from inputs/test.csv (make-data.py's). A .npz is
+a softmax regression ("weight", "bias"); a .pt is a stack of linear layers with ReLU between
+them, as train_torch.py builds, run here in numpy. Prints the accuracy as a JSON metric line and writes it to outputs/evaluation.json.
 """
 
 import json
@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 PIXEL_MAX = 16.0
-MODEL_DIR = "inputs/global"
+MODEL_DIRS = ("inputs", "inputs/global")
 TEST_CSV = "inputs/test.csv"
 
 
@@ -45,11 +45,12 @@ def linear_stack(path):
 
 
 def load_model():
-    for name, loader in (("weights.npz", softmax_regression), ("weights.pt", linear_stack)):
-        path = os.path.join(MODEL_DIR, name)
-        if os.path.isfile(path):
-            return name, loader(path)
-    sys.exit(f"no model: {MODEL_DIR}/weights.npz or weights.pt (add --input model/global)")
+    for directory in MODEL_DIRS:
+        for name, loader in (("weights.npz", softmax_regression), ("weights.pt", linear_stack)):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                return name, loader(path)
+    sys.exit("no model: add --input model/weights.npz (or weights.pt), from gridx get TRAIN")
 
 
 def main():

@@ -114,7 +114,7 @@ describeWithDocker(
         const accuracy = softmaxAccuracy(decodeNpz(weights), parseDigitsCsv(data.test.toString()))
         expect(metricsOf(central.result.stdoutTail).accuracy).toBeCloseTo(accuracy, 5)
         expect(accuracy).toBeGreaterThan(0.93)
-        const evaluation = await evaluate(runner, 'python', { 'global/weights.npz': weights })
+        const evaluation = await evaluate(runner, 'python', { 'weights.npz': weights })
         expect(evaluation.accuracy).toBeCloseTo(accuracy, 10)
         expect(evaluation.model).toBe('weights.npz')
       })
