@@ -7,7 +7,8 @@ Reads the model, weights.npz (from train_numpy.py or central.py) or weights.pt (
 train_torch.py; on the python-torch runtime), from inputs/ or from inputs/global/ (where a
 round's shards get it), and the test rows from inputs/test.csv (make-data.py's). A .npz is
 a softmax regression ("weight", "bias"); a .pt is a stack of linear layers with ReLU between
-them, as train_torch.py builds, run here in numpy. Prints the accuracy as a JSON metric line and writes it to outputs/evaluation.json.
+them, as train_torch.py builds, run here in numpy. Prints the accuracy as a JSON metric line
+and writes it to outputs/evaluation.json.
 """
 
 import json
