@@ -10,8 +10,9 @@ import {
   RUNTIMES,
   SYSTEM_ACCOUNTS,
 } from '../../protocol/index.ts'
+import type { TransferKind } from '../../protocol/index.ts'
 import { jobsByState } from '../../ledger/index.ts'
-import type { Command, Job, RaftDriver } from '../../ledger/index.ts'
+import type { Command, Job, RaftDriver, State } from '../../ledger/index.ts'
 
 /** Seconds from submission to a start: an idle executor takes a job within tens of
  * milliseconds, a busy mesh keeps it queued for minutes, an escrow waits up to a day. */
@@ -73,13 +74,12 @@ export class LedgerMetrics {
       this.#run.zero({ runtime })
     }
     this.#unsubscribe = ledger.onApplied((entry, result) => {
-      if (!result.ok) return
+      // A replayed proposal changed nothing: what it answers was counted the first time.
+      if (!result.ok || result.replayed === true) return
+      const state = ledger.localRead()
       const { command } = entry
-      if (command.type === 'job.start') this.#started(ledger.localRead().jobs.get(command.jobId))
-      if (!settles(command, result.value)) return
-      const job = ledger.localRead().jobs.get((command as { jobId: string }).jobId)
-      if (job === undefined || !isFinalJobState(job.state)) return
-      this.#ended(job)
+      if (command.type === 'job.start') this.#started(state.jobs.get(command.jobId))
+      for (const job of endedJobs(state, entry.index, command, result.value)) this.#ended(job)
     })
   }
 
@@ -143,7 +143,33 @@ function registerStateGauges(registry: Registry, ledger: RaftDriver): void {
   })
 }
 
-/** Whether an applied command ended a job (and so settled or voided its escrow). */
+/** Kinds of transfer that only a job's settlement or void posts. */
+const SETTLING_KINDS: ReadonlySet<TransferKind> = new Set(['payment', 'fee', 'refund'])
+
+/**
+ * The jobs the entry at `index` ended, each once. A command ends jobs besides the one it
+ * names: a sharded job that ends (cancelled, or failed by a child) cancels its open
+ * children, and a departed executor's jobs fail past their retries. Every ending settles or
+ * voids an escrow, so this entry's settling transfers name them all, but for a free job,
+ * which moves nothing: the command's own job covers that one.
+ */
+function endedJobs(state: State, index: number, command: Command, value: unknown): Job[] {
+  const ids = new Set<string>()
+  if (settles(command, value)) ids.add((command as { jobId: string }).jobId)
+  // Transfers are appended in log order: this entry's are the last ones.
+  const { transfers } = state
+  let first = transfers.length
+  while (first > 0 && transfers[first - 1]?.index === index) first -= 1
+  for (const transfer of transfers.slice(first)) {
+    if (transfer.jobId !== null && SETTLING_KINDS.has(transfer.kind)) ids.add(transfer.jobId)
+  }
+  // A parent's refund names the parent, which is no job: it finds none here.
+  return [...ids]
+    .map((id) => state.jobs.get(id))
+    .filter((job): job is Job => job !== undefined && isFinalJobState(job.state))
+}
+
+/** Whether an applied command ended the job it names (and so settled or voided its escrow). */
 function settles(command: Command, value: unknown): boolean {
   switch (command.type) {
     case 'job.finish':

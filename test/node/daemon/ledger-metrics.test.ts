@@ -1,0 +1,140 @@
+// The ledger's Prometheus metrics over a real one-voter ledger (LevelDB in a temp dir): every
+// job that ends is counted once, also the jobs a command ends as a side effect (the children
+// of a sharded job that ends).
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Registry } from 'prom-client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
+import type { Command, RaftDriver } from '../../../ledger/index.ts'
+import { jobSpecSchema } from '../../../protocol/index.ts'
+import { LedgerMetrics } from '../../../node/daemon/ledger-metrics.ts'
+
+const SUBMITTER = 'alice'
+const EXECUTOR = 'peer-x'
+const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
+const opened: { ledger: RaftDriver; metrics: LedgerMetrics; dir: string }[] = []
+
+afterEach(async () => {
+  for (const { ledger, metrics, dir } of opened.splice(0)) {
+    metrics.stop()
+    await ledger.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+async function setup() {
+  const dir = await mkdtemp(join(tmpdir(), 'gridx-ledger-metrics-'))
+  const { driver: ledger } = await openOneVoterLedger({
+    location: join(dir, 'raft'),
+    legacyLocation: null,
+    id: 'peer-a',
+    clock: { now: () => Date.now() },
+    ticker: new ManualTicker(),
+  })
+  const registry = new Registry()
+  const metrics = new LedgerMetrics(registry, ledger)
+  opened.push({ ledger, metrics, dir })
+  const run = async (command: Command) => {
+    const result = await ledger.propose(command)
+    expect(result, command.type).toMatchObject({ ok: true })
+    return result
+  }
+  await run({ type: 'account.open', account: SUBMITTER })
+  await run({ type: 'account.open', account: 'owner-x' })
+  await run({ type: 'executor.register', peer: EXECUTOR, owner: 'owner-x' })
+  return { ledger, registry, run }
+}
+
+/** The value of one labelled series of a metric, 0 when it has none. */
+async function value(registry: Registry, name: string, labels: Record<string, string>) {
+  const metric = await registry.getSingleMetric(name)?.get()
+  const series = metric?.values.find((entry) => {
+    return Object.entries(labels).every(([key, label]) => entry.labels[key] === label)
+  })
+  return series?.value ?? 0
+}
+
+async function settlements(registry: Registry) {
+  return {
+    charged: await value(registry, 'gridx_settlements_total', { outcome: 'charged' }),
+    voided: await value(registry, 'gridx_settlements_total', { outcome: 'voided' }),
+  }
+}
+
+const spec = jobSpecSchema.parse({ runtime: 'bash', code: 'sleep 60', cpus: 0.1, timeoutS: 60 })
+
+async function submitParent(run: (command: Command) => Promise<unknown>, shards: number) {
+  await run({
+    type: 'parent.submit',
+    parentId: 'jparent1',
+    submitter: SUBMITTER,
+    idempotencyId: 'sharded-1',
+    spec,
+    shards: Array.from({ length: shards }, () => [{ name: 'shard', cid: CID, size: 1 }]),
+    reduceCode: null,
+  })
+}
+
+/** Assigns and starts the first run of shard `index`. */
+async function startShard(
+  ledger: RaftDriver,
+  run: (command: Command) => Promise<unknown>,
+  index = 0,
+) {
+  const jobId = ledger.localRead().parents.get('jparent1')?.shards[index]?.jobs[0] as string
+  await run({ type: 'job.assign', jobId, executor: EXECUTOR })
+  const fence = ledger.localRead().jobs.get(jobId)?.fence as number
+  await run({ type: 'job.start', jobId, fence })
+  return jobId
+}
+
+describe('LedgerMetrics', () => {
+  it('should count every child a sharded job cancels when the parent is cancelled', async () => {
+    const { ledger, registry, run } = await setup()
+    await submitParent(run, 3)
+    await startShard(ledger, run)
+    await run({ type: 'parent.cancel', parentId: 'jparent1', by: SUBMITTER })
+    // The running shard pays for the time it ran; the two queued ones are voided.
+    expect(await settlements(registry)).toEqual({ charged: 1, voided: 2 })
+    expect(await registry.metrics()).toMatch(/^gridx_job_run_seconds_count\{runtime="bash"\} 1$/m)
+    const executor = await value(registry, 'gridx_settled_credits_total', { to: 'executor' })
+    expect(executor).toBeGreaterThan(0)
+  })
+
+  it('should count the siblings a cancelled shard ends when its parent ends with it', async () => {
+    const { ledger, registry, run } = await setup()
+    await submitParent(run, 2)
+    const first = await startShard(ledger, run)
+    await run({ type: 'job.cancel', jobId: first, by: SUBMITTER })
+    expect(ledger.localRead().parents.get('jparent1')?.state).toBe('cancelled')
+    expect(await settlements(registry)).toEqual({ charged: 1, voided: 1 })
+  })
+
+  it('should not count a cancel again when its proposal is replayed', async () => {
+    const { ledger, registry, run } = await setup()
+    const submit = { type: 'job.submit', jobId: 'jplain1', submitter: SUBMITTER, spec } as const
+    await run({ ...submit, idempotencyId: 'p-1' })
+    const cancel = { type: 'job.cancel', jobId: 'jplain1', by: SUBMITTER } as const
+    const proposal = ledger.nextProposal()
+    await ledger.propose(cancel, { proposal })
+    // A retry of the same proposal (a lost answer) is answered from the first time.
+    expect(await ledger.propose(cancel, { proposal })).toMatchObject({ replayed: true })
+    expect(await settlements(registry)).toEqual({ charged: 0, voided: 1 })
+  })
+
+  it('should count a job that ends by its own command once', async () => {
+    const { registry, run } = await setup()
+    await run({
+      type: 'job.submit',
+      jobId: 'jplain1',
+      submitter: SUBMITTER,
+      idempotencyId: 'p-1',
+      spec,
+    })
+    await run({ type: 'job.cancel', jobId: 'jplain1', by: SUBMITTER })
+    await run({ type: 'job.cancel', jobId: 'jplain1', by: SUBMITTER })
+    expect(await settlements(registry)).toEqual({ charged: 0, voided: 1 })
+  })
+})
