@@ -4,7 +4,9 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 import {
+  ESCROW_GRACE_MS,
   isFinalJobState,
+  JOB_TIMEOUT_S_MAX,
   JOB_STATES,
   MILLICREDITS_PER_CREDIT,
   RUNTIMES,
@@ -15,10 +17,20 @@ import { jobsByState } from '../../ledger/index.ts'
 import type { Command, Job, RaftDriver, State } from '../../ledger/index.ts'
 
 /** Seconds from submission to a start: an idle executor takes a job within tens of
- * milliseconds, a busy mesh keeps it queued for minutes, an escrow waits up to a day. */
-const QUEUE_WAIT_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600]
-/** Seconds a job ran: from a trivial script (tens of milliseconds) to JOB_TIMEOUT_S_MAX. */
-const RUN_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600]
+ * milliseconds, a busy mesh keeps it queued for minutes to hours, and a job may wait until its
+ * escrow may expire, a day past its timeout: the last bucket is that longest wait. */
+const QUEUE_WAIT_BUCKETS_S = [
+  ...[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400],
+  JOB_TIMEOUT_S_MAX + ESCROW_GRACE_MS / 1000,
+]
+/** Seconds a job ran: from a trivial script (tens of milliseconds) to JOB_TIMEOUT_S_MAX, and a
+ * last bucket for a run killed at that timeout, which ends moments past it, or whose end was
+ * recorded late (a coordinator outage). */
+const RUN_BUCKETS_S = [
+  ...[0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800],
+  JOB_TIMEOUT_S_MAX,
+  2 * JOB_TIMEOUT_S_MAX,
+]
 
 const SETTLEMENT_OUTCOMES = ['charged', 'voided'] as const
 const PAYEES = ['executor', 'fees'] as const

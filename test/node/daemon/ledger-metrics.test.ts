@@ -8,7 +8,7 @@ import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
 import type { Command, RaftDriver } from '../../../ledger/index.ts'
-import { jobSpecSchema } from '../../../protocol/index.ts'
+import { ESCROW_GRACE_MS, JOB_TIMEOUT_S_MAX, jobSpecSchema } from '../../../protocol/index.ts'
 import { LedgerMetrics } from '../../../node/daemon/ledger-metrics.ts'
 
 const SUBMITTER = 'alice'
@@ -24,13 +24,13 @@ afterEach(async () => {
   }
 })
 
-async function setup() {
+async function setup(clock = { now: () => Date.now() }) {
   const dir = await mkdtemp(join(tmpdir(), 'gridx-ledger-metrics-'))
   const { driver: ledger } = await openOneVoterLedger({
     location: join(dir, 'raft'),
     legacyLocation: null,
     id: 'peer-a',
-    clock: { now: () => Date.now() },
+    clock,
     ticker: new ManualTicker(),
   })
   const registry = new Registry()
@@ -136,5 +136,34 @@ describe('LedgerMetrics', () => {
     await run({ type: 'job.cancel', jobId: 'jplain1', by: SUBMITTER })
     await run({ type: 'job.cancel', jobId: 'jplain1', by: SUBMITTER })
     expect(await settlements(registry)).toEqual({ charged: 0, voided: 1 })
+  })
+
+  it('should put the longest wait and run a job can have in a bucket below +Inf', async () => {
+    let nowMs = Date.now()
+    const { ledger, registry, run } = await setup({ now: () => nowMs })
+    const long = jobSpecSchema.parse({ ...spec, memoryMb: 16, timeoutS: JOB_TIMEOUT_S_MAX })
+    const submit = { type: 'job.submit', submitter: SUBMITTER, spec: long } as const
+    await run({ ...submit, jobId: 'jlong1', idempotencyId: 'l-1' })
+    await run({ type: 'job.assign', jobId: 'jlong1', executor: EXECUTOR })
+    // The longest a job waits: until its escrow may expire, a day past its timeout.
+    nowMs += JOB_TIMEOUT_S_MAX * 1000 + ESCROW_GRACE_MS
+    const fence = ledger.localRead().jobs.get('jlong1')?.fence as number
+    await run({ type: 'job.start', jobId: 'jlong1', fence })
+    // The longest run: the timeout, and the moments the kill takes past it.
+    nowMs += JOB_TIMEOUT_S_MAX * 1000 + 5_000
+    await run({ type: 'job.cancel', jobId: 'jlong1', by: SUBMITTER })
+    const text = await registry.metrics()
+    for (const name of ['gridx_job_queue_wait_seconds', 'gridx_job_run_seconds']) {
+      const pattern = new RegExp(
+        `^${name}_bucket\\{le="([\\d.e+]+)",runtime="bash"\\} (\\d+)$`,
+        'gm',
+      )
+      const buckets = [...text.matchAll(pattern)].map(([, le, count]) => [
+        Number(le),
+        Number(count),
+      ])
+      expect(buckets.length, name).toBeGreaterThan(5)
+      expect(buckets.at(-1)?.[1], `${name} has a finite bucket over its range`).toBe(1)
+    }
   })
 })
