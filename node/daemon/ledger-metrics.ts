@@ -34,13 +34,16 @@ const RUN_BUCKETS_S = [
 
 const SETTLEMENT_OUTCOMES = ['charged', 'voided'] as const
 const PAYEES = ['executor', 'fees'] as const
+type Payee = (typeof PAYEES)[number]
 
 const credits = (millicredits: number) => millicredits / MILLICREDITS_PER_CREDIT
 
 export class LedgerMetrics {
   readonly containerStarts: Counter
   readonly #settlements: Counter<'outcome'>
-  readonly #settled: Counter<'to'>
+  /** Millicredits paid out by payee, summed as integers: credits added up as floats drift
+   * (0.2 three times is 0.6000000000000001), so the counter is set from these at each scrape. */
+  readonly #settledMc: Record<Payee, number> = { executor: 0, fees: 0 }
   readonly #queueWait: Histogram<'runtime'>
   readonly #run: Histogram<'runtime'>
   #unsubscribe: (() => void) | null = null
@@ -58,11 +61,16 @@ export class LedgerMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     })
-    this.#settled = new Counter({
+    const settledMc = this.#settledMc
+    new Counter({
       name: 'gridx_settled_credits_total',
       help: 'Credits paid out of escrow on settlement, by recipient',
       labelNames: ['to'],
       registers: [registry],
+      collect() {
+        this.reset()
+        for (const to of PAYEES) this.inc({ to }, credits(settledMc[to]))
+      },
     })
     this.#queueWait = new Histogram({
       name: 'gridx_job_queue_wait_seconds',
@@ -80,7 +88,6 @@ export class LedgerMetrics {
     })
     // Every label value known up front starts at 0, so the first of a kind shows in rate().
     for (const outcome of SETTLEMENT_OUTCOMES) this.#settlements.inc({ outcome }, 0)
-    for (const to of PAYEES) this.#settled.inc({ to }, 0)
     for (const runtime of RUNTIMES) {
       this.#queueWait.zero({ runtime })
       this.#run.zero({ runtime })
@@ -108,8 +115,8 @@ export class LedgerMetrics {
     }
     if (job.priceMc === null) return
     this.#settlements.inc({ outcome: job.priceMc > 0 ? 'charged' : 'voided' })
-    this.#settled.inc({ to: 'executor' }, credits(job.executorPaidMc ?? 0))
-    this.#settled.inc({ to: 'fees' }, credits(job.feesPaidMc ?? 0))
+    this.#settledMc.executor += job.executorPaidMc ?? 0
+    this.#settledMc.fees += job.feesPaidMc ?? 0
   }
 
   stop(): void {

@@ -166,4 +166,21 @@ describe('LedgerMetrics', () => {
       expect(buckets.at(-1)?.[1], `${name} has a finite bucket over its range`).toBe(1)
     }
   })
+
+  it('should sum settled credits exactly when each amount is a fraction', async () => {
+    const { ledger, registry, run } = await setup()
+    for (const n of [1, 2, 3]) {
+      const jobId = `jcheap${n}`
+      await run({ type: 'job.submit', jobId, submitter: SUBMITTER, idempotencyId: jobId, spec })
+      await run({ type: 'job.assign', jobId, executor: EXECUTOR })
+      const fence = ledger.localRead().jobs.get(jobId)?.fence as number
+      await run({ type: 'job.start', jobId, fence })
+      await run({ type: 'job.cancel', jobId, by: SUBMITTER })
+    }
+    // Each pays the 1-credit minimum, 0.8 to the executor and 0.2 to fees; summed as floats,
+    // three of them would be 2.4000000000000004 and 0.6000000000000001.
+    const text = await registry.metrics()
+    expect(text).toMatch(/^gridx_settled_credits_total\{to="executor"\} 2\.4$/m)
+    expect(text).toMatch(/^gridx_settled_credits_total\{to="fees"\} 0\.6$/m)
+  })
 })
