@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 import {
   ESCROW_GRACE_MS,
+  isContainerRuntime,
   isFinalJobState,
   JOB_TIMEOUT_S_MAX,
   JOB_STATES,
@@ -39,7 +40,9 @@ type Payee = (typeof PAYEES)[number]
 const credits = (millicredits: number) => millicredits / MILLICREDITS_PER_CREDIT
 
 export class LedgerMetrics {
-  readonly containerStarts: Counter
+  /** This peer's id in the ledger: the executor of the jobs whose containers it starts. */
+  readonly #peer: string
+  readonly #containerStarts: Counter
   readonly #settlements: Counter<'outcome'>
   /** Millicredits paid out by payee, summed as integers: credits added up as floats drift
    * (0.2 three times is 0.6000000000000001), so the counter is set from these at each scrape. */
@@ -50,7 +53,8 @@ export class LedgerMetrics {
 
   constructor(registry: Registry, ledger: RaftDriver) {
     registerStateGauges(registry, ledger)
-    this.containerStarts = new Counter({
+    this.#peer = ledger.id
+    this.#containerStarts = new Counter({
       name: 'gridx_container_starts_total',
       help: 'Job containers started by this peer',
       registers: [registry],
@@ -102,9 +106,16 @@ export class LedgerMetrics {
     })
   }
 
+  /** A run started. Its container start is counted from the log, not from the executor's own
+   * report: a run a remote coordinator assigned reports through the executor client, one
+   * assigned while this peer led through the local link, and both end in this entry. */
   #started(job: Job | undefined): void {
     if (job === undefined || job.startedAt === null) return
     this.#queueWait.observe({ runtime: job.spec.runtime }, (job.startedAt - job.createdAt) / 1000)
+    // A noop run is done in-process and starts no container.
+    if (job.executor === this.#peer && isContainerRuntime(job.spec.runtime)) {
+      this.#containerStarts.inc()
+    }
   }
 
   #ended(job: Job): void {

@@ -183,4 +183,22 @@ describe('LedgerMetrics', () => {
     expect(text).toMatch(/^gridx_settled_credits_total\{to="executor"\} 2\.4$/m)
     expect(text).toMatch(/^gridx_settled_credits_total\{to="fees"\} 0\.6$/m)
   })
+
+  it('should count a container start where its executor runs, whoever coordinates', async () => {
+    const { ledger, registry, run } = await setup()
+    // This ledger's peer is `peer-a`; `peer-x` is another peer's executor.
+    await run({ type: 'executor.register', peer: 'peer-a', owner: 'owner-x' })
+    const start = async (jobId: string, executor: string, runtime: 'bash' | 'noop') => {
+      const spec = jobSpecSchema.parse({ runtime, code: 'true', cpus: 0.1, timeoutS: 60 })
+      await run({ type: 'job.submit', jobId, submitter: SUBMITTER, idempotencyId: jobId, spec })
+      await run({ type: 'job.assign', jobId, executor })
+      const fence = ledger.localRead().jobs.get(jobId)?.fence as number
+      await run({ type: 'job.start', jobId, fence })
+    }
+    await start('jhere1', 'peer-a', 'bash')
+    await start('jthere1', EXECUTOR, 'bash')
+    // A noop run is done in-process: it starts no container.
+    await start('jnoop1', 'peer-a', 'noop')
+    expect(await registry.metrics()).toMatch(/^gridx_container_starts_total 1$/m)
+  })
 })
