@@ -580,3 +580,8 @@ export const ROUND_TIMEOUT_S_MAX = JOB_TIMEOUT_S_MAX
  * read, so a script that prints a thousand names gets the first 16 and no more. */
 export const TRAINING_METRICS_MAX = 16
 export const TRAINING_METRIC_NAME_BYTES_MAX = 32
+
+/** How often the coordinator looks for training rounds past their deadline: deadlines are in
+ * whole seconds, so a look every half second closes a round within half a second of its
+ * deadline, and each look only reads the state in memory. */
+export const ROUND_CHECK_MS = 500
