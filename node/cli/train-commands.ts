@@ -176,5 +176,6 @@ export function trainingDetails(training: TrainingView): string {
   })
   const model =
     training.model === null ? '' : `\nmodel     ${training.model.map((f) => f.name).join(', ')}`
-  return `${head}${model}\n\n${table([['ROUND', 'STATE', 'SHARDS', 'CUT', 'SECONDS', 'METRICS'], ...rows])}`
+  const header = ['ROUND', 'STATE', 'SHARDS', 'CUT', 'SECONDS', 'METRICS']
+  return `${head}${model}\n\n${table([header, ...rows])}`
 }

@@ -119,4 +119,20 @@ describe.skipIf(!hasEngine)('a training job on a mesh', () => {
     const state = await cluster.rpc(0, 'mesh.state', {})
     expect(state.ledgerViolations).toEqual([])
   }, 420_000)
+
+  it('should follow a training to its end and exit 0 when --follow is given', async () => {
+    await writeFile(join(work, 'small.csv'), 'x,y\n0,1\n1,3\n2,5\n3,7\n')
+    const followed = await cluster.cli(0, [
+      'train',
+      TRAIN_PY,
+      ...['--input', join(work, 'small.csv'), '--rounds', '1', '--shards', '2'],
+      ...['--aggregate', 'median', '--cpus', '0.3', '--memory', '128', '--timeout', '60'],
+      '--follow',
+    ])
+    expect(followed.code, followed.stderr).toBe(0)
+    const parent = JSON.parse(followed.stdout) as ParentView
+    expect(parent).toMatchObject({ state: 'succeeded', training: { aggregate: 'median' } })
+    // Shard 0 has y 1 and 3 (mean 2, loss 1), shard 1 has 5 and 7 (mean 6, loss 1).
+    expect(parent.training?.history[0]?.metrics).toEqual({ received: 0, loss: 1 })
+  }, 300_000)
 })

@@ -180,7 +180,7 @@ describe('a training round', () => {
     expect(view(ledger).training).toMatchObject({ round: 2, model: null })
   })
 
-  it('should succeed with the last global model and refund the unused when the last round ends', () => {
+  it('should succeed with the last model and refund the rest when the last round ends', () => {
     const ledger = mesh()
     ledger.ok(command())
     for (const round of [1, 2]) {
