@@ -1,7 +1,7 @@
 // Input files picked in the web app's submit page, in Debian's Chromium against a real daemon
 // and Docker: two files (one from a folder) upload to the blob store and the job reads them
-// byte for byte; the same files picked again send nothing; a clash of names is refused before
-// any upload.
+// byte for byte; the same files picked again send nothing; a slowed upload shows its progress;
+// a clash of names is refused before any upload.
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -110,6 +110,50 @@ describe.skipIf(!hasEngine || !hasChromium)('input files in the web app', () => 
     expect(puts).toHaveLength(2)
   }, 120_000)
 
+  it('should show a file’s upload progress while its bytes go out', async () => {
+    await openSubmit('wc -c < inputs/slow.bin')
+    const slow = new Uint8Array(2 * 1024 * 1024).map((_, n) => (n * 13 + 7) % 251)
+    const inputs = page.locator('gridx-submit-view gridx-input-files')
+    await inputs
+      .locator('input[data-pick-files]')
+      .setInputFiles([
+        { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(slow) },
+      ])
+    // Uploads slowed to 512 KiB/s, so the bar is seen part way.
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 512 * 1024,
+    })
+    try {
+      await page.locator('gridx-submit-view output[data-price]', { hasText: 'cr' }).waitFor()
+      await page.locator('gridx-submit-view [data-submit]').click()
+      const row = inputs.locator('[data-input="slow.bin"][data-stage="uploading"]')
+      await row.waitFor()
+      const bar = row.locator('progress')
+      await expect
+        .poll(async () => Number(await bar.getAttribute('value')), { timeout: WAIT_MS })
+        .toBeGreaterThan(0)
+      expect(await bar.getAttribute('max')).toBe(String(slow.byteLength))
+      expect(await row.innerText()).toMatch(/uploading \d+ %/)
+      await page.waitForURL(/\/jobs\/j[0-9a-z]+$/)
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      })
+      await cdp.detach()
+    }
+    const done = await daemon.waitForJob(page.url().split('/').pop()!)
+    expect(done.result?.stdoutTail.trim()).toBe(String(slow.byteLength))
+    expect(puts).toHaveLength(3)
+  }, 120_000)
+
   it('should refuse a file named as a picked folder before uploading anything', async () => {
     await openSubmit('ls -R inputs')
     await pickFiles()
@@ -125,7 +169,7 @@ describe.skipIf(!hasEngine || !hasChromium)('input files in the web app', () => 
     await refused.waitFor()
     expect(await refused.innerText()).toContain('data is a file and a directory')
     expect(page.url()).toMatch(/\/submit$/)
-    expect(puts).toHaveLength(2)
+    expect(puts).toHaveLength(3)
     // Removing the clashing file leaves inputs the job can take.
     await inputs.locator('[data-input="data"] [data-remove]').click()
     await problem.waitFor({ state: 'detached' })
