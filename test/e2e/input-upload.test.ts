@@ -110,6 +110,37 @@ describe.skipIf(!hasEngine || !hasChromium)('input files in the web app', () => 
     expect(puts).toHaveLength(2)
   }, 120_000)
 
+  it('should keep a resubmitted job’s inputs and send none of them again', async () => {
+    // The page of the job just submitted, whose inputs are on the daemon.
+    await page.locator('gridx-job-page [data-resubmit]').click()
+    const inputs = page.locator('gridx-submit-view gridx-input-files')
+    await inputs.locator('[data-input="data/notes.txt"]').waitFor()
+    expect(await inputs.locator('[data-input]').count()).toBe(2)
+    const printed = await submitAndWait()
+    expect(printed).toBe(`${sha256(table)}\n${sha256(notes)}\n`)
+    expect(puts).toHaveLength(2)
+  }, 120_000)
+
+  it('should list the files dropped on the inputs and remove each', async () => {
+    await openSubmit('ls inputs')
+    const inputs = page.locator('gridx-submit-view gridx-input-files')
+    const transfer = await page.evaluateHandle(() => {
+      const data = new DataTransfer()
+      data.items.add(new File(['a'], 'one.txt'))
+      data.items.add(new File(['bb'], 'two.txt'))
+      return data
+    })
+    await inputs.locator('.pick').dispatchEvent('drop', { dataTransfer: transfer })
+    await inputs.locator('[data-input="two.txt"]').waitFor()
+    expect(await inputs.locator('[data-input]').allInnerTexts()).toEqual([
+      expect.stringContaining('one.txt'),
+      expect.stringContaining('two.txt'),
+    ])
+    await inputs.locator('[data-input="one.txt"] [data-remove]').click()
+    await inputs.locator('[data-input="two.txt"] [data-remove]').click()
+    expect(await inputs.locator('[data-input]').count()).toBe(0)
+  })
+
   it('should show a file’s upload progress while its bytes go out', async () => {
     await openSubmit('wc -c < inputs/slow.bin')
     const slow = new Uint8Array(2 * 1024 * 1024).map((_, n) => (n * 13 + 7) % 251)
