@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  JOB_FILE_DEPTH_MAX,
   JOB_FILE_NAME_BYTES_MAX,
   JOB_INPUT_FILE_BYTES_MAX,
   JOB_INPUTS_BYTES_MAX,
@@ -38,6 +39,12 @@ describe('input files', () => {
     expect(inputsProblems([file(longest)]).files.size).toBe(0)
     const problems = inputsProblems([file(`${longest}x`), file('a\\b'), file('../up')]).files
     expect([...problems.keys()]).toEqual([`${longest}x`, 'a\\b', '../up'])
+  })
+
+  it('should accept a folder nested to the deepest a name may be and refuse one deeper', () => {
+    const deepest = Array.from({ length: JOB_FILE_DEPTH_MAX }, () => 'd').join('/')
+    expect(inputsProblems([file(deepest)]).files.size).toBe(0)
+    expect(inputsProblems([file(`${deepest}/f`)]).files.get(`${deepest}/f`)).toContain('path')
   })
 
   it('should refuse a name that is a file and a directory of another', () => {
