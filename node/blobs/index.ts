@@ -4,7 +4,7 @@ export { blobFile, BlobStore } from './blob-store.ts'
 
 /** The blob store's directory under a daemon's data dir. */
 export const BLOBS_DIR = 'blobs'
-export type { BlobStoreInit, StoredBlob } from './blob-store.ts'
+export type { BlobStoreInit, StoredBlob, WriteOptions } from './blob-store.ts'
 export * from './errors.ts'
 export { BlobService, blobService } from './blob-service.ts'
 export type {
