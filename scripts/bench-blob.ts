@@ -1,4 +1,4 @@
-// blob-transfer: one 256 MiB blob fetched over /gridx/blob/1.0.0 between two libp2p peers on
+// blob-transfer: one 256 MiB blob fetched over /gridx/blob/2.0.0 between two libp2p peers on
 // loopback (TCP, Noise, Yamux, as the daemon's MeshNode runs them), chunk hashes checked and the
 // whole checked against its CID, into a real blob store on disk. The baseline, in the same run
 // and process, sends the same bytes over a plain TCP socket on loopback into the same kind of

@@ -1,4 +1,4 @@
-// Files as blobs (DESIGN section 6): the per-peer store, and the `/gridx/blob/1.0.0` protocol
+// Files as blobs (DESIGN section 6): the per-peer store, and the `/gridx/blob/2.0.0` protocol
 // that fetches a blob from whichever admitted peer has it.
 export { blobFile, BlobStore } from './blob-store.ts'
 
