@@ -110,7 +110,7 @@ export async function startDaemonMesh(
                 code: 'UNAVAILABLE',
                 message: 'this peer is starting',
               } as const)
-            : admitJoiner(ledger, request, () => knownMembers(mesh), signal),
+            : admitJoiner(ledger, request, () => knownMembers(mesh), signal, identity.peerId),
       },
     },
   })
