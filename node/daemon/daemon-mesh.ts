@@ -125,9 +125,10 @@ export async function startDaemonMesh(
     await saveJoinRecord(init.dataDir, record)
     for (const member of record.members) trusted.add(member.peerId)
     init.logger.info({ meshId: record.meshId, via: joined.issuer }, 'joined the mesh')
-  } else if (record !== null) {
-    await rememberMembers(mesh, record, identity.peerId)
   }
+  // A joiner, like a restarted peer, dials the members it was told of: the coordinator may
+  // not be the member it joined through, and it learns where this peer listens only so.
+  if (record !== null) await rememberMembers(mesh, record, identity.peerId)
   const contacts = trackContacts(mesh.raft, init.clock)
   const opened = await openDaemonLedger({
     ...init,
@@ -158,9 +159,9 @@ async function caughtUp(ledger: RaftDriver, record: JoinRecord): Promise<string>
   return state.mesh?.meshId ?? record.meshId
 }
 
-/** Where the members were when this peer joined: where a restarted peer looks for them. It
- * dials each, so that identify tells them where this peer listens now (a learner sends
- * nothing until the leader reaches it, and its old address may be gone). */
+/** Where the members were when this peer joined: where a joined or restarted peer looks for
+ * them. It dials each, so that identify tells them where this peer listens now (a learner
+ * sends nothing until the leader reaches it, and its old address may be gone). */
 async function rememberMembers(mesh: MeshNode, record: JoinRecord, self: string): Promise<void> {
   const others = record.members.filter((member) => member.peerId !== self)
   for (const member of others) await mesh.raft.setPeerAddresses(member.peerId, member.addresses)
