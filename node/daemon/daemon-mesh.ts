@@ -15,6 +15,7 @@ import { ComponentsPort } from './daemon-executors.ts'
 import { foundMesh, openDaemonLedger, RAFT_DIR } from './daemon-ledger.ts'
 import {
   admitJoiner,
+  DataDirTakenError,
   followAddresses,
   knownMembers,
   loadJoinRecord,
@@ -73,7 +74,7 @@ export async function startDaemonMesh(
     init.join !== undefined &&
     (record !== null || (await exists(join(init.dataDir, RAFT_DIR))))
   ) {
-    throw new Error(
+    throw new DataDirTakenError(
       `${init.dataDir} belongs to a mesh already: start it without --join to rejoin it, or ` +
         'give another --data-dir to join a new one',
     )

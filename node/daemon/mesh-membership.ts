@@ -25,6 +25,14 @@ import { judgeJoinSecret } from '../mesh/index.ts'
 import type { AdmitRequest, AdmitResult, MeshNode } from '../mesh/index.ts'
 import { judgeOwnerSecret, ownJoinSecretHashes } from './join-tokens.ts'
 
+/** `--join` on a data dir that belongs to a mesh already. */
+export class DataDirTakenError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DataDirTakenError'
+  }
+}
+
 /** What a joined peer keeps of its join. */
 export const MESH_JOIN_FILE = 'mesh-join.json'
 
