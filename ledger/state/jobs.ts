@@ -180,6 +180,12 @@ export function finishJob(state: State, command: CommandOf<'job.finish'>): Apply
   if (outcome.cause === 'executor') {
     return loseJob(state, job, outcome.error ?? 'the executor failed')
   }
+  if (job.state === 'assigned') {
+    // The run ended before its start was proposed (a job shorter than a commit): the
+    // coordinator folds the start into this entry, and the start is recorded here, as it ran.
+    job.startedAt = state.logTime
+    transition(state, job, 'running', null)
+  }
   job.result = outcome.result
   settleEscrow(state, job, outcome.result.wallMs)
   transition(state, job, outcome.state, outcome.error)

@@ -157,6 +157,14 @@ export interface OwnerSecretHash {
   readonly hash: string
 }
 
+/** A member's own join secret's hash (`gridx token` on a peer other than the founder): judged
+ * by that member, which alone holds the secret. One per issuer and role. */
+export interface IssuerSecretHash {
+  readonly issuer: string
+  readonly role: JoinRole
+  readonly hash: string
+}
+
 /** What genesis founded: the first entry of every mesh. */
 export interface MeshRecord {
   readonly meshId: string
@@ -169,6 +177,9 @@ export interface MeshRecord {
    * never had one encodes to the bytes it did before the field existed. At most two per
    * admitted peer. Replaced hashes go to `secrets.rotated`. */
   ownerSecrets?: readonly OwnerSecretHash[]
+  /** Members' own secrets, in order of issue; absent until one is issued, as `ownerSecrets`.
+   * Replaced hashes go to `secrets.rotated`. */
+  issuerSecrets?: readonly IssuerSecretHash[]
 }
 
 export interface AdmittedPeer {
@@ -281,7 +292,13 @@ export type Command =
       readonly voterTarget: number
       readonly secrets: { readonly voter: string; readonly executor: string }
     }
-  | { readonly type: 'mesh.rotate-secret'; readonly role: JoinRole; readonly hash: string }
+  | {
+      readonly type: 'mesh.rotate-secret'
+      readonly role: JoinRole
+      readonly hash: string
+      /** A member's own secret; without it, the mesh's (the founder's) secret is replaced. */
+      readonly issuer?: string
+    }
   | {
       readonly type: 'mesh.rotate-owner-secret'
       readonly issuer: string

@@ -129,7 +129,7 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
     .option('-c, --code <code>', 'the code itself')
     .addOption(
       // The choices are what help and completion offer; the parser also takes noop.
-      new Option('--runtime <runtime>', 'python, node or bash')
+      new Option('--runtime <runtime>', 'python, node, bash or python-torch')
         .choices(CONTAINER_RUNTIMES)
         .argParser(runtimeOf),
     )
