@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine to run and test Grid-X: the Docker engine, the runtime images,
-# Chromium for the browser tests, promtool for the metrics tests, the npm dependencies and the
-# web build. Idempotent: a
+# Chromium for the browser tests, promtool for the metrics tests, zsh for the completion tests,
+# the npm dependencies and the web build. Idempotent: a
 # step whose result is already there costs a check, so a second run takes about a second.
 # `npm start` and `npm test` run it first; CI runs it with --ci.
 set -euo pipefail
@@ -40,7 +40,7 @@ Prepares this machine for Grid-X; safe to run again, fast when nothing is left t
   --no-images   do not build or check the runtime images
   --no-browser  do not install Chromium (only the browser tests need it)
   --no-promtool do not install promtool (Debian's prometheus package; only the tests
-                that lint /metrics need it)
+                that lint or scrape /metrics need it)
   --help        show this help
 
 Environment:
@@ -98,10 +98,13 @@ install_system_packages() {
   fi
   if [[ $WANT_BROWSER == true && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
   # promtool, the linter Prometheus users run on a scrape, checks the daemon's /metrics in the
-  # tests. Debian ships it in the server's package; apt_install keeps that server from starting.
+  # tests. Debian ships it in the server's package (a test runs that server too, on loopback);
+  # apt_install keeps the system's instance of it from starting.
   if [[ $WANT_PROMTOOL == true ]] && ! command -v promtool >/dev/null 2>&1; then
     missing+=(prometheus)
   fi
+  # zsh runs the completion tests of `gridx completion zsh` in the real shell.
+  if ! command -v zsh >/dev/null 2>&1; then missing+=(zsh); fi
   # iproute2 (`ip`) is part of the machine the project is developed on; a fresh CI machine
   # gets it too, so tests and scripts may rely on it.
   if ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi

@@ -57,6 +57,12 @@ describe('scripts/setup.sh flags', () => {
     expect(found.stdout + found.stderr).toMatch(/^promtool, version \d/m)
   })
 
+  it('should have put zsh on the PATH for the completion tests', async () => {
+    const found = await bash('zsh --version')
+    expect(found.code, 'zsh is missing: run bash scripts/setup.sh').toBe(0)
+    expect(found.stdout).toMatch(/^zsh \d/)
+  })
+
   it('should fail with the usage when given an unknown flag', async () => {
     const outcome = await bash('bash scripts/setup.sh --bogus')
     expect(outcome.code).not.toBe(0)
