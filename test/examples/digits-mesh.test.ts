@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { paramsSchemas, type ParentView } from '../../protocol/index.ts'
+import { DEFAULT_POLICY, paramsSchemas, type ParentView } from '../../protocol/index.ts'
 import { MeshCluster } from '../../scripts/lib/mesh-cluster.ts'
 import { dockerProbe } from '../fixtures/docker.ts'
 import { hasEngine } from '../fixtures/engine.ts'
@@ -29,9 +29,12 @@ const hasTorch = !dockerProbe.missingRuntimes.includes('python-torch')
 /** Training jobs are served by the API (a checkout from before them has no `gridx train`). */
 const hasTraining = 'job.submit-training' in paramsSchemas
 
-/** Credits enough to escrow every round's shards, retries and aggregate at their limits (the
- * default grant of 100 covers a few rounds): the mesh's creator sets it. */
-const grant = (index: number) => (index === 0 ? ['--join-grant', '1000000'] : [])
+/** The grant the example's README names for the torch run, whose escrow is more than a new
+ * peer's 100 credits: the mesh's creator sets it. */
+const grant = (index: number) => (index === 0 ? ['--join-grant', '1000'] : [])
+/** The limits examples/digits/README.md gives each run. */
+const NUMPY_LIMITS = ['--cpus', '0.25', '--memory', '256', '--timeout', '30']
+const TORCH_LIMITS = ['--cpus', '0.5', '--memory', '512', '--timeout', '45']
 
 type Model = Record<string, NpArray>
 
@@ -113,8 +116,10 @@ describe.skipIf(!hasEngine || !hasTraining)('the digits example on a mesh', () =
     const parent = await train([
       join(EXAMPLE, 'train_numpy.py'),
       ...['--input', trainCsv, '--rounds', String(ROUNDS), '--shards', String(SHARDS)],
-      ...['--cpus', '0.5', '--memory', '256'],
+      ...NUMPY_LIMITS,
     ])
+    // The README's claim: a new peer's grant covers the whole run's escrow at these limits.
+    expect(parent.maxPriceMc).toBeLessThanOrEqual(DEFAULT_POLICY.joinGrantMc)
     const history = parent.training!.history
     expect(history.map((round) => round.state)).toEqual(Array(ROUNDS).fill('done'))
     const accuracies: number[] = []
@@ -156,7 +161,7 @@ describe.skipIf(!hasEngine || !hasTraining)('the digits example on a mesh', () =
       const parent = await train([
         join(EXAMPLE, 'train_torch.py'),
         ...['--input', trainCsv, '--rounds', '3', '--shards', String(SHARDS)],
-        ...['--runtime', 'python-torch', '--cpus', '0.5', '--memory', '1024'],
+        ...['--runtime', 'python-torch', ...TORCH_LIMITS],
       ])
       const history = parent.training!.history
       expect(history.map((round) => round.state)).toEqual(['done', 'done', 'done'])
