@@ -142,7 +142,8 @@ describe.skipIf(!hasEngine || !hasChromium)('a training job in the web app', () 
     'should mark the straggler a round cut at its deadline',
     async () => {
       // Shard 1 sleeps past the round's 3 s deadline; one shard is enough to close it.
-      const code = `import os, time\nif os.environ["GRIDX_SHARD"] == "1": time.sleep(60)\n${TRAIN_PY}`
+      const sleep = 'import os, time\nif os.environ["GRIDX_SHARD"] == "1": time.sleep(60)\n'
+      const code = `${sleep}${TRAIN_PY}`
       const done = await train('training-page-2', code, {
         rounds: 1,
         minShards: 1,
