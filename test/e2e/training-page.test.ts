@@ -11,7 +11,14 @@ import type { JobFile, ParentView } from '../../protocol/index.ts'
 import { startTestDaemon } from '../fixtures/daemon.ts'
 import type { TestDaemon } from '../fixtures/daemon.ts'
 import { hasEngine } from '../fixtures/engine.ts'
-import { ensurePwaBuilt, hasChromium, launchChromium, PWA_DIST, VIEWPORTS } from './browser.ts'
+import {
+  ensurePwaBuilt,
+  hasChromium,
+  launchChromium,
+  PWA_DIST,
+  screenshot,
+  VIEWPORTS,
+} from './browser.ts'
 
 const WAIT_MS = 45_000
 /** Bound on the whole run: two rounds of two shards and an aggregate each, on a loaded machine. */
@@ -125,6 +132,7 @@ describe.skipIf(!hasEngine || !hasChromium)('a training job in the web app', () 
       const last = view.locator('details[data-round="2"]')
       expect(await last.locator('[data-shard-timing]').count()).toBe(2)
       expect(await last.locator('rect').count()).toBe(2)
+      await screenshot(page, 'training-desktop')
 
       const [download] = await Promise.all([
         page.waitForEvent('download'),
