@@ -178,6 +178,8 @@ describe.skipIf(!hasEngine || !hasChromium)('input files in the web app', () => 
         .toBeGreaterThan(0)
       expect(await bar.getAttribute('max')).toBe(String(slow.byteLength))
       expect(await row.innerText()).toMatch(/uploading \d+ %/)
+      // What is uploading is what the job gets: no file joins the list meanwhile.
+      expect(await inputs.locator('input[data-pick-files]').isDisabled()).toBe(true)
       await page.waitForURL(/\/jobs\/j[0-9a-z]+$/)
     } finally {
       await cdp.send('Network.emulateNetworkConditions', {
