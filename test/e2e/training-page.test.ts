@@ -86,11 +86,12 @@ describe.skipIf(!hasEngine || !hasChromium)('a training job in the web app', () 
     id: string,
     code: string,
     options: { rounds: number; minShards?: number; roundTimeoutS?: number },
+    timeoutS = 20,
   ): Promise<ParentView> {
     const { parent } = await daemon.call('job.submit-training', {
       idempotencyId: id,
       // Small limits: the whole run, retries included, is escrowed from the test's credits.
-      spec: { runtime: 'python', code, cpus: 0.5, memoryMb: 256, timeoutS: 20, inputs: [data] },
+      spec: { runtime: 'python', code, cpus: 0.5, memoryMb: 256, timeoutS, inputs: [data] },
       shards: 2,
       ...options,
     })
@@ -149,14 +150,21 @@ describe.skipIf(!hasEngine || !hasChromium)('a training job in the web app', () 
   it(
     'should mark the straggler a round cut at its deadline',
     async () => {
-      // Shard 1 sleeps past the round's 3 s deadline; one shard is enough to close it.
-      const sleep = 'import os, time\nif os.environ["GRIDX_SHARD"] == "1": time.sleep(60)\n'
+      // Shard 1 sleeps past the round's deadline, and past its own timeout of a minute, by
+      // which the round has cut it; one shard is enough to close the round. The deadline is
+      // generous: shard 0's container must start and run within it on a loaded machine.
+      const sleep = 'import os, time\nif os.environ["GRIDX_SHARD"] == "1": time.sleep(300)\n'
       const code = `${sleep}${TRAIN_PY}`
-      const done = await train('training-page-2', code, {
-        rounds: 1,
-        minShards: 1,
-        roundTimeoutS: 3,
-      })
+      const done = await train(
+        'training-page-2',
+        code,
+        {
+          rounds: 1,
+          minShards: 1,
+          roundTimeoutS: 30,
+        },
+        60,
+      )
       expect(done.state, done.reason ?? '').toBe('succeeded')
       const [round] = done.training!.history
       expect(round!.shards.map((shard) => shard.cut)).toEqual([false, true])
