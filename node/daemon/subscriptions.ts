@@ -56,11 +56,18 @@ export class Subscriptions {
   #jobs(id: string | undefined, context: CallContext, push: Push): () => void {
     const { ledger } = this.#init
     return ledger.onApplied((entry, result) => {
-      if (!result.ok || !('jobId' in entry.command)) return
-      if (id !== undefined && entry.command.jobId !== id) return
-      const job = ledger.localRead().jobs.get(entry.command.jobId)
-      if (job === undefined || job.submitter !== context.account) return
-      push({ topic: 'jobs', job: jobView(job) })
+      if (!result.ok) return
+      const state = ledger.localRead()
+      // The jobs the entry moved, named by its command or not (a parent's cancel ends its
+      // children), and the one it names, whose record it may change in place (a result).
+      const ids = new Set(state.changedJobs)
+      if ('jobId' in entry.command) ids.add(entry.command.jobId)
+      for (const jobId of ids) {
+        if (id !== undefined && jobId !== id) continue
+        const job = state.jobs.get(jobId)
+        if (job === undefined || job.submitter !== context.account) continue
+        push({ topic: 'jobs', job: jobView(job) })
+      }
     })
   }
 
@@ -110,10 +117,8 @@ export class Subscriptions {
         push({ topic: 'logs', id, end: true, state: event.state })
       } else if (now !== null) finish(now)
     })
-    const stopApplied = this.#init.ledger.onApplied((entry) => {
-      if (ended || grace !== null || !('jobId' in entry.command) || entry.command.jobId !== id) {
-        return
-      }
+    const stopApplied = this.#init.ledger.onApplied(() => {
+      if (ended || grace !== null || !this.#init.ledger.localRead().changedJobs.has(id)) return
       const now = finalJob()
       if (now === null) return
       if (liveEnded) return finish(now)
