@@ -6,12 +6,20 @@ import { balanceView, jobView } from '../../ledger/index.ts'
 import type { Job, RaftDriver } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState, LOGS_END_GRACE_MS } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
-import type { LiveLogEvent } from '../coordinator/index.ts'
+import type { RelayEvent } from '../coordinator/index.ts'
 import type { CallContext } from '../gateway/index.ts'
 
-/** Live output of a job wherever it runs (a LogsRelay): replayed from its start, then live. */
+/** Live output of a job wherever it runs (a LogsRelay): replayed from its start, then live,
+ * with a gap where chunks are missing (they reached only a coordinator that died). */
 export interface LiveOutput {
-  follow(jobId: string, listener: (event: LiveLogEvent) => void): () => void
+  follow(jobId: string, listener: (event: RelayEvent) => void): () => void
+}
+
+/** The line a logs subscription shows on stderr where output is missing: the client (`gridx
+ * logs -f`, the web app) cannot tell a hole from a quiet spell otherwise. */
+export function gapNotice(missing: number): string {
+  const chunks = missing === 1 ? '1 chunk' : `${missing} chunks`
+  return `[gridx] output may be missing here: ${chunks} did not reach this peer\n`
 }
 
 export interface SubscriptionsInit {
@@ -91,6 +99,8 @@ export class Subscriptions {
     let liveEnded = false
     let ended = false
     let grace: ReturnType<typeof setTimeout> | null = null
+    /** Whether the output pushed so far ends a line: a notice starts on a line of its own. */
+    let atLineStart = true
     const finish = (job: Job): void => {
       if (ended) return
       ended = true
@@ -104,8 +114,15 @@ export class Subscriptions {
     }
     const stopLive = this.#init.liveLogs.follow(id, (event) => {
       if (ended) return
+      if ('gap' in event) {
+        const data = (atLineStart ? '' : '\n') + gapNotice(event.missing)
+        atLineStart = true
+        push({ topic: 'logs', id, stream: 'stderr', data })
+        return
+      }
       if (!('end' in event)) {
         streamed = true
+        if (event.data !== '') atLineStart = event.data.endsWith('\n')
         push({ topic: 'logs', id, stream: event.stream, data: event.data })
         return
       }
