@@ -3,7 +3,7 @@
 // it); peers are polled, since membership changes off the log too.
 import type { Logger } from 'pino'
 import { balanceView, jobView } from '../../ledger/index.ts'
-import type { Job, RaftDriver } from '../../ledger/index.ts'
+import type { Job, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState, LOGS_END_GRACE_MS } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
 import type { RelayEvent } from '../coordinator/index.ts'
@@ -63,19 +63,21 @@ export class Subscriptions {
 
   #jobs(id: string | undefined, context: CallContext, push: Push): () => void {
     const { ledger } = this.#init
+    const send = (state: State, jobId: string): void => {
+      if (id !== undefined && jobId !== id) return
+      const job = state.jobs.get(jobId)
+      if (job !== undefined && job.submitter === context.account) {
+        push({ topic: 'jobs', job: jobView(job) })
+      }
+    }
     return ledger.onApplied((entry, result) => {
       if (!result.ok) return
       const state = ledger.localRead()
       // The jobs the entry moved, named by its command or not (a parent's cancel ends its
       // children), and the one it names, whose record it may change in place (a result).
-      const ids = new Set(state.changedJobs)
-      if ('jobId' in entry.command) ids.add(entry.command.jobId)
-      for (const jobId of ids) {
-        if (id !== undefined && jobId !== id) continue
-        const job = state.jobs.get(jobId)
-        if (job === undefined || job.submitter !== context.account) continue
-        push({ topic: 'jobs', job: jobView(job) })
-      }
+      for (const jobId of state.changedJobs) send(state, jobId)
+      const named = 'jobId' in entry.command ? entry.command.jobId : undefined
+      if (named !== undefined && !state.changedJobs.has(named)) send(state, named)
     })
   }
 
