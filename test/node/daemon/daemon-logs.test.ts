@@ -70,6 +70,13 @@ async function submitParent(daemon: TestDaemon, shards: number) {
   return { id: parent.id, children: parent.shards.map((shard) => shard.jobs[0]!) }
 }
 
+function p2pAddress(daemon: TestDaemon): string {
+  const tcp = daemon.daemon.p2pAddresses.find((address) => !address.includes('/ws'))
+  const match = /\/ip4\/([^/]+)\/tcp\/(\d+)/.exec(tcp ?? '')
+  if (match === null) throw new Error(`no TCP address in ${daemon.daemon.p2pAddresses.join(' ')}`)
+  return `${match[1]}:${match[2]}`
+}
+
 const isEnd = (event: SubscriptionEvent): boolean => 'end' in event
 const isOutput = (event: SubscriptionEvent): boolean => 'data' in event
 const isCancelled = (event: SubscriptionEvent): boolean =>
@@ -103,5 +110,33 @@ describe('Live log and job-state ends on a daemon', () => {
         { topic: 'logs', id: parent.children[at], end: true, state: 'cancelled' },
       ])
     }
+  }, 180_000)
+
+  it('should show a job requeued when the peer running it leaves the mesh', async () => {
+    // A runs no jobs: the job runs on B, and goes back to A's queue when B leaves.
+    const a = await startTestDaemon({ executor: false })
+    daemons.push(a)
+    const { token } = await a.call('mesh.token', { role: 'executor' })
+    const b = await startTestDaemon({ executor: true, join: { address: p2pAddress(a), token } })
+    daemons.push(b)
+    const { job } = await a.call('job.submit', {
+      idempotencyId: 'requeued-1',
+      spec: { runtime: 'bash', code: 'echo started; sleep 300', timeoutS: 600 },
+    })
+    const client = await a.socket()
+    const logs = collect()
+    await client.subscribe('logs', { id: job.id }, logs.push)
+    const states = collect()
+    await client.subscribe('jobs', { id: job.id }, states.push)
+    await logs.until(isOutput, 'output')
+    expect((await a.call('job.get', { id: job.id })).executor).toBe(b.daemon.peerId)
+
+    await b.call('mesh.leave', {})
+    // The removal names only the peer; the job it held is lost, then queued again.
+    const requeued = (event: SubscriptionEvent): boolean =>
+      event.topic === 'jobs' && event.job.state === 'queued' && event.job.attempts === 1
+    await states.until(requeued, 'the requeued state')
+    expect((await a.call('job.get', { id: job.id })).state).toBe('queued')
+    expect(logs.events.filter(isEnd)).toEqual([])
   }, 180_000)
 })
