@@ -48,13 +48,22 @@ interface HolderHandle {
   stop(): Promise<void>
 }
 
-/** The next message of `child`, or a rejection if it exits first. */
+/** The next message of `child`, or a rejection if it exits first. Both waits end with it (the
+ * race has taken both outcomes, so the loser's abort is no unhandled rejection). */
 async function message(child: ChildProcess): Promise<unknown> {
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the holder process exited (${String(code)})`)
-  })
-  const [received] = await Promise.race([once(child, 'message'), exited])
-  return received
+  const settled = new AbortController()
+  const { signal } = settled
+  try {
+    const [received] = await Promise.race([
+      once(child, 'message', { signal }),
+      once(child, 'exit', { signal }).then(([code]) => {
+        throw new Error(`the holder process exited (${String(code)})`)
+      }),
+    ])
+    return received
+  } finally {
+    settled.abort()
+  }
 }
 
 async function forkHolder(dir: string, bytes: number, admit: string): Promise<HolderHandle> {
