@@ -200,6 +200,12 @@ function summary(samples: Samples, bytes: number) {
       libp2pRawStreamMiBPerSecond: rate('libp2pRaw'),
     },
     ratio: Math.round((libp2p / tcpIntoStore) * 100) / 100,
+    // Each round's libp2p fetch against the baseline run right after it: on a machine whose
+    // load swings within a run, their spread says how far the median ratio can be trusted.
+    roundRatios: samples.libp2p.map((sample, round) => {
+      const baseline = samples.tcpIntoStore[round] as Sample
+      return Math.round((baseline.ms / sample.ms) * 100) / 100
+    }),
     cpuMsPerGiB: Object.fromEntries(PATHS.map((path) => [path, cpu(path)])),
     runsMs: Object.fromEntries(
       PATHS.map((path) => [path, samples[path].map((sample) => Math.round(sample.ms))]),
