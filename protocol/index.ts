@@ -10,3 +10,4 @@ export * from './client.ts'
 
 export * from './executor.ts'
 export * from './shard.ts'
+export * from './training.ts'

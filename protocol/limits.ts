@@ -88,11 +88,11 @@ export const BLOB_STORE_BYTES_MAX_DEFAULT = 32 * 1024 * MIB
  * uploading its inputs and submitting the job, many times over. */
 export const BLOB_UNREFERENCED_GRACE_MS = 60 * 60 * 1000
 
-/** Bytes of one chunk on /gridx/blob/1.0.0: each is hashed on its own, so a bad chunk costs at
- * most this much to find, and a stream holds no more than one in memory per side. */
+/** Bytes of one chunk on /gridx/blob/2.0.0: each is checked as it arrives, so a bad chunk costs
+ * at most this much to find, and a stream holds no more than one in memory per side. */
 export const BLOB_CHUNK_BYTES = 1 * MIB
 
-/** One frame of the blob protocol: a chunk and its 32-byte hash, or a small JSON header. */
+/** One frame of the blob protocol: a chunk, its 32-byte digest, or a small JSON frame. */
 export const BLOB_FRAME_BYTES_MAX = BLOB_CHUNK_BYTES + 1 * KIB
 
 /** Chunks a blob's holder may send ahead of what the fetcher has written: the fetcher grants
@@ -560,3 +560,28 @@ export const SHARD_DATASET_BYTES_MAX = JOB_INPUTS_BYTES_MAX
  * a count of shards that each take seconds at least, so two seconds shows it move without
  * asking the daemon more than a person reads. */
 export const PARENT_REFRESH_MS = 2000
+
+/** Rounds of one training job (`gridx train --rounds R`). The parent escrows every round up
+ * front (each shard with its retries, and the aggregate), so the bound caps that escrow and
+ * the parent's history in the log: Federated Averaging converges in tens of rounds on the
+ * data a mesh of this size trains, and 100 is well past that. */
+export const TRAINING_ROUNDS_MAX = 100
+
+/** Bounds of a round's deadline (`--round-timeout S`), counted in log time from the round's
+ * opening, queueing and image start included. One second is the clock's grain: a deadline a
+ * user sets too short fails the parent with the reason, which is theirs to read; an hour is the
+ * longest one job may run (JOB_TIMEOUT_S_MAX), and a round that waits longer waits on a shard
+ * that its own timeout has already ended. */
+export const ROUND_TIMEOUT_S_MIN = 1
+export const ROUND_TIMEOUT_S_MAX = JOB_TIMEOUT_S_MAX
+
+/** Metric names a round shows (`{"metric": NAME, "value": V}` lines on a shard's stdout), and
+ * the bytes of one name: a chart draws a handful of curves, and the view is computed on every
+ * read, so a script that prints a thousand names gets the first 16 and no more. */
+export const TRAINING_METRICS_MAX = 16
+export const TRAINING_METRIC_NAME_BYTES_MAX = 32
+
+/** How often the coordinator looks for training rounds past their deadline: deadlines are in
+ * whole seconds, so a look every half second closes a round within half a second of its
+ * deadline, and each look only reads the state in memory. */
+export const ROUND_CHECK_MS = 500

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { JobFile } from './blob.ts'
 import { idempotencyIdSchema, jobSpecSchema } from './job.ts'
 import type { JobState } from './job.ts'
+import type { TrainingView } from './training.ts'
 import { CODE_BYTES_MAX, SHARDS_MAX } from './limits.ts'
 import { utf8Bytes } from './bytes.ts'
 
@@ -59,4 +60,6 @@ export interface ParentView {
   readonly createdAt: number
   readonly finishedAt: number | null
   readonly reason: string | null
+  /** Present on a training job (`job.submit-training`): its rounds, metrics and model. */
+  readonly training?: TrainingView
 }

@@ -12,6 +12,7 @@ import { GridxError, RpcClient } from '../protocol/index.ts'
 import type { JobState, MeshInfo } from '../protocol/index.ts'
 import { percentile } from './bench-stats.ts'
 import { MeshCluster } from './lib/mesh-cluster.ts'
+import { processCpuMs } from './lib/process-cpu.ts'
 
 export interface MeshThroughputOptions {
   readonly seconds: number
@@ -19,8 +20,8 @@ export interface MeshThroughputOptions {
   readonly startArgs?: readonly string[]
   /** Submissions kept unanswered on each connection. */
   readonly inFlight?: number
-  /** Writes a CPU profile of peer 0 (the founder, coordinator unless an election moved it)
-   * into this directory when it stops. */
+  /** Writes a CPU profile of every peer into this directory when it stops, named with its
+   * pid (the output's `peerPids`, and `coordinatorPid`). */
   readonly profileDir?: string
 }
 
@@ -55,6 +56,8 @@ interface Counts {
   readonly placed: number
   readonly finished: number
   readonly settled: number
+  /** The coordinator's applied index: log entries of every kind. */
+  readonly appliedIndex: number
 }
 
 export async function benchMeshThroughput(options: MeshThroughputOptions): Promise<object> {
@@ -111,10 +114,8 @@ async function measure(layout: Layout): Promise<object> {
       ...(index === 0 ? ['--join-grant', String(JOIN_GRANT_CREDITS)] : []),
     ],
     extraArgs: ['--token-rate', String(TOKEN_RATE_PER_S), ...layout.startArgs],
-    nodeArgs: (index) =>
-      index === 0 && layout.profileDir !== undefined
-        ? ['--cpu-prof', '--cpu-prof-dir', layout.profileDir]
-        : [],
+    nodeArgs: () =>
+      layout.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', layout.profileDir],
   })
   const clients: RpcClient[] = []
   const load = {
@@ -141,6 +142,7 @@ async function measure(layout: Layout): Promise<object> {
     )
     await sleep(WARMUP_MS)
     const { coordinator, pid } = await coordinatorClient(cluster, clients)
+    const cpuAtStart = await cpuOf(cluster)
     const samples: Counts[] = [await counts(coordinator)]
     const sentAtStart = load.sent
     const acknowledgedAtStart = load.acknowledged
@@ -149,6 +151,7 @@ async function measure(layout: Layout): Promise<object> {
       await sleep(Math.min(SAMPLE_MS, endMs - performance.now()))
       samples.push(await counts(coordinator))
     }
+    const cpuAtEnd = await cpuOf(cluster)
     // A mesh driven past its limit may not answer the listing: the figures stand without it.
     const stages = await stageLatencies(clients.at(-1) as RpcClient).catch((error: unknown) => ({
       unavailable: (error as Error).message,
@@ -160,8 +163,10 @@ async function measure(layout: Layout): Promise<object> {
     return {
       ...summarize(samples, { sent, acknowledged, refusals: load.refusals }),
       refusalMessages: load.messages,
+      ...perJob(samples, cpuAtStart, cpuAtEnd, layout.voters),
       stages,
       coordinatorPid: pid,
+      peerPids: cluster.peers.map((peer) => peer.daemon?.child.pid ?? null),
     }
   } finally {
     load.running = false
@@ -244,7 +249,7 @@ async function coordinatorClient(cluster: MeshCluster, clients: readonly RpcClie
 }
 
 async function counts(client: RpcClient): Promise<Counts> {
-  const { jobsByState } = await client.call('mesh.info', {})
+  const { jobsByState, appliedIndex } = await client.call('mesh.info', {})
   const sum = (states: readonly JobState[]) =>
     states.reduce((total, state) => total + (jobsByState[state] ?? 0), 0)
   const all = Object.values(jobsByState).reduce((total, count) => total + count, 0)
@@ -254,6 +259,51 @@ async function counts(client: RpcClient): Promise<Counts> {
     placed: all - (jobsByState.queued ?? 0),
     finished: sum(FINAL),
     settled: sum(SETTLED),
+    appliedIndex,
+  }
+}
+
+/** CPU milliseconds each peer's process has used, by index; null where /proc cannot say. */
+async function cpuOf(cluster: MeshCluster): Promise<(number | null)[]> {
+  return Promise.all(
+    cluster.peers.map((peer) => {
+      const pid = peer.daemon?.child.pid
+      return pid === undefined ? null : processCpuMs(pid)
+    }),
+  )
+}
+
+/** What a settled job costs, figures the machine's load does not change: log entries, and CPU
+ * milliseconds of the voters (coordinator or not) and of the executor peers, over the window. */
+function perJob(
+  samples: readonly Counts[],
+  cpuAtStart: readonly (number | null)[],
+  cpuAtEnd: readonly (number | null)[],
+  voters: number,
+): object {
+  const first = samples[0] as Counts
+  const last = samples.at(-1) as Counts
+  const settled = Math.max(1, last.settled - first.settled)
+  const cpuMs = cpuAtEnd.map((end, index) => {
+    const start = cpuAtStart[index]
+    return end === null || start === null || start === undefined ? null : end - start
+  })
+  const perSettled = (indexes: number[]) => {
+    const used = indexes.map((index) => cpuMs[index])
+    if (used.length === 0 || used.some((ms) => ms === null || ms === undefined)) return null
+    const total = used.reduce((sum: number, ms) => sum + (ms as number), 0)
+    return Math.round((total / settled) * 1000) / 1000
+  }
+  const all = cpuMs.map((_, index) => index)
+  return {
+    entriesPerSettledJob:
+      Math.round(((last.appliedIndex - first.appliedIndex) / settled) * 100) / 100,
+    cpuMsPerSettledJob: {
+      all: perSettled(all),
+      voters: perSettled(all.filter((index) => index < voters)),
+      executorPeers: perSettled(all.filter((index) => index >= voters)),
+      eachPeer: cpuMs.map((ms) => (ms === null ? null : Math.round((ms / settled) * 1000) / 1000)),
+    },
   }
 }
 

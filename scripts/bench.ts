@@ -77,7 +77,7 @@ if (values.help || run === undefined) {
       '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
       '  cli: [--trials N (30)]\n' +
       '  failover: [--trials N (50)] [--start-arg=FLAG]... (e.g. --start-arg=--raft-tick-ms=10)\n' +
-      '  mesh-throughput: [--seconds N (30)] [--profile DIR (CPU profiles of peer 0)]\n' +
+      '  mesh-throughput: [--seconds N (30)] [--profile DIR (CPU profiles of every peer)]\n' +
       '    [--in-flight N (8 submissions unanswered per connection)]\n',
   )
   process.exit(values.help ? 0 : 2)

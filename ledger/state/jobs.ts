@@ -180,6 +180,12 @@ export function finishJob(state: State, command: CommandOf<'job.finish'>): Apply
   if (outcome.cause === 'executor') {
     return loseJob(state, job, outcome.error ?? 'the executor failed')
   }
+  if (job.state === 'assigned') {
+    // The run ended before its start was proposed (a job shorter than a commit): the
+    // coordinator folds the start into this entry, and the start is recorded here, as it ran.
+    job.startedAt = state.logTime
+    transition(state, job, 'running', null)
+  }
   job.result = outcome.result
   settleEscrow(state, job, outcome.result.wallMs)
   transition(state, job, outcome.state, outcome.error)
@@ -253,6 +259,16 @@ export function cancelJob(state: State, command: CommandOf<'job.cancel'>): Apply
   }
   transition(state, job, 'cancelled', 'cancelled by the submitter')
   return ok({ cancelled: true })
+}
+
+/** Ends an open job as cancelled and charges nothing for what it ran: a training round's
+ * straggler, cut off at the round's deadline (training.ts). Its fence is cleared, so a result
+ * its executor still sends is refused as stale. */
+export function cancelUnpaid(state: State, job: Job, reason: string): void {
+  removeFromQueue(state, job.id)
+  voidEscrow(state, job)
+  job.fence = null
+  transition(state, job, 'cancelled', reason)
 }
 
 export function expireJob(state: State, command: CommandOf<'job.expire'>): ApplyResult {

@@ -45,8 +45,10 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /**
- * Frames in, frames out, over one stream. `send` queues and never waits: frames queued while a
- * write is in flight go out together in one write (pipelining without a round trip each).
+ * Frames in, frames out, over one stream. `send` queues and never waits: the frames sent in one
+ * turn of the event loop go out in one write, on the next turn (setImmediate), and those queued
+ * while a write is in flight go together in the write after it (pipelining without a round
+ * trip each). One write is one muxer frame, one encryption and one system call on each side.
  * `read` yields the next valid frame, null at a clean end, and throws one of the frame errors
  * above on bad input, after which the caller closes the channel.
  */
@@ -56,7 +58,9 @@ export class FrameChannel<In, Out> {
   readonly #init: FrameChannelInit<In>
   readonly #frameBytesMax: number
   readonly #queue: Uint8Array[] = []
-  #writing = false
+  /** The write loop under way, if any. */
+  #writing: Promise<void> | null = null
+  #flushQueued = false
   #closed = false
 
   constructor(init: FrameChannelInit<In>) {
@@ -89,20 +93,33 @@ export class FrameChannel<In, Out> {
       throw error
     }
     this.#queue.push(bytes)
-    if (!this.#writing) void this.#flush()
+    if (this.#flushQueued || this.#writing !== null) return
+    this.#flushQueued = true
+    setImmediate(() => {
+      this.#flushQueued = false
+      void this.#flush()
+    })
   }
 
-  async #flush(): Promise<void> {
-    this.#writing = true
+  /** Starts the write loop unless it runs; resolves once the queue is written (or failed). */
+  #flush(): Promise<void> {
+    if (this.#writing === null && this.#queue.length > 0) {
+      this.#writing = this.#writeAll().finally(() => {
+        this.#writing = null
+      })
+    }
+    return this.#writing ?? Promise.resolve()
+  }
+
+  async #writeAll(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && !this.closed) {
+      // The stream's own state, not `closed`: frames sent before close() still go out.
+      while (this.#queue.length > 0 && this.stream.status === 'open') {
         const batch = this.#queue.splice(0)
         await this.#lp.writeV(batch, { signal: AbortSignal.timeout(this.#init.writeTimeoutMs) })
       }
     } catch (error) {
       this.abort(error instanceof Error ? error : new Error(String(error)))
-    } finally {
-      this.#writing = false
     }
   }
 
@@ -133,9 +150,12 @@ export class FrameChannel<In, Out> {
     return parsed.data
   }
 
-  /** Closes both ends gracefully, bounded by `timeoutMs`, aborting if that runs out. */
+  /** Closes both ends gracefully, after the frames already sent, bounded by `timeoutMs` (and
+   * the write timeout), aborting if that runs out. */
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true
+    if (this.stream.status !== 'open') return
+    await this.#flush()
     if (this.stream.status !== 'open') return
     try {
       await this.stream.close({ signal: AbortSignal.timeout(timeoutMs) })

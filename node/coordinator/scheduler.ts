@@ -6,6 +6,7 @@ import { escrowExpiresAt, unfinishedJobs } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Entry, Job, RaftDriver } from '../../ledger/index.ts'
 import type { Clock } from '../../ledger/index.ts'
 import { childrenToStop, SiblingPlacement } from '../shards/index.ts'
+import { RoundCloser } from '../training/index.ts'
 import type { ExecutorLink, ExecutorReport } from './executor-link.ts'
 import type { LiveLogs } from './live-logs.ts'
 
@@ -18,6 +19,12 @@ export interface SchedulerInit {
   readonly expiryCheckMs?: number
 }
 
+interface HeldStart {
+  readonly fence: number
+  readonly promise: Promise<boolean>
+  readonly resolve: (taken: boolean | Promise<boolean>) => void
+}
+
 interface Load {
   cpus: number
   memoryMb: number
@@ -28,12 +35,18 @@ export class Scheduler {
   readonly #links = new Map<string, ExecutorLink>()
   /** Jobs whose assignment is proposed but not yet applied. */
   readonly #assigning = new Set<string>()
+  /** Started reports held until the loop's next turn (see #heldStart). */
+  readonly #starts = new Map<string, HeldStart>()
+  #startsQueued = false
   #pumpQueued = false
   #expiryTimer: ReturnType<typeof setInterval> | null = null
   #unsubscribe: (() => void) | null = null
+  /** Closes training rounds at their deadlines while this peer schedules. */
+  readonly #rounds: RoundCloser
 
   constructor(init: SchedulerInit) {
     this.#init = init
+    this.#rounds = new RoundCloser(init)
   }
 
   start(): void {
@@ -41,6 +54,7 @@ export class Scheduler {
     this.#unsubscribe = this.#init.ledger.onApplied((entry, result) => this.#applied(entry, result))
     this.#expiryTimer = setInterval(() => this.#expire(), this.#init.expiryCheckMs ?? 30_000)
     this.#expiryTimer.unref()
+    this.#rounds.start()
     this.#schedulePump()
   }
 
@@ -51,7 +65,11 @@ export class Scheduler {
     this.#unsubscribe = null
     if (this.#expiryTimer !== null) clearInterval(this.#expiryTimer)
     this.#expiryTimer = null
+    this.#rounds.stop()
     this.#assigning.clear()
+    // Not proposed: the executor's finished report, which it keeps until committed, says it ran.
+    for (const held of this.#starts.values()) held.resolve(false)
+    this.#starts.clear()
   }
 
   /** Adds an executor. Jobs the state shows on it that it is not running are lost (it
@@ -87,10 +105,7 @@ export class Scheduler {
   report(report: ExecutorReport): Promise<boolean> {
     switch (report.type) {
       case 'started':
-        return this.#propose(
-          { type: 'job.start', jobId: report.jobId, fence: report.fence },
-          'start',
-        )
+        return this.#heldStart(report.jobId, report.fence)
       case 'output':
         this.#init.liveLogs.append(
           report.jobId,
@@ -99,8 +114,8 @@ export class Scheduler {
           report.seq === undefined ? undefined : { fence: report.fence, seq: report.seq },
         )
         return Promise.resolve(true)
-      case 'finished':
-        return this.#propose(
+      case 'finished': {
+        const finished = this.#propose(
           {
             type: 'job.finish',
             jobId: report.jobId,
@@ -109,7 +124,40 @@ export class Scheduler {
           },
           'finish',
         )
+        // The start of this run, still held, goes in with the finish: job.finish of an assigned
+        // job records both, so a job shorter than a commit costs one entry less.
+        const held = this.#starts.get(report.jobId)
+        if (held?.fence === report.fence) {
+          this.#starts.delete(report.jobId)
+          held.resolve(finished)
+        }
+        return finished
+      }
     }
+  }
+
+  /** Holds a started report until the event loop's next turn (setImmediate: after the frames
+   * and callbacks under way), when it is proposed, unless the run's finish came meanwhile. */
+  #heldStart(jobId: string, fence: number): Promise<boolean> {
+    const earlier = this.#starts.get(jobId)
+    if (earlier?.fence === fence) return earlier.promise
+    const { promise, resolve } = Promise.withResolvers<boolean>()
+    earlier?.resolve(this.#propose({ type: 'job.start', jobId, fence: earlier.fence }, 'start'))
+    this.#starts.set(jobId, { fence, promise, resolve })
+    if (!this.#startsQueued) {
+      this.#startsQueued = true
+      setImmediate(() => {
+        this.#startsQueued = false
+        const held = [...this.#starts]
+        this.#starts.clear()
+        for (const [id, start] of held) {
+          start.resolve(
+            this.#propose({ type: 'job.start', jobId: id, fence: start.fence }, 'start'),
+          )
+        }
+      })
+    }
+    return promise
   }
 
   #applied(entry: Entry, result: ApplyResult): void {

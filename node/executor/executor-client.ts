@@ -28,6 +28,7 @@ import {
   type LocalSink,
 } from './executor-client-init.ts'
 import { ExecutorJobs } from './executor-jobs.ts'
+import { HeldStarts } from './held-starts.ts'
 import { dialTargets, sleep } from './executor-dial.ts'
 import { LocalDelivery } from './executor-client-local.ts'
 import { ReportBuffer } from './executor-reports.ts'
@@ -46,6 +47,7 @@ export class ExecutorClient {
   #abort = new AbortController()
   #loop: Promise<void> = Promise.resolve()
   #streamsOpened = 0
+  readonly #starts = new HeldStarts((report) => this.#send(report))
 
   constructor(components: ExecutorClientComponents, init: ExecutorClientInit) {
     this.#components = components
@@ -274,7 +276,12 @@ export class ExecutorClient {
     }
   }
 
+  /** Every report of a job run here; a start waits a turn for its finish (held-starts.ts). */
   #report(report: ExecutorReport): void {
+    this.#starts.send(report)
+  }
+
+  #send(report: ExecutorReport): void {
     if (this.#local.deliver(report)) return
     const channel = this.#channel
     const sent = channel !== null && this.#trySend(channel, { type: 'report', report })

@@ -11,6 +11,7 @@ import {
 } from '../../../ledger/index.ts'
 import type { ApplyResult, Command } from '../../../ledger/index.ts'
 import { RaftMesh } from '../../fixtures/raft-mesh.ts'
+import type { MeshPeer } from '../../fixtures/raft-mesh.ts'
 
 const meshes: RaftMesh[] = []
 afterEach(async () => {
@@ -58,6 +59,27 @@ describe('RaftDriver', () => {
     }
     await m.until(() => agreed(m))
     for (const peer of m.live()) expect(peer.driver.localRead().accounts.has('carol')).toBe(true)
+  })
+
+  it('should append together the proposals of two callbacks of one event loop turn', async () => {
+    const m = await mesh(['a', 'b', 'c'])
+    await m.until(() => m.leader() !== undefined)
+    const leader = m.leader()
+    if (leader === undefined) throw new Error('no leader')
+    const follower = m.live().find((peer) => peer !== leader) as MeshPeer
+    const appends: number[] = []
+    m.network.onSend = (from, message) => {
+      const carried = message.type === 'append' ? message.entries.length : 0
+      if (from === leader.id && message.to === follower.id && carried > 0) appends.push(carried)
+    }
+    // Two I/O callbacks of one poll phase, as two requests read from two sockets would be.
+    const results = await new Promise<Promise<ApplyResult>[]>((resolve) => {
+      const proposed: Promise<ApplyResult>[] = []
+      setImmediate(() => proposed.push(leader.driver.propose(open('alice'))))
+      setImmediate(() => resolve([...proposed, leader.driver.propose(open('bob'))]))
+    })
+    for (const result of results) expect((await m.settle(result)).ok).toBe(true)
+    expect(appends).toEqual([2])
   })
 
   it('should resolve the caller when a follower proposes and the leader commits', async () => {

@@ -293,6 +293,34 @@ describe('job.assign, start and finish', () => {
     expect(ledger.finish('j000001', fence, succeeded(1000)).ok).toBe(true)
   })
 
+  it('should record the start with the result when an assigned job is reported finished', () => {
+    // An executor whose run ended before its start was proposed reports only the finish.
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    const fence = ledger.assign('j000001', 'peer-1')
+    expect(ledger.finish('j000001', fence, succeeded(1000)).ok).toBe(true)
+    const job = ledger.job('j000001')
+    expect(job.state).toBe('succeeded')
+    expect(job.startedAt).toBe(job.finishedAt)
+    expect(job.events.map((event) => event.state)).toEqual([
+      'queued',
+      'assigned',
+      'running',
+      'succeeded',
+    ])
+    expect(job.priceMc).toBe(priceMc(DEFAULT_POLICY, spec(), 1000))
+  })
+
+  it('should record no start when an assigned job is handed back by its executor', () => {
+    const ledger = mesh()
+    ledger.submit('j000001', 'alice', spec())
+    const fence = ledger.assign('j000001', 'peer-1')
+    expect(ledger.finish('j000001', fence, executorFailure()).ok).toBe(true)
+    const job = ledger.job('j000001')
+    expect(job.startedAt).toBeNull()
+    expect(job.events.map((event) => event.state)).toEqual(['queued', 'assigned', 'lost', 'queued'])
+  })
+
   it('should refuse a second finish when the job already ended', () => {
     const ledger = mesh()
     const fence = ledger.runJob('j000001', 'alice', 'peer-1', spec())

@@ -6,7 +6,8 @@ import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
 import type { ApplyResult, RaftDriver } from '../../../ledger/index.ts'
-import { jobSpecSchema } from '../../../protocol/index.ts'
+import { emptyJobResult, jobSpecSchema } from '../../../protocol/index.ts'
+import type { RunOutcome } from '../../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../../../node/coordinator/index.ts'
 import type { Assignment, ExecutorCapacity, ExecutorLink } from '../../../node/coordinator/index.ts'
 
@@ -133,4 +134,65 @@ describe('Scheduler', () => {
     expect(link.assigned.map((assignment) => assignment.jobId)).toEqual(['jaaaaaaaaaaa2'])
     expect(replica.localRead().jobs.get('jaaaaaaaaaaa1')?.state).toBe('queued')
   })
+
+  it('should propose no start when the finish of the run comes in the same turn', async () => {
+    const { replica, scheduler, link, jobId } = await assignedJob()
+    const types: string[] = []
+    replica.onApplied((entry) => types.push(entry.command.type))
+    const { fence } = link.assigned[0] as Assignment
+    const started = scheduler.report({ type: 'started', jobId, fence })
+    const finished = scheduler.report({ type: 'finished', jobId, fence, outcome: SUCCEEDED })
+    expect(await finished).toBe(true)
+    expect(await started).toBe(true)
+    await replica.nextTurn()
+    expect(types.filter((type) => type === 'job.start' || type === 'job.finish')).toEqual([
+      'job.finish',
+    ])
+    const job = replica.localRead().jobs.get(jobId)
+    expect(job?.state).toBe('succeeded')
+    expect(job?.startedAt).not.toBeNull()
+  })
+
+  it('should propose the start when no finish follows it in the same turn', async () => {
+    const { replica, scheduler, link, jobId } = await assignedJob()
+    const { fence } = link.assigned[0] as Assignment
+    expect(await scheduler.report({ type: 'started', jobId, fence })).toBe(true)
+    expect(replica.localRead().jobs.get(jobId)?.state).toBe('running')
+    expect(await scheduler.report({ type: 'finished', jobId, fence, outcome: SUCCEEDED })).toBe(
+      true,
+    )
+    expect(replica.localRead().jobs.get(jobId)?.state).toBe('succeeded')
+  })
 })
+
+const SUCCEEDED: RunOutcome = {
+  state: 'succeeded',
+  cause: null,
+  error: null,
+  result: { ...emptyJobResult(), exitCode: 0, wallMs: 5 },
+}
+
+/** A replica with one python job, a scheduler and a link it has assigned the job to. */
+async function assignedJob() {
+  const replica = await startReplica()
+  await replica.propose({ type: 'account.open', account: 'alice' })
+  await replica.propose({ type: 'executor.register', peer: 'peer-a', owner: 'alice' })
+  const jobId = 'jaaaaaaaaaaa3'
+  const spec = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)' })
+  await replica.propose({ type: 'job.submit', jobId, submitter: 'alice', idempotencyId: 'a', spec })
+  const scheduler = new Scheduler({
+    ledger: replica,
+    liveLogs: new LiveLogs(),
+    clock: { now: () => Date.now() },
+    logger: pino({ level: 'silent' }),
+  })
+  const link = new RecordingLink()
+  scheduler.start()
+  cleanups.push(async () => scheduler.stop())
+  scheduler.addExecutor(link, new Set())
+  for (let tick = 0; tick < 200 && link.assigned.length === 0; tick++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  expect(link.assigned.map((assignment) => assignment.jobId)).toEqual([jobId])
+  return { replica, scheduler, link, jobId }
+}

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { EXECUTOR_REASON_CHARS_MAX } from '../../../protocol/index.ts'
 import type { CoordinatorAddress, DockerExecutor, JobRunner } from '../../../node/executor/index.ts'
+import { NoopRunner } from '../../../node/executor/index.ts'
 import {
   FakeRunner,
   jobId,
@@ -161,6 +162,36 @@ describe('ExecutorClient', () => {
     await new Promise((resolve) => setTimeout(resolve, 600))
     expect(at.server.hasLease(link.peer)).toBe(true)
     expect(client.streamsOpened).toBe(1)
+  })
+
+  it('should send only the finished report when a run ends before its start went out', async () => {
+    const at = await coordinator()
+    const started = await startExecutor(() => Promise.resolve(at.address), new NoopRunner())
+    stops.push(() => started.node.stop())
+    const { link } = await joined(at)
+    await link.assign({ jobId: jobId(9), fence: 2, spec: { ...spec, runtime: 'noop' } })
+    await finishedOn(at, jobId(9))
+    const reports = at.events.seen.flatMap((event) =>
+      event.type === 'report' && event.report.jobId === jobId(9) ? [event.report.type] : [],
+    )
+    expect(reports).toEqual(['finished'])
+  })
+
+  it('should send the start, then the output, when a run goes on after it started', async () => {
+    const at = await coordinator()
+    const { runner } = await executor(() => at.address)
+    const { link } = await joined(at)
+    await link.assign({ jobId: jobId(10), fence: 2, spec })
+    const run = await runner.started(jobId(10))
+    run.hooks.onStarted?.()
+    run.hooks.onOutput?.('stdout', 'hi\n')
+    await at.events.next((event) => event.type === 'report' && event.report.type === 'output')
+    run.finish()
+    await finishedOn(at, jobId(10))
+    const reports = at.events.seen.flatMap((event) =>
+      event.type === 'report' && event.report.jobId === jobId(10) ? [event.report.type] : [],
+    )
+    expect(reports).toEqual(['started', 'output', 'finished'])
   })
 
   it('should keep its stream when the runner returns an outcome too big', async () => {
