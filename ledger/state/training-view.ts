@@ -7,7 +7,7 @@ import {
   TRAINING_METRIC_NAME_BYTES_MAX,
   TRAINING_METRICS_MAX,
 } from '../../protocol/index.ts'
-import type { JobFile, RoundView, TrainingView } from '../../protocol/index.ts'
+import type { JobFile, JobResult, RoundView, TrainingView } from '../../protocol/index.ts'
 import type { Job, Parent, State, Training, TrainingRound } from './types.ts'
 
 /** A metric's name: lower-case letters and `_`, as the contract says; `__proto__` is refused
@@ -64,7 +64,7 @@ function roundMetrics(
   for (const [shard, job] of latest.entries()) {
     if (job.state !== 'succeeded') continue
     const weight = samples?.[shard] ?? 1
-    for (const [name, value] of lastMetrics(job.result?.stdoutTail ?? '')) {
+    for (const [name, value] of metricsOf(job)) {
       if (!sums.has(name) && sums.size >= TRAINING_METRICS_MAX) continue
       const sum = sums.get(name) ?? { weighted: 0, weight: 0 }
       sum.weighted += weight * value
@@ -77,6 +77,21 @@ function roundMetrics(
     if (sum.weight > 0) out[name] = sum.weighted / sum.weight
   }
   return out
+}
+
+/** A finished job's result never changes, so its metrics are read from its tail once: a view
+ * of a long training would otherwise parse every round's tails again on every read. Weak, so
+ * the cache holds nothing the state no longer does. */
+const parsedResults = new WeakMap<JobResult, Map<string, number>>()
+
+function metricsOf(job: Job): Map<string, number> {
+  if (job.result === null) return new Map()
+  let metrics = parsedResults.get(job.result)
+  if (metrics === undefined) {
+    metrics = lastMetrics(job.result.stdoutTail)
+    parsedResults.set(job.result, metrics)
+  }
+  return metrics
 }
 
 /** The last value of each metric a shard printed, one `{"metric", "value"}` object a line;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { TRAINING_METRICS_MAX } from '../../../protocol/index.ts'
 import { parentView } from '../../../ledger/state/index.ts'
 import type { RunOutcome } from '../../../ledger/state/index.ts'
 import { cheapSpec, Ledger, runResult } from './ledger-fixture.ts'
@@ -77,6 +78,15 @@ describe('a training round in the view', () => {
     run(ledger, 'jtrain1t1s0', printed(noise))
     run(ledger, 'jtrain1t1s1', printed(''))
     expect(round(ledger)?.metrics).toEqual({})
+  })
+
+  it('should keep the first names only when a shard prints more than the bound', () => {
+    const ledger = mesh(null)
+    const names = Array.from({ length: TRAINING_METRICS_MAX + 4 }, (_, at) => `m_${'x'.repeat(at)}`)
+    const lines = names.map((name) => JSON.stringify({ metric: name, value: 1 })).join('\n')
+    run(ledger, 'jtrain1t1s0', printed(lines))
+    run(ledger, 'jtrain1t1s1', printed(''))
+    expect(Object.keys(round(ledger)?.metrics ?? {})).toEqual(names.slice(0, TRAINING_METRICS_MAX))
   })
 
   it('should show each shard’s job, times and state when the round runs', () => {
