@@ -30,7 +30,13 @@ describe('the voters of a mesh', () => {
   const ids = (indexes: number[]) => indexes.map((index) => cluster.peerIdOf(index)).sort()
 
   beforeAll(async () => {
-    cluster = await MeshCluster.create({ peers: 4 })
+    // Noop jobs: a submission must find an executor that offers its runtime, and one that
+    // runs nothing keeps the loaded machine's CPU for the voters.
+    cluster = await MeshCluster.create({
+      peers: 4,
+      executors: true,
+      extraArgs: ['--noop-executor'],
+    })
     await cluster.start(0, ['--voters', '3'])
     for (const index of [1, 2, 3]) await cluster.join(index, 0, 'voter')
   })
@@ -74,14 +80,14 @@ describe('the voters of a mesh', () => {
     const others = [1, 2, 3].filter((index) => voters(view).includes(cluster.peerIdOf(index) ?? ''))
     for (const index of others) await cluster.kill(index)
     const startedMs = Date.now()
-    const failed = await cluster.cli(0, ['submit', '-c', 'print(1)'])
+    const failed = await cluster.cli(0, ['submit', '--runtime', 'noop', '-c', 'noop'])
     // Bounded: the proposal's own timeout, with the CLI's start and a loaded machine's slack.
     expect(Date.now() - startedMs).toBeLessThan(PROPOSAL_TIMEOUT_MS_DEFAULT * 4)
     expect(failed.code).not.toBe(0)
     const hint = /retry.*--idempotency-id (\S+)/s.exec(failed.stderr)
     expect(hint, failed.stderr).not.toBeNull()
     for (const index of others) await cluster.start(index)
-    const retry = ['submit', '-c', 'print(1)', '--idempotency-id', hint?.[1] ?? '']
+    const retry = ['submit', '--runtime', 'noop', '-c', 'noop', '--idempotency-id', hint?.[1] ?? '']
     const first = await cluster.waitFor<SubmitJson>(0, retry, () => true)
     const second = JSON.parse((await cluster.cli(0, retry)).stdout) as SubmitJson
     expect(second).toMatchObject({ created: false, job: { id: first.job.id } })
