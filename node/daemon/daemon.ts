@@ -109,6 +109,8 @@ export class Daemon {
   #localLink: LocalExecutorLink | null = null
   /** Set once this peer has left the mesh: its executor hands back at once on stop. */
   #leaving = false
+  /** Hands leadership to another voter, if this peer leads; set once the ledger runs. */
+  #handOver: (() => Promise<void>) | null = null
   readonly #left = Promise.withResolvers<LeftMesh>()
 
   constructor(init: DaemonInit) {
@@ -165,8 +167,8 @@ export class Daemon {
     )
     this.#ledger = ledger
     this.#meshId = meshId
-    // Runs before the ledger stops: a planned stop of the leader has no election gap.
-    this.#push('leadership', () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS))
+    // The first stop step, whatever was started after it: see stop().
+    this.#handOver = () => stepDown(ledger, LEADERSHIP_TRANSFER_TIMEOUT_MS)
     // The owner admission recorded: this peer's own account, or the account of the peer whose
     // same-owner token it joined with. The API token acts as it; the executor earns for it.
     this.#owner = ledger.localRead().peers.get(identity.peerId)?.owner ?? identity.peerId
@@ -287,17 +289,28 @@ export class Daemon {
     logger.info({ api: this.address.url, peerId: this.#peerId, p2p: mesh.addresses() }, 'started')
   }
 
-  /** Stops everything started, newest first; a failing step does not stop the rest. */
+  /**
+   * Stops everything started, newest first; a failing step does not stop the rest. A leader
+   * hands its leadership over before anything else: the mesh's writes wait for a coordinator
+   * from the signal on, and the other steps (the API, the executors' drain) take far longer
+   * than a transfer. Its voter stays up meanwhile, so the new coordinator has its quorum.
+   */
   async stop(): Promise<void> {
+    const handOver = this.#handOver
+    this.#handOver = null
+    if (handOver !== null) await this.#step({ name: 'leadership', stop: handOver })
     while (this.#stack.length > 0) {
-      const step = this.#stack.pop() as StopStep
-      try {
-        await step.stop()
-      } catch (error) {
-        this.#init.logger.error({ err: error, step: step.name }, 'stop step failed')
-      }
+      await this.#step(this.#stack.pop() as StopStep)
     }
     this.#init.logger.info('stopped')
+  }
+
+  async #step(step: StopStep): Promise<void> {
+    try {
+      await step.stop()
+    } catch (error) {
+      this.#init.logger.error({ err: error, step: step.name }, 'stop step failed')
+    }
   }
 
   #push(name: string, stop: () => Promise<void> | void): void {
