@@ -232,8 +232,22 @@ export async function followAddresses(
     }
   }
   sync()
+  const warmed = new Set<string>()
+  const warm = (): void => {
+    // Every voter keeps a stream to every other voter, not only to the leader: after a
+    // leadership transfer the new coordinator's first commit needs one at once.
+    const { voters } = ledger.status().conf
+    if (!voters.includes(mesh.peerId)) return
+    for (const voter of voters) {
+      if (voter === mesh.peerId || warmed.has(voter)) continue
+      warmed.add(voter)
+      mesh.raft.warm(voter)
+    }
+  }
+  warm()
   const unsubscribe = ledger.onApplied((entry) => {
     if (entry.command.type === 'peer.address' || entry.command.type === 'peer.admit') sync()
+    warm()
   })
   const own = mesh.addresses().slice(0, JOIN_ADDRESSES_PER_MEMBER_MAX)
   const recorded = ledger.localRead().peers.get(mesh.peerId)?.addresses ?? []

@@ -83,6 +83,8 @@ export class RaftPeerLink {
   /** Set while the peer cannot be reached or keeps up, so one outage logs one line. */
   #unreachableLogged = false
   #droppingLogged = false
+  /** Keep a stream open even with nothing to send (see warm()). */
+  #warm = false
 
   constructor(init: RaftPeerLinkInit) {
     this.#init = init
@@ -125,6 +127,14 @@ export class RaftPeerLink {
     this.#wake?.resolve()
   }
 
+  /** Opens the stream now and keeps it open, reopening it with backoff when it breaks, though
+   * nothing waits to be sent: a voter that takes over after a leadership transfer must reach
+   * every other voter at once, and dialling one under load costs more than the transfer. */
+  warm(): void {
+    this.#warm = true
+    this.#wake?.resolve()
+  }
+
   /** The peer opened a stream to us, so it can be reached: a backoff under way ends now.
    * Else a voter back from a crash may wait out the longest backoff for a vote's reply. */
   reachable(): void {
@@ -146,16 +156,21 @@ export class RaftPeerLink {
   async #run(): Promise<void> {
     const signal = this.#stopping.signal
     while (!signal.aborted) {
-      if (this.#queue.length === 0) {
+      const cold = !this.#warm || this.#connected !== undefined
+      if (this.#queue.length === 0 && cold) {
         this.#wake = Promise.withResolvers()
         await this.#wake.promise
         continue
       }
+      // A warm stream that broke is reopened after a backoff: a peer that accepts and then
+      // drops every stream must not make this loop spin.
+      if (this.#queue.length === 0 && this.#streamsOpened > 0) await this.#backoff()
       const connected = this.#connected ?? (await this.#connect())
       if (connected === undefined) {
         await this.#backoff()
         continue
       }
+      if (this.#queue.length === 0) continue
       const batch = this.#take()
       try {
         await this.#write(connected, batch)
@@ -282,6 +297,8 @@ export class RaftPeerLink {
     if (!this.#stopping.signal.aborted) {
       this.#init.logger.debug({ peer: this.#init.peerId, err: error }, 'raft stream broke')
     }
+    // A warm link reopens its stream though nothing waits to be sent.
+    if (this.#warm) this.#wake?.resolve()
   }
 
   async #backoff(): Promise<void> {

@@ -118,6 +118,11 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
     await this.#components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
   }
 
+  /** Keeps a stream open to `peerId` from now on, though nothing waits to be sent to it. */
+  warm(peerId: string): void {
+    if (this.#started) this.#link(peerId)?.warm()
+  }
+
   /** Queue and stream counters for one peer, for metrics and tests. */
   stats(peerId: string): RaftPeerLinkStats | undefined {
     return this.#links.get(peerId)?.stats()
