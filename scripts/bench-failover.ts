@@ -7,7 +7,11 @@
 // its data dir and caught up before the next trial. The baseline, measured in the same run, is
 // the client's commit latency with every voter up.
 //
-// `npm run bench -- failover --json [--trials 50]`.
+// With `--signal term` the coordinator is sent SIGTERM instead (Ctrl+C, a planned stop: it
+// hands leadership over first); `--signal both` alternates the two in one run and reports each.
+//
+// `npm run bench -- failover --json [--trials 50] [--signal kill|term|both]`.
+import { loadavg } from 'node:os'
 import { RpcClient } from '../protocol/index.ts'
 import type { MeshInfo } from '../protocol/index.ts'
 import { percentile, summary } from './bench-stats.ts'
@@ -17,7 +21,11 @@ export interface FailoverOptions {
   readonly trials: number
   /** Extra `gridx start` flags for every voter (e.g. other Raft timings, to compare). */
   readonly startArgs?: readonly string[]
+  /** How the coordinator is stopped: SIGKILL, SIGTERM, or each in turn. */
+  readonly signal?: 'kill' | 'term' | 'both'
 }
+
+type Signal = 'kill' | 'term'
 
 /** Between two submissions the client starts: a steady stream, not a flood. */
 const WRITE_PACE_MS = 50
@@ -45,16 +53,17 @@ const JOIN_GRANT_CREDITS = 100_000
 const SPEC = { runtime: 'noop', code: '', cpus: 0.1, memoryMb: 16, timeoutS: 1 } as const
 
 interface Trial {
+  readonly signal: Signal
   readonly killed: number
   readonly client: number
   readonly newCoordinator: number | null
   readonly termBefore: number
   readonly termAfter: number
-  /** SIGKILL sent to the first commit seen of a write sent after it. */
+  /** The signal sent to the first commit seen of a write sent after it. */
   readonly failoverMs: number | null
-  /** SIGKILL sent to the client's peer naming a new coordinator (polled every POLL_MS). */
+  /** The signal sent to the client's peer naming a new coordinator (polled every POLL_MS). */
   readonly coordinatorSeenMs: number | null
-  /** SIGKILL sent to the process's exit seen by the parent. */
+  /** The signal sent to the process's exit seen by the parent. */
   readonly exitSeenMs: number
   /** Submissions sent after the kill before that first commit, retries included. */
   readonly attemptsAfterKill: number
@@ -82,28 +91,28 @@ export async function benchFailover(options: FailoverOptions): Promise<object> {
     await waitForVoters(cluster, clients)
     const baseline = await steadyLatencies(cluster, clients)
     const trials: Trial[] = []
+    const mode = options.signal ?? 'kill'
+    const loadBefore = loadavg()
     for (let trial = 0; trial < options.trials; trial++) {
-      trials.push(await runTrial(cluster, clients))
+      const signal: Signal = mode === 'both' ? (trial % 2 === 0 ? 'kill' : 'term') : mode
+      trials.push(await runTrial(cluster, clients, signal))
       await catchUp(cluster, clients, trials.at(-1)?.killed as number)
     }
-    return { ...report(trials, baseline), startArgs: options.startArgs ?? [] }
+    const load = { before: loadBefore, after: loadavg() }
+    return { ...report(trials, baseline), load, startArgs: options.startArgs ?? [] }
   } finally {
     for (const client of clients) client.close()
     await cluster.stopAll()
   }
 }
 
-function report(trials: readonly Trial[], baselineMs: readonly number[]): object {
-  const figures = trials.flatMap((trial) => (trial.failoverMs === null ? [] : [trial.failoverMs]))
-  const sorted = [...figures].sort((a, b) => a - b)
+function figures(trials: readonly Trial[]) {
+  const measured = trials.flatMap((trial) => (trial.failoverMs === null ? [] : [trial.failoverMs]))
+  const sorted = [...measured].sort((a, b) => a - b)
   const round = (value: number) => Math.round(value * 10) / 10
   return {
-    benchmark: 'failover',
-    voters: 3,
-
-    write: 'job.submit of a noop job on a voter that is not the coordinator',
     trials: trials.length,
-    failed: trials.length - figures.length,
+    failed: trials.length - measured.length,
     failoverMs: {
       p50: round(percentile(sorted, 0.5)),
       p90: round(percentile(sorted, 0.9)),
@@ -111,6 +120,19 @@ function report(trials: readonly Trial[], baselineMs: readonly number[]): object
       max: round(sorted.at(-1) ?? 0),
       min: round(sorted[0] ?? 0),
     },
+  }
+}
+
+function report(trials: readonly Trial[], baselineMs: readonly number[]): object {
+  const bySignal = (signal: Signal) => trials.filter((trial) => trial.signal === signal)
+  return {
+    benchmark: 'failover',
+    voters: 3,
+
+    write: 'job.submit of a noop job on a voter that is not the coordinator',
+    ...figures(trials),
+    kill: figures(bySignal('kill')),
+    term: figures(bySignal('term')),
     restartedPeerWon: trials.filter(
       (trial, i) => i > 0 && trial.newCoordinator === trials[i - 1]?.killed,
     ).length,
@@ -216,7 +238,11 @@ async function steadyLatencies(cluster: MeshCluster, clients: readonly RpcClient
   return latencies
 }
 
-async function runTrial(cluster: MeshCluster, clients: readonly RpcClient[]): Promise<Trial> {
+async function runTrial(
+  cluster: MeshCluster,
+  clients: readonly RpcClient[],
+  signal: Signal,
+): Promise<Trial> {
   const before = await coordinator(cluster, clients)
   const clientIndex = (before.leader + 1) % clients.length
   const client = clients[clientIndex] as RpcClient
@@ -245,11 +271,12 @@ async function runTrial(cluster: MeshCluster, clients: readonly RpcClient[]): Pr
   await sleep(KILL_AFTER_MS_MIN + Math.random() * (KILL_AFTER_MS_MAX - KILL_AFTER_MS_MIN))
   const daemon = cluster.peers[before.leader]?.daemon
   killedAt = performance.now()
-  const killing = cluster.kill(before.leader)
+  const killing = signal === 'kill' ? cluster.kill(before.leader) : cluster.stop(before.leader)
+  // Watched from the signal on: a stopping coordinator hands over before it exits.
+  const seenCoordinator = watchCoordinator(client, cluster, before, stop)
   await daemon?.exited
   const exitSeenMs = performance.now() - killedAt
   await killing
-  const seenCoordinator = watchCoordinator(client, cluster, before, stop)
   let timer: ReturnType<typeof setTimeout> | undefined
   await Promise.race([
     committed,
@@ -262,6 +289,7 @@ async function runTrial(cluster: MeshCluster, clients: readonly RpcClient[]): Pr
   const coordinatorSeenAt = await seenCoordinator
   const after = await coordinator(cluster, clients)
   return {
+    signal,
     killed: before.leader,
     client: clientIndex,
     newCoordinator: after.leader,

@@ -14,6 +14,7 @@ interface BenchOptions {
   readonly startArgs: readonly string[]
   readonly profileDir?: string
   readonly inFlight?: number
+  readonly signal: string
 }
 
 const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<object>>> = {
@@ -50,7 +51,11 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
   },
   failover: async (options) => {
     const { benchFailover } = await import('./bench-failover.ts')
-    return benchFailover({ ...options, trials: options.trials ?? 50 })
+    const { signal } = options
+    if (signal !== 'kill' && signal !== 'term' && signal !== 'both') {
+      throw new Error(`--signal is kill, term or both, not ${signal}`)
+    }
+    return benchFailover({ ...options, signal, trials: options.trials ?? 50 })
   },
 }
 
@@ -69,6 +74,7 @@ const { values, positionals } = parseArgs({
     'start-arg': { type: 'string', multiple: true, default: [] },
     profile: { type: 'string' },
     'in-flight': { type: 'string' },
+    signal: { type: 'string', default: 'kill' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -81,6 +87,7 @@ if (values.help || run === undefined) {
       '  state-growth: [--cycles N (10000)] [--every N (1000)] [--code-bytes N (65536)]\n' +
       '  cli: [--trials N (30)]\n' +
       '  failover: [--trials N (50)] [--start-arg=FLAG]... (e.g. --start-arg=--raft-tick-ms=10)\n' +
+      '    [--signal kill|term|both (kill: SIGKILL; term: SIGTERM, a planned stop; both alternate)]\n' +
       '  mesh-throughput: [--seconds N (30)] [--profile DIR (CPU profiles of every peer)]\n' +
       '    [--in-flight N (8 submissions unanswered per connection)]\n',
   )
@@ -94,6 +101,7 @@ const report = await run({
   trials: values.trials === undefined ? undefined : Number(values.trials),
   seconds: Number(values.seconds),
   startArgs: values['start-arg'],
+  signal: values.signal,
   ...(values.profile === undefined ? {} : { profileDir: values.profile }),
   ...(values['in-flight'] === undefined ? {} : { inFlight: Number(values['in-flight']) }),
 })
