@@ -48,13 +48,22 @@ interface HolderHandle {
   stop(): Promise<void>
 }
 
-/** The next message of `child`, or a rejection if it exits first. */
+/** The next message of `child`, or a rejection if it exits first. Both waits end with it (the
+ * race has taken both outcomes, so the loser's abort is no unhandled rejection). */
 async function message(child: ChildProcess): Promise<unknown> {
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the holder process exited (${String(code)})`)
-  })
-  const [received] = await Promise.race([once(child, 'message'), exited])
-  return received
+  const settled = new AbortController()
+  const { signal } = settled
+  try {
+    const [received] = await Promise.race([
+      once(child, 'message', { signal }),
+      once(child, 'exit', { signal }).then(([code]) => {
+        throw new Error(`the holder process exited (${String(code)})`)
+      }),
+    ])
+    return received
+  } finally {
+    settled.abort()
+  }
 }
 
 async function forkHolder(dir: string, bytes: number, admit: string): Promise<HolderHandle> {
@@ -191,6 +200,12 @@ function summary(samples: Samples, bytes: number) {
       libp2pRawStreamMiBPerSecond: rate('libp2pRaw'),
     },
     ratio: Math.round((libp2p / tcpIntoStore) * 100) / 100,
+    // Each round's libp2p fetch against the baseline run right after it: on a machine whose
+    // load swings within a run, their spread says how far the median ratio can be trusted.
+    roundRatios: samples.libp2p.map((sample, round) => {
+      const baseline = samples.tcpIntoStore[round] as Sample
+      return Math.round((baseline.ms / sample.ms) * 100) / 100
+    }),
     cpuMsPerGiB: Object.fromEntries(PATHS.map((path) => [path, cpu(path)])),
     runsMs: Object.fromEntries(
       PATHS.map((path) => [path, samples[path].map((sample) => Math.round(sample.ms))]),

@@ -9,12 +9,7 @@ import { createHash } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Logger } from 'pino'
-import {
-  BLOB_CHUNK_BYTES,
-  BLOB_CHUNK_TIMEOUT_MS,
-  BLOB_CHUNKS_IN_FLIGHT,
-  sha256OfCid,
-} from '../../protocol/index.ts'
+import { BLOB_CHUNK_BYTES, BLOB_CHUNKS_IN_FLIGHT, sha256OfCid } from '../../protocol/index.ts'
 import type { BlobStore } from './blob-store.ts'
 import { blobCreditSchema, decodeJson, encodeJson } from './blob-frames.ts'
 import { BlobHashMismatchError } from './errors.ts'
@@ -27,12 +22,14 @@ export interface ServeBlobInit {
   readonly signal: AbortSignal
   readonly logger: Logger
   readonly peer: string
+  /** How long the stream may stand still (no chunk sent, no credit come) before it is cut. */
+  readonly timeoutMs: number
   readonly damageChunk?: (index: number) => boolean
 }
 
 export async function serveBlob(init: ServeBlobInit): Promise<void> {
   const size = init.store.size(init.cid)
-  const idle = new IdleTimeout(BLOB_CHUNK_TIMEOUT_MS, [init.signal])
+  const idle = new IdleTimeout(init.timeoutMs, [init.signal])
   try {
     await send(init, size, idle)
   } finally {

@@ -49,6 +49,9 @@ export interface BlobServiceInit {
   /** Test-only: damages chunk `index` of what this peer serves after hashing it, as a faulty
    * link or peer would. Never set by the daemon. */
   readonly damageChunk?: (index: number) => boolean
+  /** How long a blob stream may stand still, either way, before it is given up:
+   * BLOB_CHUNK_TIMEOUT_MS; tests shorten it. */
+  readonly chunkTimeoutMs?: number
 }
 
 export interface FetchOptions {
@@ -152,7 +155,7 @@ export class BlobService implements Startable {
           `${peer} holds ${header.size} bytes, the job says ${options.size}`,
         )
       }
-      const idle = new IdleTimeout(BLOB_CHUNK_TIMEOUT_MS, signals)
+      const idle = new IdleTimeout(this.#chunkTimeoutMs(), signals)
       const receiver = new ChunkReceiver(lp, header.size, idle)
       const stored = await this.#init.store
         .write(cid, header.size, receiver.pieces(), {
@@ -188,15 +191,20 @@ export class BlobService implements Startable {
         store,
         cid,
         signal: this.#abort.signal,
+        timeoutMs: this.#chunkTimeoutMs(),
         logger,
         peer,
         ...this.#damage(),
       })
-      await stream.close({ signal: AbortSignal.timeout(BLOB_CHUNK_TIMEOUT_MS) })
+      await stream.close({ signal: AbortSignal.timeout(this.#chunkTimeoutMs()) })
     } catch (error) {
       logger.debug({ peer, err: error }, 'a blob stream ended early')
       stream.abort(error instanceof Error ? error : new Error(String(error)))
     }
+  }
+
+  #chunkTimeoutMs(): number {
+    return this.#init.chunkTimeoutMs ?? BLOB_CHUNK_TIMEOUT_MS
   }
 
   #damage(): { damageChunk?: (index: number) => boolean } {

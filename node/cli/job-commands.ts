@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { CONTAINER_RUNTIMES, JOB_STATES, RUNTIMES } from '../../protocol/index.ts'
+import { CONTAINER_RUNTIMES, GridxError, JOB_STATES, RUNTIMES } from '../../protocol/index.ts'
 import type { JobSpecInput, JobView, Runtime } from '../../protocol/index.ts'
 import { call, target } from './api.ts'
 import { CliError } from './connect.ts'
@@ -161,11 +161,14 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
       const inputs = await submitInputs(context, api, options.input, options.json ?? false)
       if (inputs !== undefined) spec.inputs = inputs
       const idempotencyId = options.idempotencyId ?? randomUUID()
+      const once = retrySafely(idempotencyId, options.idempotencyId !== undefined)
       if (shards !== undefined) {
-        const sharded = await submitSharded(api, spec, shards, options.reduce, idempotencyId)
+        const sharded = await once(() =>
+          submitSharded(api, spec, shards, options.reduce, idempotencyId),
+        )
         return print(context, options.json, sharded, parentSummary(sharded.parent))
       }
-      const { job, created } = await call(api, 'job.submit', { idempotencyId, spec })
+      const { job, created } = await once(() => call(api, 'job.submit', { idempotencyId, spec }))
       if (!options.follow) {
         const note = created ? '' : ' (already submitted with this idempotency id)'
         const escrow = `${credits(job.maxPriceMc)} credits escrowed`
@@ -175,6 +178,25 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
       const final = await followJob(context, api, job.id, { json: options.json ?? false })
       finish(context, options, final)
     })
+}
+
+/** A submission that failed retryably (no coordinator in time, an overloaded one) may still
+ * be made: only its idempotency id makes a retry safe, so the message gives the id the CLI
+ * drew (one the user gave is theirs to reuse already). */
+function retrySafely(idempotencyId: string, given: boolean) {
+  return async <T>(submit: () => Promise<T>): Promise<T> => {
+    try {
+      return await submit()
+    } catch (error) {
+      if (given || !(error instanceof GridxError) || error.name !== 'UNAVAILABLE') throw error
+      throw new GridxError(
+        'UNAVAILABLE',
+        `${error.message.replace(/: retry$/, '')}: retry with --idempotency-id ` +
+          `${idempotencyId} (the same id never makes a second job)`,
+        error.data,
+      )
+    }
+  }
 }
 
 function finish(context: CliContext, options: CommonOptions, job: JobView): void {

@@ -15,6 +15,7 @@ import { changeMembership, stepDown } from '../../ledger/index.ts'
 import type { RaftDriver } from '../../ledger/index.ts'
 import {
   ADDRESS_RETRY_MS,
+  AUTOPILOT_INTERVAL_MS,
   JOIN_ADDRESSES_PER_MEMBER_MAX,
   JOIN_MEMBERS_MAX,
   LEADERSHIP_TRANSFER_TIMEOUT_MS,
@@ -121,8 +122,9 @@ export async function admitJoiner(
  * The leader's side of membership: adds each admitted peer missing from the Raft configuration
  * as a learner, and removes each member that is no longer admitted (it left with `peer.remove`)
  * once it has had `delayMs` to learn that its removal committed; one change at a time. A
- * leader that finds itself removed hands leadership over first. Runs on every applied entry
- * and leadership change; does nothing on followers. Returns the call that stops it.
+ * leader that finds itself removed hands leadership over first. Runs on every applied entry,
+ * leadership change and AUTOPILOT_INTERVAL_MS; does nothing on followers. Returns the call
+ * that stops it.
  */
 export function syncMembership(
   ledger: RaftDriver,
@@ -191,8 +193,14 @@ export function syncMembership(
   }
   const stopApplied = ledger.onApplied(() => review())
   const stopLeadership = ledger.onLeadership(() => review())
+  // Membership changes are not applied entries: after the autopilot removes a dead voter, an
+  // idle mesh applies nothing, and the peer (still admitted) would stay out of the Raft
+  // configuration when it comes back. The autopilot's cadence reviews it all the same.
+  const timer = setInterval(review, AUTOPILOT_INTERVAL_MS)
+  timer.unref()
   review()
   return () => {
+    clearInterval(timer)
     stopApplied()
     stopLeadership()
     for (const timer of departed.values()) if (timer !== null) clearTimeout(timer)

@@ -45,6 +45,7 @@ const DEFAULT_LIMITS: RaftLinkLimits = {
   backoffMsMin: constants.RAFT_RECONNECT_BACKOFF_MS_MIN,
   backoffMsMax: constants.RAFT_RECONNECT_BACKOFF_MS_MAX,
   snapshotAckTimeoutMs: constants.RAFT_SNAPSHOT_ACK_TIMEOUT_MS,
+  snapshotIdleTimeoutMs: constants.RAFT_SNAPSHOT_IDLE_TIMEOUT_MS,
 }
 
 export class Libp2pRaftTransport implements RaftTransport, Startable {
@@ -158,16 +159,17 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
   #accept(stream: Stream, connection: Connection): void {
     const remotePeer = connection.remotePeer.toString()
     const handler = this.#handler
+    if (handler === undefined) {
+      // This peer is still opening its ledger: a joiner's first start hears from the
+      // coordinator before it knows the coordinator is admitted (the admission is what its
+      // join is waiting for), and the coordinator's link retries with backoff.
+      this.#init.logger.debug({ peer: remotePeer }, 'raft stream before this peer listens')
+      stream.abort(new Error('raft stream refused: this peer is starting'))
+      return
+    }
     if (!this.#init.isAdmitted(remotePeer)) {
       this.#refusals.refused(remotePeer, NOT_ADMITTED, {}, 'refused a raft stream')
       stream.abort(new Error(`raft stream refused: ${NOT_ADMITTED}`))
-      return
-    }
-    if (handler === undefined) {
-      // This peer is still opening its ledger (a joiner's first start hears from the
-      // coordinator first): not the sender's fault, and its link retries with backoff.
-      this.#init.logger.debug({ peer: remotePeer }, 'raft stream before this peer listens')
-      stream.abort(new Error('raft stream refused: this peer is starting'))
       return
     }
     // Our own stream to that peer may be waiting out a backoff it no longer needs.

@@ -93,6 +93,10 @@ describe('mesh records', () => {
       { issuer: 'peer-b', role: 'executor', hash: hash(4) },
     ])
     expect(ledger.state.mesh?.secrets.rotated).toEqual([hash(3)])
+    // A snapshot carries them, so a replica caught up by one judges the same.
+    expect(decodeState(encodeState(ledger.state)).mesh?.issuerSecrets).toEqual(
+      ledger.state.mesh?.issuerSecrets,
+    )
     const stranger: Command = {
       type: 'mesh.rotate-secret',
       role: 'voter',

@@ -2,6 +2,7 @@
 // dir: a fetch takes a blob whole from whichever peer has it, and a peer that serves bad bytes
 // (damaged on the way, or on its own disk) is refused and the blob fetched from another.
 import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +18,7 @@ import { BlobNotFoundError, BlobStore, blobService } from '../../../node/blobs/i
 import type { BlobService, BlobServiceInit } from '../../../node/blobs/index.ts'
 import {
   BLOB_CHUNK_BYTES,
+  BLOB_CHUNKS_IN_FLIGHT,
   BLOB_PROTOCOL,
   BLOB_STREAM_BUFFER_BYTES_MAX,
   cidOfSha256,
@@ -87,6 +89,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 async function startWireHolder(
   bytes: Buffer,
   digestOf: (start: number, end: number) => Uint8Array,
+  chunksSent = Infinity,
 ): Promise<Peer> {
   const holder = await startPeer()
   await holder.node.unhandle(BLOB_PROTOCOL)
@@ -94,7 +97,9 @@ async function startWireHolder(
     const lp = lpStream(stream)
     await lp.read()
     await lp.write(new TextEncoder().encode(JSON.stringify({ size: bytes.length })))
-    for (let start = 0; start < bytes.length; start += BLOB_CHUNK_BYTES) {
+    for (let start = 0, sent = 0; start < bytes.length; start += BLOB_CHUNK_BYTES, sent++) {
+      // A holder that stops after `chunksSent` chunks keeps the stream open, silent.
+      if (sent === chunksSent) return void (await once(stream, 'close'))
       const end = Math.min(bytes.length, start + BLOB_CHUNK_BYTES)
       await lp.writeV([digestOf(start, end), bytes.subarray(start, end)])
     }
@@ -157,6 +162,32 @@ describe('the blob protocol', () => {
     )
     expect(fetcher.store.size(cid)).toBeNull()
   })
+
+  it('should give up on a peer that goes silent mid-blob and fetch from another', async () => {
+    const bytes = randomBytes(2 * BLOB_CHUNK_BYTES + 99)
+    const prefix = (_: number, end: number) => sha256(bytes.subarray(0, end))
+    const silent = await startWireHolder(bytes, prefix, 1)
+    const [honest, fetcher] = await Promise.all([startPeer(), startPeer({ chunkTimeoutMs: 2_000 })])
+    await together(silent, honest!, fetcher!)
+    const cid = await put(honest!, bytes)
+    await fetcher!.blobs.fetch(cid, { preferred: [silent.id, honest!.id] })
+    expect((await readFile(fetcher!.store.path(cid))).equals(bytes)).toBe(true)
+    expect(fetcher!.blobs.attempts[0]?.error).toMatch(/TimeoutError: nothing moved/)
+  }, 30_000)
+
+  it('should cut a fetcher that stops granting chunks mid-blob', async () => {
+    const [holder, reader] = await Promise.all([startPeer({ chunkTimeoutMs: 300 }), startPeer()])
+    await together(holder!, reader!)
+    const cid = await put(holder!, randomBytes(2 * BLOB_CHUNKS_IN_FLIGHT * BLOB_CHUNK_BYTES))
+    const stream = await reader!.node.dialProtocol(holder!.node.peerId, BLOB_PROTOCOL)
+    // Room for all the holder may send unasked, so that only the holder ends this stream.
+    stream.maxReadBufferLength = BLOB_STREAM_BUFFER_BYTES_MAX
+    const lp = lpStream(stream, { maxBufferSize: BLOB_STREAM_BUFFER_BYTES_MAX })
+    const closed = once(stream, 'close')
+    await lp.write(new TextEncoder().encode(JSON.stringify({ cid })))
+    const [event] = (await closed) as [{ error?: Error }]
+    expect(event.error?.name).toBe('StreamResetError')
+  }, 15_000)
 
   it('should refuse a chunk damaged on the way and fetch the blob from another peer', async () => {
     const damaging = await startPeer({ damageChunk: (index) => index === 1 })
