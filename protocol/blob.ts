@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { utf8Bytes } from './bytes.ts'
 import * as limits from './limits.ts'
 
-export const BLOB_PROTOCOL = '/gridx/blob/1.0.0'
+export const BLOB_PROTOCOL = '/gridx/blob/2.0.0'
 
 /** The HTTP path of one blob under the API: `${BLOBS_PATH}/<cid>` (PUT, HEAD, GET). */
 export const BLOBS_PATH = '/api/v1/blobs'

@@ -5,9 +5,15 @@ import type { JobFile } from './blob.ts'
 import { utf8Bytes } from './bytes.ts'
 import * as limits from './limits.ts'
 
-/** Runtimes whose code runs in a container, each from its own image. */
-export const CONTAINER_RUNTIMES = ['python', 'node', 'bash'] as const
+/** Runtimes whose code runs in a container, each from its own image. 'python-torch' is the
+ * python runtime plus Debian's PyTorch (CPU), for training jobs that write a state_dict. */
+export const CONTAINER_RUNTIMES = ['python', 'node', 'bash', 'python-torch'] as const
 export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number]
+
+/** Runtimes an executor may lack with nothing wrong: it does not offer them, and says nothing.
+ * The torch image is over a gigabyte and Debian builds torch for few architectures, so setup
+ * builds it where it can and a peer without it still runs every other job. */
+export const OPTIONAL_RUNTIMES: readonly ContainerRuntime[] = ['python-torch']
 
 /** Every runtime a job may name. 'noop' runs nothing: it succeeds at once with no output, so
  * that a benchmark measures the mesh and not the engine. Only an executor started with the

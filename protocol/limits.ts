@@ -88,11 +88,11 @@ export const BLOB_STORE_BYTES_MAX_DEFAULT = 32 * 1024 * MIB
  * uploading its inputs and submitting the job, many times over. */
 export const BLOB_UNREFERENCED_GRACE_MS = 60 * 60 * 1000
 
-/** Bytes of one chunk on /gridx/blob/1.0.0: each is hashed on its own, so a bad chunk costs at
- * most this much to find, and a stream holds no more than one in memory per side. */
+/** Bytes of one chunk on /gridx/blob/2.0.0: each is checked as it arrives, so a bad chunk costs
+ * at most this much to find, and a stream holds no more than one in memory per side. */
 export const BLOB_CHUNK_BYTES = 1 * MIB
 
-/** One frame of the blob protocol: a chunk and its 32-byte hash, or a small JSON header. */
+/** One frame of the blob protocol: a chunk, its 32-byte digest, or a small JSON frame. */
 export const BLOB_FRAME_BYTES_MAX = BLOB_CHUNK_BYTES + 1 * KIB
 
 /** Chunks a blob's holder may send ahead of what the fetcher has written: the fetcher grants
@@ -580,3 +580,8 @@ export const ROUND_TIMEOUT_S_MAX = JOB_TIMEOUT_S_MAX
  * read, so a script that prints a thousand names gets the first 16 and no more. */
 export const TRAINING_METRICS_MAX = 16
 export const TRAINING_METRIC_NAME_BYTES_MAX = 32
+
+/** How often the coordinator looks for training rounds past their deadline: deadlines are in
+ * whole seconds, so a look every half second closes a round within half a second of its
+ * deadline, and each look only reads the state in memory. */
+export const ROUND_CHECK_MS = 500

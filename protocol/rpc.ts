@@ -8,6 +8,7 @@ import { JOIN_ROLES } from './mesh.ts'
 import { PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX } from './limits.ts'
 import { shardedSubmitSchema } from './shard.ts'
 import type { ParentView } from './shard.ts'
+import { trainingSubmitSchema } from './training.ts'
 
 export const API_PATH = '/api/v1/rpc'
 export const WS_PATH = '/api/v1/ws'
@@ -37,6 +38,9 @@ export const paramsSchemas = {
   'job.logs': z.object({ id: jobIdSchema }).strict(),
   /** A sharded job (protocol/shard.ts): the dataset is split on the peer it is submitted to. */
   'job.submit-sharded': shardedSubmitSchema,
+  /** A training job (protocol/training.ts): a sharded job run round after round, its rounds
+   * shown by `job.parent` under `training`. */
+  'job.submit-training': trainingSubmitSchema,
   'job.parent': z.object({ id: jobIdSchema }).strict(),
   'job.parents': z.object({ ...page }).strict(),
   'job.cancel-parent': z.object({ id: jobIdSchema, idempotencyId: idempotencyIdSchema }).strict(),
@@ -173,6 +177,7 @@ export interface Results {
   'job.cancel': JobView
   'job.logs': JobLogs
   'job.submit-sharded': { readonly parent: ParentView; readonly created: boolean }
+  'job.submit-training': { readonly parent: ParentView; readonly created: boolean }
   'job.parent': ParentView
   'job.parents': { readonly parents: readonly ParentView[] }
   'job.cancel-parent': ParentView

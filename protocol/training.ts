@@ -22,6 +22,21 @@ export type AggregateRule = (typeof AGGREGATE_RULES)[number]
  * round's shards find it under `inputs/`. */
 export const GLOBAL_DIR = 'global'
 
+/** The environment the daemon gives a training job's children (the contract of issue 10): a
+ * train job learns its round and shard, the aggregate its rule, trim and round. */
+export const TRAINING_ENV = {
+  round: 'GRIDX_ROUND',
+  rounds: 'GRIDX_ROUNDS',
+  shard: 'GRIDX_SHARD',
+  shards: 'GRIDX_SHARDS',
+  aggregate: 'GRIDX_AGGREGATE',
+  trimFraction: 'GRIDX_TRIM_FRACTION',
+} as const
+
+/** The share of shards `trimmed-mean` drops at each end of every coordinate: 0.2 of 5 or more
+ * shards drops at least one either side, so one poisoned shard is always dropped. */
+export const TRIM_FRACTION_DEFAULT = 0.2
+
 /** `job.submit-training`: the train job's spec, whose inputs are the dataset split into
  * `shards` as for `job.submit-sharded`; `rounds` rounds of it. A round closes when every shard
  * is in, or at its deadline (`roundTimeoutS` after it opened) with at least `minShards` in

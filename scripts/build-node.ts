@@ -25,8 +25,16 @@ import {
 } from '../bin/build-state.js'
 import type { BuildManifest, BuildSource } from '../bin/build-state.js'
 
-/** Files that shape the build without being bundled: this script and esbuild's inputs. */
-const BUILD_INPUTS = ['scripts/build-node.ts', 'tsconfig.json', 'package.json']
+/** Files that shape the build without being bundled: this script and esbuild's inputs, and
+ * the training jobs' aggregate script, which the daemon reads beside its source file (the
+ * build keeps `import.meta.url` per source) and sends in every training job: recorded, a
+ * build fails where it is missing and is stale once it changes. */
+const BUILD_INPUTS = [
+  'scripts/build-node.ts',
+  'tsconfig.json',
+  'package.json',
+  'node/training/aggregate.py',
+]
 
 /** A file modified this close before the build read it may be modified again within the same
  * mtime tick (filesystems stamp in coarse ticks, FAT's are 2 s), so its mtime cannot vouch for

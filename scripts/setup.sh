@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine to run and test Grid-X: the Docker engine, the runtime images,
-# Chromium for the browser tests, promtool for the metrics tests, the npm dependencies and the
-# web build. Idempotent: a
+# Chromium for the browser tests, promtool for the metrics tests, zsh for the completion tests,
+# the npm dependencies and the web build. Idempotent: a
 # step whose result is already there costs a check, so a second run takes about a second.
 # `npm start` and `npm test` run it first; CI runs it with --ci.
 set -euo pipefail
@@ -102,6 +102,8 @@ install_system_packages() {
   if [[ $WANT_PROMTOOL == true ]] && ! command -v promtool >/dev/null 2>&1; then
     missing+=(prometheus)
   fi
+  # zsh runs the completion tests of `gridx completion zsh` in the real shell.
+  if ! command -v zsh >/dev/null 2>&1; then missing+=(zsh); fi
   # iproute2 (`ip`) is part of the machine the project is developed on; a fresh CI machine
   # gets it too, so tests and scripts may rely on it.
   if ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi

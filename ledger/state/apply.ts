@@ -13,6 +13,8 @@ import {
   rotateSecret,
 } from './mesh.ts'
 import { cancelParent, submitParent } from './parents.ts'
+import { closeRoundAtDeadline } from './training.ts'
+import { submitTraining } from './training-submit.ts'
 import { admit, expireSessions, isSession, remember } from './proposals.ts'
 import { fail, ok } from './result.ts'
 import type { ApplyResult, Command, Entry, State } from './types.ts'
@@ -71,6 +73,10 @@ function dispatch(state: State, command: Command): ApplyResult {
       return submitParent(state, command)
     case 'parent.cancel':
       return cancelParent(state, command)
+    case 'training.submit':
+      return submitTraining(state, command)
+    case 'training.close-round':
+      return closeRoundAtDeadline(state, command)
     case 'policy.set':
       state.policy = command.policy
       return ok(null)

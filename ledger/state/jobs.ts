@@ -261,6 +261,16 @@ export function cancelJob(state: State, command: CommandOf<'job.cancel'>): Apply
   return ok({ cancelled: true })
 }
 
+/** Ends an open job as cancelled and charges nothing for what it ran: a training round's
+ * straggler, cut off at the round's deadline (training.ts). Its fence is cleared, so a result
+ * its executor still sends is refused as stale. */
+export function cancelUnpaid(state: State, job: Job, reason: string): void {
+  removeFromQueue(state, job.id)
+  voidEscrow(state, job)
+  job.fence = null
+  transition(state, job, 'cancelled', reason)
+}
+
 export function expireJob(state: State, command: CommandOf<'job.expire'>): ApplyResult {
   const job = state.jobs.get(command.jobId)
   if (job === undefined) return fail('NOT_FOUND', `no job ${command.jobId}`)

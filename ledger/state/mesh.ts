@@ -43,8 +43,25 @@ export function rotateSecret(state: State, command: CommandOf<'mesh.rotate-secre
     return fail('INVALID_REQUEST', 'a join secret hash must be 64 hex digits')
   }
   const secrets = state.mesh.secrets
-  const rotated = [...secrets.rotated, secrets[command.role]].slice(-JOIN_ROTATED_HASHES_MAX)
-  state.mesh.secrets = { ...secrets, [command.role]: command.hash, rotated }
+  if (command.issuer === undefined) {
+    const rotated = [...secrets.rotated, secrets[command.role]].slice(-JOIN_ROTATED_HASHES_MAX)
+    state.mesh.secrets = { ...secrets, [command.role]: command.hash, rotated }
+    return ok(null)
+  }
+  // A member other than the founder issues a secret of its own, so that printing a token on
+  // one member never invalidates another member's token.
+  const { issuer, role, hash } = command
+  if (!state.peers.has(issuer)) return fail('NOT_FOUND', `${issuer} is not admitted`)
+  const current = state.mesh.issuerSecrets ?? []
+  const replaced = current.filter((s) => s.issuer === issuer && s.role === role)
+  const rotated = [...secrets.rotated, ...replaced.map((s) => s.hash)].slice(
+    -JOIN_ROTATED_HASHES_MAX,
+  )
+  state.mesh.secrets = { ...secrets, rotated }
+  state.mesh.issuerSecrets = [
+    ...current.filter((s) => !replaced.includes(s)),
+    { issuer, role, hash },
+  ]
   return ok(null)
 }
 

@@ -1,6 +1,7 @@
 // A sharded job in the shape the API returns: its shards, progress and cost.
 import type { ParentView } from '../../protocol/index.ts'
 import { childrenOf } from './parents.ts'
+import { trainingView } from './training-view.ts'
 import type { Job, Parent, State } from './types.ts'
 
 export function parentView(state: State, parent: Parent): ParentView {
@@ -24,6 +25,9 @@ export function parentView(state: State, parent: Parent): ParentView {
     createdAt: parent.createdAt,
     finishedAt: parent.finishedAt,
     reason: parent.reason,
+    ...(parent.training !== undefined
+      ? { training: trainingView(state, parent, parent.training) }
+      : {}),
   }
 }
 

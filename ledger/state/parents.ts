@@ -19,6 +19,7 @@ import { createJob } from './job-record.ts'
 import { cancelJob, maxPriceOf, submissionKey, unfinishedCounts } from './jobs.ts'
 import { fail, ok } from './result.ts'
 import { holdEscrow } from './settlement.ts'
+import { trainingChildEnded } from './training.ts'
 import type { ApplyResult, Command, Job, Parent, State } from './types.ts'
 
 type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
@@ -35,6 +36,22 @@ export function parentMaxPriceMc(state: State, spec: JobSpec, shards: number, re
 export function checkSubmitParent(
   state: State,
   command: CommandOf<'parent.submit'>,
+): ApplyResult | null {
+  const required = parentMaxPriceMc(
+    state,
+    command.spec,
+    command.shards.length,
+    command.reduceCode !== null,
+  )
+  return checkNewParent(state, command, required)
+}
+
+/** What a sharded or training job's submission shares: its replay, its shards, its queue and
+ * its escrow of `requiredMc` in all. */
+export function checkNewParent(
+  state: State,
+  command: CommandOf<'parent.submit'> | CommandOf<'training.submit'>,
+  requiredMc: number,
 ): ApplyResult | null {
   const existing = state.submissions.get(submissionKey(command.submitter, command.idempotencyId))
   if (existing !== undefined) {
@@ -70,13 +87,12 @@ export function checkSubmitParent(
   ) {
     return fail('QUEUE_FULL', `an account's unfinished jobs may hold that much code`)
   }
-  const required = parentMaxPriceMc(state, command.spec, shards, command.reduceCode !== null)
-  if (submitter.balanceMc < required) {
+  if (submitter.balanceMc < requiredMc) {
     return fail(
       'INSUFFICIENT_FUNDS',
       'not enough credits to escrow every shard, retry and reduce',
       {
-        requiredMc: required,
+        requiredMc,
         availableMc: submitter.balanceMc,
       },
     )
@@ -136,7 +152,7 @@ function startMap(state: State, parent: Parent, index: number): Job {
   return job
 }
 
-function reserve(state: State, parent: Parent, amountMc: number): void {
+export function reserve(state: State, parent: Parent, amountMc: number): void {
   postTransfer(state, {
     id: `${parent.id}:escrow`,
     debit: parent.submitter,
@@ -151,7 +167,7 @@ function reserve(state: State, parent: Parent, amountMc: number): void {
 
 /** Whether a child created now can be escrowed: from the reservation, topped up from the
  * submitter's balance when the mesh's prices rose since the parent was submitted. */
-function canFund(state: State, parent: Parent): boolean {
+export function canFund(state: State, parent: Parent): boolean {
   const balance = state.accounts.get(parent.submitter)?.balanceMc ?? 0
   return parent.reservedMc + balance >= maxPriceOf(state, parent.map)
 }
@@ -159,7 +175,7 @@ function canFund(state: State, parent: Parent): boolean {
 /** Escrows a new child as any job is escrowed, its own transfer of its maximum price, after
  * releasing that much of the reservation to the submitter in the same entry: every job's
  * history then reads the same, and the submitter's balance never shows the step. */
-function fund(state: State, parent: Parent, job: Job): void {
+export function fund(state: State, parent: Parent, job: Job): void {
   const released = Math.min(parent.reservedMc, job.maxPriceMc)
   postTransfer(state, {
     id: `${parent.id}:to:${job.id}`,
@@ -179,6 +195,7 @@ export function childEnded(state: State, job: Job): void {
   const link = job.parent as NonNullable<Job['parent']>
   const parent = state.parents.get(link.id)
   if (parent?.state !== 'running') return
+  if (parent.training !== undefined) return trainingChildEnded(state, parent, job)
   if (link.shard === null) {
     if (job.state === 'succeeded') return end(state, parent, 'succeeded', null)
     return end(state, parent, job.state === 'cancelled' ? 'cancelled' : 'failed', reduceWhy(job))
@@ -234,10 +251,15 @@ function startReduce(state: State, parent: Parent, maps: readonly Job[]): void {
 
 /** Ends the parent: its open children are cancelled (a running one pays for its time) and
  * the rest of its reservation goes back to the submitter. */
-function end(state: State, parent: Parent, to: ParentState, reason: string | null): void {
+export function end(state: State, parent: Parent, to: ParentState, reason: string | null): void {
   parent.state = to
   parent.reason = reason
   parent.finishedAt = state.logTime
+  const round = parent.training?.history.at(-1)
+  if (round !== undefined && round.state !== 'done') {
+    round.state = 'failed'
+    round.closedAt ??= state.logTime
+  }
   parent.mapCode = null
   parent.reduceCode = null
   for (const id of childrenOf(parent)) {
@@ -257,9 +279,13 @@ function end(state: State, parent: Parent, to: ParentState, reason: string | nul
   parent.reservedMc = 0
 }
 
-/** Every child, map runs in shard order and then the reduce. */
+/** Every child, map runs in shard order and then the reduce (a training job's aggregates,
+ * round by round). */
 export function childrenOf(parent: Parent): string[] {
   const maps = parent.shards.flatMap((shard) => shard.jobs)
+  if (parent.training !== undefined) {
+    return [...maps, ...parent.training.history.flatMap((round) => round.aggregate ?? [])]
+  }
   return parent.reduce === null ? maps : [...maps, parent.reduce]
 }
 

@@ -1,6 +1,7 @@
 // The replicated state and the commands that change it. Every field is plain data so that
 // replicas that applied the same entries encode to the same bytes (see snapshot.ts).
 import type {
+  AggregateRule,
   ErrorName,
   JobFile,
   JobResult,
@@ -9,6 +10,7 @@ import type {
   JoinRole,
   MeshPolicy,
   ParentState,
+  RoundState,
   RunOutcome,
   TransferView,
 } from '../../protocol/index.ts'
@@ -99,6 +101,37 @@ export interface Parent {
   readonly createdAt: number
   finishedAt: number | null
   reason: string | null
+  /** Set on a training job (training.ts): `reduceCode` is then the aggregate script, run after
+   * every round. Absent on a sharded job, so such a parent encodes as it did before. */
+  readonly training?: Training
+}
+
+/** One round of a training job. Times are log times (ms). */
+export interface TrainingRound {
+  /** 1-based. */
+  readonly index: number
+  state: RoundState
+  readonly openedAt: number
+  closedAt: number | null
+  /** Each shard's train jobs in this round, the first run first. */
+  readonly jobs: string[][]
+  /** Shards cut off at the round's deadline, their jobs cancelled unpaid. */
+  readonly cut: number[]
+  /** The round's aggregate job, once the round closed. */
+  aggregate: string | null
+}
+
+/** A training job's rounds (protocol/training.ts): its parent's shards run every round. */
+export interface Training {
+  readonly rounds: number
+  readonly minShards: number
+  readonly roundTimeoutS: number | null
+  readonly aggregate: AggregateRule
+  /** Each shard's rows as split, which weight the shards' metrics in the view; null when the
+   * submitter did not count them (each shard then weighs the same). */
+  readonly samples: readonly number[] | null
+  /** Every round opened, oldest first: the last is the current one. */
+  readonly history: TrainingRound[]
 }
 
 export interface ExecutorRegistration {
@@ -124,6 +157,14 @@ export interface OwnerSecretHash {
   readonly hash: string
 }
 
+/** A member's own join secret's hash (`gridx token` on a peer other than the founder): judged
+ * by that member, which alone holds the secret. One per issuer and role. */
+export interface IssuerSecretHash {
+  readonly issuer: string
+  readonly role: JoinRole
+  readonly hash: string
+}
+
 /** What genesis founded: the first entry of every mesh. */
 export interface MeshRecord {
   readonly meshId: string
@@ -136,6 +177,9 @@ export interface MeshRecord {
    * never had one encodes to the bytes it did before the field existed. At most two per
    * admitted peer. Replaced hashes go to `secrets.rotated`. */
   ownerSecrets?: readonly OwnerSecretHash[]
+  /** Members' own secrets, in order of issue; absent until one is issued, as `ownerSecrets`.
+   * Replaced hashes go to `secrets.rotated`. */
+  issuerSecrets?: readonly IssuerSecretHash[]
 }
 
 export interface AdmittedPeer {
@@ -218,6 +262,25 @@ export type Command =
       readonly reduceCode: string | null
     }
   | { readonly type: 'parent.cancel'; readonly parentId: string; readonly by: string }
+  /** A training job: a parent whose shards run `rounds` times, each round aggregated by
+   * `aggregateCode` (node/training/aggregate.py). */
+  | {
+      readonly type: 'training.submit'
+      readonly parentId: string
+      readonly submitter: string
+      readonly idempotencyId: string
+      /** The train job's spec; its inputs are ignored: each shard job gets its shard's. */
+      readonly spec: JobSpec
+      readonly shards: readonly (readonly JobFile[])[]
+      readonly aggregateCode: string
+      readonly rounds: number
+      readonly minShards: number
+      readonly roundTimeoutS: number | null
+      readonly aggregate: AggregateRule
+      readonly samples: readonly number[] | null
+    }
+  /** The coordinator closes a training round whose deadline passed (in log time). */
+  | { readonly type: 'training.close-round'; readonly parentId: string; readonly round: number }
   | { readonly type: 'job.expire'; readonly jobId: string }
   | { readonly type: 'policy.set'; readonly policy: MeshPolicy }
   | {
@@ -229,7 +292,13 @@ export type Command =
       readonly voterTarget: number
       readonly secrets: { readonly voter: string; readonly executor: string }
     }
-  | { readonly type: 'mesh.rotate-secret'; readonly role: JoinRole; readonly hash: string }
+  | {
+      readonly type: 'mesh.rotate-secret'
+      readonly role: JoinRole
+      readonly hash: string
+      /** A member's own secret; without it, the mesh's (the founder's) secret is replaced. */
+      readonly issuer?: string
+    }
   | {
       readonly type: 'mesh.rotate-owner-secret'
       readonly issuer: string

@@ -1,13 +1,16 @@
-// Frames of `/gridx/blob/1.0.0`, each length-prefixed. The fetcher sends one request; the
+// Frames of `/gridx/blob/2.0.0`, each length-prefixed. The fetcher sends one request; the
 // holder answers with a header, then, if it has the blob, with the blob in chunks in order,
 // never more than the fetcher granted: the request grants BLOB_CHUNKS_IN_FLIGHT chunks, and
 // the fetcher grants more with a credit frame as it stores what arrived.
-// A chunk frame is the SHA-256 of its data (32 bytes) and the data, so that a chunk damaged on
-// the way is refused where it arrives; the whole blob is checked against its CID at the end.
-import { createHash } from 'node:crypto'
+// A chunk is two frames: a digest, the SHA-256 of the blob from its first byte to the chunk's
+// last (32 bytes), then the chunk's data. A chunk damaged on the way is refused where it
+// arrives, and the last chunk's digest is the blob's own, the one its CID names. Two frames
+// sent in one write, so that the data is never copied to sit behind its digest.
+import type { Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { BLOB_BYTES_MAX, BLOB_CHUNKS_IN_FLIGHT, cidSchema } from '../../protocol/index.ts'
-import { BlobHashMismatchError, BlobProtocolError } from './errors.ts'
+import { BlobProtocolError } from './errors.ts'
 
 export const blobRequestSchema = z.object({ cid: cidSchema }).strict()
 export type BlobRequest = z.infer<typeof blobRequestSchema>
@@ -44,23 +47,13 @@ export function decodeJson<T>(frame: Uint8Array, schema: z.ZodType<T>): T {
   return parsed.data
 }
 
-export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest()
-}
+/** A frame as it is read: the pieces it arrived in. */
+export type Frame = Awaited<ReturnType<LengthPrefixedStream<Stream>['read']>>
 
-/** A chunk frame: its digest, then its data. */
-export function encodeChunk(data: Uint8Array, digest: Uint8Array = sha256(data)): Uint8Array[] {
-  return [digest, data]
-}
-
-/** The data of a chunk frame whose digest matches it. */
-export function decodeChunk(frame: Uint8Array, offset: number): Uint8Array {
-  if (frame.byteLength <= DIGEST_BYTES) {
-    throw new BlobProtocolError(`a chunk frame of ${frame.byteLength} bytes carries no data`)
+/** The digest frame before a chunk's data. */
+export function decodeDigest(frame: Frame): Uint8Array {
+  if (frame.byteLength !== DIGEST_BYTES) {
+    throw new BlobProtocolError(`a digest frame of ${frame.byteLength} bytes, not ${DIGEST_BYTES}`)
   }
-  const data = frame.subarray(DIGEST_BYTES)
-  if (!sha256(data).equals(frame.subarray(0, DIGEST_BYTES))) {
-    throw new BlobHashMismatchError(`the chunk at byte ${offset} does not match its hash`)
-  }
-  return data
+  return frame.subarray()
 }

@@ -1,9 +1,10 @@
-// The holder's side of one blob stream: a header, then the blob in chunks, each with its hash,
-// each within the credit the fetcher granted (BLOB_CHUNKS_IN_FLIGHT with its request, more in
-// credit frames as it stores them).
-// The holder hashes what it reads as it sends it: a copy damaged on its own disk is found at
-// the end, dropped from its store and the stream aborted, so the fetcher refuses it too and no
-// other peer is sent it again.
+// The holder's side of one blob stream: a header, then the blob in chunks, each after the
+// digest of the blob up to its end, each within the credit the fetcher granted
+// (BLOB_CHUNKS_IN_FLIGHT with its request, more in credit frames as it stores them).
+// The holder hashes what it reads as it sends it, once: the digest of each chunk is its running
+// hash so far, and at the end that hash is checked against the CID, so a copy damaged on its
+// own disk is found, dropped from its store and the stream aborted; the fetcher refuses it too
+// (the last digest is not the CID's) and no other peer is sent it again.
 import { createHash } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -15,7 +16,7 @@ import {
   sha256OfCid,
 } from '../../protocol/index.ts'
 import type { BlobStore } from './blob-store.ts'
-import { blobCreditSchema, decodeJson, encodeJson, sha256 } from './blob-frames.ts'
+import { blobCreditSchema, decodeJson, encodeJson } from './blob-frames.ts'
 import { BlobHashMismatchError } from './errors.ts'
 import { IdleTimeout } from './idle-timeout.ts'
 
@@ -42,12 +43,9 @@ export async function serveBlob(init: ServeBlobInit): Promise<void> {
 async function send(init: ServeBlobInit, size: number | null, idle: IdleTimeout): Promise<void> {
   const { lp, store, cid } = init
   const { signal } = idle
-  const write = (data: Uint8Array) => {
-    idle.touch()
-    return lp.write(data, { signal })
-  }
-  if (size === null) return write(encodeJson({ missing: true }))
-  await write(encodeJson({ size }))
+  idle.touch()
+  if (size === null) return lp.write(encodeJson({ missing: true }), { signal })
+  await lp.write(encodeJson({ size }), { signal })
   const whole = createHash('sha256')
   let index = 0
   let credit = BLOB_CHUNKS_IN_FLIGHT
@@ -58,9 +56,10 @@ async function send(init: ServeBlobInit, size: number | null, idle: IdleTimeout)
     credit -= 1
     const data = piece as Buffer
     whole.update(data)
-    const digest = sha256(data)
+    const digest = whole.copy().digest()
     if (init.damageChunk?.(index) === true) data[0] = (data[0] ?? 0) ^ 0xff
-    await write(Buffer.concat([digest, data]))
+    idle.touch()
+    await lp.writeV([digest, data], { signal })
     index += 1
   }
   if (whole.digest('hex') !== sha256OfCid(cid)) {

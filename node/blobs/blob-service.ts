@@ -1,4 +1,4 @@
-// `/gridx/blob/1.0.0`, a libp2p service in the js-libp2p shape (`blobService(init)(components)`,
+// `/gridx/blob/2.0.0`, a libp2p service in the js-libp2p shape (`blobService(init)(components)`,
 // start/stop): it serves this peer's blobs to admitted peers, and fetches a blob this peer lacks
 // from whichever admitted peer has it, in chunks each checked against its hash and the whole
 // checked against its CID. A peer that sends a bad chunk, a blob that fails its CID, or nothing
@@ -11,9 +11,7 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import {
-  BLOB_CHUNK_BYTES,
   BLOB_CHUNK_TIMEOUT_MS,
-  BLOB_CHUNKS_IN_FLIGHT,
   BLOB_FETCH_PEERS_MAX,
   BLOB_FRAME_BYTES_MAX,
   BLOB_PROTOCOL,
@@ -22,13 +20,8 @@ import {
   BLOB_STREAMS_PER_CONNECTION_MAX,
 } from '../../protocol/index.ts'
 import type { BlobStore, StoredBlob } from './blob-store.ts'
-import {
-  blobHeaderSchema,
-  blobRequestSchema,
-  decodeChunk,
-  decodeJson,
-  encodeJson,
-} from './blob-frames.ts'
+import { blobHeaderSchema, blobRequestSchema, decodeJson, encodeJson } from './blob-frames.ts'
+import { ChunkReceiver } from './blob-fetch.ts'
 import { BlobNotFoundError, BlobProtocolError } from './errors.ts'
 import { serveBlob } from './blob-serve.ts'
 import { IdleTimeout } from './idle-timeout.ts'
@@ -160,8 +153,11 @@ export class BlobService implements Startable {
         )
       }
       const idle = new IdleTimeout(BLOB_CHUNK_TIMEOUT_MS, signals)
+      const receiver = new ChunkReceiver(lp, header.size, idle)
       const stored = await this.#init.store
-        .write(cid, header.size, chunks(lp, header.size, idle))
+        .write(cid, header.size, receiver.pieces(), {
+          onHashed: (bytes, sha256) => receiver.check(bytes, sha256),
+        })
         .finally(() => idle.clear())
       await stream.close({ signal: AbortSignal.timeout(BLOB_STREAM_OPEN_TIMEOUT_MS) })
       return stored
@@ -214,33 +210,6 @@ export function framed(stream: Stream): LengthPrefixedStream<Stream> {
     maxDataLength: BLOB_FRAME_BYTES_MAX,
     maxBufferSize: BLOB_STREAM_BUFFER_BYTES_MAX,
   })
-}
-
-/** The data of `size` bytes of chunk frames, each checked against its hash as it arrives; once
- * half the granted chunks are stored (the consumer asked for the next), it grants as many more. */
-async function* chunks(
-  lp: LengthPrefixedStream<Stream>,
-  size: number,
-  idle: IdleTimeout,
-): AsyncGenerator<Uint8Array> {
-  let received = 0
-  let stored = 0
-  const grant = BLOB_CHUNKS_IN_FLIGHT / 2
-  const { signal } = idle
-  while (received < size) {
-    idle.touch()
-    if (stored === grant) {
-      await lp.write(encodeJson({ credit: grant }), { signal })
-      stored = 0
-    }
-    const data = decodeChunk((await lp.read({ signal })).subarray(), received)
-    if (data.byteLength > BLOB_CHUNK_BYTES) {
-      throw new BlobProtocolError(`a chunk of ${data.byteLength} bytes is over the chunk size`)
-    }
-    received += data.byteLength
-    yield data
-    stored += 1
-  }
 }
 
 /** The service factory: `services: { blob: blobService({ store, isAdmitted, peers, logger }) }`.

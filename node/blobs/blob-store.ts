@@ -34,6 +34,14 @@ export interface StoredBlob {
   readonly size: number
 }
 
+export interface WriteOptions {
+  /** Called once each piece of the source is hashed and before it is written, with the bytes
+   * hashed so far and a function that gives their SHA-256. Throwing refuses the write, which
+   * then rejects with that error and stores nothing. The blob protocol checks each chunk's
+   * digest this way, on the hash the store computes anyway, so a fetched byte is hashed once. */
+  readonly onHashed?: (bytes: number, sha256: () => Uint8Array) => void
+}
+
 /** Blobs are readable by anyone (a job's user reads its inputs through hard links to them)
  * and writable by no one: a blob never changes once stored. */
 const BLOB_MODE = 0o444
@@ -107,12 +115,13 @@ export class BlobStore {
     cid: string | null,
     size: number,
     source: AsyncIterable<Uint8Array>,
+    options: WriteOptions = {},
   ): Promise<StoredBlob> {
     if (cid !== null && this.#sizes.has(cid)) return { cid, size: this.#sizes.get(cid) as number }
     await this.#reserve(size)
     const temporary = join(this.#tmpDir(), randomUUID())
     try {
-      const written = await writeHashed(temporary, size, source)
+      const written = await writeHashed(temporary, size, source, options)
       if (cid !== null && written !== cid) {
         throw new BlobHashMismatchError(`the bytes sent as ${cid} hash to ${written}`)
       }
@@ -198,6 +207,7 @@ async function writeHashed(
   path: string,
   size: number,
   source: AsyncIterable<Uint8Array>,
+  options: WriteOptions,
 ): Promise<string> {
   const hash = createHash('sha256')
   const file = await open(path, 'wx', 0o600)
@@ -215,6 +225,7 @@ async function writeHashed(
       received += chunk.byteLength
       if (received > size) throw new BlobSizeError(`more than the ${size} bytes announced`)
       hash.update(chunk)
+      options.onHashed?.(received, () => hash.copy().digest())
       if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed])
     }
     if (received !== size) {

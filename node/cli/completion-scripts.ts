@@ -93,6 +93,9 @@ export function zshCompletion(spec: CompletionSpec): string {
   const described = spec.commands.map(
     (command) => `    ${quote(`${command.name.replaceAll(':', '\\:')}:${command.description}`)}`,
   )
+  const noCompinit =
+    `${spec.program} completion: run compinit first ` +
+    '(autoload -Uz compinit && compinit), then source this again'
   return [
     `#compdef ${spec.program}`,
     `# zsh completion for ${spec.program}, printed by \`${spec.program} completion zsh\``,
@@ -117,8 +120,12 @@ export function zshCompletion(spec: CompletionSpec): string {
     '      esac ;;',
     '  esac',
     '}',
-    // Autoloaded from $fpath the file is the function's body; sourced, it registers itself.
-    `if [[ $funcstack[1] == ${fn} ]]; then ${fn} "$@"; else compdef ${fn} ${spec.program}; fi`,
+    // Autoloaded from $fpath the file is the function's body; sourced, it registers itself,
+    // which needs compinit's compdef: without it zsh would say only "command not found".
+    `if [[ $funcstack[1] == ${fn} ]]; then ${fn} "$@"`,
+    `elif (( $+functions[compdef] )); then compdef ${fn} ${spec.program}`,
+    `else print -u2 ${quote(noCompinit)}; return 1`,
+    'fi',
     '',
   ].join('\n')
 }

@@ -1,6 +1,7 @@
 // gridx get, and the files parts of gridx submit and gridx status.
 import { Command } from 'commander'
 import { join } from 'node:path'
+import { GLOBAL_DIR } from '../../protocol/index.ts'
 import type { JobFile, JobView, ParentView } from '../../protocol/index.ts'
 import { call, target } from './api.ts'
 import { downloadBlob, uploadInputs } from './blob-transfer.ts'
@@ -50,17 +51,20 @@ function picked(job: JobView, name: string | undefined): readonly JobFile[] {
 export function getCommand(context: CliContext, decorate: Decorate): Command {
   return decorate(new Command('get'))
     .description('download a job’s outputs (all, or NAME) into a directory, checked by hash')
-    .argument('<job>', 'job id (of a sharded job: its reduce’s outputs)')
+    .argument('<job>', 'job id (of a sharded job: its reduce’s outputs; of a training: its model)')
     .argument('[name]', 'one output file, or a directory of them')
     .option('-o, --output <dir>', 'where to write them', '.')
     .action(
       async (id: string, name: string | undefined, options: CommonOptions & { output: string }) => {
         const api = await target(context, options)
-        const job = await call(api, 'job.get', { id: await outputsJobOf(api, id) })
-        const files = picked(job, name)
+        const from = await outputsJobOf(api, id)
+        const job = await call(api, 'job.get', { id: from.id })
+        const files = picked(job, name ?? from.under)
         const written: { name: string; path: string; size: number; cid: string }[] = []
         for (const file of files) {
-          const path = join(options.output, ...file.name.split('/'))
+          const relative =
+            from.under === undefined ? file.name : file.name.slice(from.under.length + 1)
+          const path = join(options.output, ...relative.split('/'))
           await downloadBlob(api, file, job.executor, path)
           written.push({ ...file, path })
           if (!options.json) context.stdout.write(`${path}  ${file.size} bytes\n`)
@@ -71,11 +75,23 @@ export function getCommand(context: CliContext, decorate: Decorate): Command {
 }
 
 /** The job whose outputs `gridx get ID` fetches: the job itself, or for a sharded job its
- * reduce, the one result of the whole run. */
-async function outputsJobOf(api: ApiTarget, id: string): Promise<string> {
+ * reduce, the one result of the whole run; for a training job its last aggregate's `global/`
+ * (the final model), written without that directory. */
+async function outputsJobOf(api: ApiTarget, id: string): Promise<{ id: string; under?: string }> {
   const parent = await parentOrNull(api, id)
-  if (parent === null) return id
-  if (parent.reduce !== null) return parent.reduce
+  if (parent === null) return { id }
+  const training = parent.training
+  if (training !== undefined) {
+    const last = training.history.at(-1)?.aggregateJob
+    if (training.model === null || last === null || last === undefined) {
+      throw new CliError(
+        `training job ${id} has no model yet (it is ${parent.state}, round ` +
+          `${training.round}/${training.rounds}): gridx status ${id}`,
+      )
+    }
+    return { id: last, under: GLOBAL_DIR }
+  }
+  if (parent.reduce !== null) return { id: parent.reduce }
   const last = (shard: ParentView['shards'][number]) => shard.jobs.at(-1) ?? '?'
   throw new CliError(
     parent.hasReduce

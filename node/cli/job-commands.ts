@@ -32,7 +32,7 @@ const RUNTIME_BY_EXTENSION: Readonly<Record<string, Runtime>> = {
   '.bash': 'bash',
 }
 
-interface SubmitOptions extends CommonOptions {
+export interface SubmitOptions extends CommonOptions {
   readonly code?: string
   readonly runtime?: Runtime
   readonly cpus?: string
@@ -62,7 +62,11 @@ function number(value: string | undefined, flag: string): number | undefined {
   return parsed
 }
 
-async function buildSpec(context: CliContext, file: string | undefined, options: SubmitOptions) {
+export async function buildSpec(
+  context: CliContext,
+  file: string | undefined,
+  options: SubmitOptions,
+) {
   let code: string
   let runtime = options.runtime
   if (options.code !== undefined) {
@@ -101,13 +105,18 @@ async function buildSpec(context: CliContext, file: string | undefined, options:
   return spec
 }
 
-function print(context: CliContext, json: boolean | undefined, value: unknown, text: string) {
+export function print(
+  context: CliContext,
+  json: boolean | undefined,
+  value: unknown,
+  text: string,
+) {
   context.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`)
 }
 
 /** A runtime name. `noop` (benchmarks and tests: only a peer started with the hidden
  * --noop-executor runs it) is accepted but, like that flag, not offered in help or errors. */
-function runtimeOf(value: string): Runtime {
+export function runtimeOf(value: string): Runtime {
   const known = (RUNTIMES as readonly string[]).includes(value)
   if (!known) throw new InvalidArgumentError(`choose one of ${CONTAINER_RUNTIMES.join(', ')}.`)
   return value as Runtime
@@ -120,7 +129,7 @@ function submitCommand(context: CliContext, decorate: Decorate): Command {
     .option('-c, --code <code>', 'the code itself')
     .addOption(
       // The choices are what help and completion offer; the parser also takes noop.
-      new Option('--runtime <runtime>', 'python, node or bash')
+      new Option('--runtime <runtime>', 'python, node, bash or python-torch')
         .choices(CONTAINER_RUNTIMES)
         .argParser(runtimeOf),
     )
@@ -177,7 +186,7 @@ function finish(context: CliContext, options: CommonOptions, job: JobView): void
   }
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
 }
 

@@ -70,6 +70,25 @@ function membersTable(
   return table([['MEMBER', 'ROLE', 'HEALTH', 'MATCH INDEX', 'LAST CONTACT'], ...rows])
 }
 
+/** A plain TCP multiaddr (no /ws), its host and port captured. */
+const TCP_ADDRESS = /^\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)(?:\/p2p\/[^/]+)?$/
+
+/** The first TCP address as `HOST:PORT`, what `gridx start --join` takes, with a count of
+ * the others (WebSocket and further listeners are in `--json`); `-` for none. */
+function joinAddress(addresses: readonly string[]): string {
+  const first = addresses[0]
+  if (first === undefined) return '-'
+  let shown = first
+  for (const address of addresses) {
+    const tcp = TCP_ADDRESS.exec(address)
+    if (tcp === null) continue
+    const [, host = '', port = ''] = tcp
+    shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+    break
+  }
+  return addresses.length > 1 ? `${shown} (+${addresses.length - 1})` : shown
+}
+
 /** `unknown`: why the coordinator's view (capacity, load, heartbeats) is missing here. */
 export function peersText(peers: readonly PeerView[], nowMs: number, unknown?: string): string {
   const heartbeats = unknown !== undefined || peers.some((p) => p.lastHeartbeatMs !== undefined)
@@ -80,12 +99,14 @@ export function peersText(peers: readonly PeerView[], nowMs: number, unknown?: s
       peer.peerId + (peer.self ? ' (this peer)' : ''),
       peer.owner === peer.peerId ? 'itself' : peer.owner,
       peer.roles.join(','),
+      joinAddress(peer.addresses),
       peer.reachable ? 'yes' : 'no',
       peer.capacity
         ? `${peer.capacity.cpus} cpus, ${peer.capacity.memoryMb} MB`
         : guess
           ? '?'
           : '-',
+      peer.capacity ? peer.capacity.runtimes.join(',') || 'none' : guess ? '?' : '-',
       peer.load ? `${peer.load.runningJobs} jobs` : guess ? '?' : '-',
       ...(!heartbeats
         ? []
@@ -96,7 +117,7 @@ export function peersText(peers: readonly PeerView[], nowMs: number, unknown?: s
             : [ago(peer.lastHeartbeatMs, nowMs)]),
     ]
   })
-  const header = ['PEER', 'OWNER', 'ROLES', 'REACHABLE', 'CAPACITY', 'LOAD']
+  const header = ['PEER', 'OWNER', 'ROLES', 'ADDRESS', 'REACHABLE', 'CAPACITY', 'RUNTIMES', 'LOAD']
   const lines = [table([heartbeats ? [...header, 'LAST HEARTBEAT'] : header, ...rows])]
   if (unknown !== undefined) {
     lines.push(`capacity, load and heartbeats not known on this peer: ${unknown}`)

@@ -7,6 +7,7 @@ import { completionCommand } from './completion-command.ts'
 import { jobCommands } from './job-commands.ts'
 import { meshCommands } from './mesh-commands.ts'
 import { startCommand } from './start-command.ts'
+import { trainCommand } from './train-commands.ts'
 import type { CliContext } from './context.ts'
 
 export function buildProgram(context: CliContext): Command {
@@ -32,6 +33,7 @@ export function buildProgram(context: CliContext): Command {
 
   program.addCommand(startCommand(context, common))
   for (const command of jobCommands(context, client)) program.addCommand(command)
+  program.addCommand(trainCommand(context, client))
   for (const command of accountCommands(context, client)) program.addCommand(command)
   for (const command of meshCommands(context, client)) program.addCommand(command)
   program.addCommand(completionCommand(context))

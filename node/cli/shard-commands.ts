@@ -6,6 +6,7 @@ import { call } from './api.ts'
 import { CliError } from './connect.ts'
 import type { ApiTarget } from './connect.ts'
 import { credits, table } from './format.ts'
+import { trainingDetails } from './train-commands.ts'
 
 /** `--shards` as a count of shards within the bounds. */
 export function shardCount(value: string | undefined): number | undefined {
@@ -64,7 +65,7 @@ export function parentSummary(parent: ParentView): string {
 
 export function parentDetails(parent: ParentView): string {
   const lines: [string, string][] = [
-    ['job', `${parent.id} (sharded)`],
+    ['job', `${parent.id} (${parent.training !== undefined ? 'training' : 'sharded'})`],
     ['state', parent.state + (parent.reason !== null ? ` (${parent.reason})` : '')],
     ['progress', `${progress(parent)} shards done`],
     ['cost', `${credits(parent.costMc)} credits (of ${credits(parent.maxPriceMc)} escrowed)`],
@@ -77,7 +78,9 @@ export function parentDetails(parent: ParentView): string {
     shard.state,
     shard.jobs.join(' '),
   ])
-  return `${head}\n\n${table([['SHARD', 'STATE', 'JOBS'], ...rows])}`
+  const shards = table([['SHARD', 'STATE', 'JOBS'], ...rows])
+  if (parent.training === undefined) return `${head}\n\n${shards}`
+  return `${head}\n${trainingDetails(parent.training)}\n\n${shards}`
 }
 
 export const PARENT_HEADER = ['SHARDED', 'STATE', 'PROGRESS', 'CREDITS', 'REDUCE']

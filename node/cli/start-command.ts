@@ -271,5 +271,24 @@ function explainStartFailure(error: unknown, options: StartOptions, lazy: Lazy):
       )
     }
   }
+  const refusal = error instanceof Error ? START_REFUSALS[error.name] : undefined
+  if (refusal !== undefined) return new CliError(refusal(error as RefusalError))
   return error instanceof Error ? error : new Error(String(error))
+}
+
+type RefusalError = Error & { readonly code?: string; readonly issuer?: string }
+
+/** Failures a start meets in ordinary use, by error name (the daemon's modules are loaded
+ * lazily, so not by class): each is said in a line with what to do, with no stack trace. */
+const START_REFUSALS: Readonly<Record<string, (error: RefusalError) => string>> = {
+  JoinRefusedError: (error) => `the mesh refused the join (${error.code}): ${error.message}`,
+  ImpostorError: (error) =>
+    `${error.message}. A token is good only at the member that printed it: run ` +
+    '`gridx token` on the member at that address, or join through the address of ' +
+    `${error.issuer ?? 'the token’s issuer'}.`,
+  JoinFailedError: (error) => `the join failed: ${error.message}`,
+  NoLeaderError: (error) =>
+    `${error.message}: no coordinator answered; are most of the mesh's voters up?`,
+  LeaveRefusedError: (error) => error.message,
+  DataDirTakenError: (error) => error.message,
 }

@@ -6,6 +6,7 @@ import { escrowExpiresAt, unfinishedJobs } from '../../ledger/index.ts'
 import type { ApplyResult, Command, Entry, Job, RaftDriver } from '../../ledger/index.ts'
 import type { Clock } from '../../ledger/index.ts'
 import { childrenToStop, SiblingPlacement } from '../shards/index.ts'
+import { RoundCloser } from '../training/index.ts'
 import type { ExecutorLink, ExecutorReport } from './executor-link.ts'
 import type { LiveLogs } from './live-logs.ts'
 
@@ -40,9 +41,12 @@ export class Scheduler {
   #pumpQueued = false
   #expiryTimer: ReturnType<typeof setInterval> | null = null
   #unsubscribe: (() => void) | null = null
+  /** Closes training rounds at their deadlines while this peer schedules. */
+  readonly #rounds: RoundCloser
 
   constructor(init: SchedulerInit) {
     this.#init = init
+    this.#rounds = new RoundCloser(init)
   }
 
   start(): void {
@@ -50,6 +54,7 @@ export class Scheduler {
     this.#unsubscribe = this.#init.ledger.onApplied((entry, result) => this.#applied(entry, result))
     this.#expiryTimer = setInterval(() => this.#expire(), this.#init.expiryCheckMs ?? 30_000)
     this.#expiryTimer.unref()
+    this.#rounds.start()
     this.#schedulePump()
   }
 
@@ -60,6 +65,7 @@ export class Scheduler {
     this.#unsubscribe = null
     if (this.#expiryTimer !== null) clearInterval(this.#expiryTimer)
     this.#expiryTimer = null
+    this.#rounds.stop()
     this.#assigning.clear()
     // Not proposed: the executor's finished report, which it keeps until committed, says it ran.
     for (const held of this.#starts.values()) held.resolve(false)

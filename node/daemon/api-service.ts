@@ -21,6 +21,7 @@ import type { ExecutorCapacity } from '../coordinator/index.ts'
 import type { BackendMethod, CallContext } from '../gateway/index.ts'
 import { ShardApi, splitIntoBlobs } from '../shards/index.ts'
 import type { ShardBlobStore } from '../shards/index.ts'
+import { readAggregateScript, shardRows, TrainingApi } from '../training/index.ts'
 import type { JoinTokens } from './join-tokens.ts'
 
 export interface ApiServiceInit {
@@ -59,24 +60,40 @@ function newJobId(): string {
 export class ApiService {
   readonly #init: ApiServiceInit
   readonly #shards: ShardApi
+  readonly #training: TrainingApi
 
   constructor(init: ApiServiceInit) {
     this.#init = init
     const store = init.shardBlobs
-    this.#shards = new ShardApi({
+    const common = {
       ledger: init.ledger,
       read: () => this.#read(),
-      propose: (command) => this.#propose(command),
-      prepare: (spec) => {
+      propose: (command: Command) => this.#propose(command),
+      prepare: (spec: JobSpec) => {
         const capped = this.#capped(spec)
         this.#requireInputs(capped)
         this.#requireExecutor(capped)
         return capped
       },
+      newJobId,
+    }
+    this.#shards = new ShardApi({
+      ...common,
       ...(store !== undefined
         ? { split: (inputs, shards) => splitIntoBlobs(store, inputs, shards) }
         : {}),
-      newJobId,
+    })
+    this.#training = new TrainingApi({
+      ...common,
+      aggregateScript: readAggregateScript,
+      ...(store !== undefined
+        ? {
+            split: async (inputs, shards) => ({
+              shards: await splitIntoBlobs(store, inputs, shards),
+              samples: await shardRows(store, inputs, shards),
+            }),
+          }
+        : {}),
     })
   }
 
@@ -112,6 +129,7 @@ export class ApiService {
       }
     },
     'job.submit-sharded': async (params, context) => this.#shards.submit(params, context),
+    'job.submit-training': async (params, context) => this.#training.submit(params, context),
     'job.parent': async (params, context) => this.#shards.get(params, context),
     'job.parents': async (params, context) => this.#shards.list(params, context),
     'job.cancel-parent': async (params, context) => this.#shards.cancel(params, context),

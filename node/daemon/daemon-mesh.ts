@@ -15,6 +15,7 @@ import { ComponentsPort } from './daemon-executors.ts'
 import { foundMesh, openDaemonLedger, RAFT_DIR } from './daemon-ledger.ts'
 import {
   admitJoiner,
+  DataDirTakenError,
   followAddresses,
   knownMembers,
   loadJoinRecord,
@@ -73,7 +74,7 @@ export async function startDaemonMesh(
     init.join !== undefined &&
     (record !== null || (await exists(join(init.dataDir, RAFT_DIR))))
   ) {
-    throw new Error(
+    throw new DataDirTakenError(
       `${init.dataDir} belongs to a mesh already: start it without --join to rejoin it, or ` +
         'give another --data-dir to join a new one',
     )
@@ -110,7 +111,7 @@ export async function startDaemonMesh(
                 code: 'UNAVAILABLE',
                 message: 'this peer is starting',
               } as const)
-            : admitJoiner(ledger, request, () => knownMembers(mesh), signal),
+            : admitJoiner(ledger, request, () => knownMembers(mesh), signal, identity.peerId),
       },
     },
   })
@@ -125,9 +126,10 @@ export async function startDaemonMesh(
     await saveJoinRecord(init.dataDir, record)
     for (const member of record.members) trusted.add(member.peerId)
     init.logger.info({ meshId: record.meshId, via: joined.issuer }, 'joined the mesh')
-  } else if (record !== null) {
-    await rememberMembers(mesh, record, identity.peerId)
   }
+  // A joiner, like a restarted peer, dials the members it was told of: the coordinator may
+  // not be the member it joined through, and it learns where this peer listens only so.
+  if (record !== null) await rememberMembers(mesh, record, identity.peerId)
   const contacts = trackContacts(mesh.raft, init.clock)
   const opened = await openDaemonLedger({
     ...init,
@@ -158,9 +160,9 @@ async function caughtUp(ledger: RaftDriver, record: JoinRecord): Promise<string>
   return state.mesh?.meshId ?? record.meshId
 }
 
-/** Where the members were when this peer joined: where a restarted peer looks for them. It
- * dials each, so that identify tells them where this peer listens now (a learner sends
- * nothing until the leader reaches it, and its old address may be gone). */
+/** Where the members were when this peer joined: where a joined or restarted peer looks for
+ * them. It dials each, so that identify tells them where this peer listens now (a learner
+ * sends nothing until the leader reaches it, and its old address may be gone). */
 async function rememberMembers(mesh: MeshNode, record: JoinRecord, self: string): Promise<void> {
   const others = record.members.filter((member) => member.peerId !== self)
   for (const member of others) await mesh.raft.setPeerAddresses(member.peerId, member.addresses)

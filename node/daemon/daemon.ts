@@ -12,7 +12,7 @@ import type { Clock, RaftDriver, State } from '../../ledger/index.ts'
 import { LEADERSHIP_TRANSFER_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from '../../protocol/index.ts'
 import { LiveLogs, Scheduler } from '../coordinator/index.ts'
 import { startLogsRelay } from './daemon-logs.ts'
-import type { ExecutorCapacity, ExecutorReport } from '../coordinator/index.ts'
+import type { ExecutorCapacity } from '../coordinator/index.ts'
 import { createGateway } from '../gateway/index.ts'
 import type { Gateway, GatewayAddress } from '../gateway/index.ts'
 import { loadOrCreateIdentity } from '../mesh/index.ts'
@@ -194,9 +194,7 @@ export class Daemon {
     this.#push('executor server', served.stop)
     const blobs = await startDaemonBlobs(dataDir, port.components, ledger, logger)
     this.#push('blobs', blobs.stop)
-    const executor = await this.#startExecutor(ledger, scheduler, blobs, (report) => {
-      if (report.type === 'started') ledgerMetrics.containerStarts.inc()
-    })
+    const executor = await this.#startExecutor(ledger, scheduler, blobs)
     if (executor !== null && this.#localLink !== null) {
       const capacity = () => {
         const status = executor.status()
@@ -310,7 +308,6 @@ export class Daemon {
     ledger: RaftDriver,
     scheduler: Scheduler,
     blobs: DaemonBlobs,
-    observe: (report: ExecutorReport) => void,
   ): Promise<LocalExecutor | null> {
     const { createExecutor, logger } = this.#init
     if (createExecutor === null) {
@@ -341,7 +338,6 @@ export class Daemon {
       },
       // Until dialCoordinator routes them through the executor client.
       report: (report) => void scheduler.report(report),
-      observe,
     })
     if (ledger.localRead().executors.get(this.#peerId)?.owner !== this.#owner) {
       await this.#propose(ledger, {

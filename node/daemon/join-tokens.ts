@@ -3,6 +3,9 @@
 // (mode 0600), so that `gridx token` can print the same token again. A peer whose file lacks
 // a secret matching the replicated hash (a peer that joined, a mesh migrated from the
 // one-machine release, a file lost) issues by rotating: a new secret, its hash committed.
+// Every member but the founder issues secrets of its own (their hashes replicated by issuer), so
+// that `gridx token` on one member leaves the tokens of the others good; `--rotate` replaces
+// only the tokens of the member it runs on.
 // A same-owner token (`--same-owner`) carries a secret of this peer's own, whose hash the
 // state keeps with this peer's owner: its joiner is admitted with that owner's account.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
@@ -77,9 +80,14 @@ export class JoinTokens {
     if (mesh === null) throw new GridxError('UNAVAILABLE', 'this mesh has no genesis yet')
     const secrets = await loadJoinSecrets(dataDir)
     const name: SecretName = sameOwner ? `owner-${role}` : role
+    // The founder's tokens carry the mesh's secrets; every other member's carry its own, so
+    // that a token printed on one member never replaces one printed on another.
+    const founder = mesh.founder === peerId
     const replicated = sameOwner
       ? mesh.ownerSecrets?.find((s) => s.issuer === peerId && s.role === role)?.hash
-      : mesh.secrets[role]
+      : founder
+        ? mesh.secrets[role]
+        : ownJoinSecretHashes(mesh, peerId)[role]
     let secret = secrets[name]
     if (rotate || secret === undefined || hashJoinSecret(secret) !== replicated) {
       secret = generateJoinSecret()
@@ -90,13 +98,28 @@ export class JoinTokens {
       const result = await ledger.propose(
         sameOwner
           ? { type: 'mesh.rotate-owner-secret', issuer: peerId, role, hash }
-          : { type: 'mesh.rotate-secret', role, hash },
+          : founder
+            ? { type: 'mesh.rotate-secret', role, hash }
+            : { type: 'mesh.rotate-secret', role, hash, issuer: peerId },
       )
       if (!result.ok) throw new GridxError(result.error.name, result.error.message)
     }
     const token = { role, meshId: mesh.meshId, issuer: peerId, secret }
     return formatJoinToken(sameOwner ? { ...token, sameOwner } : token)
   }
+}
+
+/** The hashes of the secrets `peerId` issued of its own, by role (none for the founder, whose
+ * tokens carry the mesh's): what that member judges its own tokens against, beside the mesh's. */
+export function ownJoinSecretHashes(
+  mesh: Pick<MeshRecord, 'issuerSecrets'>,
+  peerId: string,
+): Partial<Record<JoinRole, string>> {
+  const own: Partial<Record<JoinRole, string>> = {}
+  for (const secret of mesh.issuerSecrets ?? []) {
+    if (secret.issuer === peerId) own[secret.role] = secret.hash
+  }
+  return own
 }
 
 /** The member's verdict on a same-owner token's secret: the owner it admits the joiner with,

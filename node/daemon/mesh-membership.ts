@@ -23,7 +23,15 @@ import {
 import type { MeshMember } from '../../protocol/index.ts'
 import { judgeJoinSecret } from '../mesh/index.ts'
 import type { AdmitRequest, AdmitResult, MeshNode } from '../mesh/index.ts'
-import { judgeOwnerSecret } from './join-tokens.ts'
+import { judgeOwnerSecret, ownJoinSecretHashes } from './join-tokens.ts'
+
+/** `--join` on a data dir that belongs to a mesh already. */
+export class DataDirTakenError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DataDirTakenError'
+  }
+}
 
 /** What a joined peer keeps of its join. */
 export const MESH_JOIN_FILE = 'mesh-join.json'
@@ -62,13 +70,15 @@ export function knownMembers(mesh: MeshNode): MeshMember[] {
   ].slice(0, JOIN_MEMBERS_MAX)
 }
 
-/** The join service's `admit`: the secret is judged against the replicated hashes as they are
- * committed now (ReadIndex), and the admission is answered only once `peer.admit` applied. */
+/** The join service's `admit` on member `self`: the secret is judged against the replicated
+ * hashes (the mesh's and `self`'s own) as they are committed now (ReadIndex), and the
+ * admission is answered only once `peer.admit` applied. */
 export async function admitJoiner(
   ledger: RaftDriver,
   request: AdmitRequest,
   members: () => MeshMember[],
   signal: AbortSignal,
+  self: string,
 ): Promise<AdmitResult> {
   const mesh = (await ledger.read({ signal })).mesh
   if (mesh === null) {
@@ -85,7 +95,10 @@ export async function admitJoiner(
   const refusal =
     request.sameOwner === true
       ? undefined
-      : judgeJoinSecret(request.secret, request.role, mesh.secrets)
+      : judgeJoinSecret(request.secret, request.role, {
+          ...mesh.secrets,
+          own: ownJoinSecretHashes(mesh, self),
+        })
   if (refusal !== undefined) {
     const message = {
       WRONG_SECRET: 'the token’s secret is not one of this mesh’s tokens',

@@ -8,6 +8,7 @@ import type Docker from 'dockerode'
 import {
   CONTAINER_RUNTIMES,
   isContainerRuntime,
+  OPTIONAL_RUNTIMES,
   type ContainerRuntime,
   type ExecutorCapacity,
   type ExecutorLoad,
@@ -153,7 +154,11 @@ export class DockerExecutor {
   }
 
   private scheduleRecheck(): void {
-    if (this.phase !== 'running' || this.problem === null) return
+    // A missing optional image is looked for too, so one built later is offered without a
+    // restart (the heartbeat carries the new runtimes; it is no problem, so nothing is said).
+    const complete =
+      this.problem === null && this.engine?.runtimes.length === CONTAINER_RUNTIMES.length
+    if (this.phase !== 'running' || complete) return
     const recheckMs = this.init.recheckMs ?? ENGINE_RECHECK_MS
     this.recheckTimer = globalThis.setTimeout(() => void this.recheck(), recheckMs)
     this.recheckTimer.unref()
@@ -352,11 +357,12 @@ export class DockerExecutor {
   }
 
   private imageProblem(runtimes: readonly ContainerRuntime[]): string | null {
-    const missing = CONTAINER_RUNTIMES.filter((runtime) => !runtimes.includes(runtime))
+    const missing = CONTAINER_RUNTIMES.filter(
+      (runtime) => !runtimes.includes(runtime) && !OPTIONAL_RUNTIMES.includes(runtime),
+    )
     if (missing.length === 0) return null
     const images = missing.map((runtime) => this.images[runtime]).join(', ')
-    const what =
-      missing.length === CONTAINER_RUNTIMES.length ? 'no job can run here' : 'those jobs cannot run'
+    const what = runtimes.length === 0 ? 'no job can run here' : 'those jobs cannot run'
     return (
       `runtime image(s) missing: ${images}, so ${what}; ` +
       'build them with scripts/setup.sh (or `npm start`, which runs it)'

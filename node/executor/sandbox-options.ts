@@ -29,12 +29,14 @@ export const DEFAULT_RUNTIME_IMAGES: Readonly<Record<ContainerRuntime, string>> 
   python: 'gridx/runtime-python:latest',
   node: 'gridx/runtime-node:latest',
   bash: 'gridx/runtime-bash:latest',
+  'python-torch': 'gridx/runtime-python-torch:latest',
 }
 
 const INTERPRETERS: Readonly<Record<ContainerRuntime, { command: string; file: string }>> = {
   python: { command: 'python3', file: 'main.py' },
   node: { command: 'node', file: 'main.js' },
   bash: { command: 'bash', file: 'main.sh' },
+  'python-torch': { command: 'python3', file: 'main.py' },
 }
 
 /** Where the job's code lands inside the container. */

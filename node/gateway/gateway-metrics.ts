@@ -14,10 +14,11 @@ const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['token', 'address']
 const UNKNOWN_METHOD = 'unknown'
 
 /** Seconds to answer one call: a read answers in well under a millisecond, a submission waits
- * for its log entry to commit (milliseconds on one machine, more across a mesh), and a call
- * past ten seconds is an outage, not a latency. */
+ * for its log entry to commit (milliseconds on one machine, more across a mesh), a proposal
+ * that never commits fails after PROPOSAL_TIMEOUT_MS_DEFAULT (10 s, so it lands in 15), and
+ * past a client's 30 s call nobody waits for the answer. */
 const REQUEST_DURATION_BUCKETS_S = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30,
 ]
 
 export class GatewayMetrics {

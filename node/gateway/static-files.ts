@@ -33,8 +33,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 const REVALIDATE = 'no-cache'
-/** Vite names built assets `name-<hash>.ext`: their content never changes under that name. */
-const HASHED_NAME = /[.-][A-Za-z0-9_-]{8,}\.[a-z0-9]+$/
+/** Vite names built assets `name-<hash>.ext`, the hash 8 characters of base64url: their
+ * content never changes under that name. */
+const HASHED_NAME = /-([A-Za-z0-9_-]{8})\.[a-z0-9]+$/
+/** A name part of lowercase letters only is a word (`-settings.js`), not a hash. About one
+ * hash in 1,300 is all lowercase too, and is then only revalidated; a word taken for a hash
+ * would be served from caches for a year after its file changed. */
+const WORD = /^[a-z]+$/
 
 /** The precompressed variants the build writes, in the order they are preferred when the
  * client weighs them the same: brotli is smaller than gzip for the same text. */
@@ -80,7 +85,9 @@ export function chooseEncoding(
 export function cacheControl(relativePath: string): string {
   const name = relativePath.split('/').pop() ?? ''
   if (name === 'index.html' || /^(sw|service-worker)\.js$/.test(name)) return REVALIDATE
-  return relativePath.startsWith('assets/') && HASHED_NAME.test(name) ? IMMUTABLE : REVALIDATE
+  const hash = HASHED_NAME.exec(name)?.[1]
+  const hashed = hash !== undefined && !WORD.test(hash)
+  return relativePath.startsWith('assets/') && hashed ? IMMUTABLE : REVALIDATE
 }
 
 /** The path under the root that a URL path names, or undefined when it may not be served. */

@@ -20,6 +20,9 @@ export interface JoinSecretHashes {
   readonly executor: string
   /** Hashes of tokens replaced by `gridx token --rotate`: named as such when presented. */
   readonly rotated: readonly string[]
+  /** The judging member's own secrets by role, when it is not the founder and has issued one
+   * (`gridx token` there): good beside the mesh's, at this member only. */
+  readonly own?: Partial<Record<JoinRole, string>>
 }
 
 /** Undefined when `secret` is the current secret of `role`; else why the join is refused. */
@@ -38,9 +41,12 @@ export function judgeJoinSecret(
     const stored = Buffer.from(hash, 'hex')
     return stored.byteLength === presented.byteLength && timingSafeEqual(stored, presented)
   }
-  const other: JoinRole = role === 'voter' ? 'executor' : 'voter'
-  if (matches(hashes[role])) return undefined
-  if (matches(hashes[other])) return 'WRONG_ROLE'
+  const current = (of: JoinRole) => {
+    const own = hashes.own?.[of]
+    return matches(hashes[of]) || (own !== undefined && matches(own))
+  }
+  if (current(role)) return undefined
+  if (current(role === 'voter' ? 'executor' : 'voter')) return 'WRONG_ROLE'
   if (hashes.rotated.some(matches)) return 'ROTATED'
   return 'WRONG_SECRET'
 }

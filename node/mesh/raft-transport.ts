@@ -158,10 +158,16 @@ export class Libp2pRaftTransport implements RaftTransport, Startable {
   #accept(stream: Stream, connection: Connection): void {
     const remotePeer = connection.remotePeer.toString()
     const handler = this.#handler
-    if (!this.#init.isAdmitted(remotePeer) || handler === undefined) {
-      const reason = handler === undefined ? 'no receiver installed' : NOT_ADMITTED
-      this.#refusals.refused(remotePeer, reason, {}, 'refused a raft stream')
-      stream.abort(new Error(`raft stream refused: ${reason}`))
+    if (!this.#init.isAdmitted(remotePeer)) {
+      this.#refusals.refused(remotePeer, NOT_ADMITTED, {}, 'refused a raft stream')
+      stream.abort(new Error(`raft stream refused: ${NOT_ADMITTED}`))
+      return
+    }
+    if (handler === undefined) {
+      // This peer is still opening its ledger (a joiner's first start hears from the
+      // coordinator first): not the sender's fault, and its link retries with backoff.
+      this.#init.logger.debug({ peer: remotePeer }, 'raft stream before this peer listens')
+      stream.abort(new Error('raft stream refused: this peer is starting'))
       return
     }
     // Our own stream to that peer may be waiting out a backoff it no longer needs.

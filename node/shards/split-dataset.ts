@@ -47,6 +47,11 @@ function rowEnds(bytes: Uint8Array): number[] {
   return ends
 }
 
+/** The data rows of a CSV (its rows but the header), as splitCsv counts them. */
+export function csvRows(bytes: Uint8Array): number {
+  return Math.max(rowEnds(bytes).length - 1, 0)
+}
+
 /** Cuts a CSV into `shards` CSVs of consecutive rows, as even as can be (the first ones take
  * one row more), each starting with the header row. A last row without a newline gets one,
  * so that shards concatenate to rows. Throws ShardSplitError when there are fewer data rows

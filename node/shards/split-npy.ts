@@ -74,6 +74,11 @@ function header(descr: string, shape: readonly number[]): Uint8Array {
   return out
 }
 
+/** The rows of a `.npy` (its first axis), as splitNpy counts them. */
+export function npyRows(bytes: Uint8Array): number {
+  return parseHeader(bytes).shape[0] as number
+}
+
 /** Cuts a `.npy` into `shards` arrays of consecutive rows, as even as can be (the first ones
  * take one row more). Throws ShardSplitError for an array that is not cut, or has fewer rows
  * than shards. */

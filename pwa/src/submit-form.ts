@@ -6,11 +6,11 @@ import {
   JOB_TIMEOUT_S_DEFAULT,
   RUNTIMES,
 } from '../../protocol/index.ts'
-import type { JobSpecInput, JobView, Runtime } from '../../protocol/index.ts'
+import type { JobFile, JobSpecInput, JobView, Runtime } from '../../protocol/index.ts'
 
 export type FieldName = 'runtime' | 'code' | 'cpus' | 'memoryMb' | 'timeoutS' | 'pids'
-/** Where an error without a field of the form goes: next to the price and submit button. */
-export type ErrorPlace = FieldName | 'submit'
+/** Where an error goes: by its field, by the input files, else by the submit button. */
+export type ErrorPlace = FieldName | 'inputs' | 'submit'
 
 export interface SubmitFields {
   readonly runtime: Runtime
@@ -33,7 +33,11 @@ export const DEFAULT_FIELDS: SubmitFields = {
 const FIELD_NAMES: readonly string[] = ['runtime', 'code', 'cpus', 'memoryMb', 'timeoutS', 'pids']
 
 /** The spec to send. Numbers are sent as typed (NaN as null): the daemon validates. */
-export function specOf(fields: SubmitFields, code = fields.code): JobSpecInput {
+export function specOf(
+  fields: SubmitFields,
+  code = fields.code,
+  inputs: readonly JobFile[] = [],
+): JobSpecInput {
   const number = (text: string) => (text.trim() === '' ? Number.NaN : Number(text))
   const json = (value: number) => (Number.isFinite(value) ? value : (null as unknown as number))
   return {
@@ -43,6 +47,7 @@ export function specOf(fields: SubmitFields, code = fields.code): JobSpecInput {
     memoryMb: json(number(fields.memoryMb)),
     timeoutS: json(number(fields.timeoutS)),
     pids: json(number(fields.pids)),
+    ...(inputs.length === 0 ? {} : { inputs: [...inputs] }),
   }
 }
 
@@ -50,6 +55,7 @@ export function specOf(fields: SubmitFields, code = fields.code): JobSpecInput {
 export function errorPlace(field: unknown): ErrorPlace {
   if (typeof field !== 'string') return 'submit'
   const name = field.replace(/^spec\./, '').split('.')[0] ?? ''
+  if (name === 'inputs') return 'inputs'
   return FIELD_NAMES.includes(name) ? (name as FieldName) : 'submit'
 }
 

@@ -1,16 +1,37 @@
 # shellcheck shell=bash
-# The runtime images gridx/runtime-{bash,python,node}: versioned by the hash of their
-# recipe, reused when that version exists, otherwise built from Debian packages with
+# The runtime images gridx/runtime-{bash,python,node,python-torch}: versioned by the hash of
+# their recipe, reused when that version exists, otherwise built from Debian packages with
 # scripts/images/build-rootfs.sh, and checked by running them as the executor would.
 # Needs common.sh, apt-mirror.sh and docker-engine.sh (for ENGINE_ID).
 
 IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../images" && pwd)"
 readonly IMAGES_DIR
-# Built in this order: bash first, as it is the quickest and the engine check needs it.
-readonly RUNTIME_IMAGES=(bash python node)
+# Built in this order: bash first, as it is the quickest and the engine check needs it;
+# python-torch last, as it is the largest and the others do not wait for it.
+readonly RUNTIME_IMAGES=(bash python node python-torch)
+# Images whose build or check may fail without failing setup (outside --ci): the executor
+# offers their runtime only where the image exists (protocol's OPTIONAL_RUNTIMES). Debian
+# builds torch for few architectures, and its image is over a gigabyte.
+readonly OPTIONAL_RUNTIME_IMAGES=(python-torch)
 readonly IMAGE_REPOSITORY_PREFIX=gridx/runtime-
 # Built images and their build times, for the summary line.
 BUILT_IMAGES=()
+
+is_optional_image() {
+  local optional
+  for optional in "${OPTIONAL_RUNTIME_IMAGES[@]}"; do [[ $1 == "$optional" ]] && return 0; done
+  return 1
+}
+
+# Ends setup for a required image; for an optional one warns and returns 1, so the caller
+# goes on without that runtime.
+image_failed() {
+  local name=$1
+  shift
+  is_optional_image "$name" || die "$@"
+  warn "$*; jobs for $name will not run on this peer (the other runtimes are unaffected)"
+  return 1
+}
 
 # Prints the image's version: the first 12 hex digits of the sha-256 over its recipe, which
 # is the scripts/images files that decide its content. Any edit there gives a new version.
@@ -115,7 +136,7 @@ build_runtime_image() {
   if [[ $status -ne 0 ]]; then
     show_log_tail "$log_file"
     remove_rootfs "$rootfs"
-    die "building the root filesystem of $name failed"
+    image_failed "$name" "building the root filesystem of $name failed" || return 1
   fi
   log "  $name: importing into the engine (at $(since "$started"))"
   import_rootfs "$name" "$hash" "$rootfs"
@@ -150,6 +171,17 @@ from sklearn.datasets import load_iris
 assert load_iris().data.shape == (150, 4)
 print('ok')"
       ;;
+    # A state_dict saved and loaded as training jobs do, after one step of gradient descent.
+    python-torch)
+      printf '%s\0' python3 -c "import io, numpy, sklearn, torch
+model = torch.nn.Linear(4, 2)
+model(torch.ones(3, 4)).sum().backward()
+buffer = io.BytesIO()
+torch.save(model.state_dict(), buffer)
+buffer.seek(0)
+assert sorted(torch.load(buffer, weights_only=True)) == ['bias', 'weight']
+print('ok')"
+      ;;
     *) die "no check for runtime image $1" ;;
   esac
 }
@@ -165,7 +197,8 @@ verify_runtime_image() {
     2>"$GRIDX_STATE_DIR/check.err") || true
   if [[ $output != ok ]]; then
     show_log_tail "$GRIDX_STATE_DIR/check.err" 20
-    die "runtime image $name does not work: its check printed '$output'"
+    image_failed "$name" "runtime image $name does not work: its check printed '$output'" ||
+      return 1
   fi
   mkdir -p "$(dirname "$stamp")"
   printf '%s\n' "$id" >"$stamp"
@@ -200,33 +233,64 @@ verify_engine_limits() {
   log "checked the engine's memory and pids limits ($(since "$started"))"
 }
 
+# Where a failed build of an optional image is remembered, by its recipe version, so that the
+# next runs skip it instead of spending minutes failing again. A new recipe tries again.
+failed_build_stamp() {
+  printf '%s\n' "$GRIDX_STATE_DIR/build/$1.failed"
+}
+
+# Makes one runtime image present in its current version and checked; `present` is the array
+# list_runtime_images filled. Returns 1 (after a message) when the image is missing and cannot
+# be had here; a required image that fails to build or check ends setup.
+ensure_runtime_image() {
+  local name=$1 hash tag id mirror stamp
+  local -n images_present=$2
+  hash=$(recipe_hash "$name")
+  tag="$IMAGE_REPOSITORY_PREFIX$name:$hash"
+  id=${images_present[$tag]:-}
+  if [[ -z $id ]]; then
+    if ! is_root || ! command -v debootstrap >/dev/null 2>&1; then
+      warn "runtime image $tag is missing and building it needs root and debootstrap;" \
+        "run 'sudo bash scripts/setup.sh' once. Jobs for $name will fail until then."
+      return 1
+    fi
+    stamp=$(failed_build_stamp "$name")
+    if [[ -f $stamp && $(<"$stamp") == "$hash" ]]; then
+      warn "runtime image $tag did not build last time (log: $GRIDX_STATE_DIR/build/$name.log);" \
+        "delete $stamp to try again. Jobs for $name will not run on this peer."
+      return 1
+    fi
+    mirror=$(debian_mirror_url) ||
+      die "no Debian archive found in /etc/apt; set GRIDX_DEBIAN_MIRROR to one"
+    build_runtime_image "$name" "$hash" "$mirror" || {
+      mkdir -p "$(dirname "$stamp")"
+      printf '%s\n' "$hash" >"$stamp"
+      return 1
+    }
+    id=$(docker image inspect -f '{{.Id}}' "$tag")
+  elif [[ ${images_present[$IMAGE_REPOSITORY_PREFIX$name:latest]:-} != "$id" ]]; then
+    docker tag "$tag" "$IMAGE_REPOSITORY_PREFIX$name:latest"
+  fi
+  verify_runtime_image "$name" "$id" || return 1
+  if [[ $name == bash ]]; then verify_engine_limits "$id"; fi
+}
+
 # Makes every runtime image present in its current version, building what is missing.
-# Returns 1 (after a message) when an image is missing and cannot be built here.
+# Returns 1 (after a message) when an image is missing and cannot be built here: at once for
+# a required one, after the others for an optional one.
 ensure_runtime_images() {
   local -A present=()
-  local name hash tag id mirror=""
+  local name ready=() status=0
   list_runtime_images present
   for name in "${RUNTIME_IMAGES[@]}"; do
-    hash=$(recipe_hash "$name")
-    tag="$IMAGE_REPOSITORY_PREFIX$name:$hash"
-    id=${present[$tag]:-}
-    if [[ -z $id ]]; then
-      if ! is_root || ! command -v debootstrap >/dev/null 2>&1; then
-        warn "runtime image $tag is missing and building it needs root and debootstrap;" \
-          "run 'sudo bash scripts/setup.sh' once. Jobs for $name will fail until then."
-        return 1
-      fi
-      if [[ -z $mirror ]]; then
-        mirror=$(debian_mirror_url) ||
-          die "no Debian archive found in /etc/apt; set GRIDX_DEBIAN_MIRROR to one"
-      fi
-      build_runtime_image "$name" "$hash" "$mirror"
-      id=$(docker image inspect -f '{{.Id}}' "$tag")
-    elif [[ ${present[$IMAGE_REPOSITORY_PREFIX$name:latest]:-} != "$id" ]]; then
-      docker tag "$tag" "$IMAGE_REPOSITORY_PREFIX$name:latest"
+    if ensure_runtime_image "$name" present; then
+      ready+=("$name")
+    elif is_optional_image "$name"; then
+      status=1
+    else
+      return 1
     fi
-    verify_runtime_image "$name" "$id"
-    if [[ $name == bash ]]; then verify_engine_limits "$id"; fi
   done
-  log "runtime images ready: ${RUNTIME_IMAGES[*]}"
+  log "runtime images ready: ${ready[*]}"
+  return "$status"
 }

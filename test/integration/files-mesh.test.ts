@@ -1,6 +1,6 @@
 // Files between peers of a mesh of real `gridx start` processes on loopback and the real
 // engine: a job submitted on a peer without an executor runs on another, which fetches its
-// input over /gridx/blob/1.0.0 from the peer it was uploaded to; `gridx get` on the submitter
+// input over /gridx/blob/2.0.0 from the peer it was uploaded to; `gridx get` on the submitter
 // fetches the outputs from the executor the same way; a copy damaged on a peer's disk is refused
 // and the blob fetched from another peer.
 import { createHash, randomBytes } from 'node:crypto'

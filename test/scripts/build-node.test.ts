@@ -80,6 +80,21 @@ describe('scripts/build-node.ts', () => {
     expect(outcome.stdout.trim()).toBe('9.8.7-test')
   })
 
+  it('should record aggregate.py as a source and fail without it when it builds', async () => {
+    // The daemon sends node/training/aggregate.py in every training job: a build must not
+    // vouch for a tree that lacks it, and an edit of it makes the build stale.
+    await buildNode(repo.root)
+    const sources = readManifest(repo.root)?.sources.map((source) => source.path)
+    expect(sources).toContain('node/training/aggregate.py')
+    const script = join(repo.root, 'node', 'training', 'aggregate.py')
+    const text = await readFile(script, 'utf8')
+    await writeFile(script, `${text}\n# edited\n`)
+    expect(staleReason(repo.root)).toContain('node/training/aggregate.py')
+    await rm(script)
+    await expect(buildNode(repo.root)).rejects.toThrow(/aggregate\.py/)
+    await writeFile(script, text)
+  })
+
   it('should name .ts lines in stack traces when source maps are on', async () => {
     await buildNode(repo.root)
     const chunks = (await readdir(outDir)).filter((name) => name.endsWith('.js'))

@@ -2,7 +2,7 @@
 // configuration, the recipe hash that versions the runtime images, and, where an engine
 // answers, that the runtime images present are the ones the current recipes describe.
 import { execFile } from 'node:child_process'
-import { cp, mkdtemp, mkdir, rm, writeFile, appendFile } from 'node:fs/promises'
+import { appendFile, cp, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const REPO_DIR = join(import.meta.dirname, '..', '..')
-const RUNTIMES = ['bash', 'python', 'node'] as const
+const RUNTIMES = ['bash', 'python', 'node', 'python-torch'] as const
 
 interface Outcome {
   readonly code: number
@@ -55,6 +55,12 @@ describe('scripts/setup.sh flags', () => {
     const found = await bash('promtool --version')
     expect(found.code, 'promtool is missing: run bash scripts/setup.sh').toBe(0)
     expect(found.stdout + found.stderr).toMatch(/^promtool, version \d/m)
+  })
+
+  it('should have put zsh on the PATH for the completion tests', async () => {
+    const found = await bash('zsh --version')
+    expect(found.code, 'zsh is missing: run bash scripts/setup.sh').toBe(0)
+    expect(found.stdout).toMatch(/^zsh \d/)
   })
 
   it('should fail with the usage when given an unknown flag', async () => {
@@ -148,9 +154,10 @@ describe('recipe_hash', () => {
   afterAll(() => rm(imagesDir, { recursive: true, force: true }))
 
   async function hashes(dir: string): Promise<string[]> {
-    const outcome = await bash('for name in bash python node; do recipe_hash "$name" "$1"; done', [
-      dir,
-    ])
+    const outcome = await bash(
+      `for name in ${RUNTIMES.join(' ')}; do recipe_hash "$name" "$1"; done`,
+      [dir],
+    )
     expect(outcome.code).toBe(0)
     return outcome.stdout.trim().split('\n')
   }
@@ -170,6 +177,7 @@ describe('recipe_hash', () => {
     expect(after[0]).toBe(before[0])
     expect(after[1]).not.toBe(before[1])
     expect(after[2]).toBe(before[2])
+    expect(after[3]).toBe(before[3])
   })
 
   it('should change every version when the shared build script changes', async () => {
@@ -177,6 +185,64 @@ describe('recipe_hash', () => {
     await appendFile(join(imagesDir, 'build-rootfs.sh'), '# changed\n')
     const after = await hashes(imagesDir)
     for (const [index, hash] of after.entries()) expect(hash).not.toBe(before[index])
+  })
+})
+
+describe('an optional runtime image that does not build', () => {
+  let stateDir: string
+  let binDir: string
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'gridx-state-'))
+    binDir = await mkdtemp(join(tmpdir(), 'gridx-bin-'))
+    // Only looked for on the PATH: the build itself is replaced below.
+    await writeFile(join(binDir, 'debootstrap'), '#!/bin/sh\nexit 1\n', { mode: 0o755 })
+  })
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true })
+    await rm(binDir, { recursive: true, force: true })
+  })
+
+  /** ensure_runtime_image with no image present and a build that fails as debootstrap can. */
+  const failingBuild = (name: string) =>
+    bash(
+      [
+        'is_root() { return 0; }',
+        'build_runtime_image() {',
+        '  echo "build $1" >>"$GRIDX_STATE_DIR/builds"',
+        '  image_failed "$1" "building the root filesystem of $1 failed"',
+        '}',
+        'declare -A none=()',
+        'for attempt in 1 2; do',
+        '  if ensure_runtime_image "$1" none; then echo "ready $attempt"',
+        '  else echo "missing $attempt"; fi',
+        'done',
+        'cat "$GRIDX_STATE_DIR/builds"',
+      ].join('\n'),
+      [name],
+      {
+        GRIDX_STATE_DIR: stateDir,
+        GRIDX_DEBIAN_MIRROR: 'http://127.0.0.1:9/debian',
+        PATH: `${binDir}:${process.env.PATH}`,
+      },
+    )
+
+  it('should warn, go on without it and not build it again for the same recipe', async () => {
+    const outcome = await failingBuild('python-torch')
+    expect(outcome.code, outcome.stderr).toBe(0)
+    expect(outcome.stdout).toBe('missing 1\nmissing 2\nbuild python-torch\n')
+    expect(outcome.stderr).toMatch(
+      /WARNING: building the root filesystem of python-torch failed; jobs for python-torch/,
+    )
+    expect(outcome.stderr).toMatch(/did not build last time .*delete .*python-torch.failed/)
+    const hash = await bash('recipe_hash python-torch')
+    expect(await readFile(join(stateDir, 'build', 'python-torch.failed'), 'utf8')).toBe(hash.stdout)
+  })
+
+  it('should end setup when a required image does not build', async () => {
+    const outcome = await failingBuild('node')
+    expect(outcome.code).toBe(1)
+    expect(outcome.stdout).toBe('')
+    expect(outcome.stderr).toMatch(/ERROR: building the root filesystem of node failed/)
   })
 })
 

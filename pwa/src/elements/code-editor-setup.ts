@@ -56,6 +56,7 @@ const theme = EditorView.theme({
 function language(runtime: Runtime): Extension {
   switch (runtime) {
     case 'python':
+    case 'python-torch':
       return python()
     case 'node':
       return javascript()

@@ -1,14 +1,14 @@
-// A job's files: each input and output with its size and CID, and a download for each output.
-// A download is fetched with the API token (a plain link could not carry it) and handed to the
-// browser as a file of the output's name, checked against its size first.
+// A job's files: each input and output with its size and CID, and a download for each output
+// (net/save-blob.ts: fetched with the API token, checked against its size).
 import { css, html, LitElement, nothing } from 'lit'
 import type { TemplateResult } from 'lit'
 import type { JobFile, JobView } from '../../../protocol/index.ts'
 import { formatBytes } from '../format.ts'
+import { saveBlob } from '../net/save-blob.ts'
+import type { BlobDownload } from '../net/save-blob.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
 
-/** Fetches one blob's bytes; `from` names the peer to ask first (the job's executor). */
-export type BlobDownload = (cid: string, from: string | null) => Promise<Blob>
+export type { BlobDownload }
 
 /**
  * @attr data-files on the section, for tests.
@@ -100,14 +100,7 @@ export class GridxJobFiles extends LitElement {
     this.busy = file.name
     this.error = undefined
     try {
-      const blob = await this.download(file.cid, this.job.executor)
-      if (blob.size !== file.size) throw new Error(`${blob.size} bytes came, not ${file.size}`)
-      const url = URL.createObjectURL(blob)
-      const link = document.createElement('a')
-      link.href = url
-      link.download = file.name.split('/').pop() ?? file.name
-      link.click()
-      setTimeout(() => URL.revokeObjectURL(url), 60_000)
+      await saveBlob(this.download, file, this.job.executor)
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error)
       this.error = `Could not download ${file.name}: ${why}`

@@ -1,6 +1,6 @@
 // A sharded job on a job page: its state, progress (shards done of N), cost (the sum of its
-// children) and each shard's map jobs, linked. Shown on the parent's own page and on each
-// child's.
+// children) and each shard's map jobs, linked; a training job's rounds too. Shown on the
+// parent's own page and on each child's.
 import { Task } from '@lit/task'
 import { css, html, LitElement, nothing } from 'lit'
 import type { TemplateResult } from 'lit'
@@ -9,6 +9,7 @@ import type { ParentView } from '../../../protocol/index.ts'
 import { formatCredits, formatTime } from '../format.ts'
 import type { AppServices } from '../services.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
+import './gridx-training.ts'
 
 /**
  * @fires parent-found - when `parentId` names a sharded job the caller owns.
@@ -102,7 +103,7 @@ export class GridxJobParent extends LitElement {
           </p>`
     return html`
       <section class="card" aria-labelledby="parent-h" data-parent>
-        <h2 id="parent-h">Sharded job</h2>
+        <h2 id="parent-h">${parent.training === undefined ? 'Sharded job' : 'Training job'}</h2>
         ${role}
         ${
           this.cancelError
@@ -131,6 +132,7 @@ export class GridxJobParent extends LitElement {
           <dt>Created</dt>
           <dd>${formatTime(parent.createdAt)}</dd>
         </dl>
+        ${this.#training(parent)}
         <table>
           <caption>
             Shards
@@ -149,6 +151,15 @@ export class GridxJobParent extends LitElement {
         </table>
       </section>
     `
+  }
+
+  #training(parent: ParentView): TemplateResult | typeof nothing {
+    // Only on the parent's own page: a child's page links the parent, where the rounds are.
+    if (parent.training === undefined || this.childId !== undefined) return nothing
+    return html`<gridx-training
+      .training=${parent.training}
+      .download=${(cid: string, from: string | null) => this.services.client.blob(cid, from)}
+    ></gridx-training>`
   }
 
   async #cancel(parent: ParentView): Promise<void> {

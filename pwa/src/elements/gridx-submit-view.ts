@@ -15,7 +15,7 @@ import {
   JOB_TIMEOUT_S_MAX,
   CONTAINER_RUNTIMES,
 } from '../../../protocol/index.ts'
-import type { Runtime } from '../../../protocol/index.ts'
+import type { JobFile, Runtime } from '../../../protocol/index.ts'
 import { formatCredits } from '../format.ts'
 import type { AppServices } from '../services.ts'
 import {
@@ -28,6 +28,8 @@ import {
 import type { ErrorPlace, FieldName, SubmitFields } from '../submit-form.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
 import './gridx-code-editor.ts'
+import './gridx-input-files.ts'
+import type { GridxInputFiles } from './gridx-input-files.ts'
 
 /** Quotes wait for typing to pause this long, so a held arrow key sends one request. */
 const QUOTE_DEBOUNCE_MS = 250
@@ -63,12 +65,16 @@ export class GridxSubmitView extends LitElement {
   static override styles = [
     sharedStyles,
     css`
+      /* minmax(0, …): a long line of code or file name scrolls in its box instead of
+         widening the page past a phone's screen. */
       form {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 1rem;
       }
       .row {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.35rem;
       }
       .limits {
@@ -111,14 +117,17 @@ export class GridxSubmitView extends LitElement {
         font-size: 1.2rem;
         font-weight: 700;
       }
-      /* A phone's screen fits the form down to Submit only with a shorter empty editor; it
-         still grows as code is typed. */
+      /* A phone's screen fits the form down to Submit only with a shorter empty editor (it
+         still grows as code is typed) and narrower gaps. */
       gridx-code-editor {
         --code-editor-min-height: 14rem;
       }
       @media (max-width: 600px), (max-height: 700px) {
+        form {
+          gap: 0.75rem;
+        }
         gridx-code-editor {
-          --code-editor-min-height: 6rem;
+          --code-editor-min-height: 4.5rem;
         }
       }
       /* A touch screen has nothing to drag a file from. */
@@ -158,6 +167,8 @@ export class GridxSubmitView extends LitElement {
         cache.jobs()?.value.find((saved) => saved.id === from) ??
         (await client.call('job.get', { id: from }))
       this.fields = fieldsOfJob(job, cache.codeOf(from))
+      await this.updateComplete
+      this.#inputFiles()?.keep(job.spec.inputs ?? [])
       return job
     },
     args: () => [this.fromJobId] as const,
@@ -220,6 +231,13 @@ export class GridxSubmitView extends LitElement {
           ${this.#error('runtime')}
         </div>
         ${this.#codeRow()}
+        <div class="row">
+          <gridx-input-files
+            .client=${this.services.client}
+            @inputs-change=${this.#onInputsChange}
+          ></gridx-input-files>
+          ${this.#error('inputs')}
+        </div>
         <fieldset class="limits card">
           <legend>Limits</legend>
           ${LIMITS.map((limit) => this.#limit(limit))}
@@ -359,16 +377,22 @@ export class GridxSubmitView extends LitElement {
     this.submitting = true
     this.errors = {}
     try {
+      const inputs = await this.#upload()
       const { job } = await client.call('job.submit', {
         idempotencyId: this.#idempotencyId,
-        spec: specOf(this.fields),
+        spec: specOf(this.fields, this.fields.code, inputs),
       })
       cache.rememberCode(job.id, this.fields.code)
       cache.saveJob(job)
       this.#idempotencyId = crypto.randomUUID()
       navigate(`/jobs/${job.id}`)
     } catch (error) {
-      const place = isGridxError(error) ? errorPlace(error.data?.field) : 'submit'
+      const place =
+        error instanceof InputsError
+          ? 'inputs'
+          : isGridxError(error)
+            ? errorPlace(error.data?.field)
+            : 'submit'
       const message = error instanceof Error ? error.message : String(error)
       this.errors = { [place]: `Refused: ${message}` }
       await this.updateComplete
@@ -376,6 +400,25 @@ export class GridxSubmitView extends LitElement {
     } finally {
       this.submitting = false
     }
+  }
+
+  #inputFiles(): GridxInputFiles | null {
+    return this.renderRoot.querySelector('gridx-input-files')
+  }
+
+  /** The inputs, uploaded where the daemon lacks them; an InputsError says what to fix. */
+  async #upload(): Promise<JobFile[]> {
+    try {
+      return (await this.#inputFiles()?.upload()) ?? []
+    } catch (error) {
+      throw new InputsError(error instanceof Error ? error.message : String(error))
+    }
+  }
+
+  #onInputsChange = (): void => {
+    if (this.errors.inputs !== undefined || this.errors.submit !== undefined) this.errors = {}
+    // Other inputs make another job.
+    this.#idempotencyId = crypto.randomUUID()
   }
 
   #onDragOver = (event: DragEvent): void => {
@@ -400,6 +443,11 @@ export class GridxSubmitView extends LitElement {
     if (runtime !== undefined) this.#set('runtime', runtime)
     this.#set('code', await file.text())
   }
+}
+
+/** A refusal of the input files, shown by them. */
+class InputsError extends Error {
+  override name = 'InputsError'
 }
 
 function quoteProblem(error: unknown): string {

@@ -54,6 +54,45 @@ export class GridxClient {
     return response.blob()
   }
 
+  /** Whether the daemon holds a blob, so an upload sends nothing twice. */
+  async hasBlob(cid: string, signal?: AbortSignal): Promise<boolean> {
+    const response = await fetch(`${this.#baseUrl}${BLOBS_PATH}/${cid}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${this.#token}` },
+      cache: 'no-store',
+      signal,
+    })
+    if (response.status === 200) return true
+    if (response.status === 404) return false
+    // A HEAD answer has no body to give the daemon's words.
+    throw new Error(`the daemon answered ${response.status} when asked for ${cid}`)
+  }
+
+  /** Uploads a blob, reporting the bytes sent so far as they go. XMLHttpRequest, not fetch:
+   * fetch reports no upload progress. Rejects with the daemon's words when it refuses. */
+  putBlob(
+    cid: string,
+    body: Blob,
+    onProgress: (loaded: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest()
+      request.open('PUT', `${this.#baseUrl}${BLOBS_PATH}/${cid}`)
+      request.setRequestHeader('authorization', `Bearer ${this.#token}`)
+      request.setRequestHeader('content-type', 'application/octet-stream')
+      request.upload.onprogress = (event) => onProgress(event.loaded)
+      request.onload = () => {
+        if (request.status === 200 || request.status === 201) return resolve()
+        reject(new Error(refusalText(request.status, request.responseText)))
+      }
+      request.onerror = () => reject(new Error('the upload failed: the daemon is unreachable'))
+      request.onabort = () => reject(signal?.reason ?? new Error('the upload was stopped'))
+      signal?.addEventListener('abort', () => request.abort(), { once: true })
+      request.send(body)
+    })
+  }
+
   get state(): AppConnectionState {
     return this.#state
   }
@@ -139,13 +178,14 @@ export class GridxClient {
 
 /** The daemon's words for a refused blob request, or its status when it gave none. */
 async function refusal(response: Response): Promise<string> {
-  const text = await response.text()
+  return refusalText(response.status, await response.text())
+}
+
+function refusalText(status: number, text: string): string {
   try {
-    return (
-      (JSON.parse(text) as { error?: string }).error ?? `the daemon answered ${response.status}`
-    )
+    return (JSON.parse(text) as { error?: string }).error ?? `the daemon answered ${status}`
   } catch {
     // Not JSON (a proxy's page, say): the status says enough.
-    return `the daemon answered ${response.status}`
+    return `the daemon answered ${status}`
   }
 }

@@ -115,6 +115,15 @@ type Step =
       readonly idempotency: number
     }
   | { readonly kind: 'shard-cancel'; readonly parent: number }
+  | {
+      readonly kind: 'train'
+      readonly submitter: number
+      readonly shards: number
+      readonly rounds: number
+      readonly minShards: number
+      readonly idempotency: number
+    }
+  | { readonly kind: 'train-close'; readonly parent: number; readonly round: number }
   | { readonly kind: 'advance'; readonly ms: number }
   | { readonly kind: 'lag'; readonly ms: number }
   | { readonly kind: 'policy'; readonly sharePpm: number }
@@ -170,6 +179,25 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('shard-cancel'), parent: pick }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('train'),
+      submitter: pick,
+      shards: fc.integer({ min: 1, max: 3 }),
+      rounds: fc.integer({ min: 1, max: 3 }),
+      minShards: fc.integer({ min: 1, max: 3 }),
+      idempotency: fc.nat({ max: 11 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('train-close'),
+      parent: pick,
+      round: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -315,6 +343,33 @@ class Run {
           type: 'parent.cancel',
           parentId: parent?.id ?? 'jnotajob',
           by: parent?.submitter ?? 'alice',
+        })
+      }
+      case 'train': {
+        const cid = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
+        return this.entry({
+          type: 'training.submit',
+          parentId: `jt${String(++this.jobsSubmitted).padStart(6, '0')}`,
+          submitter: SUBMITTERS[step.submitter % SUBMITTERS.length] as string,
+          idempotencyId: `k${step.idempotency}`,
+          spec: SPECS[step.idempotency % 2] as JobSpec,
+          shards: Array.from({ length: step.shards }, () => [{ name: 'shard', cid, size: 1 }]),
+          aggregateCode: 'aggregate',
+          rounds: step.rounds,
+          // Over the shards now and then: refused, and the refusal must change nothing.
+          minShards: step.minShards,
+          roundTimeoutS: 10,
+          aggregate: 'fedavg',
+          samples: null,
+        })
+      }
+      case 'train-close': {
+        const parents = [...this.state.parents.values()].filter((p) => p.training !== undefined)
+        const parent = parents[step.parent % Math.max(parents.length, 1)]
+        return this.entry({
+          type: 'training.close-round',
+          parentId: parent?.id ?? 'jnotajob',
+          round: parent?.training?.history.length ?? step.round,
         })
       }
       case 'advance':

@@ -78,6 +78,30 @@ describe('mesh records', () => {
     })
   })
 
+  it('should keep each issuer’s secret beside the mesh’s when a member issues its own', () => {
+    const ledger = new Ledger()
+    ledger.ok(genesis)
+    ledger.ok(admit('peer-b', 'owner-b'))
+    ledger.ok({ type: 'mesh.rotate-secret', role: 'executor', hash: hash(3), issuer: 'peer-b' })
+    // The founder's tokens stay good: only --rotate by their issuer replaces them.
+    expect(ledger.state.mesh?.secrets).toEqual({ voter: hash(1), executor: hash(2), rotated: [] })
+    expect(ledger.state.mesh?.issuerSecrets).toEqual([
+      { issuer: 'peer-b', role: 'executor', hash: hash(3) },
+    ])
+    ledger.ok({ type: 'mesh.rotate-secret', role: 'executor', hash: hash(4), issuer: 'peer-b' })
+    expect(ledger.state.mesh?.issuerSecrets).toEqual([
+      { issuer: 'peer-b', role: 'executor', hash: hash(4) },
+    ])
+    expect(ledger.state.mesh?.secrets.rotated).toEqual([hash(3)])
+    const stranger: Command = {
+      type: 'mesh.rotate-secret',
+      role: 'voter',
+      hash: hash(5),
+      issuer: 'peer-x',
+    }
+    expect(ledger.refused(stranger).name).toBe('NOT_FOUND')
+  })
+
   it('should keep the newest rotated hashes only when rotations pass the bound', () => {
     const ledger = new Ledger()
     ledger.ok(genesis)

@@ -11,11 +11,13 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import pino from 'pino'
+import { lpStream } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BlobNotFoundError, BlobStore, blobService } from '../../../node/blobs/index.ts'
 import type { BlobService, BlobServiceInit } from '../../../node/blobs/index.ts'
 import {
   BLOB_CHUNK_BYTES,
+  BLOB_PROTOCOL,
   BLOB_STREAM_BUFFER_BYTES_MAX,
   cidOfSha256,
 } from '../../../protocol/index.ts'
@@ -77,6 +79,30 @@ async function together(...group: Peer[]): Promise<void> {
   }
 }
 
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest()
+
+/** A peer whose blob protocol answers every request with `bytes` in chunks, each a digest
+ * frame (what `digestOf` gives for the chunk from `start` to `end`) and a data frame: the wire
+ * contract written out on its own, apart from the serving code. */
+async function startWireHolder(
+  bytes: Buffer,
+  digestOf: (start: number, end: number) => Uint8Array,
+): Promise<Peer> {
+  const holder = await startPeer()
+  await holder.node.unhandle(BLOB_PROTOCOL)
+  await holder.node.handle(BLOB_PROTOCOL, async (stream) => {
+    const lp = lpStream(stream)
+    await lp.read()
+    await lp.write(new TextEncoder().encode(JSON.stringify({ size: bytes.length })))
+    for (let start = 0; start < bytes.length; start += BLOB_CHUNK_BYTES) {
+      const end = Math.min(bytes.length, start + BLOB_CHUNK_BYTES)
+      await lp.writeV([digestOf(start, end), bytes.subarray(start, end)])
+    }
+    await stream.close()
+  })
+  return holder
+}
+
 async function put(peer: Peer, bytes: Buffer): Promise<string> {
   const cid = cidOfSha256(createHash('sha256').update(bytes).digest('hex'))
   async function* source() {
@@ -108,6 +134,29 @@ describe('the blob protocol', () => {
     await fetcher!.blobs.fetch(cid)
     expect((await readFile(fetcher!.store.path(cid))).equals(bytes)).toBe(true)
   }, 120_000)
+
+  it('should take a blob whose chunks each carry the SHA-256 of the blob up to their end', async () => {
+    const bytes = randomBytes(2 * BLOB_CHUNK_BYTES + 99)
+    const holder = await startWireHolder(bytes, (_, end) => sha256(bytes.subarray(0, end)))
+    const fetcher = await startPeer()
+    await together(holder, fetcher)
+    const cid = cidOfSha256(sha256(bytes).toString('hex'))
+    await fetcher.blobs.fetch(cid)
+    expect((await readFile(fetcher.store.path(cid))).equals(bytes)).toBe(true)
+  })
+
+  it('should refuse a chunk whose digest covers only the chunk and not the bytes before', async () => {
+    const bytes = randomBytes(2 * BLOB_CHUNK_BYTES + 99)
+    const holder = await startWireHolder(bytes, (start, end) => sha256(bytes.subarray(start, end)))
+    const fetcher = await startPeer()
+    await together(holder, fetcher)
+    const cid = cidOfSha256(sha256(bytes).toString('hex'))
+    await expect(fetcher.blobs.fetch(cid)).rejects.toBeInstanceOf(BlobNotFoundError)
+    expect(fetcher.blobs.attempts.at(-1)?.error).toMatch(
+      /BlobHashMismatchError: the chunk at byte 1048576/,
+    )
+    expect(fetcher.store.size(cid)).toBeNull()
+  })
 
   it('should refuse a chunk damaged on the way and fetch the blob from another peer', async () => {
     const damaging = await startPeer({ damageChunk: (index) => index === 1 })

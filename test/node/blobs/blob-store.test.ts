@@ -70,6 +70,38 @@ describe('BlobStore', () => {
     expect(store.bytes).toBe(0)
   })
 
+  it("should hand each piece's prefix digest to onHashed before it writes the piece", async () => {
+    const { store } = await openStore()
+    const bytes = randomBytes(3000)
+    const seen: [number, string][] = []
+    const pieces = [bytes.subarray(0, 1000), bytes.subarray(1000, 2500), bytes.subarray(2500)]
+    await store.write(cidOf(bytes), bytes.length, chunks(...pieces), {
+      onHashed: (hashed, sha256) => seen.push([hashed, Buffer.from(sha256()).toString('hex')]),
+    })
+    const prefix = (end: number) => createHash('sha256').update(bytes.subarray(0, end))
+    expect(seen).toEqual([1000, 2500, 3000].map((end) => [end, prefix(end).digest('hex')]))
+  })
+
+  it('should store nothing when onHashed refuses a piece', async () => {
+    const { store, dir } = await openStore()
+    const bytes = randomBytes(2000)
+    const refusal = new BlobHashMismatchError('the second piece is not what was promised')
+    const write = store.write(
+      cidOf(bytes),
+      2000,
+      chunks(bytes.subarray(0, 1000), bytes.subarray(1000)),
+      {
+        onHashed: (hashed) => {
+          if (hashed > 1000) throw refusal
+        },
+      },
+    )
+    await expect(write).rejects.toBe(refusal)
+    expect(store.size(cidOf(bytes))).toBeNull()
+    expect(store.bytes).toBe(0)
+    expect(await readdir(join(dir, 'tmp'))).toEqual([])
+  })
+
   it('should refuse when more or fewer bytes arrive than announced', async () => {
     const { store } = await openStore()
     const bytes = new Uint8Array(10)

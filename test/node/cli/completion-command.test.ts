@@ -149,13 +149,15 @@ describe('gridx completion bash', () => {
  * What zsh's completion offers for `line` after a Tab: an interactive zsh in a pseudo-terminal
  * with compinit and the script loaded, whose compadd also writes the matches to a file.
  */
-async function zshComplete(line: string): Promise<string[]> {
+async function zshComplete(line: string, load: 'source' | 'fpath' = 'source'): Promise<string[]> {
   const out = join(dir, `zsh-${Math.random().toString(36).slice(2)}.out`)
   const driver = [
     'zmodload zsh/zpty',
     'zpty z zsh -f -i',
-    `zpty -w z "PS1=''; cd ${dir}; autoload -Uz compinit; compinit -u -D"`,
-    `zpty -w z "source ${zshScript}"`,
+    // As the README says: from a directory in $fpath before compinit, or sourced after it.
+    `zpty -w z "PS1=''; cd ${dir}${load === 'fpath' ? `; fpath=(${dir} \\$fpath)` : ''}"`,
+    'zpty -w z "autoload -Uz compinit; compinit -u -D"',
+    ...(load === 'source' ? [`zpty -w z "source ${zshScript}"`] : []),
     // Calls that collect matches for another function (-O, -A, -D) are passed through.
     "zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\\ * ]]; then " +
       'builtin compadd "$@"; return; fi; local -a hits; builtin compadd -A hits "$@"; ' +
@@ -189,6 +191,20 @@ describe.skipIf(!hasZsh)('gridx completion zsh', () => {
       expect.arrayContaining(['debug', 'info', 'warn', 'error']),
     )
     expect(await zshComplete('gridx completion ')).toEqual(['bash', 'zsh'])
+  })
+
+  it('should complete when the script is autoloaded from a directory in fpath', async () => {
+    expect(await zshComplete('gridx st', 'fpath')).toEqual(['start', 'status'])
+    expect(await zshComplete('gridx completion ', 'fpath')).toEqual(['bash', 'zsh'])
+  })
+
+  it('should say to run compinit when the script is sourced before it', async () => {
+    const sourced = await run('zsh', ['-f', '-c', `source ${zshScript}; print status=$?`], {
+      timeout: 10_000,
+    }).catch((error: { stdout: string; stderr: string }) => error)
+    expect(sourced.stderr).toContain('run compinit first')
+    expect(sourced.stderr).not.toContain('command not found')
+    expect(sourced.stdout).toContain('status=1')
   })
 
   it('should offer files for a file argument', async () => {

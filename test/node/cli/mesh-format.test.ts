@@ -91,10 +91,11 @@ describe('gridx mesh output', () => {
 describe('gridx peers output', () => {
   it('should add the last heartbeat column only when the mesh reports heartbeats', () => {
     const plain = peersText([peer], NOW_MS)
-    expect(plain).toMatch(/^PEER\s+OWNER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD$/m)
-    expect(plain).toMatch(/^peer-b\s+bob\s+peer,executor\s+yes\s+4 cpus, 8192 MB\s+1 jobs$/m)
+    const header = /^PEER\s+OWNER\s+ROLES\s+ADDRESS\s+REACHABLE\s+CAPACITY\s+RUNTIMES\s+LOAD/
+    expect(plain).toMatch(new RegExp(`${header.source}$`, 'm'))
+    expect(plain).toMatch(/\s+yes\s+4 cpus, 8192 MB\s+python\s+1 jobs$/m)
     const meshed = peersText([{ ...peer, lastHeartbeatMs: NOW_MS - 800 }], NOW_MS)
-    expect(meshed).toMatch(/^PEER\s+OWNER\s+ROLES\s+REACHABLE\s+CAPACITY\s+LOAD\s+LAST HEARTBEAT$/m)
+    expect(meshed).toMatch(new RegExp(`${header.source}\\s+LAST HEARTBEAT$`, 'm'))
     expect(meshed).toMatch(/\s+1 jobs\s+0.8 s ago$/m)
   })
 
@@ -106,8 +107,30 @@ describe('gridx peers output', () => {
 
   it('should say heartbeats are not known here when the coordinator cannot be asked', () => {
     const text = peersText([{ ...peer, capacity: null, load: null }], NOW_MS, 'an election')
-    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+yes\s+\?\s+\?\s+\?$/m)
+    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+127.0.0.3:4001\s+yes(\s+\?){4}$/m)
     expect(text).toMatch(/^capacity, load and heartbeats not known on this peer: an election$/m)
+  })
+
+  it('should show the address to join through and the runtimes when a peer has them', () => {
+    const text = peersText(
+      [
+        {
+          ...peer,
+          addresses: [
+            '/ip4/192.0.2.7/tcp/4001/ws/p2p/peer-b',
+            '/ip4/192.0.2.7/tcp/4000/p2p/peer-b',
+            '/ip6/::1/tcp/4000/p2p/peer-b',
+          ],
+          capacity: { cpus: 4, memoryMb: 8192, runtimes: ['python', 'node', 'bash'] },
+        },
+        { ...peer, peerId: 'peer-c', addresses: [], roles: ['peer'], capacity: null, load: null },
+      ],
+      NOW_MS,
+    )
+    // The TCP address is what `gridx start --join` takes; the others are counted.
+    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+192.0.2.7:4000 \(\+2\)\s+yes\s/m)
+    expect(text).toMatch(/\s+4 cpus, 8192 MB\s+python,node,bash\s+1 jobs$/m)
+    expect(text).toMatch(/^peer-c\s+bob\s+peer\s+-\s+yes\s+-\s+-\s+-$/m)
   })
 
   it('should say why a peer runs no jobs when it reports a problem', () => {

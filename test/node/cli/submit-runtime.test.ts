@@ -29,20 +29,20 @@ async function gridx(args: readonly string[]): Promise<{ out: string; err: strin
 }
 
 describe('gridx submit --runtime', () => {
-  it('should list python, node and bash in help and not the noop runtime', async () => {
+  it('should list the container runtimes in help and not the noop runtime', async () => {
     const { out } = await gridx(['submit', '--help'])
-    expect(out).toMatch(/--runtime <runtime>.*python, node or bash/)
+    expect(out).toMatch(/--runtime <runtime>.*python, node, bash or python-torch/)
     expect(out).not.toMatch(/noop/)
   })
 
   it('should refuse an unknown runtime naming the ones there are', async () => {
     const { err } = await gridx(['submit', '-c', 'x', '--runtime', 'ruby'])
     expect(err).toMatch(/ruby/)
-    expect(err).toMatch(/python, node, bash/)
+    expect(err).toMatch(/python, node, bash, python-torch/)
   })
 
-  it('should offer python, node and bash to shell completion', async () => {
+  it('should offer the container runtimes to shell completion', async () => {
     const { out } = await gridx(['completion', 'bash'])
-    expect(out).toMatch(/'--runtime'\) _gridx_words 'python' 'node' 'bash';/)
+    expect(out).toMatch(/'--runtime'\) _gridx_words 'python' 'node' 'bash' 'python-torch';/)
   })
 })

@@ -1,7 +1,9 @@
 // The gateway's metrics on their own (the in-memory backend, no Docker): what promtool says of
 // them, the label sets that start at 0, and under which method a refused request is counted.
+import { Registry } from 'prom-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ERROR_CODES, paramsSchemas } from '../../../protocol/index.ts'
+import { ERROR_CODES, paramsSchemas, PROPOSAL_TIMEOUT_MS_DEFAULT } from '../../../protocol/index.ts'
+import { GatewayMetrics } from '../../../node/gateway/gateway-metrics.ts'
 import { promtoolCheck } from '../../fixtures/promtool.ts'
 import { startGateway, TestSocket } from './fixtures/start-gateway.ts'
 import type { TestGateway } from './fixtures/start-gateway.ts'
@@ -70,5 +72,20 @@ describe('gateway metrics', () => {
     const verdict = await promtoolCheck(text)
     expect(verdict.output).toBe('')
     expect(verdict.code).toBe(0)
+  })
+})
+
+describe('gateway request durations', () => {
+  it('should put a call that waited out its proposal in a bucket below +Inf', async () => {
+    const registry = new Registry()
+    const metrics = new GatewayMetrics(registry)
+    // A submission whose proposal timed out answers moments past the timeout.
+    metrics.answered('job.submit', 'UNAVAILABLE', PROPOSAL_TIMEOUT_MS_DEFAULT / 1000 + 0.2)
+    const text = await registry.metrics()
+    const pattern =
+      /^gridx_api_request_duration_seconds_bucket\{le="([\d.]+)",method="job.submit"\} (\d+)$/gm
+    const buckets = [...text.matchAll(pattern)].map(([, le, count]) => [Number(le), Number(count)])
+    expect(buckets.length).toBeGreaterThan(5)
+    expect(buckets.at(-1)?.[1]).toBe(1)
   })
 })

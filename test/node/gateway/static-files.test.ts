@@ -3,6 +3,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cacheControl } from '../../../node/gateway/static-files.ts'
 import { startGateway } from './fixtures/start-gateway.ts'
 import type { TestGateway } from './fixtures/start-gateway.ts'
 
@@ -35,6 +36,7 @@ describe('gateway static files', () => {
     await mkdir(join(root, 'assets'), { recursive: true })
     await writeFile(join(root, 'index.html'), '<!doctype html><title>Grid-X</title>')
     await writeFile(join(root, 'assets', 'main-B4x9Qk2a.js'), 'console.log(1)')
+    await writeFile(join(root, 'assets', 'my-component.css'), 'p { margin: 0 }')
     await writeFile(join(root, 'sw.js'), 'self.skipWaiting()')
     await writeFile(join(root, 'manifest.webmanifest'), '{}')
     await writeFile(join(root, '.env'), SECRET)
@@ -63,6 +65,24 @@ describe('gateway static files', () => {
     expect(worker.headers['cache-control']).toBe('no-cache')
     const manifest = await rawGet(api.address.port, '/manifest.webmanifest')
     expect(manifest.headers['content-type']).toBe('application/manifest+json; charset=utf-8')
+  })
+
+  it('should revalidate a file in assets/ whose name carries no build hash', async () => {
+    const plain = await rawGet(api.address.port, '/assets/my-component.css')
+    expect(plain.status).toBe(200)
+    expect(plain.headers['cache-control']).toBe('no-cache')
+  })
+
+  it('should cache only names that end in an 8-character build hash for a year', () => {
+    const immutable = 'public, max-age=31536000, immutable'
+    for (const hashed of ['index-CMxSjl8G.js', 'code-editor-setup-Cs2Nx3jJ.js', 'a-B_x-9Qk2.css']) {
+      expect(cacheControl(`assets/${hashed}`), hashed).toBe(immutable)
+    }
+    // Words, not hashes: a file served forever under a name that can change is never updated.
+    for (const plain of ['code-editor-setup.js', 'app-settings.js', 'my-component.css']) {
+      expect(cacheControl(`assets/${plain}`), plain).toBe('no-cache')
+    }
+    expect(cacheControl('icons/icon-B4x9Qk2a.png')).toBe('no-cache')
   })
 
   it('should fall back to index.html for app routes but not for missing files', async () => {

@@ -34,4 +34,13 @@ describe('join secrets', () => {
     expect(judgeJoinSecret(generateJoinSecret(), 'voter', hashes)).toBe('WRONG_SECRET')
     expect(judgeJoinSecret('not a secret', 'voter', hashes)).toBe('WRONG_SECRET')
   })
+
+  it('should accept the judging member’s own secret of the role when it issued one', () => {
+    const own = generateJoinSecret()
+    const withOwn = { ...hashes, own: { executor: hashJoinSecret(own) } }
+    expect(judgeJoinSecret(own, 'executor', withOwn)).toBeUndefined()
+    expect(judgeJoinSecret(executor, 'executor', withOwn)).toBeUndefined()
+    expect(judgeJoinSecret(own, 'voter', withOwn)).toBe('WRONG_ROLE')
+    expect(judgeJoinSecret(own, 'executor', hashes)).toBe('WRONG_SECRET')
+  })
 })

@@ -39,6 +39,8 @@ export interface RaftPeerOptions {
   readonly port?: number
   readonly privateKey?: PrivateKey
   readonly connectionGater?: ConnectionGater
+  /** False: no receiver is installed, as in a daemon whose ledger is still opening. */
+  readonly listen?: false
 }
 
 export async function startRaftPeer(options: RaftPeerOptions = {}): Promise<RaftPeer> {
@@ -68,10 +70,12 @@ export async function startRaftPeer(options: RaftPeerOptions = {}): Promise<Raft
       }),
     },
   })
-  node.services.raft.listen({
-    onMessage: (message) => peer.onMessage(message),
-    onSnapshotStatus: (to, delivered) => void peer.snapshotStatus.push({ to, delivered }),
-  })
+  if (options.listen !== false) {
+    node.services.raft.listen({
+      onMessage: (message) => peer.onMessage(message),
+      onSnapshotStatus: (to, delivered) => void peer.snapshotStatus.push({ to, delivered }),
+    })
+  }
   return Object.assign(peer, { node, id: node.peerId.toString(), transport: node.services.raft })
 }
 

@@ -247,6 +247,21 @@ describe('raft transport refuses bad input', () => {
     ).toBeGreaterThanOrEqual(4)
   })
 
+  it('should refuse quietly when an admitted peer sends before this peer listens', async () => {
+    // A daemon that is still opening its ledger (a joiner at its first start) hears from the
+    // coordinator first: the coordinator retries, and the person at the terminal is not warned.
+    const victim = await peer({ listen: false })
+    const sender = await intruder()
+    victim.admitted.add(sender.peerId.toString())
+    const valid = { ...appendMessage(victim, victim, 1), from: sender.peerId.toString() }
+    await sendFrames(sender, victim, [frame(1, encodeRaftMessage(valid))])
+    expect(victim.received).toEqual([])
+    expect(refusals(victim)).toEqual([])
+    expect(victim.log.filter((line) => line.level === 20 && /raft stream/.test(line.msg))).toEqual([
+      expect.objectContaining({ peer: sender.peerId.toString() }),
+    ])
+  })
+
   it('should step a valid message when its sender is admitted', async () => {
     const victim = await peer()
     const sender = await intruder()

@@ -28,6 +28,19 @@ describe('submit form', () => {
     expect(errorPlace(42)).toBe('submit')
   })
 
+  it('should place a refusal of the inputs by the input files', () => {
+    expect(errorPlace('spec.inputs.0.size')).toBe('inputs')
+    expect(errorPlace('spec.inputs')).toBe('inputs')
+  })
+
+  it('should send the uploaded inputs in the spec, and none when there are none', () => {
+    const cid = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
+    const inputs = [{ name: 'a.csv', cid, size: 3 }]
+    const spec = specOf(DEFAULT_FIELDS, 'cat inputs/a.csv', inputs)
+    expect(jobSpecSchema.parse(spec).inputs).toEqual(inputs)
+    expect('inputs' in specOf(DEFAULT_FIELDS)).toBe(false)
+  })
+
   it('should pick the runtime from a file name', () => {
     expect(runtimeOfFileName('train.PY')).toBe('python')
     expect(runtimeOfFileName('a.mjs')).toBe('node')

@@ -1,0 +1,6 @@
+export { readAggregateScript } from './aggregate-script.ts'
+export { shardRows } from './dataset-rows.ts'
+export { cutToStop, dueRoundCloses, RoundCloser } from './round-closer.ts'
+export type { RoundCloserInit } from './round-closer.ts'
+export { TrainingApi } from './training-api.ts'
+export type { TrainingApiInit, TrainingSplit } from './training-api.ts'
