@@ -264,6 +264,13 @@ export const RAFT_RECONNECT_BACKOFF_MS_MAX = 2_000
  * after that the leader is told it failed and tries again. Writing 512 MiB fits in a minute. */
 export const RAFT_SNAPSHOT_ACK_TIMEOUT_MS = 60_000
 
+/** How long a receiver holding part of a snapshot waits for its next chunk before it drops
+ * the part and the stream. A live sender gives up on one chunk's write after
+ * RAFT_WRITE_TIMEOUT_MS (and breaks its stream), so twice that without a chunk is a sender
+ * that died unheard or hangs; the part (up to RAFT_SNAPSHOT_BYTES_MAX) is freed and the
+ * leader's next snapshot starts on a clean stream. */
+export const RAFT_SNAPSHOT_IDLE_TIMEOUT_MS = 2 * RAFT_WRITE_TIMEOUT_MS
+
 /** One frame of the join protocol. A reply names members and their addresses; 256 KiB holds
  * far more than the members a joiner needs to find the mesh. */
 export const JOIN_FRAME_BYTES_MAX = 256 * KIB

@@ -44,6 +44,10 @@ const BENCHMARKS: Readonly<Record<string, (options: BenchOptions) => Promise<obj
     const { benchMeshThroughput } = await import('./bench-mesh-throughput.ts')
     return benchMeshThroughput(options)
   },
+  fedavg: async () => {
+    const { benchFedavg } = await import('./bench-fedavg.ts')
+    return benchFedavg()
+  },
   failover: async (options) => {
     const { benchFailover } = await import('./bench-failover.ts')
     return benchFailover({ ...options, trials: options.trials ?? 50 })

@@ -40,7 +40,7 @@ Prepares this machine for Grid-X; safe to run again, fast when nothing is left t
   --no-images   do not build or check the runtime images
   --no-browser  do not install Chromium (only the browser tests need it)
   --no-promtool do not install promtool (Debian's prometheus package; only the tests
-                that lint /metrics need it)
+                that lint or scrape /metrics need it)
   --help        show this help
 
 Environment:
@@ -98,7 +98,8 @@ install_system_packages() {
   fi
   if [[ $WANT_BROWSER == true && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
   # promtool, the linter Prometheus users run on a scrape, checks the daemon's /metrics in the
-  # tests. Debian ships it in the server's package; apt_install keeps that server from starting.
+  # tests. Debian ships it in the server's package (a test runs that server too, on loopback);
+  # apt_install keeps the system's instance of it from starting.
   if [[ $WANT_PROMTOOL == true ]] && ! command -v promtool >/dev/null 2>&1; then
     missing+=(prometheus)
   fi

@@ -16,6 +16,7 @@ export function createState(): State {
     parents: new Map(),
     jobOrder: [],
     unfinished: new Set(),
+    changedJobs: new Set(),
     submissions: new Map(),
     queue: [],
     executors: new Map(),

@@ -27,6 +27,7 @@ export function apply(state: State, entry: Entry): ApplyResult {
     `entry ${entry.index} applied after ${state.appliedIndex}`,
   )
   state.appliedIndex = entry.index
+  state.changedJobs.clear()
   // Log time is stamped by the coordinator; a new coordinator's clock may lag, so never go back.
   state.logTime = Math.max(state.logTime, entry.logTime)
   expireSessions(state)
@@ -42,6 +43,7 @@ export function apply(state: State, entry: Entry): ApplyResult {
 export function skipEntry(state: State, index: number): void {
   assert(index === state.appliedIndex + 1, `entry ${index} skipped after ${state.appliedIndex}`)
   state.appliedIndex = index
+  state.changedJobs.clear()
 }
 
 function dispatch(state: State, command: Command): ApplyResult {

@@ -47,6 +47,7 @@ export function createJob(state: State, init: NewJob): Job {
   state.jobs.set(job.id, job)
   state.jobOrder.push(job.id)
   state.unfinished.add(job.id)
+  state.changedJobs.add(job.id)
   state.queue.push(job.id)
   return job
 }

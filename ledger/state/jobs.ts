@@ -26,6 +26,7 @@ function transition(state: State, job: Job, to: JobState, reason: string | null)
   job.state = to
   job.reason = reason
   job.events.push({ state: to, at: state.logTime, reason })
+  state.changedJobs.add(job.id)
   if (isFinalJobState(to)) {
     job.finishedAt = state.logTime
     job.code = null

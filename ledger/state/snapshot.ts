@@ -96,6 +96,7 @@ export function restoreState(stored: StoredSnapshot): State {
     unfinished: new Set(
       snapshot.jobs.filter((job) => !isFinalJobState(job.state)).map((job) => job.id),
     ),
+    changedJobs: new Set(),
     submissions: new Map(snapshot.submissions),
     queue: snapshot.queue,
     executors: new Map(snapshot.executors.map((executor) => [executor.peer, executor])),

@@ -208,6 +208,11 @@ export interface State {
   /** Ids of jobs not in a final state, in creation order. Derived (not in snapshots): it lets
    * the scheduler and the limits look at open jobs without walking the whole history. */
   readonly unfinished: Set<string>
+  /** Ids of the jobs the last applied entry created or moved to another state, whether or
+   * not its command names them (a parent's cancel ends its children; a peer's removal
+   * requeues what it held). Derived (not in snapshots), cleared at each entry: what watches
+   * jobs after each entry reads it instead of guessing from the command. */
+  readonly changedJobs: Set<string>
   /** Sharded jobs by id, in creation order. */
   readonly parents: Map<string, Parent>
   /** `${submitter}\n${idempotencyId}` → job id: replays find the first job. */

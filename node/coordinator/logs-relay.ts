@@ -3,8 +3,9 @@
 // follow over one `/gridx/logs/1.0.0` stream to the coordinator, however many subscriptions
 // there are. When the coordinator changes, the relay opens a stream to the new one (or, on the
 // peer that now leads, reads its own LiveLogs) and follows each job again after the last
-// chunk it delivered, so that no chunk is delivered twice; chunks no coordinator passed on
-// show as a gap in the executor's numbering, which is logged.
+// chunk it delivered, so that no chunk is delivered twice. Chunks no coordinator passed on
+// (they reached only one that died, or came past what it keeps) show as a gap in the
+// executor's numbering, which the followers are told of before the chunk after it.
 import type { Connection } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -23,7 +24,15 @@ import type { LiveLogEvent, LiveLogs, LogCursor } from './live-logs.ts'
 import { coordinatorFrameSchema } from './logs-frames.ts'
 import type { CoordinatorFrame, FollowerFrame } from './logs-frames.ts'
 
-type Listener = (event: LiveLogEvent) => void
+/** Chunks of a run missing before the next one delivered: a follower's output has a hole. */
+export interface LogGap {
+  readonly gap: true
+  readonly missing: number
+}
+
+export type RelayEvent = LiveLogEvent | LogGap
+
+type Listener = (event: RelayEvent) => void
 type Channel = FrameChannel<CoordinatorFrame, FollowerFrame>
 
 export interface LogsRelayComponents {
@@ -234,11 +243,14 @@ export class LogsRelay {
     if (!('end' in event)) {
       if (!isAfter(event, followed.last)) return
       const last = followed.last
-      if (last !== null && event.fence === last.fence && event.seq > last.seq + 1) {
-        const missing = event.seq - last.seq - 1
-        this.#init.logger.info({ jobId, missing }, 'live output chunks no coordinator passed on')
-      }
+      // Each run numbers its chunks from 0; a later run (a higher fence) starts again.
+      const expected = last !== null && event.fence === last.fence ? last.seq + 1 : 0
       followed.last = { fence: event.fence, seq: event.seq }
+      if (event.seq > expected) {
+        const missing = event.seq - expected
+        this.#init.logger.info({ jobId, missing }, 'live output chunks no coordinator passed on')
+        for (const listener of [...followed.listeners]) listener({ gap: true, missing })
+      }
     }
     for (const listener of [...followed.listeners]) listener(event)
   }

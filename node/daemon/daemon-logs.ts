@@ -27,13 +27,16 @@ export async function startLogsRelay(
     logger,
   })
   await server.start()
-  // The scheduler ends live output only while this peer leads. A job ends on every replica,
-  // so followers kept here after a step-down hear its end too; what this peer kept as the
-  // coordinator goes when it stops leading, since later chunks go to the next one.
-  const stopEnds = ledger.onApplied((entry, result) => {
-    if (!result.ok || !('jobId' in entry.command)) return
-    const job = ledger.localRead().jobs.get(entry.command.jobId)
-    if (job !== undefined && isFinalJobState(job.state)) liveLogs.end(job.id, job.state)
+  // A job ends on every replica, so followers kept here after a step-down hear its end too;
+  // what this peer kept as the coordinator goes when it stops leading, since later chunks go
+  // to the next one. The entry's changed jobs, not its command, say which ended: a parent's
+  // cancel or a round's deadline ends children it does not name.
+  const stopEnds = ledger.onApplied(() => {
+    const state = ledger.localRead()
+    for (const id of state.changedJobs) {
+      const job = state.jobs.get(id)
+      if (job !== undefined && isFinalJobState(job.state)) liveLogs.end(id, job.state)
+    }
   })
   const stopRelease = ledger.onLeadership((leading) => {
     if (!leading) liveLogs.release()

@@ -3,15 +3,23 @@
 // it); peers are polled, since membership changes off the log too.
 import type { Logger } from 'pino'
 import { balanceView, jobView } from '../../ledger/index.ts'
-import type { Job, RaftDriver } from '../../ledger/index.ts'
+import type { Job, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError, isFinalJobState, LOGS_END_GRACE_MS } from '../../protocol/index.ts'
 import type { Params, Results, SubscriptionEvent, SubscriptionTopic } from '../../protocol/index.ts'
-import type { LiveLogEvent } from '../coordinator/index.ts'
+import type { RelayEvent } from '../coordinator/index.ts'
 import type { CallContext } from '../gateway/index.ts'
 
-/** Live output of a job wherever it runs (a LogsRelay): replayed from its start, then live. */
+/** Live output of a job wherever it runs (a LogsRelay): replayed from its start, then live,
+ * with a gap where chunks are missing (they reached only a coordinator that died). */
 export interface LiveOutput {
-  follow(jobId: string, listener: (event: LiveLogEvent) => void): () => void
+  follow(jobId: string, listener: (event: RelayEvent) => void): () => void
+}
+
+/** The line a logs subscription shows on stderr where output is missing: the client (`gridx
+ * logs -f`, the web app) cannot tell a hole from a quiet spell otherwise. */
+export function gapNotice(missing: number): string {
+  const chunks = missing === 1 ? '1 chunk' : `${missing} chunks`
+  return `[gridx] output may be missing here: ${chunks} did not reach this peer\n`
 }
 
 export interface SubscriptionsInit {
@@ -55,12 +63,21 @@ export class Subscriptions {
 
   #jobs(id: string | undefined, context: CallContext, push: Push): () => void {
     const { ledger } = this.#init
+    const send = (state: State, jobId: string): void => {
+      if (id !== undefined && jobId !== id) return
+      const job = state.jobs.get(jobId)
+      if (job !== undefined && job.submitter === context.account) {
+        push({ topic: 'jobs', job: jobView(job) })
+      }
+    }
     return ledger.onApplied((entry, result) => {
-      if (!result.ok || !('jobId' in entry.command)) return
-      if (id !== undefined && entry.command.jobId !== id) return
-      const job = ledger.localRead().jobs.get(entry.command.jobId)
-      if (job === undefined || job.submitter !== context.account) return
-      push({ topic: 'jobs', job: jobView(job) })
+      if (!result.ok) return
+      const state = ledger.localRead()
+      // The jobs the entry moved, named by its command or not (a parent's cancel ends its
+      // children), and the one it names, whose record it may change in place (a result).
+      for (const jobId of state.changedJobs) send(state, jobId)
+      const named = 'jobId' in entry.command ? entry.command.jobId : undefined
+      if (named !== undefined && !state.changedJobs.has(named)) send(state, named)
     })
   }
 
@@ -84,6 +101,8 @@ export class Subscriptions {
     let liveEnded = false
     let ended = false
     let grace: ReturnType<typeof setTimeout> | null = null
+    /** Whether the output pushed so far ends a line: a notice starts on a line of its own. */
+    let atLineStart = true
     const finish = (job: Job): void => {
       if (ended) return
       ended = true
@@ -97,8 +116,15 @@ export class Subscriptions {
     }
     const stopLive = this.#init.liveLogs.follow(id, (event) => {
       if (ended) return
+      if ('gap' in event) {
+        const data = (atLineStart ? '' : '\n') + gapNotice(event.missing)
+        atLineStart = true
+        push({ topic: 'logs', id, stream: 'stderr', data })
+        return
+      }
       if (!('end' in event)) {
         streamed = true
+        if (event.data !== '') atLineStart = event.data.endsWith('\n')
         push({ topic: 'logs', id, stream: event.stream, data: event.data })
         return
       }
@@ -110,10 +136,8 @@ export class Subscriptions {
         push({ topic: 'logs', id, end: true, state: event.state })
       } else if (now !== null) finish(now)
     })
-    const stopApplied = this.#init.ledger.onApplied((entry) => {
-      if (ended || grace !== null || !('jobId' in entry.command) || entry.command.jobId !== id) {
-        return
-      }
+    const stopApplied = this.#init.ledger.onApplied(() => {
+      if (ended || grace !== null || !this.#init.ledger.localRead().changedJobs.has(id)) return
       const now = finalJob()
       if (now === null) return
       if (liveEnded) return finish(now)

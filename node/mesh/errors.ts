@@ -17,6 +17,14 @@ export class InvalidFrameError extends Error {
   }
 }
 
+/** A sender stopped sending in the middle of a snapshot for longer than the receiver waits. */
+export class SnapshotIdleError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'SnapshotIdleError'
+  }
+}
+
 /** The receiver did not acknowledge a snapshot within its time, or the stream broke first. */
 export class SnapshotNotAcknowledgedError extends Error {
   constructor(message: string) {

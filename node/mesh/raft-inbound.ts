@@ -16,7 +16,7 @@ import {
   decodeRaftMessage,
 } from '../../ledger/index.ts'
 import type { raft } from '../../ledger/index.ts'
-import { InvalidFrameError, NotAdmittedError } from './errors.ts'
+import { InvalidFrameError, NotAdmittedError, SnapshotIdleError } from './errors.ts'
 import {
   FRAME_MESSAGE,
   FRAME_SNAPSHOT_CHUNK,
@@ -70,7 +70,10 @@ export async function serveRaftStream(init: RaftInboundInit): Promise<void> {
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error'
     const peer = init.remotePeer
-    if (REFUSALS.has(name)) {
+    if (name === SnapshotIdleError.name) {
+      // Not a refusal: the sender may be gone. Its part is freed with the stream.
+      init.logger.info({ peer, err: error }, 'dropped a half-received snapshot')
+    } else if (REFUSALS.has(name)) {
       // The same bad frame again is one refusal; another fault is news.
       const reason =
         name === NotAdmittedError.name ? NOT_ADMITTED : `${name}: ${(error as Error).message}`
@@ -83,7 +86,7 @@ export async function serveRaftStream(init: RaftInboundInit): Promise<void> {
 async function readFrames(init: RaftInboundInit, lp: LengthPrefixedStream<Stream>): Promise<void> {
   let assembly: Assembly | undefined
   for (;;) {
-    const frame = decodeFrame((await lp.read()).subarray())
+    const frame = decodeFrame((await readNext(init, lp, assembly)).subarray())
     if (!init.isAdmitted(init.remotePeer)) throw new NotAdmittedError(init.remotePeer)
     if (frame.kind === FRAME_MESSAGE) {
       const message = decodeFrom(init, frame.message)
@@ -108,6 +111,25 @@ async function readFrames(init: RaftInboundInit, lp: LengthPrefixedStream<Stream
     const signal = AbortSignal.timeout(init.limits.writeTimeoutMs)
     await lp.write(snapshotAckFrame(assembly.id, delivered), { signal })
     assembly = undefined
+  }
+}
+
+/** The next frame. While part of a snapshot is held, a wait for the next chunk is bounded:
+ * a sender that died unheard or hangs would otherwise keep the part in memory for good. */
+async function readNext(
+  init: RaftInboundInit,
+  lp: LengthPrefixedStream<Stream>,
+  assembly: Assembly | undefined,
+): ReturnType<LengthPrefixedStream<Stream>['read']> {
+  if (assembly === undefined) return lp.read()
+  const timeoutMs = init.limits.snapshotIdleTimeoutMs
+  const signal = AbortSignal.timeout(timeoutMs)
+  try {
+    return await lp.read({ signal })
+  } catch (error) {
+    if (!signal.aborted) throw error
+    const { id, bytes } = assembly
+    throw new SnapshotIdleError(`no chunk of snapshot ${id} in ${timeoutMs} ms (${bytes} bytes in)`)
   }
 }
 

@@ -21,6 +21,8 @@ export interface RaftLinkLimits {
   readonly backoffMsMin: number
   readonly backoffMsMax: number
   readonly snapshotAckTimeoutMs: number
+  /** How long the receiver of part of a snapshot waits for its next chunk. */
+  readonly snapshotIdleTimeoutMs: number
 }
 
 export interface RaftPeerLinkInit {

@@ -45,6 +45,7 @@ const DEFAULT_LIMITS: RaftLinkLimits = {
   backoffMsMin: constants.RAFT_RECONNECT_BACKOFF_MS_MIN,
   backoffMsMax: constants.RAFT_RECONNECT_BACKOFF_MS_MAX,
   snapshotAckTimeoutMs: constants.RAFT_SNAPSHOT_ACK_TIMEOUT_MS,
+  snapshotIdleTimeoutMs: constants.RAFT_SNAPSHOT_IDLE_TIMEOUT_MS,
 }
 
 export class Libp2pRaftTransport implements RaftTransport, Startable {

@@ -12,7 +12,14 @@ import { BLOBS_PATH } from '../../protocol/index.ts'
 import { startTestDaemon } from '../fixtures/daemon.ts'
 import type { TestDaemon } from '../fixtures/daemon.ts'
 import { hasEngine } from '../fixtures/engine.ts'
-import { ensurePwaBuilt, hasChromium, launchChromium, PWA_DIST, VIEWPORTS } from './browser.ts'
+import {
+  ensurePwaBuilt,
+  hasChromium,
+  launchChromium,
+  PWA_DIST,
+  seriousAxeViolations,
+  VIEWPORTS,
+} from './browser.ts'
 
 const WAIT_MS = 45_000
 
@@ -97,6 +104,7 @@ describe.skipIf(!hasEngine || !hasChromium)('input files in the web app', () => 
     }))
     expect(width.scroll).toBeLessThanOrEqual(width.client)
     expect(width.client).toBe(VIEWPORTS.phone.width)
+    expect(await seriousAxeViolations(page)).toEqual([])
     const printed = await submitAndWait()
     expect(printed).toBe(`${sha256(table)}  table.bin\n${sha256(notes)}  data/notes.txt\n`)
     expect(puts).toHaveLength(2)
@@ -170,6 +178,8 @@ describe.skipIf(!hasEngine || !hasChromium)('input files in the web app', () => 
         .toBeGreaterThan(0)
       expect(await bar.getAttribute('max')).toBe(String(slow.byteLength))
       expect(await row.innerText()).toMatch(/uploading \d+ %/)
+      // What is uploading is what the job gets: no file joins the list meanwhile.
+      expect(await inputs.locator('input[data-pick-files]').isDisabled()).toBe(true)
       await page.waitForURL(/\/jobs\/j[0-9a-z]+$/)
     } finally {
       await cdp.send('Network.emulateNetworkConditions', {

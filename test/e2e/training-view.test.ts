@@ -83,6 +83,9 @@ describe.skipIf(!hasChromium)('a training job’s rounds in the web app', () => 
         training: unknown
       }
       element.training = view
+      // As wide as on the job page of a phone: the screen less the page's and card's padding.
+      element.style.display = 'block'
+      element.style.width = `${window.innerWidth - 4 * 16 - 2}px`
       document.querySelector('gridx-training, gridx-app')!.replaceWith(element)
     }, training)
     await page.locator('gridx-training [data-training]').waitFor()
@@ -126,6 +129,12 @@ describe.skipIf(!hasChromium)('a training job’s rounds in the web app', () => 
     expect(await first.locator('rect').getAttribute('x')).toBe('10')
     expect(await first.innerText()).toContain('2.50 s')
     expect(await second.locator('rect.cut').count()).toBe(1)
+    // The round's table fits a phone's screen with its bars.
+    const width = await page.locator('gridx-training').evaluate((element) => ({
+      scroll: element.scrollWidth,
+      client: element.clientWidth,
+    }))
+    expect(width.scroll).toBeLessThanOrEqual(width.client)
     // The open round is shown open, its shards linked.
     const open = page.locator('gridx-training details[data-round="3"]')
     expect(await open.getAttribute('open')).not.toBeNull()

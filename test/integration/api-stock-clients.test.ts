@@ -100,6 +100,14 @@ describe.skipIf(!hasEngine)('stock JSON-RPC 2.0 clients', () => {
       shards: 2,
     })
     expect(sharded.error?.message).toMatch(/input/)
+    // Training jobs are sharded jobs run round after round: the same refusal.
+    const training = await call('job.submit-training', {
+      idempotencyId: idem(),
+      spec: spec('true'),
+      shards: 2,
+      rounds: 2,
+    })
+    expect(training.error?.message).toMatch(/input/)
     expect(ok(await call('job.parents', { limit: 5 })).parents).toEqual([])
     const unknown = 'jnotaparent01'
     expect((await call('job.parent', { id: unknown })).error?.code).toBe(ERROR_CODES.NOT_FOUND)

@@ -103,6 +103,10 @@ export function createCodeEditor(init: {
         keymap.of([...defaultKeymap, ...historyKeymap]),
         languageSlot.of(language(init.runtime)),
         theme,
+        // A long line wraps instead of scrolling sideways: a sideways scroll hides code on a
+        // phone, and axe finds no keyboard stop on CodeMirror's scroller (its focusable part is
+        // the content inside), so a scrolling editor fails the accessibility audit.
+        EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': init.label }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) init.onChange(update.state.doc.toString())

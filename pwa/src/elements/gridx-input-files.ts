@@ -155,6 +155,7 @@ export class GridxInputFiles extends LitElement {
           type="file"
           multiple
           data-pick-files
+          ?disabled=${this.uploading}
           @change=${this.#onPick}
         />
         <label class="button" for="pick-folder">Add a folder…</label>
@@ -164,6 +165,7 @@ export class GridxInputFiles extends LitElement {
           type="file"
           webkitdirectory
           data-pick-folder
+          ?disabled=${this.uploading}
           @change=${this.#onPick}
         />
         <span class="muted drop-hint">or drop them here</span>
@@ -259,6 +261,8 @@ export class GridxInputFiles extends LitElement {
   #onDrop = (event: DragEvent): void => {
     event.preventDefault()
     this.dragging = false
+    // The files being uploaded are the ones the job is submitted with.
+    if (this.uploading) return
     this.dropError = undefined
     if (event.dataTransfer === null) return
     // One more than a job may have is enough to tell the user there are too many.

@@ -55,7 +55,10 @@ export class GridxRoundTimings extends LitElement {
         stroke: var(--danger);
         stroke-width: 2;
       }
-      td:last-child {
+      td {
+        overflow-wrap: anywhere;
+      }
+      .took {
         white-space: nowrap;
       }
       .cut-label {
@@ -101,7 +104,7 @@ export class GridxRoundTimings extends LitElement {
         ? 'running'
         : bar.start === null
           ? bar.state
-          : formatDurationMs(bar.durationMs)
+          : html`<span class="took">${formatDurationMs(bar.durationMs)}</span>`
     return html`<tr data-shard-timing=${bar.shard} ?data-cut=${bar.cut}>
       <td>${bar.shard}</td>
       <td>

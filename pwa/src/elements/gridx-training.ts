@@ -33,8 +33,16 @@ export class GridxTraining extends LitElement {
         grid-template-columns: repeat(auto-fit, minmax(min(100%, 18rem), 1fr));
         gap: 1rem;
       }
+      h3 {
+        margin: 1.5rem 0 0.5rem;
+      }
       table {
         border-collapse: collapse;
+        margin-bottom: 1rem;
+      }
+      caption {
+        text-align: left;
+        font-weight: 600;
       }
       td,
       th {

@@ -202,6 +202,8 @@ describe('parent.cancel', () => {
     expect(ledger.job('jparent1s1').state).toBe('cancelled')
     expect(ledger.job('jparent1s2').state).toBe('cancelled')
     expect(parent(ledger).state).toBe('cancelled')
+    // The entry names only the parent; the children it ended are its changed jobs.
+    expect([...ledger.state.changedJobs].sort()).toEqual(['jparent1s1', 'jparent1s2'])
     // The finished map and the running one (for its 400 ms) are paid; the rest comes back.
     expect(ledger.balance('alice')).toBe(100_000 - 2 * ONE_MC)
     expect(ledger.balance('escrow')).toBe(0)
@@ -214,6 +216,8 @@ describe('parent.cancel', () => {
     expect(ledger.refused({ type: 'parent.cancel', parentId: 'jparent1', by: 'bob' }).name).toBe(
       'NOT_FOUND',
     )
+    // A refused entry changed nothing, and the jobs the one before created are not its.
+    expect(ledger.state.changedJobs.size).toBe(0)
   })
 
   it('should cancel the parent when one of its children is cancelled on its own', () => {

@@ -61,6 +61,8 @@ describe('peer.remove', () => {
     ledger.start('job-running', fence)
     ledger.assign('job-assigned', 'peer-b')
     ledger.ok(remove('peer-b'))
+    // The entry names no job, yet it moved two: what watches jobs learns which from the state.
+    expect([...ledger.state.changedJobs].sort()).toEqual(['job-assigned', 'job-running'])
     for (const id of ['job-running', 'job-assigned']) {
       expect(ledger.job(id)).toMatchObject({ state: 'queued', executor: null, fence: null })
       expect(ledger.job(id).events.at(-2)).toMatchObject({ state: 'lost' })

@@ -284,6 +284,8 @@ describe('a round past its deadline', () => {
     const straggler = ledger.job('jtrain1t1s1')
     expect(straggler).toMatchObject({ state: 'cancelled', priceMc: 0, executorPaidMc: 0 })
     expect(view(ledger).training?.history[0]?.shards[1]).toMatchObject({ cut: true })
+    // The close names no job: the straggler it cut and the aggregate it queued are changed.
+    expect([...ledger.state.changedJobs].sort()).toEqual(['jtrain1t1a', 'jtrain1t1s1'])
     expect(ledger.job('jtrain1t1a').spec.inputs?.map((file) => file.name)).toEqual([
       '0/weights.npz',
       '0/samples.json',

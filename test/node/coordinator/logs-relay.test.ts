@@ -9,7 +9,7 @@ import type { Libp2p } from 'libp2p'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LiveLogs, LogsRelay, LogsServer } from '../../../node/coordinator/index.ts'
-import type { LiveLogEvent } from '../../../node/coordinator/index.ts'
+import type { RelayEvent } from '../../../node/coordinator/index.ts'
 import { LOGS_PROTOCOL } from '../../../protocol/index.ts'
 import { Recorder } from './fixtures/executor-mesh.ts'
 
@@ -57,8 +57,10 @@ async function follower(lead: () => { peerId: string; addresses: string[] } | nu
 }
 
 const JOB = 'jaaaaaaa1'
-const data = (events: readonly LiveLogEvent[]) =>
-  events.map((event) => ('data' in event ? event.data : `end:${event.state}`))
+const data = (events: readonly RelayEvent[]) =>
+  events.map((event) =>
+    'data' in event ? event.data : 'gap' in event ? `gap:${event.missing}` : `end:${event.state}`,
+  )
 
 describe('LogsRelay', () => {
   it('should resume after the last chunk when the coordinator changes', async () => {
@@ -66,7 +68,7 @@ describe('LogsRelay', () => {
     const second = await coordinator()
     let lead = first.where
     const { relay } = await follower(() => lead)
-    const events = new Recorder<LiveLogEvent>()
+    const events = new Recorder<RelayEvent>()
     relay.follow(JOB, events.push)
     first.liveLogs.append(JOB, 'stdout', 'a', { fence: 5, seq: 0 })
     first.liveLogs.append(JOB, 'stdout', 'b', { fence: 5, seq: 1 })
@@ -82,10 +84,42 @@ describe('LogsRelay', () => {
     expect(data(events.seen)).toEqual(['a', 'b', 'c', 'd', 'end:succeeded'])
   })
 
+  it('should tell its followers of a gap when chunks reached only a coordinator that died', async () => {
+    const first = await coordinator()
+    const second = await coordinator()
+    let lead = first.where
+    const { relay } = await follower(() => lead)
+    const events = new Recorder<RelayEvent>()
+    relay.follow(JOB, events.push)
+    first.liveLogs.append(JOB, 'stdout', 'a', { fence: 5, seq: 0 })
+    first.liveLogs.append(JOB, 'stdout', 'b', { fence: 5, seq: 1 })
+    await events.next((event) => 'data' in event && event.data === 'b')
+    // Chunks 2 and 3 went to the first coordinator only, and it died before passing them on.
+    await first.host.stop()
+    second.liveLogs.append(JOB, 'stdout', 'e', { fence: 5, seq: 4 })
+    lead = second.where
+    await events.next((event) => 'data' in event && event.data === 'e')
+    // A retry's run starts its own numbering: its first chunk is no gap.
+    second.liveLogs.append(JOB, 'stdout', 'r', { fence: 6, seq: 0 })
+    second.liveLogs.append(JOB, 'stdout', 's', { fence: 6, seq: 2 })
+    await events.next((event) => 'data' in event && event.data === 's')
+    expect(data(events.seen)).toEqual(['a', 'b', 'gap:2', 'e', 'r', 'gap:1', 's'])
+  })
+
+  it('should tell its followers of a gap when the first chunks it gets are not the run’s first', async () => {
+    const lead = await coordinator()
+    const { relay } = await follower(() => lead.where)
+    const events = new Recorder<RelayEvent>()
+    relay.follow(JOB, events.push)
+    lead.liveLogs.append(JOB, 'stdout', 'late', { fence: 3, seq: 7 })
+    await events.next((event) => 'data' in event)
+    expect(data(events.seen)).toEqual(['gap:7', 'late'])
+  })
+
   it('should keep one stream to the coordinator when several jobs are followed', async () => {
     const lead = await coordinator()
     const { host, relay } = await follower(() => lead.where)
-    const events = new Recorder<LiveLogEvent>()
+    const events = new Recorder<RelayEvent>()
     const stopFirst = relay.follow(JOB, events.push)
     relay.follow('jaaaaaaa2', events.push)
     relay.follow(JOB, () => undefined)
@@ -102,7 +136,7 @@ describe('LogsRelay', () => {
   it('should deliver nothing when the coordinator refuses a peer it did not admit', async () => {
     const lead = await coordinator(false)
     const { relay } = await follower(() => lead.where)
-    const events = new Recorder<LiveLogEvent>()
+    const events = new Recorder<RelayEvent>()
     relay.follow(JOB, events.push)
     lead.liveLogs.append(JOB, 'stdout', 'secret', { fence: 1, seq: 0 })
     await expect(events.next(() => true, 500)).rejects.toThrow(/no such event/)

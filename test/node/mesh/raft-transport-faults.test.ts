@@ -10,6 +10,7 @@ import type { Libp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeRaftMessage } from '../../../ledger/index.ts'
 import { RAFT_FRAME_BYTES_MAX, RAFT_PROTOCOL } from '../../../protocol/index.ts'
+import { decodeFrame, snapshotChunkFrame } from '../../../node/mesh/raft-frames.ts'
 import { appendMessage, meshTogether, startRaftPeer } from './raft-peers.ts'
 import type { RaftPeer } from './raft-peers.ts'
 
@@ -137,6 +138,53 @@ describe('raft transport stopping', () => {
   })
 })
 
+describe('raft transport receiving a snapshot', () => {
+  it('should drop a half-received snapshot and take the next whole when its sender goes quiet', async () => {
+    const victim = await peer({ limits: { snapshotIdleTimeoutMs: 300 } })
+    const sender = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    })
+    stoppable.push(sender)
+    const from = sender.peerId.toString()
+    victim.admitted.add(from)
+    const metadata = { index: 9, term: 2, confState: { voters: [victim.id], learners: [] } }
+    const snapshot = (fill: number) =>
+      encodeRaftMessage({
+        ...appendMessage(victim, victim, 1),
+        from,
+        type: 'snapshot',
+        entries: [],
+        snapshot: { metadata, data: new Uint8Array(4096).fill(fill) },
+      })
+    // The first chunk of a snapshot, and then nothing: a sender that hangs or vanished.
+    const first = snapshot(1)
+    const stalled = await sender.dialProtocol(victim.node.getMultiaddrs(), RAFT_PROTOCOL)
+    await lpStream(stalled).write(snapshotChunkFrame(1, false, first.subarray(0, 1024)))
+    await expect.poll(() => stalled.status, { timeout: 5_000 }).not.toBe('open')
+    expect(victim.received).toEqual([])
+    expect(
+      victim.log.filter((line) => line.msg === 'dropped a half-received snapshot'),
+    ).toHaveLength(1)
+    expect(refusals(victim)).toEqual([])
+
+    // The next one, on a new stream, is taken whole and acknowledged.
+    const next = snapshot(2)
+    const stream = await sender.dialProtocol(victim.node.getMultiaddrs(), RAFT_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.write(snapshotChunkFrame(1, false, next.subarray(0, 2048)))
+    await lp.write(snapshotChunkFrame(1, true, next.subarray(2048)))
+    expect(decodeFrame((await lp.read()).subarray())).toEqual({ kind: 3, id: 1, delivered: true })
+    expect(victim.received.map((message) => message.snapshot?.data[0])).toEqual([2])
+  })
+})
+
+function refusals(victim: RaftPeer) {
+  return victim.log.filter((line) => line.msg === 'refused a raft stream')
+}
+
 describe('raft transport refuses bad input', () => {
   /** A bare libp2p node that speaks the Raft protocol by hand. */
   async function intruder(): Promise<Libp2p> {
@@ -161,10 +209,6 @@ describe('raft transport refuses bad input', () => {
       expect((error as Error).name).toBe('StreamStateError')
     }
     await expect.poll(() => stream.status, { timeout: 5_000 }).not.toBe('open')
-  }
-
-  function refusals(victim: RaftPeer) {
-    return victim.log.filter((line) => line.msg === 'refused a raft stream')
   }
 
   function frame(kind: number, body: Uint8Array): Uint8Array {
