@@ -9,10 +9,11 @@
 //
 // `npm run bench -- mesh-throughput --json [--seconds 30]`.
 import { GridxError, RpcClient } from '../protocol/index.ts'
-import type { JobState, MeshInfo } from '../protocol/index.ts'
+import type { MeshInfo } from '../protocol/index.ts'
 import { percentile } from './bench-stats.ts'
 import { MeshCluster } from './lib/mesh-cluster.ts'
-import { processCpuMs } from './lib/process-cpu.ts'
+import { counts, cpuOf, cpuWindow, perJob, summarize } from './bench-mesh-figures.ts'
+import type { Counts } from './bench-mesh-figures.ts'
 
 export interface MeshThroughputOptions {
   readonly seconds: number
@@ -40,25 +41,14 @@ const TOKEN_RATE_PER_S = 20_000
 /** Credits every owner starts with (`--join-grant`): a noop job costs one. */
 const JOIN_GRANT_CREDITS = 1_000_000
 const WARMUP_MS = 5_000
+/** The peers' CPU is measured for this long before the load, to tell their idle cost apart. */
+const IDLE_MS = 5_000
 /** After a refusal that says "later" (queue full, rate, no coordinator yet). */
 const RETRY_MS = 20
 /** The window's counts are sampled this often, for the per-second series in the output. */
 const SAMPLE_MS = 1_000
 
 const SPEC = { runtime: 'noop', code: '', cpus: 0.1, memoryMb: 16, timeoutS: 10 } as const
-
-const FINAL: readonly JobState[] = ['succeeded', 'failed', 'timed_out', 'cancelled']
-const SETTLED: readonly JobState[] = ['succeeded', 'failed', 'timed_out']
-
-interface Counts {
-  readonly atMs: number
-  readonly escrowed: number
-  readonly placed: number
-  readonly finished: number
-  readonly settled: number
-  /** The coordinator's applied index: log entries of every kind. */
-  readonly appliedIndex: number
-}
 
 export async function benchMeshThroughput(options: MeshThroughputOptions): Promise<object> {
   const startArgs = options.startArgs ?? []
@@ -137,12 +127,21 @@ async function measure(layout: Layout): Promise<object> {
       }
     }
     await waitForExecutors(cluster, clients)
+    const idleAtStart = await cpuOf(cluster)
+    const idleStartMs = performance.now()
+    await sleep(IDLE_MS)
+    const idle = cpuWindow(
+      idleAtStart,
+      await cpuOf(cluster),
+      (performance.now() - idleStartMs) / 1000,
+    )
     const submitters = clients.flatMap((client) =>
       Array.from({ length: layout.inFlight }, () => submitLoop(client, load)),
     )
     await sleep(WARMUP_MS)
     const { coordinator, pid } = await coordinatorClient(cluster, clients)
     const cpuAtStart = await cpuOf(cluster)
+    const cpuStartMs = performance.now()
     const samples: Counts[] = [await counts(coordinator)]
     const sentAtStart = load.sent
     const acknowledgedAtStart = load.acknowledged
@@ -151,7 +150,8 @@ async function measure(layout: Layout): Promise<object> {
       await sleep(Math.min(SAMPLE_MS, endMs - performance.now()))
       samples.push(await counts(coordinator))
     }
-    const cpuAtEnd = await cpuOf(cluster)
+    const cpuEnd = await cpuOf(cluster)
+    const cpuLoad = cpuWindow(cpuAtStart, cpuEnd, (performance.now() - cpuStartMs) / 1000)
     // A mesh driven past its limit may not answer the listing: the figures stand without it.
     const stages = await stageLatencies(clients.at(-1) as RpcClient).catch((error: unknown) => ({
       unavailable: (error as Error).message,
@@ -163,7 +163,7 @@ async function measure(layout: Layout): Promise<object> {
     return {
       ...summarize(samples, { sent, acknowledged, refusals: load.refusals }),
       refusalMessages: load.messages,
-      ...perJob(samples, cpuAtStart, cpuAtEnd, layout.voters),
+      ...perJob(samples, cpuLoad, idle, layout.voters),
       stages,
       coordinatorPid: pid,
       peerPids: cluster.peers.map((peer) => peer.daemon?.child.pid ?? null),
@@ -245,95 +245,6 @@ async function coordinatorClient(cluster: MeshCluster, clients: readonly RpcClie
   return {
     coordinator: clients[index * CONNECTIONS_PER_PEER] as RpcClient,
     pid: cluster.peers[index]?.daemon?.child.pid ?? null,
-  }
-}
-
-async function counts(client: RpcClient): Promise<Counts> {
-  const { jobsByState, appliedIndex } = await client.call('mesh.info', {})
-  const sum = (states: readonly JobState[]) =>
-    states.reduce((total, state) => total + (jobsByState[state] ?? 0), 0)
-  const all = Object.values(jobsByState).reduce((total, count) => total + count, 0)
-  return {
-    atMs: performance.now(),
-    escrowed: all,
-    placed: all - (jobsByState.queued ?? 0),
-    finished: sum(FINAL),
-    settled: sum(SETTLED),
-    appliedIndex,
-  }
-}
-
-/** CPU milliseconds each peer's process has used, by index; null where /proc cannot say. */
-async function cpuOf(cluster: MeshCluster): Promise<(number | null)[]> {
-  return Promise.all(
-    cluster.peers.map((peer) => {
-      const pid = peer.daemon?.child.pid
-      return pid === undefined ? null : processCpuMs(pid)
-    }),
-  )
-}
-
-/** What a settled job costs, figures the machine's load does not change: log entries, and CPU
- * milliseconds of the voters (coordinator or not) and of the executor peers, over the window. */
-function perJob(
-  samples: readonly Counts[],
-  cpuAtStart: readonly (number | null)[],
-  cpuAtEnd: readonly (number | null)[],
-  voters: number,
-): object {
-  const first = samples[0] as Counts
-  const last = samples.at(-1) as Counts
-  const settled = Math.max(1, last.settled - first.settled)
-  const cpuMs = cpuAtEnd.map((end, index) => {
-    const start = cpuAtStart[index]
-    return end === null || start === null || start === undefined ? null : end - start
-  })
-  const perSettled = (indexes: number[]) => {
-    const used = indexes.map((index) => cpuMs[index])
-    if (used.length === 0 || used.some((ms) => ms === null || ms === undefined)) return null
-    const total = used.reduce((sum: number, ms) => sum + (ms as number), 0)
-    return Math.round((total / settled) * 1000) / 1000
-  }
-  const all = cpuMs.map((_, index) => index)
-  return {
-    entriesPerSettledJob:
-      Math.round(((last.appliedIndex - first.appliedIndex) / settled) * 100) / 100,
-    cpuMsPerSettledJob: {
-      all: perSettled(all),
-      voters: perSettled(all.filter((index) => index < voters)),
-      executorPeers: perSettled(all.filter((index) => index >= voters)),
-      eachPeer: cpuMs.map((ms) => (ms === null ? null : Math.round((ms / settled) * 1000) / 1000)),
-    },
-  }
-}
-
-function summarize(
-  samples: readonly Counts[],
-  client: { sent: number; acknowledged: number; refusals: Record<string, number> },
-): object {
-  const first = samples[0] as Counts
-  const last = samples.at(-1) as Counts
-  const seconds = (last.atMs - first.atMs) / 1000
-  const rate = (key: Exclude<keyof Counts, 'atMs'>) =>
-    Math.round((last[key] - first[key]) / seconds)
-  const series = samples.slice(1).map((sample, at) => {
-    const before = samples[at] as Counts
-    const elapsed = (sample.atMs - before.atMs) / 1000
-    return Math.round((sample.settled - before.settled) / elapsed)
-  })
-  return {
-    windowSeconds: Math.round(seconds * 100) / 100,
-    perSecond: {
-      submitted: Math.round(client.sent / seconds),
-      escrowed: rate('escrowed'),
-      placed: rate('placed'),
-      finished: rate('finished'),
-      settled: rate('settled'),
-    },
-    acknowledgedPerSecond: Math.round(client.acknowledged / seconds),
-    settledEachSecond: series,
-    refusals: client.refusals,
-    totals: { start: first, end: last },
   }
 }
 

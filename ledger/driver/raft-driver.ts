@@ -221,7 +221,11 @@ export class RaftDriver {
     this.#tick++
     // Whatever was handed over an election timeout ago and is still unanswered goes again:
     // it may have died with a leader. The session makes a copy that lands twice apply once.
-    this.#proposals.resend(this.#tick - this.retryTicks)
+    // Not on the leader: what it was handed while leading is in its own log, which it keeps
+    // while it leads, and on a change of leader every proposal goes again anyway. A copy there
+    // would be one more entry for every replica to store and apply, made just when commits are
+    // slow (a loaded machine), which would make them slower still.
+    if (!this.#leading) this.#proposals.resend(this.#tick - this.retryTicks)
     this.#reads.resend(this.#tick - this.retryTicks)
     this.#schedule()
   }

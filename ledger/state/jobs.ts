@@ -181,16 +181,18 @@ export function finishJob(state: State, command: CommandOf<'job.finish'>): Apply
   if (outcome.cause === 'executor') {
     return loseJob(state, job, outcome.error ?? 'the executor failed')
   }
-  if (job.state === 'assigned') {
-    // The run ended before its start was proposed (a job shorter than a commit): the
-    // coordinator folds the start into this entry, and the start is recorded here, as it ran.
+  // The run ended before its start was proposed (a job shorter than a commit): the
+  // coordinator folds the start into this entry, and the start is recorded here, as it ran.
+  // The result says so, for whoever counts starts (metrics).
+  const started = job.state === 'assigned'
+  if (started) {
     job.startedAt = state.logTime
     transition(state, job, 'running', null)
   }
   job.result = outcome.result
   settleEscrow(state, job, outcome.result.wallMs)
   transition(state, job, outcome.state, outcome.error)
-  return ok(null)
+  return ok(started ? { started } : null)
 }
 
 /** The executor failed the job (vanished, engine error): requeue it, or give up after the

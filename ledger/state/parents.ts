@@ -16,6 +16,7 @@ import {
 import type { JobFile, JobSpec, ParentState } from '../../protocol/index.ts'
 import { ensureAccount, isSystemAccount, postTransfer } from './accounts.ts'
 import { createJob } from './job-record.ts'
+import { createParent } from './parent-record.ts'
 import { cancelJob, maxPriceOf, submissionKey, unfinishedCounts } from './jobs.ts'
 import { fail, ok } from './result.ts'
 import { holdEscrow } from './settlement.ts'
@@ -103,30 +104,13 @@ export function checkNewParent(
 export function submitParent(state: State, command: CommandOf<'parent.submit'>): ApplyResult {
   const checked = checkSubmitParent(state, command)
   if (checked !== null) return checked
-  const { code, ...settings } = command.spec
-  const map: Parent['map'] = { ...settings }
-  delete (map as { inputs?: unknown }).inputs
   const hasReduce = command.reduceCode !== null
   const maxPriceMc = parentMaxPriceMc(state, command.spec, command.shards.length, hasReduce)
-  const parent: Parent = {
-    id: command.parentId,
-    submitter: command.submitter,
-    idempotencyId: command.idempotencyId,
-    map,
-    mapCode: code,
+  const parent = createParent(state, command, {
     reduceCode: command.reduceCode,
     hasReduce,
-    shards: command.shards.map((inputs) => ({ inputs, jobs: [] })),
-    reduce: null,
-    state: 'running',
     maxPriceMc,
-    reservedMc: 0,
-    createdAt: state.logTime,
-    finishedAt: null,
-    reason: null,
-  }
-  state.parents.set(parent.id, parent)
-  state.submissions.set(submissionKey(parent.submitter, parent.idempotencyId), parent.id)
+  })
   for (const [index] of parent.shards.entries()) {
     holdEscrow(state, startMap(state, parent, index))
   }

@@ -9,11 +9,12 @@ import {
   TRAINING_ROUNDS_MAX,
 } from '../../protocol/index.ts'
 import type { JobSpec } from '../../protocol/index.ts'
-import { maxPriceOf, submissionKey } from './jobs.ts'
+import { maxPriceOf } from './jobs.ts'
+import { createParent } from './parent-record.ts'
 import { checkNewParent, reserve } from './parents.ts'
 import { fail, ok } from './result.ts'
 import { openRound, shardEnv } from './training.ts'
-import type { ApplyResult, Command, Parent, State, Training } from './types.ts'
+import type { ApplyResult, Command, State, Training } from './types.ts'
 
 type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
 
@@ -66,9 +67,6 @@ export function checkSubmitTraining(
 export function submitTraining(state: State, command: CommandOf<'training.submit'>): ApplyResult {
   const checked = checkSubmitTraining(state, command)
   if (checked !== null) return checked
-  const { code, ...settings } = command.spec
-  const map: Parent['map'] = { ...settings }
-  delete (map as { inputs?: unknown }).inputs
   const shards = command.shards.length
   const maxPriceMc = trainingMaxPriceMc(state, command.spec, shards, command.rounds)
   const training: Training = {
@@ -79,26 +77,12 @@ export function submitTraining(state: State, command: CommandOf<'training.submit
     samples: command.samples === null ? null : [...command.samples],
     history: [],
   }
-  const parent: Parent = {
-    id: command.parentId,
-    submitter: command.submitter,
-    idempotencyId: command.idempotencyId,
-    map,
-    mapCode: code,
+  const parent = createParent(state, command, {
     reduceCode: command.aggregateCode,
     hasReduce: true,
-    shards: command.shards.map((inputs) => ({ inputs, jobs: [] })),
-    reduce: null,
-    state: 'running',
     maxPriceMc,
-    reservedMc: 0,
-    createdAt: state.logTime,
-    finishedAt: null,
-    reason: null,
     training,
-  }
-  state.parents.set(parent.id, parent)
-  state.submissions.set(submissionKey(parent.submitter, parent.idempotencyId), parent.id)
+  })
   reserve(state, parent, maxPriceMc)
   openRound(state, parent, [])
   return ok({ parentId: parent.id, created: true })

@@ -101,7 +101,9 @@ export class LedgerMetrics {
       if (!result.ok || result.replayed === true) return
       const state = ledger.localRead()
       const { command } = entry
-      if (command.type === 'job.start') this.#started(state.jobs.get(command.jobId))
+      // A run whose finish came before its start was proposed starts in its job.finish.
+      const folded = command.type === 'job.finish' && isFoldedStart(result.value)
+      if (command.type === 'job.start' || folded) this.#started(state.jobs.get(command.jobId))
       for (const job of endedJobs(state, entry.index, command, result.value)) this.#ended(job)
     })
   }
@@ -212,4 +214,9 @@ function settles(command: Command, value: unknown): boolean {
     default:
       return false
   }
+}
+
+/** Whether a job.finish's result says the run's start was recorded in that entry. */
+function isFoldedStart(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'started' in value && value.started === true
 }

@@ -1,4 +1,4 @@
-export { ShardApi } from './shard-api.ts'
+export { ShardApi, splitForSubmit } from './shard-api.ts'
 export type { ShardApiInit } from './shard-api.ts'
 export { splitIntoBlobs } from './shard-blobs.ts'
 export type { ShardBlobStore } from './shard-blobs.ts'

@@ -51,7 +51,7 @@ export class ShardApi {
       early ??
       (await this.#init.propose({
         ...command,
-        shards: await this.#split(spec.inputs ?? [], params.shards),
+        shards: await splitForSubmit(this.#init.split, spec.inputs ?? [], params.shards),
       }))
     if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
     const { parentId, created } = result.value as { parentId: string; created: boolean }
@@ -83,18 +83,6 @@ export class ShardApi {
     return this.#view(this.#init.ledger.localRead(), params.id, caller)
   }
 
-  async #split(inputs: readonly JobFile[], shards: number): Promise<JobFile[][]> {
-    if (this.#init.split === undefined) {
-      throw new GridxError('UNAVAILABLE', 'this peer keeps no files, so it cannot split a dataset')
-    }
-    try {
-      return await this.#init.split(inputs, shards)
-    } catch (error) {
-      if (!(error instanceof ShardSplitError)) throw error
-      throw new GridxError('INVALID_PARAMS', error.message, { field: 'spec.inputs' })
-    }
-  }
-
   #own(state: State, id: string, caller: Caller): Parent {
     const parent = state.parents.get(id)
     if (parent === undefined || parent.submitter !== caller.account) {
@@ -105,5 +93,24 @@ export class ShardApi {
 
   #view(state: State, id: string, caller: Caller) {
     return parentView(state, this.#own(state, id, caller))
+  }
+}
+
+/** Cuts `inputs` with `split` for a submission; the sharded and the training submit share it.
+ * Throws UNAVAILABLE when `split` is absent (this peer keeps no files) and INVALID_PARAMS,
+ * naming spec.inputs, for a dataset that cannot be split as asked (ShardSplitError). */
+export async function splitForSubmit<T>(
+  split: ((inputs: readonly JobFile[], shards: number) => Promise<T>) | undefined,
+  inputs: readonly JobFile[],
+  shards: number,
+): Promise<T> {
+  if (split === undefined) {
+    throw new GridxError('UNAVAILABLE', 'this peer keeps no files, so it cannot split a dataset')
+  }
+  try {
+    return await split(inputs, shards)
+  } catch (error) {
+    if (!(error instanceof ShardSplitError)) throw error
+    throw new GridxError('INVALID_PARAMS', error.message, { field: 'spec.inputs' })
   }
 }

@@ -7,7 +7,7 @@ import { checkSubmitTraining, parentView } from '../../ledger/index.ts'
 import type { ApplyResult, Command, RaftDriver, State } from '../../ledger/index.ts'
 import { GridxError } from '../../protocol/index.ts'
 import type { JobFile, JobSpec, Params, Results } from '../../protocol/index.ts'
-import { ShardSplitError } from '../shards/index.ts'
+import { splitForSubmit } from '../shards/index.ts'
 
 /** A dataset cut into shards stored on this peer, with each shard's rows. */
 export interface TrainingSplit {
@@ -60,7 +60,7 @@ export class TrainingApi {
     const early = checkSubmitTraining(state, command)
     let result = early
     if (result === null) {
-      const split = await this.#split(spec.inputs ?? [], params.shards)
+      const split = await splitForSubmit(this.#init.split, spec.inputs ?? [], params.shards)
       result = await this.#init.propose({ ...command, ...split })
     }
     if (!result.ok) throw new GridxError(result.error.name, result.error.message, result.error.data)
@@ -70,17 +70,5 @@ export class TrainingApi {
       throw new GridxError('NOT_FOUND', `no training job ${parentId}`)
     }
     return { parent: parentView(this.#init.ledger.localRead(), parent), created }
-  }
-
-  async #split(inputs: readonly JobFile[], shards: number): Promise<TrainingSplit> {
-    if (this.#init.split === undefined) {
-      throw new GridxError('UNAVAILABLE', 'this peer keeps no files, so it cannot split a dataset')
-    }
-    try {
-      return await this.#init.split(inputs, shards)
-    } catch (error) {
-      if (!(error instanceof ShardSplitError)) throw error
-      throw new GridxError('INVALID_PARAMS', error.message, { field: 'spec.inputs' })
-    }
   }
 }

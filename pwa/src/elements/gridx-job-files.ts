@@ -4,7 +4,7 @@ import { css, html, LitElement, nothing } from 'lit'
 import type { TemplateResult } from 'lit'
 import type { JobFile, JobView } from '../../../protocol/index.ts'
 import { formatBytes } from '../format.ts'
-import { saveBlob } from '../net/save-blob.ts'
+import { saveBlob, saveBlobFailure } from '../net/save-blob.ts'
 import type { BlobDownload } from '../net/save-blob.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
 
@@ -102,8 +102,7 @@ export class GridxJobFiles extends LitElement {
     try {
       await saveBlob(this.download, file, this.job.executor)
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error)
-      this.error = `Could not download ${file.name}: ${why}`
+      this.error = saveBlobFailure(file, error)
     } finally {
       this.busy = undefined
     }

@@ -5,7 +5,7 @@ import { css, html, LitElement, nothing } from 'lit'
 import type { TemplateResult } from 'lit'
 import type { JobFile, RoundView, TrainingView } from '../../../protocol/index.ts'
 import { formatBytes, formatDurationMs } from '../format.ts'
-import { saveBlob } from '../net/save-blob.ts'
+import { saveBlob, saveBlobFailure } from '../net/save-blob.ts'
 import type { BlobDownload } from '../net/save-blob.ts'
 import { sharedStyles } from '../styles/shared-styles.ts'
 import { metricSeries } from '../training-chart.ts'
@@ -176,8 +176,7 @@ export class GridxTraining extends LitElement {
       // No executor to ask first: the daemon finds a peer that holds it.
       await saveBlob(this.download, file, null)
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error)
-      this.error = `Could not download ${file.name}: ${why}`
+      this.error = saveBlobFailure(file, error)
     } finally {
       this.busy = false
     }

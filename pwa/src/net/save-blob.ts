@@ -23,3 +23,9 @@ export async function saveBlob(
   link.click()
   setTimeout(() => URL.revokeObjectURL(url), OBJECT_URL_LIFETIME_MS)
 }
+
+/** What the page says when saving `file` failed with `error` (saveBlob's or the download's). */
+export function saveBlobFailure(file: JobFile, error: unknown): string {
+  const why = error instanceof Error ? error.message : String(error)
+  return `Could not download ${file.name}: ${why}`
+}

@@ -82,6 +82,26 @@ describe('RaftDriver', () => {
     expect(appends).toEqual([2])
   })
 
+  it('should append a proposal once when the leader waits long for its commit', async () => {
+    const m = await mesh(['a', 'b', 'c'])
+    await m.until(() => m.leader() !== undefined)
+    const leader = m.leader() as MeshPeer
+    // The followers store the entries but their answers are lost: no commit, and yet their
+    // heartbeat answers keep the leader in office (CheckQuorum).
+    m.network.drop = (_from, message) => message.type === 'append-response'
+    const appended = new Set<number>()
+    m.network.onSend = (from, message) => {
+      if (from !== leader.id || message.type !== 'append') return
+      for (const entry of message.entries) if (entry.data.byteLength > 0) appended.add(entry.index)
+    }
+    const result = leader.driver.propose(open('alice'))
+    for (let tick = 0; tick < 3 * leader.driver.retryTicks; tick++) await m.tick()
+    expect(leader.driver.status().role).toBe('leader')
+    m.network.drop = undefined
+    expect((await m.settle(result)).ok).toBe(true)
+    expect(appended.size).toBe(1)
+  })
+
   it('should resolve the caller when a follower proposes and the leader commits', async () => {
     const m = await mesh(['a', 'b', 'c'])
     await m.until(() => m.leader() !== undefined)

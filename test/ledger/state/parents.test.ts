@@ -10,6 +10,7 @@ import {
 } from '../../../ledger/state/index.ts'
 import type { RunOutcome } from '../../../ledger/state/index.ts'
 import { cheapSpec, codeFailure, Ledger, runResult, succeeded } from './ledger-fixture.ts'
+import { runTo, twoExecutorMesh as mesh } from '../../fixtures/parent-ledger.ts'
 
 const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 /** The minimum price: what one cheap child escrows. */
@@ -17,10 +18,6 @@ const ONE_MC = 1000
 
 function shardInputs(count: number): JobFile[][] {
   return Array.from({ length: count }, (_, at) => [{ name: 'shard', cid: CID, size: at + 1 }])
-}
-
-function mesh(): Ledger {
-  return new Ledger().open('alice').open('bob').register('peer-1', 'bob').register('peer-2', 'bob')
 }
 
 function submit(ledger: Ledger, shards: number, reduce: boolean, spec: JobSpec = cheapSpec()) {
@@ -33,12 +30,6 @@ function submit(ledger: Ledger, shards: number, reduce: boolean, spec: JobSpec =
     shards: shardInputs(shards),
     reduceCode: reduce ? 'print("reduce")' : null,
   })
-}
-
-function runTo(ledger: Ledger, jobId: string, executor: string, outcome: RunOutcome): void {
-  const fence = ledger.assign(jobId, executor)
-  ledger.ok({ type: 'job.start', jobId, fence })
-  ledger.ok({ type: 'job.finish', jobId, fence, outcome })
 }
 
 function withOutputs(index: number): RunOutcome {

@@ -10,15 +10,12 @@ import {
 } from '../../../ledger/state/index.ts'
 import type { Command, RunOutcome } from '../../../ledger/state/index.ts'
 import { cheapSpec, codeFailure, Ledger, runResult } from './ledger-fixture.ts'
+import { runTo, twoExecutorMesh as mesh } from '../../fixtures/parent-ledger.ts'
 
 const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 /** The minimum price: what one cheap child escrows. */
 const ONE_MC = 1000
 const GRANT_MC = 100_000
-
-function mesh(): Ledger {
-  return new Ledger().open('alice').open('bob').register('peer-1', 'bob').register('peer-2', 'bob')
-}
 
 type Submit = Extract<Command, { type: 'training.submit' }>
 
@@ -39,12 +36,6 @@ function command(overrides: Partial<Submit> = {}): Submit {
     samples: [60, 40],
     ...overrides,
   }
-}
-
-function runTo(ledger: Ledger, jobId: string, executor: string, outcome: RunOutcome): void {
-  const fence = ledger.assign(jobId, executor)
-  ledger.ok({ type: 'job.start', jobId, fence })
-  ledger.ok({ type: 'job.finish', jobId, fence, outcome })
 }
 
 function trained(shard: number, stdoutTail = ''): RunOutcome {

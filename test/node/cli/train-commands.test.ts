@@ -1,33 +1,10 @@
 // gridx train's flags, and how a training job is shown by status and while it is followed.
-import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { TRAINING_ROUNDS_MAX } from '../../../protocol/index.ts'
 import type { ParentView, TrainingView } from '../../../protocol/index.ts'
-import { buildProgram } from '../../../node/cli/index.ts'
-import type { CliContext } from '../../../node/cli/context.ts'
+import { cliRefusal as refusal } from '../../fixtures/cli-refusal.ts'
 import { parentDetails } from '../../../node/cli/shard-commands.ts'
 import { trainingProgress } from '../../../node/cli/train-commands.ts'
-
-/** Runs the CLI against a port nothing listens on; resolves with what it threw. */
-async function refusal(args: readonly string[]): Promise<Error> {
-  const context: CliContext = {
-    env: { GRIDX_API: 'http://127.0.0.1:9', GRIDX_TOKEN: 'x'.repeat(32) },
-    stdin: () => new PassThrough(),
-    stdout: new PassThrough() as unknown as NodeJS.WriteStream,
-    stderr: new PassThrough() as unknown as NodeJS.WriteStream,
-    defaultDataDir: '/nonexistent',
-    clock: { now: () => Date.now() },
-    setExitCode: () => undefined,
-    stopSignal: new AbortController().signal,
-    staticDir: '/nonexistent',
-    createExecutor: () => Promise.reject(new Error('no executor in this test')),
-  }
-  const program = buildProgram(context).exitOverride()
-  return program.parseAsync(['node', 'gridx', ...args]).then(
-    () => new Error('accepted'),
-    (error: Error) => error,
-  )
-}
 
 const TRAINING: TrainingView = {
   rounds: 3,

@@ -8,7 +8,12 @@ import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
 import type { Command, RaftDriver } from '../../../ledger/index.ts'
-import { ESCROW_GRACE_MS, JOB_TIMEOUT_S_MAX, jobSpecSchema } from '../../../protocol/index.ts'
+import {
+  emptyJobResult,
+  ESCROW_GRACE_MS,
+  JOB_TIMEOUT_S_MAX,
+  jobSpecSchema,
+} from '../../../protocol/index.ts'
 import { LedgerMetrics } from '../../../node/daemon/ledger-metrics.ts'
 
 const SUBMITTER = 'alice'
@@ -165,6 +170,25 @@ describe('LedgerMetrics', () => {
       expect(buckets.length, name).toBeGreaterThan(5)
       expect(buckets.at(-1)?.[1], `${name} has a finite bucket over its range`).toBe(1)
     }
+  })
+
+  it('should observe the wait of a job whose start came in with its finish', async () => {
+    const { ledger, registry, run } = await setup()
+    await run({
+      type: 'job.submit',
+      jobId: 'jquick1',
+      submitter: SUBMITTER,
+      idempotencyId: 'q',
+      spec,
+    })
+    await run({ type: 'job.assign', jobId: 'jquick1', executor: EXECUTOR })
+    const fence = ledger.localRead().jobs.get('jquick1')?.fence as number
+    const result = emptyJobResult()
+    const outcome = { state: 'succeeded', cause: null, error: null, result } as const
+    await run({ type: 'job.finish', jobId: 'jquick1', fence, outcome })
+    const text = await registry.metrics()
+    expect(text).toMatch(/^gridx_job_queue_wait_seconds_count\{runtime="bash"\} 1$/m)
+    expect(text).toMatch(/^gridx_job_run_seconds_count\{runtime="bash"\} 1$/m)
   })
 
   it('should sum settled credits exactly when each amount is a fraction', async () => {

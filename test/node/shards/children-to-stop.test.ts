@@ -3,6 +3,7 @@ import { SHARD_RETRIES_MAX } from '../../../protocol/index.ts'
 import { childrenToStop } from '../../../node/shards/index.ts'
 import type { Command } from '../../../ledger/state/index.ts'
 import { cheapSpec, codeFailure, Ledger } from '../../ledger/state/ledger-fixture.ts'
+import { started } from '../../fixtures/parent-ledger.ts'
 
 const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 
@@ -18,12 +19,6 @@ function sharded(): Ledger {
     reduceCode: null,
   })
   return ledger
-}
-
-function started(ledger: Ledger, jobId: string): number {
-  const fence = ledger.assign(jobId, 'peer-1')
-  ledger.ok({ type: 'job.start', jobId, fence })
-  return fence
 }
 
 describe('childrenToStop', () => {

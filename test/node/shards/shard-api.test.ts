@@ -1,67 +1,15 @@
 // The sharded-job methods of the daemon's API over a real one-voter ledger and a real blob
 // store (LevelDB and files in a temp dir): the dataset is split on this peer, one entry goes
 // to the log, and a replay or a refusal stores no blob.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { readFile } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualTicker, openOneVoterLedger } from '../../../ledger/index.ts'
-import type { RaftDriver } from '../../../ledger/index.ts'
-import { GridxError, jobSpecSchema } from '../../../protocol/index.ts'
+import { jobSpecSchema } from '../../../protocol/index.ts'
 import type { JobSpecInput, Params } from '../../../protocol/index.ts'
-import { BlobStore } from '../../../node/blobs/index.ts'
-import { ApiService } from '../../../node/daemon/api-service.ts'
-import { JoinTokens } from '../../../node/daemon/join-tokens.ts'
+import { apiService, context, refusal, stopApiServices } from '../../fixtures/api-service.ts'
 
-const ACCOUNT = 'peer-owner'
-const context = { account: ACCOUNT, remoteAddress: '127.0.0.1', transport: 'ws' } as const
-const started: { replica: RaftDriver; dir: string }[] = []
+afterEach(stopApiServices)
 
-afterEach(async () => {
-  for (const { replica, dir } of started.splice(0)) {
-    await replica.stop()
-    await rm(dir, { recursive: true, force: true })
-  }
-})
-
-async function service() {
-  const dir = await mkdtemp(join(tmpdir(), 'gridx-shard-api-'))
-  const { driver: replica } = await openOneVoterLedger({
-    location: join(dir, 'raft'),
-    legacyLocation: null,
-    id: 'peer-a',
-    clock: { now: () => Date.now() },
-    ticker: new ManualTicker(),
-  })
-  started.push({ replica, dir })
-  expect((await replica.propose({ type: 'account.open', account: ACCOUNT })).ok).toBe(true)
-  const store = new BlobStore({ dir: join(dir, 'blobs'), references: () => [] })
-  await store.open()
-  const unused = () => {
-    throw new Error('not used')
-  }
-  const api = new ApiService({
-    ledger: replica,
-    executors: () => [{ cpus: 64, memoryMb: 65_536, runtimes: ['python'] }],
-    executorProblem: () => null,
-    meshInfo: unused,
-    meshPeers: unused,
-    joinTokens: new JoinTokens({ dataDir: dir, peerId: 'peer-a', ledger: replica }),
-    owner: 'peer-a',
-    blobSize: (cid) => store.size(cid),
-    shardBlobs: {
-      readBytes: async (cid) => readFile(store.path(cid)),
-      writeBytes: async (bytes) => store.write(null, bytes.length, Readable.from([bytes])),
-    },
-    leave: unused,
-  })
-  const upload = async (name: string, text: string) => {
-    const stored = await store.write(null, text.length, Readable.from([Buffer.from(text)]))
-    return { name, ...stored }
-  }
-  return { api, replica, store, upload }
-}
+const service = () => apiService('shard-api')
 
 function sharded(
   idempotencyId: string,
@@ -71,15 +19,6 @@ function sharded(
 ): Params<'job.submit-sharded'> {
   const parsed = jobSpecSchema.parse({ runtime: 'python', code: 'print(1)', inputs, ...spec })
   return { idempotencyId, spec: parsed, shards, reduceCode: 'print(2)' }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<GridxError> {
-  const error = await promise.then(
-    () => new Error('accepted'),
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(GridxError)
-  return error as GridxError
 }
 
 describe('job.submit-sharded', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SiblingPlacement } from '../../../node/shards/index.ts'
-import type { RunOutcome } from '../../../ledger/state/index.ts'
 import { cheapSpec, codeFailure, Ledger } from '../../ledger/state/ledger-fixture.ts'
+import { runTo as finish } from '../../fixtures/parent-ledger.ts'
 
 const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 
@@ -18,12 +18,6 @@ function sharded(shards: number): Ledger {
     reduceCode: null,
   })
   return ledger
-}
-
-function finish(ledger: Ledger, jobId: string, peer: string, outcome: RunOutcome): void {
-  const fence = ledger.assign(jobId, peer)
-  ledger.ok({ type: 'job.start', jobId, fence })
-  ledger.ok({ type: 'job.finish', jobId, fence, outcome })
 }
 
 describe('SiblingPlacement', () => {

@@ -3,6 +3,7 @@ import { childrenToStop } from '../../../node/shards/index.ts'
 import { dueRoundCloses } from '../../../node/training/index.ts'
 import type { Command } from '../../../ledger/state/index.ts'
 import { cheapSpec, Ledger, succeeded } from '../../ledger/state/ledger-fixture.ts'
+import { started } from '../../fixtures/parent-ledger.ts'
 
 const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 
@@ -23,12 +24,6 @@ function training(roundTimeoutS: number | null, minShards = 1): Ledger {
     samples: null,
   })
   return ledger
-}
-
-function started(ledger: Ledger, jobId: string): number {
-  const fence = ledger.assign(jobId, 'peer-1')
-  ledger.ok({ type: 'job.start', jobId, fence })
-  return fence
 }
 
 describe('dueRoundCloses', () => {
