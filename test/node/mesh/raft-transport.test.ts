@@ -47,6 +47,19 @@ describe('raft transport', () => {
     const WARN = 40
     expect(trio.flatMap((peer) => peer.log.filter((line) => line.level >= WARN))).toEqual([])
   })
+
+  it('should open a stream to a warmed peer and reopen it when nothing was sent', async () => {
+    const [voter, other] = (await start(2)) as [RaftPeer, RaftPeer]
+    voter.transport.warm(other.id)
+    await expect.poll(() => raftStreams(voter, other, 'outbound').length).toBe(1)
+    expect(voter.transport.stats(other.id)).toMatchObject({ sent: 0, streamsOpened: 1 })
+    // Broken from the far side: a warm link opens another, still with nothing to send.
+    for (const stream of raftStreams(other, voter, 'inbound')) stream.abort(new Error('cut'))
+    await expect
+      .poll(() => voter.transport.stats(other.id)?.streamsOpened, { timeout: 10_000 })
+      .toBe(2)
+    expect(voter.transport.stats(other.id)).toMatchObject({ sent: 0, connected: true })
+  })
 })
 
 describe('raft transport snapshots', () => {
