@@ -546,6 +546,12 @@ export const LOGS_RECONNECT_CHECKS_MAX = 16
  * at once (an overloaded driver). */
 export const ADDRESS_RETRY_MS = 1000
 
+/** How often a voter looks for voters it has no warm Raft stream to yet (a learner just
+ * promoted, a voter just added): a membership change takes longer than this to settle, and a
+ * look costs one read of the Raft status, so checking on every applied entry would cost the
+ * coordinator more than the streams save. */
+export const VOTER_LINKS_CHECK_MS = 1000
+
 /** Shards of one sharded job (`gridx submit --shards N`). Every child is created by the one
  * log entry that submits the parent, which carries each shard's file list: 64 keeps that entry
  * to a few tens of KiB and is more executors than a mesh of RAFT_MEMBERS_MAX voters is built

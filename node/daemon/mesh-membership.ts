@@ -15,6 +15,7 @@ import { changeMembership, stepDown } from '../../ledger/index.ts'
 import type { RaftDriver } from '../../ledger/index.ts'
 import {
   ADDRESS_RETRY_MS,
+  VOTER_LINKS_CHECK_MS,
   AUTOPILOT_INTERVAL_MS,
   JOIN_ADDRESSES_PER_MEMBER_MAX,
   JOIN_MEMBERS_MAX,
@@ -245,9 +246,9 @@ export async function followAddresses(
     }
   }
   warm()
+  const warming = setInterval(warm, VOTER_LINKS_CHECK_MS)
   const unsubscribe = ledger.onApplied((entry) => {
     if (entry.command.type === 'peer.address' || entry.command.type === 'peer.admit') sync()
-    warm()
   })
   const own = mesh.addresses().slice(0, JOIN_ADDRESSES_PER_MEMBER_MAX)
   const recorded = ledger.localRead().peers.get(mesh.peerId)?.addresses ?? []
@@ -259,6 +260,7 @@ export async function followAddresses(
   }
   return () => {
     stopped = true
+    clearInterval(warming)
     unsubscribe()
   }
 }

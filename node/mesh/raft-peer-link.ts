@@ -156,8 +156,9 @@ export class RaftPeerLink {
   async #run(): Promise<void> {
     const signal = this.#stopping.signal
     while (!signal.aborted) {
-      const cold = !this.#warm || this.#connected !== undefined
-      if (this.#queue.length === 0 && cold) {
+      // Nothing to send, and no warm link's stream to reopen: wait for either.
+      const idle = !this.#warm || this.#connected !== undefined
+      if (this.#queue.length === 0 && idle) {
         this.#wake = Promise.withResolvers()
         await this.#wake.promise
         continue
