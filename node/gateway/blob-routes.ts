@@ -110,8 +110,6 @@ async function put(
       `a job's input file may be ${JOB_INPUT_FILE_BYTES_MAX} bytes; this one is ${size}`,
     )
   }
-  const held = await init.blobs.has(cid)
-  if (held !== null) return sendJson(response, 200, { cid, size: held, stored: false })
   const idleMs = init.limits.uploadIdleTimeoutMs
   // A cut upload fails the write, which keeps nothing of it.
   const source = idleBounded(
@@ -120,7 +118,13 @@ async function put(
     () => cutExchange(request, response, `no bytes of the upload arrived for ${idleMs} ms`),
     (error) => init.logger.debug({ err: error, cid }, 'a cut upload ended'),
   )
-  await init.blobs.write(cid, size, source)
+  const held = await init.blobs.has(cid)
+  if (held === null) await init.blobs.write(cid, size, source)
+  // A body the store did not need (it holds the blob, maybe from an upload of the same file
+  // that just ended) is read to its end under the same idle bound: the client gets its answer
+  // and the connection its next request, and a trickle of it is still cut.
+  await drain(source)
+  if (held !== null) return sendJson(response, 200, { cid, size: held, stored: false })
   sendJson(response, 201, { cid, size, stored: true })
 }
 
@@ -149,6 +153,11 @@ async function get(
   } finally {
     request.socket.off('close', onClose)
   }
+}
+
+async function drain(source: AsyncIterable<Uint8Array>): Promise<void> {
+  const iterator = source[Symbol.asyncIterator]()
+  while ((await iterator.next()).done !== true) continue
 }
 
 function refuse(response: ServerResponse, status: number, message: string): void {

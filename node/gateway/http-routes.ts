@@ -76,7 +76,8 @@ export function createHttpHandler(init: HttpRoutesInit) {
 }
 
 function isBlobUpload(init: HttpRoutesInit, request: IncomingMessage): boolean {
-  const path = request.url ?? '/'
+  // The path as route() reads it: `${BLOBS_PATH}/../x` is not an upload.
+  const path = new URL(request.url ?? '/', 'http://gateway.invalid').pathname
   return init.blobs !== undefined && request.method === 'PUT' && path.startsWith(`${BLOBS_PATH}/`)
 }
 

@@ -110,6 +110,41 @@ describe('gateway blob transfers on a slow link', () => {
     expect(await again.waitFor('"stored":true}')).toMatch(/^HTTP\/1\.1 201 /)
   })
 
+  it('should read a held blob sent again and cut it when it stalls past the idle timeout', async () => {
+    const idleMs = 300
+    const gateway = await start({ requestTimeoutMs: 60_000, uploadIdleTimeoutMs: idleMs })
+    const bytes = randomBytes(64 * 1024)
+    const { cid } = await store.write(null, bytes.length, Readable.from([bytes]))
+    const whole = await openRaw(gateway.address.port)
+    whole.write(putHead(whole, cid, bytes.length))
+    whole.write(bytes)
+    expect(await whole.waitFor('"stored":false}')).toMatch(/^HTTP\/1\.1 200 /)
+    // Its body is not needed, but a trickle of it must not hold the connection for ever.
+    const stalled = await openRaw(gateway.address.port)
+    stalled.write(putHead(stalled, cid, bytes.length).replace('Connection: close\r\n', ''))
+    stalled.write(bytes.subarray(0, 1024))
+    await endedWithin(stalled, 10_000)
+    expect(stalled.received).toMatch(/^HTTP\/1\.1 408 /)
+  })
+
+  it('should cut a slow body sent to a path that only spells the blob prefix', async () => {
+    const gateway = await start({
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      uploadIdleTimeoutMs: 60_000,
+    })
+    const raw = await openRaw(gateway.address.port)
+    raw.write(
+      `PUT ${BLOBS_PATH}/../elsewhere HTTP/1.1\r\nHost: ${raw.host}\r\n` +
+        `Authorization: Bearer ${TOKEN}\r\nContent-Length: 100000\r\n\r\n`,
+    )
+    const timer = setInterval(() => raw.write('x'), 50)
+    try {
+      await endedWithin(raw, REQUEST_TIMEOUT_MS * 10)
+    } finally {
+      clearInterval(timer)
+    }
+  })
+
   it('should still cut slow headers on the upload path after the request timeout', async () => {
     const gateway = await start({
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
