@@ -200,6 +200,14 @@ export const RATE_ADDRESS_BURST = 800
 export const SUBSCRIPTIONS_PER_CONNECTION_MAX = 256
 export const CONNECTIONS_MAX = 1024
 
+/** How long a blob upload (`PUT /api/v1/blobs/<cid>`) may send no byte before it is cut. An
+ * upload has no bound on its total time: JOB_INPUT_FILE_BYTES_MAX over a 1 Mbit/s link takes
+ * over half an hour, and a bound that cut it would make big inputs impossible on slow links.
+ * Idleness is what marks a dead or malicious client; 30 s is far above any pause of a live TCP
+ * sender (its retransmission timeouts back off to seconds), as BLOB_CHUNK_TIMEOUT_MS is for
+ * a peer. */
+export const BLOB_UPLOAD_IDLE_TIMEOUT_MS = 30_000
+
 /** Bytes queued for a slow WebSocket client before it is disconnected. */
 export const CONNECTION_BUFFERED_BYTES_MAX = 8 * MIB
 

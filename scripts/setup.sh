@@ -31,7 +31,8 @@ WANT_PROMTOOL=true
 
 usage() {
   cat <<EOF
-Usage: bash scripts/setup.sh [--ci] [--no-images] [--no-browser] [--no-promtool] [--help]
+Usage: bash scripts/setup.sh [--ci] [--no-images] [--no-browser] [--no-promtool]
+                             [--optional-images later|only] [--help]
 
 Prepares this machine for Grid-X; safe to run again, fast when nothing is left to do.
 
@@ -41,6 +42,12 @@ Prepares this machine for Grid-X; safe to run again, fast when nothing is left t
   --no-browser  do not install Chromium (only the browser tests need it)
   --no-promtool do not install promtool (Debian's prometheus package; only the tests
                 that lint or scrape /metrics need it)
+  --optional-images later
+                leave a missing optional image (python-torch, over a gigabyte) unbuilt and
+                write its name to \$GRIDX_STATE_DIR/build/deferred (what \`npm start\`
+                uses, before building it in the background)
+  --optional-images only
+                build and check only the optional images (that background build)
   --help        show this help
 
 Environment:
@@ -58,6 +65,17 @@ parse_args() {
       --no-images) WANT_IMAGES=false ;;
       --no-browser) WANT_BROWSER=false ;;
       --no-promtool) WANT_PROMTOOL=false ;;
+      --optional-images)
+        case ${2:-} in
+          later) IMAGES_SCOPE=required ;;
+          only) IMAGES_SCOPE=optional ;;
+          *)
+            usage >&2
+            die "--optional-images takes later or only, not '${2:-}'"
+            ;;
+        esac
+        shift
+        ;;
       --help | -h)
         usage
         exit 0
@@ -178,8 +196,22 @@ ensure_node_build() {
   log "built the daemon and CLI in $(since "$started")"
 }
 
+# The background build of the optional images: the foreground setup did the rest, and this
+# one holds only the image's own lock, so a restart of the daemon meanwhile does not wait.
+optional_images_only() {
+  local started
+  started=$(now_ms)
+  ensure_docker_engine || die "no Docker engine"
+  ensure_runtime_images || die "an optional runtime image could not be built"
+  log "optional images ready in $(since "$started")"
+}
+
 main() {
   parse_args "$@"
+  if [[ $IMAGES_SCOPE == optional ]]; then
+    optional_images_only
+    return
+  fi
   local started
   started=$(now_ms)
   take_lock
@@ -188,6 +220,11 @@ main() {
   ensure_node_dependencies
   ensure_web_build
   ensure_node_build
+  if [[ $IMAGES_SCOPE == required ]]; then
+    mkdir -p "$GRIDX_STATE_DIR/build"
+    printf '%s\n' "${DEFERRED_IMAGES[@]+"${DEFERRED_IMAGES[@]}"}" | sed '/^$/d' \
+      >"$GRIDX_STATE_DIR/build/deferred"
+  fi
   local built name took unit size size_unit
   for built in "${BUILT_IMAGES[@]}"; do
     read -r name took unit size size_unit <<<"$built"

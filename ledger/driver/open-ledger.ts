@@ -67,5 +67,9 @@ export async function openOneVoterLedger(init: OpenLedgerInit): Promise<OpenedLe
     ...(init.heartbeatTicks === undefined ? {} : { heartbeatTicks: init.heartbeatTicks }),
   })
   driver.start()
+  // What this peer had committed before it stopped is applied before anyone reads the state:
+  // a restarted peer decides from it what to propose (its account, its executor), and a
+  // proposal it need not make would wait for a quorum a lone restarted voter does not have.
+  await driver.appliedLocalCommits()
   return { driver, migratedAt }
 }

@@ -197,6 +197,13 @@ export class RaftDriver {
     return promise
   }
 
+  /** Resolves once every entry this peer had committed when it started is applied: the
+   * entries after its snapshot are applied in turns, as Raft hands them over. */
+  async appliedLocalCommits(): Promise<void> {
+    const committed = this.#init.storage.initialState().hardState.commit
+    while (this.#running && this.#machine.state.appliedIndex < committed) await this.nextTurn()
+  }
+
   /** Calls `listener` after every turn (at least once a tick) until it returns true. */
   untilTurn(listener: () => boolean): void {
     const check = (): void => {

@@ -56,10 +56,36 @@ export interface UploadReport {
   readonly alreadyThere: number
 }
 
-/** Hashes each file, asks the daemon whether it holds it, and uploads only what it lacks. */
+/** Told how far an upload has come, as one line of text, each time its percentage grows. */
+export type UploadProgress = (text: string) => void
+
+const MIB = 1024 * 1024
+
+/** The file's bytes, reporting to `progress` as they are read for sending. The request has no
+ * timeout of its own: an upload on a slow link takes as long as it takes, and the daemon cuts
+ * one only when it goes silent (BLOB_UPLOAD_IDLE_TIMEOUT_MS). */
+function readWithProgress(file: LocalFile, progress: UploadProgress): NodeJS.ReadableStream {
+  const stream = createReadStream(file.path)
+  const mib = (bytes: number) => (bytes / MIB).toFixed(1)
+  let sent = 0
+  let shown = -1
+  // The caller pipes the stream in this same tick, so no chunk flows past the request.
+  stream.on('data', (chunk) => {
+    sent += chunk.length
+    const percent = file.size === 0 ? 100 : Math.floor((sent * 100) / file.size)
+    if (percent === shown) return
+    shown = percent
+    progress(`uploading ${file.name}: ${mib(sent)} of ${mib(file.size)} MiB (${percent} %)`)
+  })
+  return stream
+}
+
+/** Hashes each file, asks the daemon whether it holds it, and uploads only what it lacks,
+ * telling `progress` how far each upload has come. */
 export async function uploadInputs(
   api: ApiTarget,
   files: readonly LocalFile[],
+  progress: UploadProgress = () => undefined,
 ): Promise<UploadReport> {
   const inputs: JobFile[] = []
   let uploaded = 0
@@ -74,7 +100,7 @@ export async function uploadInputs(
         'content-length': String(file.size),
         'content-type': 'application/octet-stream',
       }
-      const put = await send(api, 'PUT', path, headers, createReadStream(file.path))
+      const put = await send(api, 'PUT', path, headers, readWithProgress(file, progress))
       if (put.statusCode !== 201 && put.statusCode !== 200) {
         throw await refusal(put, `uploading ${file.path}`)
       }

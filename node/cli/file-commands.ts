@@ -9,6 +9,7 @@ import { CliError } from './connect.ts'
 import type { ApiTarget } from './connect.ts'
 import type { CliContext, CommonOptions } from './context.ts'
 import { expandInputs } from './input-files.ts'
+import { createProgress } from './progress.ts'
 import { parentOrNull } from './shard-commands.ts'
 
 type Decorate = (command: Command) => Command
@@ -22,7 +23,10 @@ export async function submitInputs(
 ): Promise<JobFile[] | undefined> {
   if (patterns.length === 0) return undefined
   const files = await expandInputs(patterns)
-  const report = await uploadInputs(api, files)
+  const progress = createProgress(context.stderr, !json)
+  const report = await uploadInputs(api, files, (text) => progress.update(text)).finally(() =>
+    progress.done(),
+  )
   if (!json) {
     const bytes = files.reduce((sum, file) => sum + file.size, 0)
     context.stderr.write(

@@ -9,7 +9,9 @@ import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { BLOBS_PATH, JOB_INPUT_FILE_BYTES_MAX, sha256OfCid } from '../../protocol/index.ts'
 import type { Admission } from './admission.ts'
+import type { GatewayLimits } from './constants.ts'
 import type { OriginPolicy } from './origin-policy.ts'
+import { cutExchange, idleBounded, UploadIdleError } from './request-deadline.ts'
 import { bearerToken } from './token-guard.ts'
 import type { TokenGuard } from './token-guard.ts'
 
@@ -35,6 +37,8 @@ export interface BlobRoutesInit {
   readonly admission: Admission
   readonly origins: OriginPolicy
   readonly logger: Logger
+  /** `uploadIdleTimeoutMs` bounds an upload's silences; its total time is unbounded. */
+  readonly limits: GatewayLimits
 }
 
 const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
@@ -80,6 +84,8 @@ export async function blobRoute(
     }
     return await get(init, request, response, cid, url.searchParams.get('from'))
   } catch (error) {
+    // The cut answered the client, and the write kept nothing.
+    if (error instanceof UploadIdleError) return
     const status = STATUS_BY_ERROR[(error as Error).name]
     if (status === undefined || response.headersSent) throw error
     return refuse(response, status, (error as Error).message)
@@ -104,9 +110,21 @@ async function put(
       `a job's input file may be ${JOB_INPUT_FILE_BYTES_MAX} bytes; this one is ${size}`,
     )
   }
+  const idleMs = init.limits.uploadIdleTimeoutMs
+  // A cut upload fails the write, which keeps nothing of it.
+  const source = idleBounded(
+    request,
+    idleMs,
+    () => cutExchange(request, response, `no bytes of the upload arrived for ${idleMs} ms`),
+    (error) => init.logger.debug({ err: error, cid }, 'a cut upload ended'),
+  )
   const held = await init.blobs.has(cid)
+  if (held === null) await init.blobs.write(cid, size, source)
+  // A body the store did not need (it holds the blob, maybe from an upload of the same file
+  // that just ended) is read to its end under the same idle bound: the client gets its answer
+  // and the connection its next request, and a trickle of it is still cut.
+  await drain(source)
   if (held !== null) return sendJson(response, 200, { cid, size: held, stored: false })
-  await init.blobs.write(cid, size, request)
   sendJson(response, 201, { cid, size, stored: true })
 }
 
@@ -135,6 +153,11 @@ async function get(
   } finally {
     request.socket.off('close', onClose)
   }
+}
+
+async function drain(source: AsyncIterable<Uint8Array>): Promise<void> {
+  const iterator = source[Symbol.asyncIterator]()
+  while ((await iterator.next()).done !== true) continue
 }
 
 function refuse(response: ServerResponse, status: number, message: string): void {

@@ -2,6 +2,7 @@
 // rates, subscriptions, connections, buffered bytes) live in protocol/limits.ts; these only
 // matter inside this process, so they stay next to the code that uses them.
 import {
+  BLOB_UPLOAD_IDLE_TIMEOUT_MS,
   CONNECTION_BUFFERED_BYTES_MAX,
   CONNECTIONS_MAX,
   RATE_ADDRESS_BURST,
@@ -39,8 +40,12 @@ export interface GatewayLimits {
   readonly pingIntervalMs: number
   /** How long stop() lets connections close politely before it cuts them. */
   readonly stopGraceMs: number
-  /** Time allowed to receive a request's headers and body; slow-loris clients are cut. */
+  /** Time allowed to receive a request's headers, and the body of any request but a blob
+   * upload: slow-loris clients are cut. */
   readonly requestTimeoutMs: number
+  /** Time a blob upload's body may send nothing; its total time is not bounded (see
+   * BLOB_UPLOAD_IDLE_TIMEOUT_MS). */
+  readonly uploadIdleTimeoutMs: number
   /** TCP connections open at once, idle, HTTP and WebSocket alike. Past it a new connection
    * is closed at once: a flood of idle sockets costs the daemon no more file descriptors
    * than this (LevelDB, libp2p and Docker need theirs), only the wait of the request
@@ -62,5 +67,6 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   pingIntervalMs: 30_000,
   stopGraceMs: 2_000,
   requestTimeoutMs: 30_000,
+  uploadIdleTimeoutMs: BLOB_UPLOAD_IDLE_TIMEOUT_MS,
   httpConnectionsMax: 2 * CONNECTIONS_MAX,
 }

@@ -97,10 +97,12 @@ class HttpGateway implements Gateway {
     })
     this.#server = createServer(
       {
-        requestTimeout: limits.requestTimeoutMs,
+        // Node's total timeout would cut a big upload on a slow link: bodies are bounded per
+        // route instead (request-deadline.ts), and headers here, against slow-loris clients.
+        requestTimeout: 0,
         headersTimeout: limits.requestTimeoutMs,
-        // Node checks both timeouts only this often (30 s by default, which let a slow client
-        // hold a socket for twice the timeout): a quarter of it cuts at most 25 % late.
+        // Node checks the headers timeout only this often (30 s by default, which let a slow
+        // client hold a socket for twice the timeout): a quarter of it cuts at most 25 % late.
         connectionsCheckingInterval: Math.max(1, Math.floor(limits.requestTimeoutMs / 4)),
       },
       handler,

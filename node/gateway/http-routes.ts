@@ -11,6 +11,7 @@ import type { BlobBackend } from './blob-routes.ts'
 import type { GatewayLimits } from './constants.ts'
 import type { OriginPolicy } from './origin-policy.ts'
 import { readBody } from './read-body.ts'
+import { boundRequestTime } from './request-deadline.ts'
 import type { RpcDispatcher, RpcReply, RpcResponse } from './rpc-dispatcher.ts'
 import type { StaticFiles } from './static-files.ts'
 import { bearerToken } from './token-guard.ts'
@@ -53,6 +54,10 @@ function loggedPath(request: IncomingMessage): string {
 
 export function createHttpHandler(init: HttpRoutesInit) {
   return (request: IncomingMessage, response: ServerResponse): void => {
+    // An upload is bounded by its idleness instead (blob-routes.ts).
+    if (!isBlobUpload(init, request)) {
+      boundRequestTime(request, response, init.limits.requestTimeoutMs)
+    }
     route(init, request, response).catch((error: unknown) => {
       const path = loggedPath(request)
       // A client that went away mid-request is the client's business, not a daemon error:
@@ -68,6 +73,12 @@ export function createHttpHandler(init: HttpRoutesInit) {
       else sendJson(response, 500, { status: 'error' })
     })
   }
+}
+
+function isBlobUpload(init: HttpRoutesInit, request: IncomingMessage): boolean {
+  // The path as route() reads it: `${BLOBS_PATH}/../x` is not an upload.
+  const path = new URL(request.url ?? '/', 'http://gateway.invalid').pathname
+  return init.blobs !== undefined && request.method === 'PUT' && path.startsWith(`${BLOBS_PATH}/`)
 }
 
 async function route(init: HttpRoutesInit, request: IncomingMessage, response: ServerResponse) {

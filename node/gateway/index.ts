@@ -26,7 +26,9 @@
 // Origins (origin-policy.ts): a request with an Origin header uses the API only from the
 // daemon's own origins or `allowOrigins` (403 otherwise); a loopback listener answers only
 // its own names in Host (403 on every path otherwise); every answer carries a CSP.
-// Bounds: `httpConnectionsMax` open connections, `requestTimeoutMs` for headers and body,
+// Bounds: `httpConnectionsMax` open connections, `requestTimeoutMs` for headers and for the
+// body of any request but a blob upload, whose body may take any time but may not go silent
+// for `uploadIdleTimeoutMs` (408, nothing stored); a download, once asked, is not timed;
 // frames over RPC_MESSAGE_BYTES_MAX close with 1009, bodies and binary frames must be UTF-8.
 export { createGateway } from './gateway.ts'
 export type { Gateway, GatewayAddress, GatewayInit } from './gateway.ts'

@@ -16,6 +16,13 @@ readonly OPTIONAL_RUNTIME_IMAGES=(python-torch)
 readonly IMAGE_REPOSITORY_PREFIX=gridx/runtime-
 # Built images and their build times, for the summary line.
 BUILT_IMAGES=()
+# Which images this run makes present: all of them (the default); "required" ones only,
+# leaving a missing optional image to a build in the background (`npm start`: a peer starts
+# without waiting minutes for torch, and offers it once built); or "optional" ones only (that
+# background build).
+IMAGES_SCOPE=${IMAGES_SCOPE:-all}
+# The optional images a "required" run left missing.
+DEFERRED_IMAGES=()
 
 is_optional_image() {
   local optional
@@ -239,6 +246,23 @@ failed_build_stamp() {
   printf '%s\n' "$GRIDX_STATE_DIR/build/$1.failed"
 }
 
+# Holds (until this setup exits) the lock of an optional image's build, waiting for another
+# setup that is building it: a test run started while `npm start` builds torch in the
+# background waits for that build instead of running a second one beside it.
+lock_image_build() {
+  local name=$1 lock
+  lock="$GRIDX_STATE_DIR/build/$name.lock"
+  mkdir -p "$(dirname "$lock")"
+  exec 8>>"$lock"
+  IMAGE_LOCK_WAITED=false
+  if ! flock -n 8; then
+    log "another setup is building the $name image; waiting for it" \
+      "(log: $GRIDX_STATE_DIR/build/$name.log)"
+    flock 8
+    IMAGE_LOCK_WAITED=true
+  fi
+}
+
 # Makes one runtime image present in its current version and checked; `present` is the array
 # list_runtime_images filled. Returns 1 (after a message) when the image is missing and cannot
 # be had here; a required image that fails to build or check ends setup.
@@ -248,6 +272,13 @@ ensure_runtime_image() {
   hash=$(recipe_hash "$name")
   tag="$IMAGE_REPOSITORY_PREFIX$name:$hash"
   id=${images_present[$tag]:-}
+  if [[ -z $id ]] && is_optional_image "$name"; then
+    lock_image_build "$name"
+    # Built meanwhile by the setup that held the lock.
+    if [[ $IMAGE_LOCK_WAITED == true ]]; then
+      id=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null) || id=''
+    fi
+  fi
   if [[ -z $id ]]; then
     if ! is_root || ! command -v debootstrap >/dev/null 2>&1; then
       warn "runtime image $tag is missing and building it needs root and debootstrap;" \
@@ -280,9 +311,18 @@ ensure_runtime_image() {
 # a required one, after the others for an optional one.
 ensure_runtime_images() {
   local -A present=()
-  local name ready=() status=0
+  local name tag ready=() status=0
   list_runtime_images present
   for name in "${RUNTIME_IMAGES[@]}"; do
+    if is_optional_image "$name"; then
+      tag="$IMAGE_REPOSITORY_PREFIX$name:$(recipe_hash "$name")"
+      if [[ $IMAGES_SCOPE == required && -z ${present[$tag]:-} ]]; then
+        DEFERRED_IMAGES+=("$name")
+        continue
+      fi
+    elif [[ $IMAGES_SCOPE == optional ]]; then
+      continue
+    fi
     if ensure_runtime_image "$name" present; then
       ready+=("$name")
     elif is_optional_image "$name"; then
@@ -291,6 +331,9 @@ ensure_runtime_images() {
       return 1
     fi
   done
-  log "runtime images ready: ${ready[*]}"
+  log "runtime images ready: ${ready[*]:-none}"
+  if [[ ${#DEFERRED_IMAGES[@]} -gt 0 ]]; then
+    log "runtime images left to build in the background: ${DEFERRED_IMAGES[*]}"
+  fi
   return "$status"
 }

@@ -246,6 +246,62 @@ describe('an optional runtime image that does not build', () => {
   })
 })
 
+describe('the optional images left to a build in the background', () => {
+  /** ensure_runtime_images with no image present, each image's own step only recorded. */
+  const scoped = (scope: string) =>
+    bash(
+      [
+        'list_runtime_images() { :; }',
+        'ensure_runtime_image() { echo "ensure $1"; }',
+        'ensure_runtime_images',
+        'echo "deferred ${DEFERRED_IMAGES[*]:-none}"',
+      ].join('\n'),
+      [],
+      { IMAGES_SCOPE: scope },
+    )
+
+  it('should make the required images and defer a missing optional one when scoped so', async () => {
+    const outcome = await scoped('required')
+    expect(outcome.code, outcome.stderr).toBe(0)
+    expect(outcome.stdout).toBe('ensure bash\nensure python\nensure node\ndeferred python-torch\n')
+    expect(outcome.stderr).toMatch(/left to build in the background: python-torch/)
+  })
+
+  it('should make only the optional images when the background build runs', async () => {
+    const outcome = await scoped('optional')
+    expect(outcome.stdout).toBe('ensure python-torch\ndeferred none\n')
+  })
+
+  it('should make every image, none deferred, when not scoped', async () => {
+    const outcome = await scoped('all')
+    expect(outcome.stdout).toBe(
+      'ensure bash\nensure python\nensure node\nensure python-torch\ndeferred none\n',
+    )
+  })
+
+  it('should wait for another setup building the same optional image', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'gridx-state-'))
+    try {
+      await mkdir(join(stateDir, 'build'), { recursive: true })
+      const lock = join(stateDir, 'build', 'python-torch.lock')
+      // Another setup holds the build's lock for a second, then lets go.
+      const holder = run('flock', [lock, 'sleep', '1'])
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const started = performance.now()
+      const outcome = await bash('lock_image_build python-torch; echo locked', [], {
+        GRIDX_STATE_DIR: stateDir,
+      })
+      const waited = performance.now() - started
+      await holder
+      expect(outcome.stdout).toBe('locked\n')
+      expect(outcome.stderr).toMatch(/another setup is building the python-torch image; waiting/)
+      expect(waited).toBeGreaterThan(500)
+    } finally {
+      await rm(stateDir, { recursive: true, force: true })
+    }
+  })
+})
+
 /** Why the engine cannot be asked, or null when it answers. */
 async function engineProblem(): Promise<string | null> {
   try {

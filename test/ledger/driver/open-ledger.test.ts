@@ -109,4 +109,18 @@ describe('openOneVoterLedger', () => {
     expect(driver.status()).toMatchObject({ role: 'leader', conf: { voters: ['peer-a'] } })
     await driver.stop()
   })
+
+  it('should have applied what it had committed when it is reopened', async () => {
+    const dir = await tempDir()
+    const first = await open(dir, null)
+    expect((await first.driver.propose({ type: 'account.open', account: 'alice' })).ok).toBe(true)
+    const committed = first.driver.localRead().appliedIndex
+    await first.driver.stop()
+    // Read at once, with no read() or turn awaited: a restarted peer decides from this state
+    // what it must still propose, and a lone voter cannot commit a needless proposal.
+    const again = await open(dir, null)
+    expect(again.driver.localRead().appliedIndex).toBeGreaterThanOrEqual(committed)
+    expect(again.driver.localRead().accounts.has('alice')).toBe(true)
+    await again.driver.stop()
+  })
 })
