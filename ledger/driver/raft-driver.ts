@@ -10,6 +10,7 @@ import {
   PROPOSAL_TIMEOUT_MS_DEFAULT,
   RAFT_ELECTION_TICKS_DEFAULT,
   RAFT_HEARTBEAT_TICKS_DEFAULT,
+  RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT,
 } from '../../protocol/index.ts'
 import type { Clock } from '../clock.ts'
 import type { RaftTransport } from '../raft-transport.ts'
@@ -35,6 +36,8 @@ export interface RaftDriverInit {
   readonly random?: RandomSource
   readonly electionTicks?: number
   readonly heartbeatTicks?: number
+  /** Default RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT, or heartbeatTicks when that is more. */
+  readonly learnerHeartbeatTicks?: number
   readonly snapshot?: Partial<SnapshotPolicy>
   readonly proposalTimeoutMs?: number
 }
@@ -69,12 +72,16 @@ export class RaftDriver {
     this.#machine = new LedgerMachine(init.storage, init.snapshot)
     this.#proposals = new ProposalQueue(init.sessionPrefix)
     this.#reads = new ReadQueue(init.sessionPrefix)
+    const heartbeatTicks = init.heartbeatTicks ?? RAFT_HEARTBEAT_TICKS_DEFAULT
     this.#node = new RawNode({
       id: init.id,
       storage: init.storage,
       random: init.random ?? new SeededRandom(hashSeed(init.sessionPrefix)),
       electionTicks: init.electionTicks ?? RAFT_ELECTION_TICKS_DEFAULT,
-      heartbeatTicks: init.heartbeatTicks ?? RAFT_HEARTBEAT_TICKS_DEFAULT,
+      heartbeatTicks,
+      learnerHeartbeatTicks:
+        init.learnerHeartbeatTicks ??
+        Math.max(heartbeatTicks, RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT),
       applied: this.#machine.state.appliedIndex,
     })
   }

@@ -49,6 +49,10 @@ export interface RaftConfig {
   readonly electionTicks: number
   /** Ticks between a leader's heartbeats. Must be less than electionTicks. */
   readonly heartbeatTicks: number
+  /** Ticks between a leader's heartbeats to a learner; at least heartbeatTicks, which is the
+   * default. A learner never votes and needs the commit index only to apply, and it gets every
+   * append at once whatever this is, so a mesh of many learners may heartbeat them rarely. */
+  readonly learnerHeartbeatTicks?: number
   /** The last index the application already applied (after a restart); 0 for none. */
   readonly applied?: number
   /** Entry bytes in one append message; a single larger entry is still sent alone. */
@@ -83,6 +87,7 @@ export function validateConfig(config: RaftConfig): ValidRaftConfig {
     random: config.random,
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
+    learnerHeartbeatTicks: config.learnerHeartbeatTicks ?? config.heartbeatTicks,
     applied: config.applied ?? 0,
     appendBytesMax: config.appendBytesMax ?? RAFT_APPEND_BYTES_MAX_DEFAULT,
     inflightMessagesMax: config.inflightMessagesMax ?? RAFT_INFLIGHT_MESSAGES_MAX_DEFAULT,
@@ -100,6 +105,10 @@ export function validateConfig(config: RaftConfig): ValidRaftConfig {
   positiveInteger('electionTicks', valid.electionTicks)
   if (valid.electionTicks <= valid.heartbeatTicks) {
     throw new RaftConfigError('electionTicks must be greater than heartbeatTicks')
+  }
+  positiveInteger('learnerHeartbeatTicks', valid.learnerHeartbeatTicks)
+  if (valid.learnerHeartbeatTicks < valid.heartbeatTicks) {
+    throw new RaftConfigError('learnerHeartbeatTicks must be at least heartbeatTicks')
   }
   positiveInteger('appendBytesMax', valid.appendBytesMax)
   positiveInteger('inflightMessagesMax', valid.inflightMessagesMax)

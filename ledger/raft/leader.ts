@@ -284,10 +284,37 @@ export function bcastAppend(r: Raft): void {
   for (const id of r.progress.keys()) if (id !== r.id) sendAppend(r, id, true)
 }
 
-export function bcastHeartbeat(r: Raft, context: Uint8Array | undefined): void {
+/** Which peers a heartbeat broadcast reaches; a ReadIndex's broadcast reaches every one. */
+export interface HeartbeatTargets {
+  readonly voters: boolean
+  readonly learners: boolean
+}
+
+const EVERY_PEER: HeartbeatTargets = { voters: true, learners: true }
+
+export function bcastHeartbeat(
+  r: Raft,
+  context: Uint8Array | undefined,
+  targets: HeartbeatTargets = EVERY_PEER,
+): void {
+  const committedVoters = r.confAt(r.log.committed).voters
   for (const [id, progress] of r.progress) {
-    if (id !== r.id) sendHeartbeat(r, id, progress.match, context ?? EMPTY_BYTES)
+    if (id === r.id) continue
+    const slow = heartbeatsAsLearner(r, id, committedVoters)
+    if (slow ? targets.learners : targets.voters) {
+      sendHeartbeat(r, id, progress.match, context ?? EMPTY_BYTES)
+    }
   }
+}
+
+/**
+ * A learner of the appended membership that is no voter of the committed one is heartbeated
+ * at the learners' rate. A voter whose removal is uncommitted may still campaign (thesis
+ * 4.2.2), and a peer leaving the membership must hear that its removal committed, so both
+ * keep the voters' rate; a learner promoted by an appended change gets it at once.
+ */
+function heartbeatsAsLearner(r: Raft, id: NodeId, committedVoters: readonly NodeId[]): boolean {
+  return r.conf.learners.includes(id) && !committedVoters.includes(id)
 }
 
 function sendHeartbeat(r: Raft, to: NodeId, match: number, context: Uint8Array): void {

@@ -34,6 +34,7 @@ export class Raft {
   readonly readOnly = new ReadOnly(RAFT_PENDING_READS_MAX)
   electionElapsed = 0
   heartbeatElapsed = 0
+  learnerHeartbeatElapsed = 0
   randomizedElectionTimeout = 0
   leadTransferee: NodeId = NONE
   /** Bytes appended by this leader and not yet applied: proposals stop past the bound. */
@@ -101,6 +102,7 @@ export class Raft {
     this.lead = NONE
     this.electionElapsed = 0
     this.heartbeatElapsed = 0
+    this.learnerHeartbeatElapsed = 0
     this.randomizedElectionTimeout =
       this.config.electionTicks + this.config.random.nextInt(this.config.electionTicks)
     this.leadTransferee = NONE

@@ -1,5 +1,6 @@
 // Logical time: followers and candidates count towards an election, leaders towards heartbeats
-// and the CheckQuorum test (thesis section 6.2). One tick is whatever the driver says it is.
+// (voters' and, at their own slower rate, learners') and the CheckQuorum test (thesis section
+// 6.2). One tick is whatever the driver says it is.
 import { bcastHeartbeat } from './leader.ts'
 import { voteResult } from './membership.ts'
 import type { Raft } from './raft.ts'
@@ -16,6 +17,7 @@ export function tickElection(r: Raft): void {
 
 export function tickHeartbeat(r: Raft): void {
   r.heartbeatElapsed++
+  r.learnerHeartbeatElapsed++
   r.electionElapsed++
   if (r.electionElapsed >= r.config.electionTicks) {
     r.electionElapsed = 0
@@ -26,10 +28,11 @@ export function tickHeartbeat(r: Raft): void {
     // A transfer that did not finish within an election timeout is abandoned.
     r.leadTransferee = NONE
   }
-  if (r.heartbeatElapsed >= r.config.heartbeatTicks) {
-    r.heartbeatElapsed = 0
-    bcastHeartbeat(r, r.readOnly.lastContext())
-  }
+  const voters = r.heartbeatElapsed >= r.config.heartbeatTicks
+  const learners = r.learnerHeartbeatElapsed >= r.config.learnerHeartbeatTicks
+  if (voters) r.heartbeatElapsed = 0
+  if (learners) r.learnerHeartbeatElapsed = 0
+  if (voters || learners) bcastHeartbeat(r, r.readOnly.lastContext(), { voters, learners })
 }
 
 /** CheckQuorum: whether a quorum was heard from since the last check; resets the marks. */

@@ -38,6 +38,7 @@ export interface Profile {
   readonly faults: NetworkFaults
   readonly electionTicks: number
   readonly heartbeatTicks: number
+  readonly learnerHeartbeatTicks: number
   readonly appendBytesMax: number
   readonly inflightMessagesMax: number
   readonly uncommittedBytesMax: number
@@ -80,6 +81,8 @@ export interface Profile {
 export const ELECTION_TICKS = 20
 /** Heartbeats per election timeout as before: five. */
 const HEARTBEAT_TICKS = 4
+/** Learners are heartbeated five times less often, as in the daemon (25 ticks against 5). */
+const LEARNER_HEARTBEAT_TICKS = 5 * HEARTBEAT_TICKS
 /** A pause lasts up to this many election timeouts: long enough to be voted out. */
 const PAUSE_ELECTION_TIMEOUTS_MAX = 6
 /** A long-held message is up to this many election timeouts late (issue 8). */
@@ -120,6 +123,7 @@ export function drawProfile(random: SeededRandom): Profile {
     },
     electionTicks: ELECTION_TICKS,
     heartbeatTicks: HEARTBEAT_TICKS,
+    learnerHeartbeatTicks: LEARNER_HEARTBEAT_TICKS,
     // About 190 bytes per ledger command entry: from one entry per append up to fifty.
     appendBytesMax: storm ? random.pick([160, 160, 640]) : random.pick([160, 640, 10_240]),
     inflightMessagesMax: 1 + random.nextInt(8),

@@ -131,6 +131,7 @@ export class Simulation implements SimNodeHost {
       random: new SeededRandom(seed ^ this.random.nextUint32()),
       electionTicks: this.profile.electionTicks,
       heartbeatTicks: this.profile.heartbeatTicks,
+      learnerHeartbeatTicks: this.profile.learnerHeartbeatTicks,
       appendBytesMax: this.profile.appendBytesMax,
       inflightMessagesMax: this.profile.inflightMessagesMax,
       uncommittedBytesMax: this.profile.uncommittedBytesMax,

@@ -10,6 +10,10 @@ import {
   stepDown,
 } from '../../../ledger/index.ts'
 import type { ApplyResult, Command } from '../../../ledger/index.ts'
+import {
+  RAFT_HEARTBEAT_TICKS_DEFAULT,
+  RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT,
+} from '../../../protocol/index.ts'
 import { RaftMesh } from '../../fixtures/raft-mesh.ts'
 import type { MeshPeer } from '../../fixtures/raft-mesh.ts'
 
@@ -221,6 +225,29 @@ describe('RaftDriver', () => {
     await m.until(() => learner.driver.localRead().appliedIndex === a.localRead().appliedIndex)
     expect(encodeState(learner.driver.localRead())).toBe(encodeState(a.localRead()))
     expect(learner.driver.status().appliedConf.learners).toEqual(['l'])
+  })
+
+  it('should heartbeat a learner at the learner rate and a voter at the voter rate', async () => {
+    const m = await mesh(['a', 'b'])
+    await m.until(() => m.leader() !== undefined)
+    const leader = m.leader()
+    if (leader === undefined) throw new Error('no leader')
+    const voter = leader.id === 'a' ? 'b' : 'a'
+    const learner = await m.join('l')
+    await m.settle(changeMembership(leader.driver, { type: 'add-learner', node: 'l' }))
+    await m.until(() => learner.driver.localRead().appliedIndex === leader.driver.status().commit)
+    const heartbeats = new Map<string, number>()
+    m.network.onSend = (from, message) => {
+      if (from !== leader.id || message.type !== 'heartbeat') return
+      heartbeats.set(message.to, (heartbeats.get(message.to) ?? 0) + 1)
+    }
+    const ticks = 4 * RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT
+    for (let i = 0; i < ticks; i++) await m.tick()
+    // Each counter may be one interval into its cycle when the count starts.
+    const perTicks = (interval: number): number[] => [ticks / interval - 1, ticks / interval]
+    expect(perTicks(RAFT_HEARTBEAT_TICKS_DEFAULT)).toContain(heartbeats.get(voter))
+    expect(perTicks(RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT)).toContain(heartbeats.get('l'))
+    expect(learner.driver.status().commit).toBe(leader.driver.status().commit)
   })
 
   it('should promote a caught-up learner to voter and remove it again', async () => {

@@ -22,9 +22,14 @@ class Mesh {
   /** Per receiving peer: when it last received a message from each other peer. */
   readonly #contacts = new Map<string, Map<string, number>>()
 
-  constructor(voterTarget: VoterTarget) {
+  readonly #writes: boolean
+
+  /** `idle`: the leader takes no writes, so learners hear only its heartbeats, every
+   * `learnerHeartbeatTicks` (default every tick). */
+  constructor(voterTarget: VoterTarget, idle?: { learnerHeartbeatTicks: number }) {
     this.#voterTarget = voterTarget
-    this.h = new Harness(['1'], {}, ['2', '3', '4', '5'])
+    this.#writes = idle === undefined
+    this.h = new Harness(['1'], idle ?? {}, ['2', '3', '4', '5'])
     this.h.node('1').campaign()
     this.#settle()
     for (const id of this.h.peers.keys()) this.#startAutopilot(id)
@@ -50,7 +55,9 @@ class Mesh {
       this.clock.nowMs += ROUND_MS
       for (const [id, peer] of this.h.peers) if (!this.dead.has(id)) peer.node.tick()
       const leader = this.#liveLeader()
-      if (leader !== undefined) this.h.node(leader).propose(bytes(`w${this.clock.nowMs}`))
+      if (leader !== undefined && this.#writes) {
+        this.h.node(leader).propose(bytes(`w${this.clock.nowMs}`))
+      }
       this.#settle()
       for (const [id, { autopilot, timer }] of this.#autopilots) {
         if (this.dead.has(id)) continue
@@ -154,6 +161,22 @@ describe('Autopilot on a cluster of RawNodes', () => {
     for (const id of ['2', '4', '5', '6']) {
       expect(mesh.h.node(id).status().commit).toBe(status.commit)
     }
+  })
+
+  it('should promote idle learners when their slower heartbeats keep them in contact', async () => {
+    // Four ticks of 100 ms between a learner's heartbeats, within the 500 ms contact bound.
+    const mesh = new Mesh(3, { learnerHeartbeatTicks: 4 })
+    await mesh.run(1_900)
+    expect(mesh.voters()).toEqual(['1'])
+    await mesh.run(3_000)
+    expect(mesh.voters()).toEqual(['1', '2', '3'])
+    expect(mesh.changes()).toEqual(['add-voter 2', 'add-voter 3'])
+  })
+
+  it('should not promote idle learners when their heartbeats outlast contact', async () => {
+    const mesh = new Mesh(3, { learnerHeartbeatTicks: 8 })
+    await mesh.run(5_000)
+    expect(mesh.voters()).toEqual(['1'])
   })
 
   it('should keep a dead voter of three until a new learner is stable', async () => {
