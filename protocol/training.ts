@@ -31,6 +31,11 @@ export const TRAINING_ENV = {
   shards: 'GRIDX_SHARDS',
   aggregate: 'GRIDX_AGGREGATE',
   trimFraction: 'GRIDX_TRIM_FRACTION',
+  /** The aggregate's: the round's metrics as the view shows them (a JSON object of name to
+   * value), which it writes to `outputs/metrics.json`, so each round's metrics are an
+   * artifact beside its global model. At most TRAINING_METRICS_MAX names: within an
+   * environment value's bound. */
+  roundMetrics: 'GRIDX_ROUND_METRICS',
 } as const
 
 /** The share of shards `trimmed-mean` drops at each end of every coordinate: 0.2 of 5 or more

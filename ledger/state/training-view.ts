@@ -46,8 +46,18 @@ function roundView(state: State, training: Training, round: TrainingRound): Roun
     })),
     aggregateJob: round.aggregate,
     global: aggregate?.state === 'succeeded' ? globalFiles(aggregate) : null,
-    metrics: roundMetrics(latest, training.samples),
+    metrics: metricsOfRound(state, training, round),
   }
+}
+
+/** The round's metrics: each name's samples-weighted mean over its succeeded shards. */
+export function metricsOfRound(
+  state: State,
+  training: Training,
+  round: TrainingRound,
+): Record<string, number> {
+  const latest = round.jobs.map((runs) => state.jobs.get(runs.at(-1) as string) as Job)
+  return roundMetrics(latest, training.samples)
 }
 
 function globalFiles(aggregate: Job): JobFile[] {

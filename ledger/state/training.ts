@@ -17,6 +17,7 @@ import { createJob } from './job-record.ts'
 import { cancelUnpaid } from './jobs.ts'
 import { canFund, end, fund } from './parents.ts'
 import { fail, ok } from './result.ts'
+import { metricsOfRound } from './training-view.ts'
 import type { ApplyResult, Command, Job, Parent, State, Training, TrainingRound } from './types.ts'
 
 type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
@@ -188,6 +189,7 @@ function closeRound(state: State, parent: Parent, round: TrainingRound): void {
         [TRAINING_ENV.aggregate]: training.aggregate,
         [TRAINING_ENV.trimFraction]: String(TRIM_FRACTION_DEFAULT),
         [TRAINING_ENV.round]: String(round.index),
+        [TRAINING_ENV.roundMetrics]: JSON.stringify(metricsOfRound(state, training, round)),
       },
       code: parent.reduceCode as string,
       ...(inputs.length > 0 ? { inputs } : {}),

@@ -171,11 +171,13 @@ export function trainingDetails(training: TrainingView): string {
       `${done}/${one.shards.length}`,
       String(one.shards.filter((shard) => shard.cut).length),
       seconds(one.openedAt, one.closedAt),
+      one.aggregateJob ?? '-',
       metrics === '' ? '-' : metrics,
     ]
   })
   const model =
     training.model === null ? '' : `\nmodel     ${training.model.map((f) => f.name).join(', ')}`
-  const header = ['ROUND', 'STATE', 'SHARDS', 'CUT', 'SECONDS', 'METRICS']
+  // The aggregate job holds the round's model and metrics.json: `gridx get` it.
+  const header = ['ROUND', 'STATE', 'SHARDS', 'CUT', 'SECONDS', 'AGGREGATE', 'METRICS']
   return `${head}${model}\n\n${table([header, ...rows])}`
 }

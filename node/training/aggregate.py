@@ -8,9 +8,12 @@ job's runtime. See the training contract (issue 10) for the layout:
   inputs/<shard>/samples.json               {"samples": <int>}
   outputs/global/weights.npz | weights.pt   same format and array names as the inputs
   outputs/aggregate.json                    {"rule", "round", "shards", "samples"}
+  outputs/metrics.json                      {"round", "metrics": {name: value}}, when given
 
 Environment: GRIDX_AGGREGATE (fedavg, median or trimmed-mean; fedavg when unset),
-GRIDX_TRIM_FRACTION (0.2 when unset), GRIDX_ROUND.
+GRIDX_TRIM_FRACTION (0.2 when unset), GRIDX_ROUND, GRIDX_ROUND_METRICS (the round's metrics
+as the daemon's view has them, a JSON object of name to number: kept as this round's
+artifact beside its model).
 
 Rules, per array and per coordinate, over the k shards that made the round:
   fedavg        sum_i(n_i * w_i) / sum_i(n_i), n_i the shard's samples (Flower's FedAvg)
@@ -66,6 +69,22 @@ def read_environment():
     else:
         raise Refusal(f"GRIDX_ROUND={round_text!r} is not a round number (1, 2, ...)")
     return rule, trim, round_index
+
+
+def read_round_metrics():
+    text = os.environ.get("GRIDX_ROUND_METRICS", "")
+    if text == "":
+        return None
+    try:
+        metrics = json.loads(text)
+    except ValueError:
+        raise Refusal("GRIDX_ROUND_METRICS is not JSON") from None
+    if not isinstance(metrics, dict) or not all(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        for value in metrics.values()
+    ):
+        raise Refusal("GRIDX_ROUND_METRICS is not an object of metric names to numbers")
+    return metrics
 
 
 def read_samples(shard, path):
@@ -213,6 +232,7 @@ def aggregate(shards_arrays, samples, rule, trim):
 
 def main():
     rule, trim, round_index = read_environment()
+    metrics = read_round_metrics()
     shards, weights_format = find_shards(INPUTS_DIR)
     indices = [index for index, _, _ in shards]
     samples = [count for _, _, count in shards]
@@ -227,6 +247,9 @@ def main():
     summary = {"rule": rule, "round": round_index, "shards": indices, "samples": sum(samples)}
     with open(os.path.join(OUTPUTS_DIR, "aggregate.json"), "w", encoding="utf-8") as file:
         json.dump(summary, file)
+    if metrics is not None:
+        with open(os.path.join(OUTPUTS_DIR, "metrics.json"), "w", encoding="utf-8") as file:
+            json.dump({"round": round_index, "metrics": metrics}, file)
     print(json.dumps(summary))
 
 

@@ -148,12 +148,24 @@ describe('a training round', () => {
       GRIDX_AGGREGATE: 'fedavg',
       GRIDX_TRIM_FRACTION: '0.2',
       GRIDX_ROUND: '1',
+      GRIDX_ROUND_METRICS: '{}',
     })
     expect(ledger.state.queue).toEqual(['jtrain1t1a'])
     expect(view(ledger).training?.history[0]).toMatchObject({
       state: 'aggregating',
       aggregateJob: 'jtrain1t1a',
     })
+  })
+
+  it('should hand the aggregate the round metrics the view shows when the shards print some', () => {
+    const ledger = mesh()
+    ledger.ok(command())
+    runTo(ledger, 'jtrain1t1s0', 'peer-1', trained(0, '{"metric": "accuracy", "value": 0.8}\n'))
+    runTo(ledger, 'jtrain1t1s1', 'peer-2', trained(1, '{"metric": "accuracy", "value": 0.6}\n'))
+    const env = ledger.job('jtrain1t1a').spec.env ?? {}
+    const shown = view(ledger).training?.history[0]?.metrics
+    expect(shown?.accuracy).toBeGreaterThan(0.6)
+    expect(JSON.parse(env.GRIDX_ROUND_METRICS ?? 'null')).toEqual(shown)
   })
 
   it('should start the next round from the global model when the aggregate succeeds', () => {

@@ -123,8 +123,10 @@ describe('a training job shown', () => {
     const text = parentDetails(PARENT)
     expect(text).toContain('jt00001 (training)')
     expect(text).toContain('rounds    2/3, fedavg, at least 1 of 2 shards, 30 s a round')
-    expect(text).toMatch(/1\s+done\s+1\/2\s+1\s+12\.5\s+accuracy=0\.9123 loss=0\.5/)
-    expect(text).toMatch(/2\s+running\s+1\/2\s+0\s+-\s+-/)
+    // Each round's aggregate job, whose outputs are the round's model and metrics.json.
+    expect(text).toMatch(/SECONDS\s+AGGREGATE\s+METRICS/)
+    expect(text).toMatch(/1\s+done\s+1\/2\s+1\s+12\.5\s+jt00001t1a\s+accuracy=0\.9123 loss=0\.5/)
+    expect(text).toMatch(/2\s+running\s+1\/2\s+0\s+-\s+-\s+-/)
   })
 
   it('should name the round and its shards done when a training is followed', () => {

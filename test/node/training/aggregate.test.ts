@@ -90,6 +90,22 @@ describeWithDocker(
         expect(summary).toEqual({ rule: 'fedavg', round: 3, shards: [0, 1, 2, 3], samples: 447 })
       })
 
+      it('should keep the round metrics it is given as outputs/metrics.json', async () => {
+        const metrics = { accuracy: 0.9311, loss: 0.25 }
+        const outcome = await aggregate(shardFiles(shards), {
+          GRIDX_ROUND: '2',
+          GRIDX_ROUND_METRICS: JSON.stringify(metrics),
+        })
+        expect(outcome.state, outcome.result.stderrTail).toBe('succeeded')
+        const kept = JSON.parse(outcome.files.get('metrics.json')!.toString('utf8'))
+        expect(kept).toEqual({ round: 2, metrics })
+      })
+
+      it('should write no metrics.json when no round metrics are given', async () => {
+        const outcome = await aggregate(shardFiles(shards))
+        expect(outcome.files.has('metrics.json')).toBe(false)
+      })
+
       it('should average by samples when no rule is named', async () => {
         const outcome = await aggregate(shardFiles(shards))
         expectClose(globalWeights(outcome), fedAvg(shards))
@@ -249,6 +265,13 @@ describeWithDocker(
         ])
         expectRefused(rule, /GRIDX_AGGREGATE='mean' is not one of fedavg, median, trimmed-mean/)
         expectRefused(trim, /GRIDX_TRIM_FRACTION=0.5 is outside \[0, 0.5\)/)
+      })
+
+      it('should refuse round metrics that are not names to numbers', async () => {
+        const outcome = await aggregate(shardFiles(shards), {
+          GRIDX_ROUND_METRICS: '{"accuracy": "high"}',
+        })
+        expectRefused(outcome, /GRIDX_ROUND_METRICS is not an object of metric names to numbers/)
       })
 
       it('should refuse non-finite weights', async () => {
