@@ -458,6 +458,10 @@ export const RAFT_HEARTBEAT_TICKS_DEFAULT = 5
  * Eight heartbeats still fall within AUTOPILOT_CONTACT_MS_MAX, so the autopilot, which judges
  * health on a scale of seconds, never finds a learner silent because of this rate. */
 export const RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT = 25
+/** The same rate in time, for a peer started with other ticks (`--raft-tick-ms`): in ticks
+ * alone, 100 ms ticks made it 2.5 s, past AUTOPILOT_CONTACT_MS_MAX, and learners were never
+ * promoted. Never less often than voters are heartbeated. */
+export const RAFT_LEARNER_HEARTBEAT_MS = RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT * RAFT_TICK_MS_DEFAULT
 
 /** How long a proposal waits to be applied before it fails with a retryable error: it covers
  * an election (about a second) several times over, and stays under a client's 30 s call. */

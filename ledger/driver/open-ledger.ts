@@ -21,6 +21,7 @@ export interface OpenLedgerInit {
   readonly ticker: Ticker
   readonly electionTicks?: number
   readonly heartbeatTicks?: number
+  readonly learnerHeartbeatTicks?: number
   /** The mesh's Raft transport; absent, a lone voter's (it has no one to send to). */
   readonly transport?: RaftTransport
   /** False for a peer that joined a mesh: its empty log stays empty until the leader adds it
@@ -65,6 +66,9 @@ export async function openOneVoterLedger(init: OpenLedgerInit): Promise<OpenedLe
     sessionPrefix: `${init.id}/${randomUUID()}`,
     ...(init.electionTicks === undefined ? {} : { electionTicks: init.electionTicks }),
     ...(init.heartbeatTicks === undefined ? {} : { heartbeatTicks: init.heartbeatTicks }),
+    ...(init.learnerHeartbeatTicks === undefined
+      ? {}
+      : { learnerHeartbeatTicks: init.learnerHeartbeatTicks }),
   })
   driver.start()
   // What this peer had committed before it stopped is applied before anyone reads the state:

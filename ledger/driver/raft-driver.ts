@@ -36,7 +36,7 @@ export interface RaftDriverInit {
   readonly random?: RandomSource
   readonly electionTicks?: number
   readonly heartbeatTicks?: number
-  /** Default RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT, or heartbeatTicks when that is more. */
+  /** Default RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT; never fewer than heartbeatTicks. */
   readonly learnerHeartbeatTicks?: number
   readonly snapshot?: Partial<SnapshotPolicy>
   readonly proposalTimeoutMs?: number
@@ -79,9 +79,10 @@ export class RaftDriver {
       random: init.random ?? new SeededRandom(hashSeed(init.sessionPrefix)),
       electionTicks: init.electionTicks ?? RAFT_ELECTION_TICKS_DEFAULT,
       heartbeatTicks,
-      learnerHeartbeatTicks:
-        init.learnerHeartbeatTicks ??
-        Math.max(heartbeatTicks, RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT),
+      learnerHeartbeatTicks: Math.max(
+        heartbeatTicks,
+        init.learnerHeartbeatTicks ?? RAFT_LEARNER_HEARTBEAT_TICKS_DEFAULT,
+      ),
       applied: this.#machine.state.appliedIndex,
     })
   }

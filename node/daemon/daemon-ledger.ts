@@ -6,7 +6,11 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { intervalTicker, openOneVoterLedger } from '../../ledger/index.ts'
 import type { Clock, OpenedLedger, RaftDriver, RaftTransport } from '../../ledger/index.ts'
-import { MESH_VOTER_TARGET_DEFAULT, RAFT_TICK_MS_DEFAULT } from '../../protocol/index.ts'
+import {
+  MESH_VOTER_TARGET_DEFAULT,
+  RAFT_LEARNER_HEARTBEAT_MS,
+  RAFT_TICK_MS_DEFAULT,
+} from '../../protocol/index.ts'
 import { LEDGER_DIR } from '../local/index.ts'
 import { generateJoinSecret, hashJoinSecret } from '../mesh/index.ts'
 import { saveJoinSecrets } from './join-tokens.ts'
@@ -39,13 +43,16 @@ async function exists(path: string): Promise<boolean> {
 export async function openDaemonLedger(init: DaemonLedgerInit): Promise<RaftDriver> {
   const legacy = join(init.dataDir, LEDGER_DIR)
   let opened: OpenedLedger
+  const tickMs = init.raftTickMs ?? RAFT_TICK_MS_DEFAULT
   try {
     opened = await openOneVoterLedger({
       location: join(init.dataDir, RAFT_DIR),
       legacyLocation: (await exists(legacy)) ? legacy : null,
       id: init.peerId,
       clock: init.clock,
-      ticker: intervalTicker(init.raftTickMs ?? RAFT_TICK_MS_DEFAULT),
+      ticker: intervalTicker(tickMs),
+      // In time, not ticks; the driver never heartbeats learners less often than voters.
+      learnerHeartbeatTicks: Math.max(1, Math.floor(RAFT_LEARNER_HEARTBEAT_MS / tickMs)),
       ...(init.electionTicks === undefined ? {} : { electionTicks: init.electionTicks }),
       ...(init.transport === undefined ? {} : { transport: init.transport }),
       ...(init.bootstrap === undefined ? {} : { bootstrap: init.bootstrap }),
