@@ -117,8 +117,8 @@ describe('gridx peers output', () => {
         {
           ...peer,
           addresses: [
-            '/ip4/192.0.2.7/tcp/4001/ws/p2p/peer-b',
-            '/ip4/192.0.2.7/tcp/4000/p2p/peer-b',
+            '/ip4/127.0.2.7/tcp/4001/ws/p2p/peer-b',
+            '/ip4/127.0.2.7/tcp/4000/p2p/peer-b',
             '/ip6/::1/tcp/4000/p2p/peer-b',
           ],
           capacity: { cpus: 4, memoryMb: 8192, runtimes: ['python', 'node', 'bash'] },
@@ -128,7 +128,7 @@ describe('gridx peers output', () => {
       NOW_MS,
     )
     // The TCP address is what `gridx start --join` takes; the others are counted.
-    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+192.0.2.7:4000 \(\+2\)\s+yes\s/m)
+    expect(text).toMatch(/^peer-b\s+bob\s+peer,executor\s+127.0.2.7:4000 \(\+2\)\s+yes\s/m)
     expect(text).toMatch(/\s+4 cpus, 8192 MB\s+python,node,bash\s+1 jobs$/m)
     expect(text).toMatch(/^peer-c\s+bob\s+peer\s+-\s+yes\s+-\s+-\s+-$/m)
   })
